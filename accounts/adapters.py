@@ -1,0 +1,34 @@
+"""The one place allauth is customised (style guide: ``accounts/adapters.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.http import HttpRequest
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Self sign-up creates a *learner* (family role, no patient link).
+
+    A learner's signup is identical whether or not their email appears on any consent: linking happens only
+    through an invitation the patient's consent made possible (§ 2.13(c)), never at signup.
+    """
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return True
+
+    def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
+        user = super().save_user(request, user, form, commit=False)
+        user.role = user.Role.FAMILY
+        if commit:
+            user.save()
+        return user
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth ignores X-Forwarded-For unless ALLAUTH_TRUSTED_PROXY_COUNT says how many proxies to trust.
+        return super().get_client_ip(request)
+
+    def get_from_email(self) -> str:
+        return settings.DEFAULT_FROM_EMAIL

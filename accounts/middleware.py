@@ -1,0 +1,96 @@
+"""Session lifetime, staff MFA enforcement and private caching for every authenticated response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+LOGIN_AT_KEY = "portal_login_at"
+SEEN_AT_KEY = "portal_seen_at"
+
+
+class SessionLifetimeMiddleware:
+    """Automatic logoff (AUTH-10, HIPAA 164.312(a)(2)(iii)): an idle timeout and an absolute cap.
+
+    The database session also expires after the idle period, but the explicit timestamps make the rule
+    visible, testable with a frozen clock, and independent of the session backend.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = timezone.now().timestamp()
+            login_at = request.session.setdefault(LOGIN_AT_KEY, now)
+            seen_at = request.session.get(SEEN_AT_KEY, now)
+            idle = now - seen_at > settings.PORTAL_IDLE_TIMEOUT_S
+            expired = now - login_at > settings.PORTAL_ABSOLUTE_SESSION_S
+            if idle or expired:
+                logout(request)
+                messages.info(request, "You were signed out to protect your privacy. Please sign in again.")
+                return HttpResponseRedirect(f"{resolve_url(settings.LOGIN_URL)}?next={request.path}")
+            if not getattr(request, "_portal_passive", False):
+                request.session[SEEN_AT_KEY] = now
+        return self.get_response(request)
+
+
+def has_mfa_authenticator(user: object) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def session_passed_mfa(request: HttpRequest) -> bool:
+    return any(record.get("method") == "mfa" for record in get_authentication_records(request))
+
+
+class RequireStaffMFAMiddleware:
+    """Counselors and program admins must use MFA (AUTH-05); allauth offers MFA but cannot enforce it.
+
+    Until enrolled, staff reach only MFA setup, logout and static files. Enrolled staff whose session never
+    passed the MFA stage (a password-only login) are signed out and sent back through it.
+    """
+
+    ALLOWED_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/", "/static/")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and getattr(user, "is_care_staff", False) and not self._allowed(request):
+            if not has_mfa_authenticator(user):
+                return HttpResponseRedirect(reverse("mfa_activate_totp"))
+            if not session_passed_mfa(request):
+                logout(request)
+                return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
+        return self.get_response(request)
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return request.path.startswith(self.ALLOWED_PREFIXES) or request.path == reverse("healthz")
+
+
+class PrivateCacheControlMiddleware:
+    """Authenticated pages may hold patient data: never store them in any cache (DEP-03)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+            response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+            patch_vary_headers(response, ["Cookie"])
+        return response

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ConsentConfig(AppConfig):
+    name = "consent"
+    verbose_name = "Consent, disclosures and audit"
+
+    def ready(self) -> None:
+        from consent import receivers  # noqa: F401  (audit receivers for auth events)

@@ -1,0 +1,177 @@
+"""The disclosure gate: the one place that decides whether a viewer may see a patient's information.
+
+Every read of patient-specific data — page, export, calendar feed, WebSocket connect and delivery, outbox
+send — asks ``can_disclose`` or ``require_disclosure`` at the moment of delivery (42 CFR 2.13(a), 2.31(c);
+AZ-02). Nobody re-derives consent from fields. The gate fails closed: no consent, no disclosure.
+
+Who passes, for a given patient and scope:
+- the patient themself, and a verified personal representative acting for them;
+- a counselor with the patient on their active caseload, or with unexpired break-glass access (AZ-06);
+- a program admin of the patient's program;
+- a family member named as recipient on a consent that is effective at that instant and includes the scope.
+Only the last kind is a disclosure under Part 2, so only it is written to the ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from accounts.models import CaseloadAssignment, User
+from consent.models import BreakGlassAccess, Consent, Disclosure, PersonalRepresentative, Scope
+
+
+class DisclosureRefused(Http404):
+    """Raised by ``require_disclosure``; an ``Http404`` so refused objects look like missing ones (AZ-03)."""
+
+
+def effective_consent(viewer: Any, patient: Any, scope: str, at: datetime | None = None) -> Consent | None:
+    """The consent naming ``viewer`` that allows ``scope`` for ``patient`` at ``at``, if any."""
+    if not _is_active_user(viewer) or not getattr(viewer, "is_family", False):
+        return None
+    return (
+        Consent.objects.effective(at)
+        .with_scope(scope)
+        .filter(recipient=viewer, patient_id=_pk(patient))
+        .order_by("-signed_at")
+        .first()
+    )
+
+
+def is_care_team_for(viewer: Any, patient: Any, at: datetime | None = None) -> bool:
+    """Staff access: the counselor's caseload, break-glass, or the patient's program admin."""
+    if not _is_active_user(viewer):
+        return False
+    at = at or timezone.now()
+    patient_id = _pk(patient)
+    if viewer.is_counselor:
+        if CaseloadAssignment.objects.active().filter(counselor=viewer, patient_id=patient_id).exists():
+            return True
+        return BreakGlassAccess.objects.filter(
+            counselor=viewer, patient_id=patient_id, started_at__lte=at, expires_at__gt=at
+        ).exists()
+    if viewer.is_program_admin:
+        return User.objects.filter(pk=patient_id, program_id=viewer.program_id, role=User.Role.PATIENT).exists()
+    return False
+
+
+def acts_as_patient(viewer: Any, patient: Any, at: datetime | None = None) -> bool:
+    """The patient themself, or a personal representative within an unexpired authority."""
+    if not _is_active_user(viewer):
+        return False
+    patient_id = _pk(patient)
+    if viewer.pk == patient_id and viewer.is_patient:
+        return True
+    at = at or timezone.now()
+    return (
+        PersonalRepresentative.objects.filter(representative=viewer, patient_id=patient_id)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at), Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+        .exists()
+    )
+
+
+def can_disclose(viewer: Any, patient: Any, scope: str, at: datetime | None = None) -> bool:
+    """True when ``viewer`` may see ``patient``'s information of kind ``scope`` at ``at`` (default now)."""
+    Scope(scope)  # an unknown scope is a programming error, not a refusal
+    if not _is_active_user(viewer) or patient is None:
+        return False
+    if acts_as_patient(viewer, patient, at) or is_care_team_for(viewer, patient, at):
+        return True
+    return effective_consent(viewer, patient, scope, at) is not None
+
+
+def require_disclosure(
+    viewer: Any,
+    patient: Any,
+    scope: str,
+    *,
+    channel: str = Disclosure.Channel.WEB,
+    what: str,
+    request: HttpRequest | None = None,
+    at: datetime | None = None,
+) -> Consent | None:
+    """Allow or refuse one disclosure, recording it: a ledger row for a family recipient (§ 2.25), an audit
+    row for a refusal. Returns the consent relied on (``None`` for the patient and their care team);
+    raises ``DisclosureRefused`` (a 404) otherwise."""
+    Scope(scope)
+    at = at or timezone.now()
+    if _is_active_user(viewer) and patient is not None:
+        if acts_as_patient(viewer, patient, at) or is_care_team_for(viewer, patient, at):
+            return None
+        consent = effective_consent(viewer, patient, scope, at)
+        if consent is not None:
+            record_disclosure(consent=consent, scope=scope, channel=channel, what=what, at=at)
+            return consent
+    _audit_refusal(viewer, patient, scope, channel, request)
+    raise DisclosureRefused("Not found")
+
+
+def record_disclosure(*, consent: Consent, scope: str, channel: str, what: str, at: datetime | None = None) -> None:
+    """Write one ledger row for a disclosure made under ``consent``."""
+    Disclosure.objects.create(
+        recipient_id=consent.recipient_id,
+        recipient_name=consent.recipient_name,
+        patient_id=consent.patient_id,
+        consent=consent,
+        form_version=consent.form_version.version if consent.form_version_id else "",
+        scope=scope,
+        channel=channel,
+        what=what[:200],
+        at=at or timezone.now(),
+    )
+
+
+def visible_patients(viewer: Any, scope: str, at: datetime | None = None) -> QuerySet[User]:
+    """Patients whose ``scope`` information ``viewer`` may see at ``at``: scope querysets through this."""
+    Scope(scope)
+    patients = User.objects.filter(role=User.Role.PATIENT, is_active=True)
+    if not _is_active_user(viewer):
+        return patients.none()
+    at = at or timezone.now()
+    if viewer.is_patient:
+        return patients.filter(pk=viewer.pk)
+    if viewer.is_counselor:
+        on_caseload = CaseloadAssignment.objects.active().filter(counselor=viewer, patient=OuterRef("pk"))
+        glass = BreakGlassAccess.objects.filter(
+            counselor=viewer, patient=OuterRef("pk"), started_at__lte=at, expires_at__gt=at
+        )
+        return patients.filter(Exists(on_caseload) | Exists(glass))
+    if viewer.is_program_admin:
+        return patients.filter(program_id=viewer.program_id)
+    consents = Consent.objects.effective(at).with_scope(scope).filter(recipient=viewer, patient=OuterRef("pk"))
+    represented = PersonalRepresentative.objects.filter(representative=viewer, patient=OuterRef("pk")).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=at), Q(ended_at__isnull=True) | Q(ended_at__gt=at)
+    )
+    return patients.filter(Exists(consents) | Exists(represented))
+
+
+def effective_consents_for(viewer: Any, at: datetime | None = None) -> QuerySet[Consent]:
+    """The consents naming ``viewer`` that are effective now: a family member's "what you can see" list."""
+    if not _is_active_user(viewer):
+        return Consent.objects.none()
+    return Consent.objects.effective(at).filter(recipient=viewer).select_related("patient", "form_version")
+
+
+def _audit_refusal(viewer: Any, patient: Any, scope: str, channel: str, request: HttpRequest | None) -> None:
+    from consent.audit import record_audit
+    from consent.models import AuditEvent
+
+    record_audit(
+        kind=AuditEvent.Kind.DISCLOSURE_REFUSED,
+        actor=viewer if _is_active_user(viewer) else None,
+        patient=patient,
+        request=request,
+        data={"scope": scope, "channel": channel},
+    )
+
+
+def _is_active_user(viewer: Any) -> bool:
+    return bool(viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_active)
+
+
+def _pk(obj: Any) -> Any:
+    return getattr(obj, "pk", obj)

@@ -1,0 +1,420 @@
+"""42 CFR Part 2 consents, their events, invitations, the disclosure ledger and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Scope(models.TextChoices):
+    """What information a consent covers (§ 2.31(a)(3)): specific and meaningful, never "all records"."""
+
+    EDUCATION = "education", "Education assignments and progress"
+    SCHEDULE = "schedule", "Family sessions, RSVPs and reminders"
+    ATTENDANCE = "attendance", "Attendance at family sessions"
+    MESSAGING = "messaging", "Secure messages with the care team"
+    PROGRESS_SUMMARY = "progress_summary", "A progress summary written for family"
+
+
+SCOPE_FIELDS: dict[str, str] = {scope.value: f"scope_{scope.value}" for scope in Scope}
+
+
+class ConsentFormVersion(models.Model):
+    """The exact consent-form text a signature was given under; new text means a new version."""
+
+    version = models.CharField(max_length=20, unique=True)
+    text = models.TextField(help_text="Full form text, including the right to revoke and how to revoke.")
+    effective_from = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"Consent form {self.version}"
+
+    @classmethod
+    def current(cls) -> ConsentFormVersion:
+        version = cls.objects.filter(effective_from__lte=timezone.now()).first()
+        if version is None:
+            raise ConsentFormVersion.DoesNotExist("No consent form version is in effect; run migrate.")
+        return version
+
+
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def effective(self, at: datetime | None = None) -> ConsentQuerySet:
+        """Consents a disclosure may rely on at ``at``: signed, reviewed, not expired, not revoked (§ 2.31(c))."""
+        at = at or timezone.now()
+        return self.filter(
+            Q(signed_at__lte=at),
+            Q(expires_at__gt=at),
+            Q(review_status=Consent.ReviewStatus.APPROVED),
+            Q(revoked_at__isnull=True) | Q(revoked_at__gt=at),
+            Q(ended_by_event_at__isnull=True) | Q(ended_by_event_at__gt=at),
+        )
+
+    def with_scope(self, scope: str) -> ConsentQuerySet:
+        return self.filter(**{SCOPE_FIELDS[Scope(scope)]: True})
+
+    def expiring_within(self, days: int, at: datetime | None = None) -> ConsentQuerySet:
+        at = at or timezone.now()
+        return self.effective(at).filter(expires_at__lte=at + timedelta(days=days))
+
+
+class Consent(models.Model):
+    """A patient's written consent naming one recipient, with every § 2.31(a) element.
+
+    Rows are never deleted or edited after signing: revocation and expiry events are ``ConsentEvent`` rows,
+    and ``revoked_at`` / ``ended_by_event_at`` mirror them so the gate can check time in one query.
+    """
+
+    class RecipientKind(models.TextChoices):
+        FAMILY = "family", "Family member with a portal account"
+        EXTERNAL = "external", "External recipient (e.g. probation officer)"
+
+    class Purpose(models.TextChoices):
+        PATIENT_REQUEST = "patient_request", "At the request of the patient"
+        FAMILY_INVOLVEMENT = "family_involvement", "To involve my family member in my treatment"
+        COURT_REPORTING = "court_reporting", "Reporting required by a court or probation"
+
+    class SignerRole(models.TextChoices):
+        PATIENT = "patient", "The patient"
+        PATIENT_AND_GUARDIAN = "patient_and_guardian", "The minor patient and a parent or guardian (§ 2.14)"
+        PERSONAL_REPRESENTATIVE = "personal_representative", "A personal representative (§ 2.15)"
+
+    class Method(models.TextChoices):
+        PORTAL = "portal", "Typed e-signature in the portal"
+        PAPER = "paper", "Paper form recorded by staff"
+
+    class ReviewStatus(models.TextChoices):
+        PENDING = "pending_review", "Waiting for a second staff review"
+        APPROVED = "approved", "Complete"
+        REJECTED = "rejected", "Rejected as deficient"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    program = models.ForeignKey("accounts.Program", on_delete=models.PROTECT, related_name="consents")
+    discloser_label = models.CharField(max_length=200, help_text="Who may disclose (§ 2.31(a)(2)).")
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents_given")
+    recipient_kind = models.CharField(max_length=10, choices=RecipientKind.choices, default=RecipientKind.FAMILY)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents_received",
+        help_text="The family member's account, once they have one (linked by invitation).",
+    )
+    recipient_name = models.CharField(max_length=150, help_text="The recipient's name as written on the form.")
+    recipient_email = models.EmailField(blank=True, help_text="Where the invitation goes (family recipients).")
+    recipient_relationship = models.CharField(max_length=80, blank=True)
+    recipient_organisation = models.CharField(max_length=200, blank=True)
+    scope_education = models.BooleanField(default=False)
+    scope_schedule = models.BooleanField(default=False)
+    scope_attendance = models.BooleanField(default=False)
+    scope_messaging = models.BooleanField(default=False)
+    scope_progress_summary = models.BooleanField(default=False)
+    purpose = models.CharField(max_length=30, choices=Purpose.choices)
+    purpose_detail = models.CharField(max_length=300, blank=True)
+    expires_at = models.DateTimeField(help_text="Expiry date (required; § 2.31(a)(7)).")
+    expiry_event = models.CharField(
+        max_length=120, blank=True, help_text='An earlier ending event, e.g. "discharge from the program".'
+    )
+    form_version = models.ForeignKey(ConsentFormVersion, on_delete=models.PROTECT)
+    signer_role = models.CharField(max_length=30, choices=SignerRole.choices, default=SignerRole.PATIENT)
+    signature = models.CharField(max_length=150, help_text="Typed name of the signer.")
+    guardian_signature = models.CharField(max_length=150, blank=True)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.PORTAL)
+    signed_at = models.DateTimeField()
+    paper_form_reference = models.CharField(max_length=120, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.APPROVED)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    ended_by_event_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[ConsentQuerySet] = ConsentQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-signed_at"]
+        indexes = [
+            models.Index(fields=["recipient", "patient"]),
+            models.Index(fields=["patient", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Consent {str(self.id)[:8]} ({self.recipient_name})"
+
+    @property
+    def scopes(self) -> list[str]:
+        return [code for code, field in SCOPE_FIELDS.items() if getattr(self, field)]
+
+    @property
+    def scope_labels(self) -> list[str]:
+        return [Scope(code).label for code in self.scopes]
+
+    def has_scope(self, scope: str) -> bool:
+        return bool(getattr(self, SCOPE_FIELDS[Scope(scope)]))
+
+    def is_effective(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return (
+            self.review_status == self.ReviewStatus.APPROVED
+            and self.signed_at <= at < self.expires_at
+            and (self.revoked_at is None or at < self.revoked_at)
+            and (self.ended_by_event_at is None or at < self.ended_by_event_at)
+        )
+
+    @property
+    def status_label(self) -> str:
+        now = timezone.now()
+        if self.revoked_at and self.revoked_at <= now:
+            return "Revoked"
+        if self.ended_by_event_at and self.ended_by_event_at <= now:
+            return "Ended"
+        if self.expires_at <= now:
+            return "Expired"
+        if self.review_status == self.ReviewStatus.PENDING:
+            return "Waiting for review"
+        if self.review_status == self.ReviewStatus.REJECTED:
+            return "Rejected"
+        return "Active"
+
+    def clean(self) -> None:
+        """Reject a deficient consent: every § 2.31(a) element must be present (AZ-01)."""
+        errors: dict[str, str] = {}
+        if not self.patient_id:
+            errors["patient"] = "Name the patient."
+        if not self.discloser_label.strip():
+            errors["discloser_label"] = "Name who may disclose."
+        if not self.scopes:
+            errors["scope_education"] = "Choose at least one kind of information to share."
+        if not self.recipient_name.strip():
+            errors["recipient_name"] = "Name the person who may receive the information."
+        if self.recipient_kind == self.RecipientKind.EXTERNAL and not self.recipient_organisation.strip():
+            errors["recipient_organisation"] = "Name the recipient's organisation."
+        if self.recipient_kind == self.RecipientKind.FAMILY and not (self.recipient_id or self.recipient_email):
+            errors["recipient_email"] = "Give the family member's email address for the invitation."
+        if not self.purpose:
+            errors["purpose"] = "Say why the information is shared."
+        if not self.expires_at:
+            errors["expires_at"] = "Choose when this consent ends."
+        if not self.form_version_id:
+            errors["form_version"] = "The consent form version is missing."
+        if not self.signature.strip():
+            errors["signature"] = "The consent must be signed."
+        if not self.signed_at:
+            errors["signed_at"] = "The date signed is missing."
+        if self.signer_role == self.SignerRole.PATIENT_AND_GUARDIAN and not self.guardian_signature.strip():
+            errors["guardian_signature"] = "A parent or guardian must also sign for this minor (§ 2.14)."
+        if self.method == self.Method.PAPER and not self.paper_form_reference.strip():
+            errors["paper_form_reference"] = "Give the paper form's reference."
+        if self.expires_at and self.signed_at and self.expires_at <= self.signed_at:
+            errors["expires_at"] = "The end date must be after the date signed."
+        if errors:
+            raise ValidationError(errors)
+
+
+class ConsentEvent(models.Model):
+    """Append-only history of a consent: granted, recorded on paper, reviewed, revoked, ended by an event."""
+
+    class Kind(models.TextChoices):
+        GRANTED = "granted", "Signed in the portal"
+        PAPER_RECORDED = "paper_recorded", "Paper consent recorded"
+        REVIEWED = "reviewed", "Paper consent reviewed"
+        REVOKED = "revoked", "Revoked"
+        ENDED_BY_EVENT = "ended_by_event", "Ended by an event"
+
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=10, choices=Consent.Method.choices, default=Consent.Method.PORTAL)
+    document_reference = models.CharField(max_length=120, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class PersonalRepresentative(models.Model):
+    """Someone who may act as the patient within a recorded legal authority (§ 2.15, HIPAA 164.502(g))."""
+
+    class Authority(models.TextChoices):
+        GUARDIAN_OF_MINOR = "guardian_of_minor", "Parent or guardian of a minor (where § 2.14 allows)"
+        GUARDIAN = "guardian", "Court-appointed guardian"
+        HEALTH_CARE_POA = "health_care_poa", "Health care power of attorney"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    representative = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="represents")
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="representatives")
+    authority = models.CharField(max_length=30, choices=Authority.choices)
+    limits = models.CharField(max_length=300, blank=True)
+    document_reference = models.CharField(max_length=120)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    def is_effective(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return (self.expires_at is None or at < self.expires_at) and (self.ended_at is None or at < self.ended_at)
+
+    def __str__(self) -> str:
+        return f"{self.representative} ({self.get_authority_display()})"
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link inviting the family member a consent names; only the token hash is kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def is_usable(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return self.accepted_at is None and at < self.expires_at
+
+    def __str__(self) -> str:
+        return f"Invitation {str(self.id)[:8]}"
+
+
+class Disclosure(models.Model):
+    """The § 2.25 accounting of disclosures: one row per disclosure made to a recipient under a consent."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web page"
+        EXPORT = "export", "Export or print"
+        WEBSOCKET = "websocket", "Live message"
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+        CALENDAR = "calendar", "Calendar feed"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recipient_name = models.CharField(max_length=150)
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disclosures")
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="disclosures")
+    form_version = models.CharField(max_length=20)
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    what = models.CharField(max_length=200, help_text="What was shown, in plain words (no message text).")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} to {self.recipient_name} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained audit log (DATA-01, DATA-02; HIPAA 164.312(b), (c)).
+
+    Each row's ``hash`` is SHA-256 over the previous row's hash and this row's canonical JSON; a database
+    trigger refuses UPDATE and DELETE. ``manage.py verify_audit`` names the first broken link.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", "Signed in"
+        LOGIN_FAILED = "login_failed", "Failed sign-in"
+        LOGOUT = "logout", "Signed out"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        CONSENT_GRANTED = "consent_granted", "Consent granted"
+        CONSENT_RECORDED = "consent_recorded", "Paper consent recorded"
+        CONSENT_REVIEWED = "consent_reviewed", "Paper consent reviewed"
+        CONSENT_REVOKED = "consent_revoked", "Consent revoked"
+        CONSENT_ENDED = "consent_ended", "Consent ended by an event"
+        INVITATION_SENT = "invitation_sent", "Invitation sent"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        DISCLOSURE_REFUSED = "disclosure_refused", "Disclosure refused"
+        BREAK_GLASS = "break_glass", "Emergency access"
+        ADMIN_CHANGE = "admin_change", "Admin change"
+        REPRESENTATIVE_RECORDED = "representative_recorded", "Personal representative recorded"
+        LEDGER_EXPORTED = "ledger_exported", "Disclosure ledger exported"
+        OUTBOX_DEAD = "outbox_dead", "Notification gave up"
+        OTHER = "other", "Other"
+
+    seq = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.kind}"
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency access by a counselor to a patient outside their caseload (AZ-06, 164.312(a)(2)(ii))."""
+
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["counselor", "patient", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Emergency access {self.pk}"
+
+
+__all__ = [
+    "AuditEvent",
+    "BreakGlassAccess",
+    "Consent",
+    "ConsentEvent",
+    "ConsentFormVersion",
+    "Disclosure",
+    "Invitation",
+    "PersonalRepresentative",
+    "Scope",
+]

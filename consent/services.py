@@ -1,0 +1,264 @@
+"""Consent workflows: sign, record on paper, review, revoke, end by event. Each is atomic and audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import User
+from consent.audit import record_audit
+from consent.models import SCOPE_FIELDS, AuditEvent, Consent, ConsentEvent, ConsentFormVersion, Scope
+from consent.signals import consent_ended
+
+
+@transaction.atomic
+def grant_consent(
+    *,
+    patient: User,
+    recipient_name: str,
+    scopes: list[str],
+    expires_at: datetime,
+    signature: str,
+    purpose: str = Consent.Purpose.FAMILY_INVOLVEMENT,
+    purpose_detail: str = "",
+    recipient: User | None = None,
+    recipient_email: str = "",
+    recipient_relationship: str = "",
+    recipient_kind: str = Consent.RecipientKind.FAMILY,
+    recipient_organisation: str = "",
+    expiry_event: str = "",
+    signer_role: str = Consent.SignerRole.PATIENT,
+    guardian_signature: str = "",
+    signed_by: User | None = None,
+    request: HttpRequest | None = None,
+) -> Consent:
+    """The patient (or their representative) signs a consent in the portal with a typed e-signature.
+
+    The caller must have re-authenticated (AUTH-08); ``full_clean`` rejects a deficient consent (AZ-01).
+    """
+    if patient.program is None:
+        raise ValidationError("The patient is not enrolled in a program.")
+    consent = _build(
+        patient=patient,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        recipient_email=recipient_email,
+        recipient_relationship=recipient_relationship,
+        recipient_kind=recipient_kind,
+        recipient_organisation=recipient_organisation,
+        scopes=scopes,
+        purpose=purpose,
+        purpose_detail=purpose_detail,
+        expires_at=expires_at,
+        expiry_event=expiry_event,
+        signature=signature,
+        signer_role=signer_role,
+        guardian_signature=guardian_signature,
+    )
+    consent.method = Consent.Method.PORTAL
+    consent.review_status = Consent.ReviewStatus.APPROVED
+    consent.full_clean()
+    consent.save()
+    actor = signed_by or patient
+    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.GRANTED, actor=actor, at=consent.signed_at)
+    record_audit(
+        kind=AuditEvent.Kind.CONSENT_GRANTED,
+        actor=actor,
+        patient=patient,
+        request=request,
+        data={"consent": str(consent.pk), "scopes": consent.scopes, "form": consent.form_version.version},
+    )
+    return consent
+
+
+@transaction.atomic
+def record_paper_consent(
+    *,
+    staff: User,
+    patient: User,
+    recipient_name: str,
+    scopes: list[str],
+    expires_at: datetime,
+    signature: str,
+    signed_at: datetime,
+    paper_form_reference: str,
+    attested: bool,
+    purpose: str = Consent.Purpose.FAMILY_INVOLVEMENT,
+    purpose_detail: str = "",
+    recipient_email: str = "",
+    recipient_relationship: str = "",
+    recipient_kind: str = Consent.RecipientKind.FAMILY,
+    recipient_organisation: str = "",
+    expiry_event: str = "",
+    signer_role: str = Consent.SignerRole.PATIENT,
+    guardian_signature: str = "",
+    request: HttpRequest | None = None,
+) -> Consent:
+    """A counselor records a paper consent the patient signed. It stays pending until a second staff member
+    reviews every element (consent-and-privacy § 4)."""
+    if not attested:
+        raise ValidationError({"attested": "Confirm that you checked the signed paper form."})
+    consent = _build(
+        patient=patient,
+        recipient=None,
+        recipient_name=recipient_name,
+        recipient_email=recipient_email,
+        recipient_relationship=recipient_relationship,
+        recipient_kind=recipient_kind,
+        recipient_organisation=recipient_organisation,
+        scopes=scopes,
+        purpose=purpose,
+        purpose_detail=purpose_detail,
+        expires_at=expires_at,
+        expiry_event=expiry_event,
+        signature=signature,
+        signer_role=signer_role,
+        guardian_signature=guardian_signature,
+    )
+    consent.signed_at = signed_at
+    consent.method = Consent.Method.PAPER
+    consent.paper_form_reference = paper_form_reference
+    consent.recorded_by = staff
+    consent.review_status = Consent.ReviewStatus.PENDING
+    consent.full_clean()
+    consent.save()
+    ConsentEvent.objects.create(
+        consent=consent,
+        kind=ConsentEvent.Kind.PAPER_RECORDED,
+        actor=staff,
+        method=Consent.Method.PAPER,
+        document_reference=paper_form_reference,
+    )
+    record_audit(
+        kind=AuditEvent.Kind.CONSENT_RECORDED,
+        actor=staff,
+        patient=patient,
+        request=request,
+        data={"consent": str(consent.pk), "scopes": consent.scopes},
+    )
+    return consent
+
+
+@transaction.atomic
+def review_paper_consent(
+    *, reviewer: User, consent: Consent, approve: bool, request: HttpRequest | None = None
+) -> Consent:
+    """A second staff member checks a paper consent's elements; the recorder cannot review their own entry."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.review_status != Consent.ReviewStatus.PENDING:
+        raise ValidationError("This consent has already been reviewed.")
+    if consent.recorded_by_id == reviewer.pk:
+        raise PermissionDenied("A second person must review a paper consent.")
+    consent.review_status = Consent.ReviewStatus.APPROVED if approve else Consent.ReviewStatus.REJECTED
+    consent.reviewed_by = reviewer
+    consent.save(update_fields=["review_status", "reviewed_by"])
+    ConsentEvent.objects.create(
+        consent=consent,
+        kind=ConsentEvent.Kind.REVIEWED,
+        actor=reviewer,
+        method=Consent.Method.PAPER,
+        note="approved" if approve else "rejected",
+    )
+    record_audit(
+        kind=AuditEvent.Kind.CONSENT_REVIEWED,
+        actor=reviewer,
+        patient=consent.patient,
+        request=request,
+        data={"consent": str(consent.pk), "approved": approve},
+    )
+    return consent
+
+
+@transaction.atomic
+def revoke_consent(
+    *,
+    consent: Consent,
+    actor: User,
+    method: str = Consent.Method.PORTAL,
+    document_reference: str = "",
+    at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Consent:
+    """Revoke in writing, effective at once (§ 2.31(a)(6)): the gate checks time, open sockets close on commit.
+
+    Revocation is an event; the consent row keeps every element and only gains ``revoked_at``.
+    """
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.revoked_at is not None:
+        return consent
+    if method == Consent.Method.PAPER and not document_reference.strip():
+        raise ValidationError({"document_reference": "Give the reference of the written revocation."})
+    at = at or timezone.now()
+    consent.revoked_at = at
+    consent.save(update_fields=["revoked_at"])
+    ConsentEvent.objects.create(
+        consent=consent,
+        kind=ConsentEvent.Kind.REVOKED,
+        actor=actor,
+        at=at,
+        method=method,
+        document_reference=document_reference,
+    )
+    record_audit(
+        kind=AuditEvent.Kind.CONSENT_REVOKED,
+        actor=actor,
+        patient=consent.patient,
+        request=request,
+        data={"consent": str(consent.pk), "method": method},
+    )
+    consent_ended.send(sender=Consent, consent=consent)
+    return consent
+
+
+@transaction.atomic
+def end_consent_by_event(
+    *,
+    consent: Consent,
+    actor: User,
+    note: str,
+    at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Consent:
+    """Staff record the consent's ending event (e.g. discharge); it ends at that instant."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if not consent.expiry_event:
+        raise ValidationError("This consent has no ending event.")
+    if consent.ended_by_event_at is not None:
+        return consent
+    at = at or timezone.now()
+    consent.ended_by_event_at = at
+    consent.save(update_fields=["ended_by_event_at"])
+    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.ENDED_BY_EVENT, actor=actor, at=at, note=note)
+    record_audit(
+        kind=AuditEvent.Kind.CONSENT_ENDED,
+        actor=actor,
+        patient=consent.patient,
+        request=request,
+        data={"consent": str(consent.pk)},
+    )
+    consent_ended.send(sender=Consent, consent=consent)
+    return consent
+
+
+def _build(*, patient: User, scopes: list[str], **fields: Any) -> Consent:
+    unknown = set(scopes) - set(SCOPE_FIELDS)
+    if unknown:
+        raise ValidationError({"scope_education": f"Unknown kind of information: {', '.join(sorted(unknown))}."})
+    program = patient.program
+    assert program is not None  # noqa: S101  (checked by callers)
+    consent = Consent(
+        program=program,
+        discloser_label=program.legal_name,
+        patient=patient,
+        form_version=ConsentFormVersion.current(),
+        signed_at=timezone.now(),
+        **fields,
+    )
+    for scope in scopes:
+        setattr(consent, SCOPE_FIELDS[Scope(scope)], True)
+    return consent

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FamilyPortalConfig(AppConfig):
+    name = "family_portal"
+    verbose_name = "Family Portal"

@@ -1,0 +1,16 @@
+"""Values every template needs: crisis resources, idle-logoff timing, the program's public name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "idle_timeout_s": settings.PORTAL_IDLE_TIMEOUT_S,
+        "idle_warning_s": settings.PORTAL_IDLE_WARNING_S,
+        "portal_name": "Family Portal",
+    }

@@ -1,0 +1,290 @@
+"""Family Portal settings: one module, every environment-specific value from the environment.
+
+Embedded default (no variables set, ``DJANGO_DEBUG=True``): SQLite, in-memory channel layer, local-memory
+cache, console email and console SMS. Production: ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (channel layer
+and cache), ``SMTP_*`` and ``TWILIO_*``; startup fails with a clear message when one is missing.
+``.env.example`` lists every variable; this module never reads ``.env`` itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from family_portal.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is not True.")
+    SECRET_KEY = "insecure-development-key-only-for-DEBUG-never-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+if not DEBUG and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
+    # WebSocket origin checks rely on a concrete host list.
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the portal's host names (no '*').")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# The public address of the portal, used in emailed links, SMS links and Twilio signature checks.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "daphne",  # first, so runserver is Daphne's ASGI server
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "django_htmx",
+    "accounts",
+    "consent",
+    "education",
+    "scheduling",
+    "messaging",
+    "notifications",
+    "family_portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.RequireStaffMFAMiddleware",
+    "accounts.middleware.PrivateCacheControlMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "family_portal.urls"
+ASGI_APPLICATION = "family_portal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "family_portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI persistent connections leak across threads; psycopg's pool is the safe reuse.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = env_bool("PORTAL_DB_POOL", False)
+    if sslmode := env_str("DATABASE_SSLMODE", ""):
+        DATABASES["default"]["OPTIONS"]["sslmode"] = sslmode
+elif not DEBUG and not env_bool("PORTAL_ALLOW_SQLITE", False):
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL when DJANGO_DEBUG is not True.")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: channel layer and cache ---------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 200, "expiry": 30},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+elif DEBUG:
+    # One process only: the in-memory layer is "Do Not Use In Production" (Channels docs).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured("REDIS_URL is required when DJANGO_DEBUG is not True.")
+
+# --- Authentication --------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# django-allauth (AUTH-01..08). Email is the login; verification is mandatory, which also makes
+# signup enumeration-safe; rate limits live in the shared cache above.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("PORTAL_REAUTH_TIMEOUT_S", 300)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("PORTAL_MFA_ISSUER", "Family Portal")
+USERSESSIONS_TRACK_ACTIVITY = False
+
+# --- Sessions (AUTH-09, AUTH-10) ----------------------------------------------------------------------
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+PORTAL_IDLE_TIMEOUT_S = env_int("PORTAL_IDLE_TIMEOUT_S", 15 * 60)
+PORTAL_ABSOLUTE_SESSION_S = env_int("PORTAL_ABSOLUTE_SESSION_S", 12 * 60 * 60)
+PORTAL_IDLE_WARNING_S = env_int("PORTAL_IDLE_WARNING_S", 2 * 60)
+SESSION_COOKIE_AGE = PORTAL_IDLE_TIMEOUT_S
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- Transport security (DEP-01..04) --------------------------------------------------------------------
+SECURE_COOKIES = env_bool("PORTAL_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+# __Host- cookies must be Secure, host-only and path=/: impossible to plant from a sibling domain.
+SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 63072000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("PORTAL_BEHIND_PROXY", False):
+    # Only behind a proxy that overwrites X-Forwarded-Proto (docs/deploy/nginx.conf does).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "connect-src": [CSP.SELF],  # 'self' covers same-origin ws:/wss:
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+}
+
+# --- Email (Django 6.1 MAILERS) ---------------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Family Portal <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if smtp_host := env_str("SMTP_HOST", ""):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": smtp_host,
+                "port": env_int("SMTP_PORT", 587),
+                "use_tls": True,
+                "username": env_str("SMTP_USERNAME", ""),
+                "password": env_secret("SMTP_PASSWORD"),
+                "timeout": 10,
+            },
+        }
+    }
+elif DEBUG:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    raise ImproperlyConfigured("SMTP_HOST is required when DJANGO_DEBUG is not True.")
+
+# --- SMS and the outbox (notifications/) ------------------------------------------------------------------
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")  # tests and demos point this at the fake server
+TWILIO_MPS = env_float("TWILIO_MPS", 1.0)
+TWILIO_TIMEOUT_S = env_float("TWILIO_TIMEOUT_S", 10.0)
+TWILIO_WEBHOOK_BASE_URL = env_str("TWILIO_WEBHOOK_BASE_URL", PORTAL_BASE_URL).rstrip("/")
+if TWILIO_ACCOUNT_SID and not TWILIO_AUTH_TOKEN:
+    raise ImproperlyConfigured("TWILIO_AUTH_TOKEN is required when TWILIO_ACCOUNT_SID is set.")
+if not DEBUG and not TWILIO_ACCOUNT_SID and not env_bool("PORTAL_ALLOW_CONSOLE_SMS", False):
+    # SMS never fails silently in production: the console backend only logs.
+    raise ImproperlyConfigured("TWILIO_ACCOUNT_SID is required when DJANGO_DEBUG is not True.")
+PORTAL_OUTBOX_LEASE_S = env_int("PORTAL_OUTBOX_LEASE_S", 60)
+PORTAL_OUTBOX_POLL_S = env_float("PORTAL_OUTBOX_POLL_S", 2.0)
+PORTAL_OUTBOX_MAX_ATTEMPTS = env_int("PORTAL_OUTBOX_MAX_ATTEMPTS", 6)
+
+# --- Consent and invitations -----------------------------------------------------------------------------
+PORTAL_PROGRAM_LEGAL_NAME = env_str("PORTAL_PROGRAM_LEGAL_NAME", "Demo Outpatient Program")
+PORTAL_INVITATION_TTL_H = env_int("PORTAL_INVITATION_TTL_H", 72)
+
+# --- Retention (DATA-03..07) -------------------------------------------------------------------------------
+PORTAL_AUDIT_RETENTION_DAYS = env_int("PORTAL_AUDIT_RETENTION_DAYS", 6 * 366)
+
+# --- Internationalisation -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Logging: structured, and never patient data (DATA-05) --------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

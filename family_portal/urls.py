@@ -1,0 +1,26 @@
+"""Root URLs. Every view requires login (LoginRequiredMiddleware) unless marked ``login_not_required``."""
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from family_portal import views
+
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Family Portal administration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("crisis/", views.crisis_resources, name="crisis"),
+    path("session/keep-alive/", views.keep_alive, name="keep_alive"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path("consent/", include("consent.urls")),
+    path("learn/", include("education.urls")),
+    path("sessions/", include("scheduling.urls")),
+    path("messages/", include("messaging.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("staff-admin/", admin.site.urls),
+]

@@ -1,0 +1,3 @@
+"""WebSocket routes (Channels tutorial shape)."""
+
+websocket_urlpatterns: list = []

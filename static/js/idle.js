@@ -1,0 +1,34 @@
+// Idle logoff warning (AUTH-10): warn before the server's idle timeout, offer "Stay signed in".
+(function () {
+  "use strict";
+  const body = document.body;
+  const timeout = Number(body.dataset.idleTimeout || 0) * 1000;
+  const warning = Number(body.dataset.idleWarning || 0) * 1000;
+  const dialog = document.getElementById("idle-dialog");
+  if (!timeout || !dialog) return;
+  let warnTimer, logoutTimer;
+  function csrfToken() {
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+  function schedule() {
+    clearTimeout(warnTimer);
+    clearTimeout(logoutTimer);
+    warnTimer = setTimeout(function () {
+      if (!dialog.open) dialog.showModal();
+      document.getElementById("idle-stay").focus();
+    }, Math.max(timeout - warning, 0));
+    logoutTimer = setTimeout(function () {
+      // The server has already ended the session; reloading shows the sign-in page.
+      window.location.reload();
+    }, timeout + 1000);
+  }
+  document.getElementById("idle-stay").addEventListener("click", function () {
+    fetch(body.dataset.keepAliveUrl, {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
+    }).then(function (response) {
+      if (response.ok) { dialog.close(); schedule(); } else { window.location.reload(); }
+    });
+  });
+  schedule();
+})();

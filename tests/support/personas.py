@@ -1,0 +1,84 @@
+"""Build the standard cast of people through the real services (style guide 2.8).
+
+patient ← counselor (assigned, MFA) · family_member (consent, every scope) · revoked_member (consent revoked)
+other_patient ← outsider (family of the other patient) · learner (no consent) · unassigned_counselor.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import CaseloadAssignment, Program, User
+from consent.models import Consent, Scope
+from consent.services import grant_consent, revoke_consent
+
+ALL_SCOPES = [scope.value for scope in Scope]
+PASSWORD = "a calm river at dawn"
+
+
+def make_program(name: str = "Riverside Program", **extra: Any) -> Program:
+    return Program.objects.create(name=name, legal_name=f"{name} LLC", time_zone="America/New_York", **extra)
+
+
+def make_user(email: str, role: str, program: Program | None, full_name: str = "", **extra: Any) -> User:
+    user = User.objects.create_user(
+        email,
+        PASSWORD,
+        role=role,
+        program=program,
+        full_name=full_name or email.split("@")[0].title(),
+        **extra,
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def make_staff(email: str, program: Program, role: str = User.Role.COUNSELOR, **extra: Any) -> User:
+    user = make_user(email, role, program, **extra)
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+def assign(counselor: User, patient: User) -> CaseloadAssignment:
+    return CaseloadAssignment.objects.create(counselor=counselor, patient=patient)
+
+
+def consent_for(patient: User, member: User, scopes: list[str] | None = None, days: int = 180, **extra: Any) -> Consent:
+    return grant_consent(
+        patient=patient,
+        recipient=member,
+        recipient_name=member.full_name,
+        recipient_email=member.email,
+        recipient_relationship="Parent",
+        scopes=ALL_SCOPES if scopes is None else scopes,
+        expires_at=timezone.now() + timedelta(days=days),
+        signature=patient.full_name,
+        **extra,
+    )
+
+
+def revoke(consent: Consent) -> Consent:
+    return revoke_consent(consent=consent, actor=consent.patient)
+
+
+def login(client: Client, user: User) -> Client:
+    """Sign ``user`` in; care staff also get a session that passed the MFA stage (AUTH-05)."""
+    client.force_login(user)
+    if user.is_care_staff:
+        from allauth.mfa.models import Authenticator
+
+        authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        session = client.session
+        now = timezone.now().timestamp()
+        session["account_authentication_methods"] = [
+            {"method": "password", "at": now, "email": user.email},
+            {"method": "mfa", "at": now, "type": "totp", "id": authenticator.pk if authenticator else None},
+        ]
+        session.save()
+    return client
