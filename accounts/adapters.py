@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import ratelimit
+from allauth.core.exceptions import ImmediateHttpResponse
+from django import forms
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -26,9 +29,18 @@ class AccountAdapter(DefaultAccountAdapter):
             user.save()
         return user
 
-    def get_client_ip(self, request: HttpRequest) -> str:
-        # allauth ignores X-Forwarded-For unless ALLAUTH_TRUSTED_PROXY_COUNT says how many proxies to trust.
-        return super().get_client_ip(request)
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Too many failed sign-ins for one address answer HTTP 429 (AUTH-03), not a form error.
+
+        allauth counts failures per address in the shared cache and ignores X-Forwarded-For unless
+        ALLAUTH_TRUSTED_PROXY_COUNT says how many proxies to trust, so a spoofed header cannot reset it.
+        """
+        try:
+            super().pre_authenticate(request, **credentials)
+        except forms.ValidationError as exc:
+            if exc.code == "too_many_login_attempts":
+                raise ImmediateHttpResponse(ratelimit.respond_429(request)) from None
+            raise
 
     def get_from_email(self) -> str:
         return settings.DEFAULT_FROM_EMAIL

@@ -52,7 +52,8 @@ def has_mfa_authenticator(user: object) -> bool:
 
 
 def session_passed_mfa(request: HttpRequest) -> bool:
-    return any(record.get("method") == "mfa" for record in get_authentication_records(request))
+    records = get_authentication_records(request, request.user)  # type: ignore[arg-type]
+    return any(record.get("method") == "mfa" for record in records)
 
 
 class RequireStaffMFAMiddleware:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -37,7 +37,7 @@ def canonical_payload(
 ) -> str:
     body = {
         "seq": seq,
-        "at": at.astimezone(timezone.UTC).isoformat(timespec="microseconds"),
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
         "kind": kind,
         "actor": actor_id,
         "patient": patient_id,

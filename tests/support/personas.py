@@ -76,6 +76,7 @@ def login(client: Client, user: User) -> Client:
         authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
         session = client.session
         now = timezone.now().timestamp()
+        session["account_authentication_methods_user"] = str(user.pk)
         session["account_authentication_methods"] = [
             {"method": "password", "at": now, "email": user.email},
             {"method": "mfa", "at": now, "type": "totp", "id": authenticator.pk if authenticator else None},

@@ -1,0 +1,52 @@
+# Family Portal: `make run` serves the portal with demo data; `make test` runs the whole check.
+SHELL := /bin/bash
+PYTHON_VERSION := $(shell cat .python-version)
+PYENV_PYTHON := $(HOME)/.pyenv/versions/$(PYTHON_VERSION)/bin/python
+BOOT_PYTHON := $(shell if [ -x "$(PYENV_PYTHON)" ]; then echo "$(PYENV_PYTHON)"; else command -v python$(basename $(PYTHON_VERSION)) || command -v python3.13 || command -v python3; fi)
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEV_ENV := DJANGO_DEBUG=True
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test lint typecheck migrations-check pytest test-browser bench screenshots clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install --quiet "uv==0.13.8"
+	$(UV) sync --frozen --inexact --python $(PY)
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py load_curriculum
+	$(DEV_ENV) $(PY) manage.py load_demo_data
+	@echo "Starting the notifications worker and the portal on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
+	@trap 'kill $$WORKER 2>/dev/null' EXIT; \
+	  $(DEV_ENV) $(PY) manage.py run_notifications & WORKER=$$!; \
+	  $(DEV_ENV) $(VENV)/bin/daphne -b $(HOST) -p $(PORT) family_portal.asgi:application
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(DEV_ENV) $(VENV)/bin/mypy .
+
+migrations-check: install
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+pytest: install
+	$(DEV_ENV) $(VENV)/bin/pytest -m "not browser" -q
+
+test: lint typecheck migrations-check pytest
+
+bench: install
+	$(DEV_ENV) $(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,116 @@
+"""Deny by default (AUTH-11): every URL that is not deliberately public refuses anonymous visitors."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+# URL names that anyone may open. Adding a name here is a deliberate decision.
+PUBLIC_URL_NAMES = {
+    "home",
+    "crisis",
+    "healthz",
+    # allauth's own anonymous flows
+    "account_login",
+    "account_signup",
+    "account_reset_password",
+    "account_reset_password_done",
+    "account_reset_password_from_key",
+    "account_reset_password_from_key_done",
+    "account_confirm_email",
+    "account_email_verification_sent",
+    "account_inactive",
+    "account_login_code_confirm",
+    "account_request_login_code",
+    "account_confirm_login_code",
+    "account_reauthenticate",
+    "account_logout",
+    "mfa_authenticate",
+    "mfa_trust",
+    # signed webhooks and token-authenticated feeds
+    "notifications:twilio_inbound",
+    "notifications:twilio_status",
+    "scheduling:calendar_feed",
+    # invitation landing page (the token is the credential; invalid tokens get a neutral page)
+    "consent:invitation",
+    "consent:accept_invitation",
+}
+
+SAMPLE_VALUES = {"int": "1", "uuid": str(uuid.uuid4()), "slug": "sample", "str": "sample", "path": "sample"}
+
+
+def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name or ''}", prefix + str(entry.pattern)
+
+
+def _concrete(route: str) -> str | None:
+    """Turn a route into a path with sample values; regex routes with groups are skipped."""
+    if route.startswith("^") or "(?P" in route:
+        return None
+    path = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_VALUES.get(m.group(1) or "str", "sample"), route)
+    return "/" + path
+
+
+def _all_routes() -> list[tuple[str, str]]:
+    routes = []
+    for name, route in _walk(get_resolver().url_patterns):
+        if name.startswith("admin:") or route.startswith("static/"):
+            continue
+        path = _concrete(route)
+        if path is not None:
+            routes.append((name, path))
+    return routes
+
+
+@pytest.mark.parametrize(("name", "path"), _all_routes(), ids=[f"{n}:{p}" for n, p in _all_routes()])
+def test_anonymous_visitor_is_refused_on_every_non_public_url(client, name, path):
+    if name in PUBLIC_URL_NAMES:
+        pytest.skip("deliberately public")
+    for method in ("get", "post"):
+        response = getattr(client, method)(path)
+        assert response.status_code in (302, 401, 403, 404, 405), (method, path, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].startswith("/accounts/login/"), (method, path, response["Location"])
+
+
+def test_walker_sees_urls_of_every_app():
+    names = {name for name, _ in _all_routes()}
+    assert {"dashboard", "keep_alive", "account_email"} <= names
+
+
+def test_admin_login_is_wrapped_by_allauth(client):
+    response = client.get("/staff-admin/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_admin_is_not_at_the_default_address(client):
+    assert client.get("/admin/").status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["patient", "family_member", "counselor"])
+def test_non_admin_roles_cannot_reach_admin_site(login, request, persona):
+    client = login(request.getfixturevalue(persona))
+    assert client.get("/staff-admin/").status_code in (302, 403)
+    assert client.get("/staff-admin/accounts/user/").status_code in (302, 403)
+
+
+def test_program_admin_reaches_admin_site(login, program_admin):
+    assert login(program_admin).get("/staff-admin/").status_code == 200
+
+
+def test_health_check_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"] == "ok"

@@ -1,0 +1,100 @@
+"""Automatic logoff (AUTH-10) and session termination (AUTH-09)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.support import personas
+
+pytestmark = pytest.mark.django_db
+
+
+def _login_by_form(client: Client, user) -> None:
+    response = client.post(reverse("account_login"), {"login": user.email, "password": personas.PASSWORD})
+    assert response.status_code == 302
+
+
+def test_idle_session_is_signed_out(client, family_member):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        _login_by_form(client, family_member)
+        assert client.get("/dashboard/").status_code == 200
+        clock.shift(timedelta(seconds=settings.PORTAL_IDLE_TIMEOUT_S + 1))
+        response = client.get("/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
+
+
+def test_activity_keeps_the_session_until_the_absolute_cap(client, family_member):
+    step = timedelta(seconds=settings.PORTAL_IDLE_TIMEOUT_S - 60)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        _login_by_form(client, family_member)
+        while timezone.now() - start + step < timedelta(seconds=settings.PORTAL_ABSOLUTE_SESSION_S):
+            clock.shift(step)
+            assert client.get("/dashboard/").status_code == 200
+        clock.shift(step)
+        response = client.get("/dashboard/")
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_keep_alive_refreshes_the_idle_clock(client, family_member):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        _login_by_form(client, family_member)
+        clock.shift(timedelta(seconds=settings.PORTAL_IDLE_TIMEOUT_S - 30))
+        assert client.post(reverse("keep_alive")).status_code == 200
+        clock.shift(timedelta(seconds=60))
+        assert client.get("/dashboard/").status_code == 200
+
+
+def test_pages_carry_the_idle_warning_timing(login, family_member):
+    body = login(family_member).get("/dashboard/").content.decode()
+    assert f'data-idle-timeout="{settings.PORTAL_IDLE_TIMEOUT_S}"' in body
+    assert 'id="idle-dialog"' in body
+
+
+def test_login_rotates_the_session_key(client, family_member):
+    client.get(reverse("account_login"))
+    client.session.save()
+    before = client.session.session_key
+    _login_by_form(client, family_member)
+    assert client.session.session_key != before
+
+
+def test_logout_ends_the_session(client, family_member):
+    _login_by_form(client, family_member)
+    client.post(reverse("account_logout"))
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_password_change_signs_out_other_sessions(family_member):
+    phone, laptop = Client(), Client()
+    _login_by_form(phone, family_member)
+    _login_by_form(laptop, family_member)
+    family_member.set_password("a completely new passphrase")
+    family_member.save()
+    assert laptop.get("/dashboard/").status_code == 302
+    assert phone.get("/dashboard/").status_code == 302
+
+
+def test_deactivated_user_is_signed_out(client, family_member):
+    _login_by_form(client, family_member)
+    family_member.is_active = False
+    family_member.save()
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_sessions_are_server_side():
+    assert "signed_cookies" not in settings.SESSION_ENGINE
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.ACCOUNT_SESSION_REMEMBER is False
