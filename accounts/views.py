@@ -1,0 +1,19 @@
+"""The signed-in person's own account page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.forms import ProfileForm
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    """Name, time zone and links to security settings (password, two-step verification, signed-in devices)."""
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your details were saved.")
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form})
