@@ -230,6 +230,11 @@ if smtp_host := env_str("SMTP_HOST", ""):
             },
         }
     }
+elif DEBUG and (email_dir := env_str("PORTAL_EMAIL_FILE_PATH", "")):
+    # Browser tests and demos read the mail a server "sent" from this directory.
+    MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend", "OPTIONS": {"file_path": email_dir}}
+    }
 elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 else:
