@@ -1,0 +1,132 @@
+"""Who may read or edit which learning content, and whose progress a counselor may see.
+
+Learners (rule of issue 4, decided here):
+- public published modules: every signed-in person, consented or not, patients included;
+- other published modules: care staff (shared content and their own program's), and family members who hold
+  at least one effective consent (any patient, any scope) or act as a patient's personal representative —
+  shared content, plus their patients' programs';
+- drafts, modules in review, archived modules and other programs' unpublished content: never (404).
+Authoring: care staff edit shared content and their own program's modules; publishing needs
+``User.may_publish_content``.
+Module content is generic, never patient data; assignments and progress tied to a patient go through the gate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from accounts.models import User
+from consent.gate import (
+    effective_consents_for,
+    is_care_team_for,
+    patients_acted_for,
+    require_disclosure,
+    visible_patients,
+)
+from consent.models import Consent, Scope
+from education.models import Assignment, Module, ModuleQuerySet
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind LoginRequiredMiddleware, so ``user`` is a ``User`` (for type checking only)."""
+
+    user: User  # type: ignore[assignment]
+
+
+def readable_modules(user: Any) -> ModuleQuerySet:
+    """Published modules ``user`` may read as a learner (see the module docstring)."""
+    live = Module.objects.live()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return live.none()
+    public = Q(current_version__public=True)
+    if user.is_care_staff:
+        return live.filter(public | Q(program__isnull=True) | Q(program_id=user.program_id))
+    if user.is_family:
+        consents = effective_consents_for(user)
+        represented = patients_acted_for(user)  # a personal representative is linked like a consented recipient
+        linked = Exists(consents.values("pk")) | Exists(represented.values("pk"))
+        own_program = Q(program_id__in=consents.values("patient__program_id")) | Q(
+            program_id__in=represented.values("program_id")
+        )
+        return live.filter(public | Q(program__isnull=True) & linked | own_program)
+    return live.filter(public)
+
+
+def get_readable_module(user: Any, slug: str) -> Module:
+    """The module at ``slug`` if ``user`` may read it, with its current version; 404 otherwise."""
+    module = readable_modules(user).select_related("current_version").filter(slug=slug).first()
+    if module is None:
+        raise Http404("Not found")
+    return module
+
+
+def can_author(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_care_staff)
+
+
+def editable_modules(user: Any) -> ModuleQuerySet:
+    """Every module, in any state, that ``user`` may edit: shared content and their program's own."""
+    if not can_author(user):
+        return Module.objects.none()
+    return Module.objects.for_program(user.program_id)
+
+
+def get_editable_module(user: Any, slug: str) -> Module:
+    module = editable_modules(user).filter(slug=slug).first()
+    if module is None:
+        raise Http404("Not found")
+    return module
+
+
+def visible_assignments(staff: Any) -> QuerySet[Assignment]:
+    """Active assignments of patients on ``staff``'s caseload (or program, for an admin), via the gate."""
+    if not can_author(staff):
+        return Assignment.objects.none()
+    return Assignment.objects.active().filter(patient__in=visible_patients(staff, Scope.EDUCATION))
+
+
+def get_visible_assignment(staff: Any, assignment_id: Any) -> Assignment:
+    """An assignment ``staff`` may manage; 404 for everyone else, family members included (AZ-03)."""
+    assignment = (
+        visible_assignments(staff)
+        .select_related("module__current_version", "patient", "assigned_by")
+        .filter(pk=assignment_id)
+        .first()
+    )
+    if assignment is None or not is_care_team_for(staff, assignment.patient):
+        raise Http404("Not found")
+    return assignment
+
+
+def education_recipients(patient: Any) -> QuerySet[User]:
+    """Family members whose consent for ``patient`` is effective now and includes the education scope.
+
+    The same rule as ``consent.gate.effective_consent(member, patient, "education")``, evaluated for every
+    member in one query (built from the gate's own ``Consent.objects.effective().with_scope()``), so a
+    counselor's progress page costs the same for one family member as for twenty.
+    """
+    consents = Consent.objects.effective().with_scope(Scope.EDUCATION).filter(patient=patient, recipient=OuterRef("pk"))
+    return User.objects.filter(Exists(consents), role=User.Role.FAMILY, is_active=True)
+
+
+def disclosed_assignments(request: AuthedRequest) -> list[Assignment]:
+    """A family member's active assignments, for the patients whose education scope they hold now.
+
+    Showing them discloses that the patient's care team asked for them, so each patient's disclosure goes
+    through ``require_disclosure`` (a ledger row) and the page must carry the § 2.32 notice. Other roles get [].
+    """
+    user = request.user
+    if not getattr(user, "is_family", False) or not user.is_active:
+        return []
+    assignments = list(
+        Assignment.objects.active()
+        .filter(patient__in=visible_patients(user, Scope.EDUCATION), module__in=readable_modules(user))
+        .select_related("module__current_version")
+        .order_by("due_on", "created_at")
+    )
+    for patient_id in sorted({a.patient_id for a in assignments}):
+        require_disclosure(user, patient_id, Scope.EDUCATION, what="Education assignments", request=request)
+    return assignments

@@ -1,0 +1,208 @@
+"""Forms for authoring, knowledge checks and assignments. Validation messages are written for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from education.authoring import ChoiceData
+from education.models import Audience, Lesson, Module, ModuleVersion, Question, Topic, validate_https_url
+
+MAX_CHOICES = 6
+SEARCH_MAX = 100
+RESERVED_SLUGS = {"new", "preview"}
+
+
+def _module_label(module: Module) -> str:
+    return module.current_version.title if module.current_version else module.slug
+
+
+class ModuleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _module_label(obj)
+
+
+class ModuleMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _module_label(obj)
+
+
+class CatalogueFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=SEARCH_MAX, label="Search")
+    topic = forms.ChoiceField(required=False, choices=[("", "All topics"), *Topic.choices], label="Topic")
+
+
+class ModuleDetailsForm(forms.Form):
+    """A version's details; on a new module also its slug (the address, which never changes)."""
+
+    title = forms.CharField(max_length=160)
+    summary = forms.CharField(max_length=600, widget=forms.Textarea(attrs={"rows": 3}))
+    topic = forms.ChoiceField(choices=Topic.choices)
+    audience = forms.ChoiceField(choices=Audience.choices)
+    estimated_minutes = forms.IntegerField(min_value=1, max_value=240, label="Estimated minutes")
+    public = forms.BooleanField(
+        required=False, label="Open to everyone", help_text="Anyone signed in may read it, even without a consent."
+    )
+    pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label="Pass mark (percent)")
+    sources = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line: title | https address",
+    )
+    prerequisites = ModuleMultipleChoiceField(
+        queryset=Module.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Good to read first",
+        help_text="Suggested before this one; learners can always start anyway.",
+    )
+    change_note = forms.CharField(max_length=300, required=False, label="What changed in this version")
+
+    def __init__(self, *args: Any, modules: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["prerequisites"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)  # noqa: S101  (narrowing for mypy)
+        field.queryset = modules if modules is not None else Module.objects.none()
+
+    def clean_sources(self) -> list[dict[str, str]]:
+        sources = []
+        for number, line in enumerate(self.cleaned_data["sources"].splitlines(), 1):
+            if not line.strip():
+                continue
+            title, sep, url = line.rpartition("|")
+            title, url = title.strip(), url.strip()
+            if not sep or not title:
+                raise ValidationError(f"Line {number}: write the title, a | and the address.")
+            try:
+                forms.URLField().clean(url)
+                validate_https_url(url)
+            except ValidationError:
+                raise ValidationError(f"Line {number}: the address must start with https://.") from None
+            sources.append({"title": title, "url": url})
+        if not sources:
+            raise ValidationError("List at least one source.")
+        return sources
+
+    @staticmethod
+    def initial_for(version: ModuleVersion) -> dict[str, Any]:
+        initial = {name: getattr(version, name) for name in ("title", "summary", "topic", "audience", "public")}
+        initial |= {
+            "estimated_minutes": version.estimated_minutes,
+            "pass_mark": version.pass_mark,
+            "sources": "\n".join(f"{s['title']} | {s['url']}" for s in version.sources),
+            "prerequisites": list(version.module.prerequisites.all()),
+            "change_note": version.change_note,
+        }
+        return initial
+
+
+class NewModuleForm(ModuleDetailsForm):
+    slug = forms.SlugField(max_length=80, help_text="Used in the address, e.g. talking-with-teens. Cannot change.")
+
+    field_order = ["title", "slug"]
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"].lower()
+        if slug in RESERVED_SLUGS:
+            raise ValidationError("That address is reserved. Choose another.")
+        if Module.objects.filter(slug=slug).exists():
+            raise ValidationError("That address is taken. Choose another.")
+        return slug
+
+
+class LessonForm(forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = ["title", "body", "video_url"]
+        labels = {"body": "Lesson text (Markdown)", "video_url": "Video link (optional)"}
+        help_texts = {
+            "body": "Use ### for headings, - for lists, **bold**, [link text](https://…). No images or raw HTML.",
+            "video_url": "Shown as a link (https only). Add captions and a transcript.",
+        }
+        widgets = {"body": forms.Textarea(attrs={"rows": 16, "data-markdown-source": ""})}
+
+
+class PreviewForm(forms.Form):
+    body = forms.CharField(max_length=40_000, required=False, strip=False)
+
+
+class QuestionForm(forms.Form):
+    prompt = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    kind = forms.ChoiceField(choices=Question.Kind.choices, label="Type", widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for i in range(1, MAX_CHOICES + 1):
+            self.fields[f"choice_{i}_text"] = forms.CharField(max_length=300, required=False, label=f"Answer {i}")
+            self.fields[f"choice_{i}_correct"] = forms.BooleanField(required=False, label="This answer is right")
+            self.fields[f"choice_{i}_feedback"] = forms.CharField(
+                max_length=500, required=False, label="Feedback", help_text="Why it is right or not."
+            )
+
+    def choice_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"choice_{i}_text"], self[f"choice_{i}_correct"], self[f"choice_{i}_feedback"])
+            for i in range(1, MAX_CHOICES + 1)
+        ]
+
+    def choices(self) -> list[ChoiceData]:
+        data = self.cleaned_data
+        return [
+            ChoiceData(
+                text=data[f"choice_{i}_text"],
+                correct=data[f"choice_{i}_correct"],
+                feedback=data[f"choice_{i}_feedback"],
+            )
+            for i in range(1, MAX_CHOICES + 1)
+            if data.get(f"choice_{i}_text", "").strip()
+        ]
+
+    @classmethod
+    def initial_for(cls, question: Question) -> dict[str, Any]:
+        initial: dict[str, Any] = {"prompt": question.prompt, "kind": question.kind}
+        for i, choice in enumerate(question.choices.all(), 1):
+            initial |= {f"choice_{i}_text": choice.text, f"choice_{i}_correct": choice.correct}
+            initial[f"choice_{i}_feedback"] = choice.feedback
+        return initial
+
+
+class SubmitForReviewForm(forms.Form):
+    reading_note = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason for a reading level above grade 8 (if it is)",
+    )
+
+
+def quiz_answers(version: ModuleVersion, data: Any) -> dict[str, list[str]]:
+    """Chosen choice ids per question from POST data (field ``q-<question id>``); unknown keys are ignored."""
+    answers: dict[str, list[str]] = {}
+    for question in version.questions.all():
+        picked = data.getlist(f"q-{question.pk}")[: MAX_CHOICES * 2]
+        answers[str(question.pk)] = [str(value)[:20] for value in picked]
+    return answers
+
+
+class AssignmentForm(forms.Form):
+    patient: forms.ModelChoiceField = forms.ModelChoiceField(queryset=Module.objects.none(), label="Family of")
+    module: forms.ModelChoiceField = ModuleChoiceField(queryset=Module.objects.none(), label="Module")
+    due_on = forms.DateField(
+        required=False, label="Due date (optional)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, patients: Any, modules: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        patient_field, module_field = self.fields["patient"], self.fields["module"]
+        assert isinstance(patient_field, forms.ModelChoiceField)  # noqa: S101  (narrowing for mypy)
+        assert isinstance(module_field, forms.ModelChoiceField)  # noqa: S101
+        patient_field.queryset = patients
+        module_field.queryset = modules
+
+    def clean_due_on(self) -> Any:
+        due = self.cleaned_data.get("due_on")
+        if due and due < timezone.localdate():
+            raise ValidationError("Choose a date that is not in the past.")
+        return due

@@ -1,0 +1,1 @@
+"""Education views: learner pages, counselor authoring and assignments (one module each)."""

@@ -1,0 +1,259 @@
+"""Learner pages: catalogue, module overview, lessons, knowledge check, certificate and "my learning".
+
+Every page starts from ``access.readable_modules`` so drafts, archived modules and content the viewer may not
+read answer 404. Only the catalogue shows patient data (a family's assignments): it goes through the gate and
+carries the § 2.32 notice. Query counts do not grow with the number of modules or lessons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from education import services
+from education.access import AuthedRequest, disclosed_assignments, get_readable_module, readable_modules
+from education.forms import CatalogueFilterForm, quiz_answers
+from education.models import Assignment, Lesson, Module, ModuleProgress, ModuleVersion, Question
+
+
+@dataclass
+class ModuleCard:
+    module: Module
+    version: ModuleVersion
+    lesson_count: int
+    progress: ModuleProgress | None = None
+    assignment: Assignment | None = None
+
+    @property
+    def percent(self) -> int:
+        if self.progress is None:
+            return 0
+        if self.progress.completed_at:
+            return 100
+        total = getattr(self.progress, "lesson_total", 0) or 1
+        return min(99, 100 * getattr(self.progress, "lesson_done", 0) // total)
+
+    @property
+    def updated(self) -> bool:
+        """A newer version came out after the learner started."""
+        return self.progress is not None and self.progress.version_id != self.module.current_version_id
+
+
+def _progress_rows(user: Any) -> Any:
+    return (
+        ModuleProgress.objects.filter(learner=user, module__in=readable_modules(user))
+        .select_related("version", "module__current_version")
+        .annotate(
+            lesson_done=Count("completions", distinct=True),
+            lesson_total=Count("version__lessons", distinct=True),
+        )
+    )
+
+
+def catalogue(request: AuthedRequest) -> HttpResponse:
+    """All modules the viewer may read, with topic filter and search; assigned and started modules first."""
+    user = request.user
+    form = CatalogueFilterForm(request.GET or None)
+    modules = readable_modules(user).select_related("current_version")
+    filtering = False
+    if form.is_valid():
+        if topic := form.cleaned_data["topic"]:
+            modules = modules.filter(current_version__topic=topic)
+            filtering = True
+        if query := form.cleaned_data["q"].strip():
+            modules = modules.filter(
+                Q(current_version__title__icontains=query) | Q(current_version__summary__icontains=query)
+            )
+            filtering = True
+    modules = modules.annotate(lesson_count=Count("current_version__lessons")).order_by("current_version__title")
+    progress = {p.module_id: p for p in _progress_rows(user)}
+    assignments = disclosed_assignments(request)
+    assigned_ids = {a.module_id for a in assignments}
+
+    def card(module: Module, lesson_count: int | None = None, assignment: Assignment | None = None) -> ModuleCard:
+        row = progress.get(module.pk)
+        count = lesson_count if lesson_count is not None else getattr(row, "lesson_total", 0)
+        return ModuleCard(module, module.current_version, count, row, assignment)  # type: ignore[arg-type]
+
+    assigned = [card(a.module, assignment=a) for a in assignments]
+    continuing = [
+        card(row.module)
+        for row in sorted(progress.values(), key=lambda p: p.updated_at, reverse=True)
+        if not row.completed_at and row.module_id not in assigned_ids
+    ]
+    cards = [card(m, m.lesson_count) for m in modules]  # type: ignore[attr-defined]
+    return render(
+        request,
+        "education/catalogue.html",
+        {
+            "form": form,
+            "assigned": assigned,
+            "continuing": continuing[:3],
+            "cards": cards,
+            "filtering": filtering,
+        },
+    )
+
+
+def _learner_state(request: AuthedRequest, slug: str) -> tuple[Module, ModuleProgress | None]:
+    module = get_readable_module(request.user, slug)
+    progress = ModuleProgress.objects.filter(learner=request.user, module=module).select_related("version").first()
+    return module, progress
+
+
+def module_detail(request: AuthedRequest, slug: str) -> HttpResponse:
+    """A module's overview: lessons with checkmarks, progress, prerequisites (with why), sources, next step."""
+    module, progress = _learner_state(request, slug)
+    version = progress.version if progress else module.current_version
+    if version is None:  # readable modules always have one; a race with archiving lands here
+        raise Http404("Not found")
+    lessons = list(version.lessons.only("id", "title", "position"))
+    done = set(progress.completions.values_list("lesson_id", flat=True)) if progress else set()
+    prerequisites = (
+        readable_modules(request.user)
+        .filter(unlocks=module)
+        .select_related("current_version")
+        .annotate(
+            finished=Exists(
+                ModuleProgress.objects.filter(learner=request.user, module=OuterRef("pk"), completed_at__isnull=False)
+            )
+        )
+    )
+    question_count = version.questions.count()
+    next_lesson = next((lesson for lesson in lessons if lesson.pk not in done), None)
+    return render(
+        request,
+        "education/module_detail.html",
+        {
+            "module": module,
+            "version": version,
+            "progress": progress,
+            "lessons": lessons,
+            "done": done,
+            "done_count": len(done),
+            "next_lesson": next_lesson,
+            "prerequisites": prerequisites,
+            "question_count": question_count,
+            "updated": progress is not None and progress.version_id != module.current_version_id,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def lesson(request: AuthedRequest, slug: str, position: int) -> HttpResponse:
+    """One lesson of the learner's version; POST marks it read and goes on to the next step."""
+    module = get_readable_module(request.user, slug)
+    progress = services.start_module(learner=request.user, module=module)
+    version = progress.version
+    current = Lesson.objects.filter(version=version, position=position).first()
+    if current is None:
+        raise Http404("Not found")
+    total = version.lessons.count()
+    if request.method == "POST":
+        services.complete_lesson(progress=progress, lesson=current)
+        if position < total:
+            return redirect("education:lesson", slug=slug, position=position + 1)
+        if version.questions.exists() and progress.quiz_passed_at is None:
+            return redirect("education:quiz", slug=slug)
+        messages.success(request, "You finished every lesson in this module.")
+        return redirect("education:module", slug=slug)
+    done = set(progress.completions.values_list("lesson_id", flat=True))
+    return render(
+        request,
+        "education/lesson.html",
+        {
+            "module": module,
+            "version": version,
+            "lesson": current,
+            "position": position,
+            "total": total,
+            "done_count": len(done),
+            "is_done": current.pk in done,
+            "is_last": position == total,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def quiz(request: AuthedRequest, slug: str) -> HttpResponse:
+    """The knowledge check. Answers are scored on POST and the feedback page follows (retries unlimited)."""
+    module = get_readable_module(request.user, slug)
+    progress = services.start_module(learner=request.user, module=module)
+    version = progress.version
+    questions = list(version.questions.prefetch_related("choices"))
+    if not questions:
+        raise Http404("Not found")
+    errors = []
+    if request.method == "POST":
+        answers = quiz_answers(version, request.POST)
+        unanswered = [q.position for q in questions if not answers.get(str(q.pk))]
+        if not unanswered:
+            services.submit_quiz(progress=progress, answers=answers)
+            return redirect("education:quiz_result", slug=slug)
+        errors = [f"Please answer question {n}." for n in unanswered]
+    return render(
+        request,
+        "education/quiz.html",
+        {
+            "module": module,
+            "version": version,
+            "questions": questions,
+            "errors": errors,
+            "chosen": request.POST if request.method == "POST" else None,
+            "single": Question.Kind.SINGLE,
+        },
+    )
+
+
+def quiz_result(request: AuthedRequest, slug: str) -> HttpResponse:
+    """Feedback on the learner's latest attempt: every answer picked or missed is explained."""
+    module, progress = _learner_state(request, slug)
+    attempt = progress.attempts.select_related("progress__version").first() if progress else None
+    if progress is None or attempt is None or attempt.version_id != progress.version_id:
+        return redirect("education:quiz", slug=slug)
+    result = services.result_of(attempt)
+    return render(
+        request,
+        "education/quiz_result.html",
+        {"module": module, "version": progress.version, "progress": progress, "result": result},
+    )
+
+
+@require_POST
+def restart(request: AuthedRequest, slug: str) -> HttpResponse:
+    """Start the module again on its newest version."""
+    module, progress = _learner_state(request, slug)
+    if progress is not None:
+        services.restart_module(progress=progress)
+        messages.success(request, "You are starting the newest version of this module.")
+        return redirect("education:lesson", slug=slug, position=1)
+    return redirect("education:module", slug=slug)
+
+
+def certificate(request: AuthedRequest, slug: str) -> HttpResponse:
+    """A printable certificate, only once every lesson is read and the check is passed."""
+    module, progress = _learner_state(request, slug)
+    if progress is None or progress.completed_at is None:
+        messages.info(request, "Finish every lesson and pass the knowledge check to get your certificate.")
+        return redirect("education:module", slug=slug)
+    return render(
+        request,
+        "education/certificate.html",
+        {"module": module, "version": progress.version, "progress": progress, "learner": request.user},
+    )
+
+
+def my_progress(request: AuthedRequest) -> HttpResponse:
+    """The learner's own progress across modules: private to them."""
+    rows = sorted(_progress_rows(request.user), key=lambda p: (p.completed_at is not None, -p.updated_at.timestamp()))
+    cards = [ModuleCard(row.module, row.version, row.lesson_total, row) for row in rows]  # type: ignore[attr-defined]
+    return render(
+        request, "education/my_progress.html", {"cards": cards, "catalogue_url": reverse("education:catalogue")}
+    )

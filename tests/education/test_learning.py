@@ -1,0 +1,246 @@
+"""Learning: lessons, knowledge checks (scoring, feedback, retry), certificates, and new versions."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from education import authoring, services
+from education.authoring import ChoiceData
+from education.models import ModuleProgress
+from tests.education.factories import answers_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _read_all_lessons(client, module, count=3):
+    for position in range(1, count + 1):
+        client.post(reverse("education:lesson", args=[module.slug, position]))
+
+
+def _quiz_post(version, *, right=True):
+    data: dict[str, list[str]] = {}
+    for question_id, choice_ids in answers_for(version, right=right).items():
+        data[f"q-{question_id}"] = choice_ids
+    return data
+
+
+def test_family_member_reads_lessons_and_progress_advances(client, login, family_member, shared_module):
+    login(family_member)
+    response = client.get(reverse("education:lesson", args=[shared_module.slug, 1]))
+    assert response.status_code == 200
+    assert b"Lesson 1 of 3" in response.content
+    assert b"<progress" in response.content
+    response = client.post(reverse("education:lesson", args=[shared_module.slug, 1]))
+    assert response["Location"] == reverse("education:lesson", args=[shared_module.slug, 2])
+    progress = ModuleProgress.objects.get(learner=family_member, module=shared_module)
+    assert progress.completions.count() == 1
+    assert progress.last_position == 2
+
+
+def test_last_lesson_leads_to_the_knowledge_check(client, login, family_member, shared_module):
+    login(family_member)
+    client.post(reverse("education:lesson", args=[shared_module.slug, 1]))
+    client.post(reverse("education:lesson", args=[shared_module.slug, 2]))
+    response = client.post(reverse("education:lesson", args=[shared_module.slug, 3]))
+    assert response["Location"] == reverse("education:quiz", args=[shared_module.slug])
+
+
+def test_lesson_beyond_the_last_is_404(client, login, family_member, shared_module):
+    login(family_member)
+    assert client.get(reverse("education:lesson", args=[shared_module.slug, 4])).status_code == 404
+
+
+def test_single_and_multiple_choice_scoring(family_member, shared_module):
+    progress = services.start_module(learner=family_member, module=shared_module)
+    version = progress.version
+    single, multiple = list(version.questions.prefetch_related("choices"))
+    s_right, s_wrong = single.choices.all()
+    m_first, m_second, m_wrong = multiple.choices.all()
+
+    def score(single_ids, multiple_ids):
+        answers = {str(single.pk): [str(c.pk) for c in single_ids], str(multiple.pk): [str(c.pk) for c in multiple_ids]}
+        return services.grade_answers(progress=progress, answers=answers)
+
+    assert score([s_right], [m_first, m_second]).score == 100
+    assert score([s_right], [m_first]).score == 50  # a partly right multiple-choice answer is not right
+    assert score([s_right], [m_first, m_second, m_wrong]).score == 50  # nor is picking a wrong one too
+    assert score([s_wrong], [m_first, m_second]).score == 50
+    assert score([s_right, s_wrong], [m_first, m_second]).score == 50  # two answers to a choose-one question
+    assert score([], []).score == 0
+    result = score([s_right], [m_first])
+    assert result.passed is False and result.pass_mark == 100
+    missed = [item for item in result.questions[1].choices if item.show_feedback and not item.chosen]
+    assert [item.choice.text for item in missed] == ["Second right"]
+
+
+def test_knowledge_check_gives_feedback_and_allows_retry(client, login, family_member, shared_module):
+    login(family_member)
+    version = shared_module.current_version
+    quiz_url = reverse("education:quiz", args=[shared_module.slug])
+    response = client.post(quiz_url, _quiz_post(version, right=False))
+    assert response["Location"] == reverse("education:quiz_result", args=[shared_module.slug])
+    page = client.get(response["Location"]).content.decode()
+    assert "0%" in page and "Not quite yet" in page
+    assert "No, this one is wrong." in page  # feedback on the wrong answer picked
+    assert "Yes, that is right." in page  # and on the right answer missed
+    assert "Try again" in page
+    response = client.post(quiz_url, _quiz_post(version, right=True))
+    page = client.get(response["Location"]).content.decode()
+    assert "100%" in page and "You passed" in page
+    progress = ModuleProgress.objects.get(learner=family_member, module=shared_module)
+    assert progress.attempts.count() == 2
+    assert progress.quiz_passed_at is not None and progress.best_score == 100
+
+
+def test_unanswered_question_is_a_form_error_not_an_attempt(client, login, family_member, shared_module):
+    login(family_member)
+    response = client.post(reverse("education:quiz", args=[shared_module.slug]), {})
+    assert response.status_code == 200
+    assert b"Please answer question 1." in response.content
+    assert not ModuleProgress.objects.get(learner=family_member).attempts.exists()
+
+
+def test_foreign_choice_ids_count_for_nothing(family_member, shared_module, public_module):
+    progress = services.start_module(learner=family_member, module=shared_module)
+    foreign = answers_for(public_module.current_version)
+    assert services.grade_answers(progress=progress, answers=foreign).score == 0
+
+
+def test_certificate_only_after_all_lessons_and_a_passed_check(client, login, family_member, shared_module):
+    login(family_member)
+    url = reverse("education:certificate", args=[shared_module.slug])
+    assert client.get(url)["Location"] == reverse("education:module", args=[shared_module.slug])
+    client.post(reverse("education:quiz", args=[shared_module.slug]), _quiz_post(shared_module.current_version))
+    assert client.get(url).status_code == 302  # passed the check, lessons not read
+    _read_all_lessons(client, shared_module)
+    response = client.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Certificate of completion" in page
+    assert "Fran Rivera" in page and "How the brain changes" in page
+    assert ModuleProgress.objects.get(learner=family_member).certificate_code in page
+
+
+def test_lessons_read_without_passing_do_not_complete_the_module(client, login, family_member, shared_module):
+    login(family_member)
+    _read_all_lessons(client, shared_module)
+    client.post(
+        reverse("education:quiz", args=[shared_module.slug]), _quiz_post(shared_module.current_version, right=False)
+    )
+    assert ModuleProgress.objects.get(learner=family_member).completed_at is None
+    assert client.get(reverse("education:certificate", args=[shared_module.slug])).status_code == 302
+
+
+def test_certificate_of_another_learner_is_not_reachable(client, login, family_member, outsider, shared_module):
+    login(family_member)
+    client.post(reverse("education:quiz", args=[shared_module.slug]), _quiz_post(shared_module.current_version))
+    _read_all_lessons(client, shared_module)
+    login(outsider)
+    response = client.get(reverse("education:certificate", args=[shared_module.slug]))
+    assert response.status_code == 302  # the outsider has no completion of their own; nothing of Fran's shows
+
+
+def test_new_version_keeps_progress_on_the_version_started(client, login, family_member, reviewer, shared_module):
+    login(family_member)
+    client.post(reverse("education:lesson", args=[shared_module.slug, 1]))
+    v1 = shared_module.current_version
+    draft = authoring.start_new_version(module=shared_module, author=reviewer)
+    first = draft.lessons.get(position=1)
+    authoring.update_lesson(lesson=first, title="Lesson 1, rewritten", body="New words for lesson one.")
+    authoring.submit_for_review(version=draft, author=reviewer)
+    authoring.publish_version(version=draft, publisher=reviewer)
+
+    progress = ModuleProgress.objects.get(learner=family_member, module=shared_module)
+    assert progress.version_id == v1.pk and progress.completions.count() == 1
+    page = client.get(reverse("education:module", args=[shared_module.slug])).content.decode()
+    assert "This module has been updated" in page
+    assert "1 of 3 lessons read" in page
+    lesson = client.get(reverse("education:lesson", args=[shared_module.slug, 1])).content.decode()
+    assert "Lesson 1, rewritten" not in lesson  # still reading the version they started
+
+    client.post(reverse("education:restart", args=[shared_module.slug]))
+    progress.refresh_from_db()
+    assert progress.version_id == draft.pk and progress.completions.count() == 0
+    assert (
+        "Lesson 1, rewritten" in client.get(reverse("education:lesson", args=[shared_module.slug, 1])).content.decode()
+    )
+
+
+def test_new_learners_start_the_newest_version(family_member, outsider, reviewer, shared_module):
+    services.start_module(learner=family_member, module=shared_module)
+    draft = authoring.start_new_version(module=shared_module, author=reviewer)
+    authoring.submit_for_review(version=draft, author=reviewer)
+    authoring.publish_version(version=draft, publisher=reviewer)
+    assert services.start_module(learner=outsider, module=shared_module).version_id == draft.pk
+
+
+def test_completed_learner_keeps_certificate_for_old_version(client, login, family_member, reviewer, shared_module):
+    login(family_member)
+    client.post(reverse("education:quiz", args=[shared_module.slug]), _quiz_post(shared_module.current_version))
+    _read_all_lessons(client, shared_module)
+    draft = authoring.start_new_version(module=shared_module, author=reviewer)
+    authoring.submit_for_review(version=draft, author=reviewer)
+    authoring.publish_version(version=draft, publisher=reviewer)
+    page = client.get(reverse("education:certificate", args=[shared_module.slug])).content.decode()
+    assert "version 1" in page
+
+
+def test_module_without_questions_completes_after_reading(client, login, family_member, program):
+    from tests.education.factories import published_module
+
+    module = published_module("reading-only", questions=[], lessons=2)
+    login(family_member)
+    client.post(reverse("education:lesson", args=[module.slug, 1]))
+    response = client.post(reverse("education:lesson", args=[module.slug, 2]))
+    assert response["Location"] == reverse("education:module", args=[module.slug])
+    assert client.get(reverse("education:certificate", args=[module.slug])).status_code == 200
+    assert client.get(reverse("education:quiz", args=[module.slug])).status_code == 404
+
+
+def test_catalogue_filters_by_topic_and_search(client, login, family_member, shared_module, public_module):
+    login(family_member)
+    url = reverse("education:catalogue")
+    by_topic = client.get(url, {"topic": "overdose"}).content.decode()
+    assert "Overdose basics" in by_topic and "How the brain changes" not in by_topic
+    by_word = client.get(url, {"q": "brain"}).content.decode()
+    assert "How the brain changes" in by_word and "Overdose basics" not in by_word
+    nothing = client.get(url, {"q": "zzz-nothing"}).content.decode()
+    assert "No module matches" in nothing
+    assert client.get(url, {"topic": "not-a-topic", "_connector": "OR 1=1--"}).status_code == 200
+
+
+def test_catalogue_shows_continue_where_you_left_off(client, login, family_member, shared_module):
+    login(family_member)
+    client.post(reverse("education:lesson", args=[shared_module.slug, 1]))
+    page = client.get(reverse("education:catalogue")).content.decode()
+    assert "Continue where you left off" in page
+
+
+def test_my_progress_is_private_and_has_an_empty_state(client, login, learner, family_member, shared_module):
+    login(family_member)
+    client.post(reverse("education:lesson", args=[shared_module.slug, 1]))
+    assert "How the brain changes" in client.get(reverse("education:my_progress")).content.decode()
+    login(learner)
+    page = client.get(reverse("education:my_progress")).content.decode()
+    assert "You have not started a module yet" in page and "How the brain changes" not in page
+
+
+def test_choice_rules_are_enforced(shared_module, reviewer):
+    draft = authoring.start_new_version(module=shared_module, author=reviewer)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        authoring.save_question(
+            version=draft,
+            prompt="Two right?",
+            kind="single",
+            choices=[ChoiceData("a", True), ChoiceData("b", True)],
+        )
+    with pytest.raises(ValidationError):
+        authoring.save_question(
+            version=draft,
+            prompt="None right?",
+            kind="multiple",
+            choices=[ChoiceData("a", False), ChoiceData("b", False)],
+        )
