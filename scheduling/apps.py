@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class SchedulingConfig(AppConfig):
     name = "scheduling"
+    verbose_name = "Family sessions and scheduling"
+
+    def ready(self) -> None:
+        from notifications.checks import register_subject_check
+        from scheduling.checks import session_reminder_still_due
+
+        register_subject_check("session", session_reminder_still_due)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test import Client
 
@@ -69,6 +71,19 @@ def _ensure_sqlite_triggers() -> None:
                 f"CREATE TRIGGER IF NOT EXISTS consent_auditevent_no_{action.lower()} BEFORE {action} "
                 "ON consent_auditevent BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
             )
+
+
+@pytest.fixture(autouse=True)
+def _consent_form_text(request: pytest.FixtureRequest) -> None:
+    """A transactional test's flush empties the data migrations' rows (and ``--reuse-db`` keeps that state):
+    put the consent form text back with the migration's own idempotent step before each database test."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    importlib.import_module("consent.migrations.0002_consent_form_v1").create_v1(django_apps, None)
 
 
 @pytest.fixture

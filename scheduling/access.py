@@ -1,0 +1,132 @@
+"""Access functions for scheduling views: one per rule, each answering 404 when the gate says no (AZ-03)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from accounts.models import User
+from consent.gate import effective_consent, record_disclosure, require_disclosure, visible_patients
+from consent.models import Disclosure, Scope
+from scheduling.models import FamilySession, SessionRequest
+
+UTC = zoneinfo.ZoneInfo("UTC")
+
+
+class PortalRequest(HttpRequest):
+    """A request behind LoginRequiredMiddleware (so ``user`` is a ``User``), with the viewer's time zone."""
+
+    user: User  # type: ignore[assignment]
+    viewer_tz: zoneinfo.ZoneInfo
+
+
+def viewer_tz(user: Any, program: Any = None) -> zoneinfo.ZoneInfo:
+    """The viewer's own time zone, else their program's, else the session's program's, else UTC."""
+    if getattr(user, "time_zone", ""):
+        return zoneinfo.ZoneInfo(user.time_zone)
+    if getattr(user, "program_id", None):
+        return user.program.tz
+    if program is None and getattr(user, "is_family", False):
+        first = visible_patients(user, Scope.SCHEDULE).select_related("program").first()
+        program = first.program if first is not None else None
+    return program.tz if program is not None else UTC
+
+
+def in_viewer_time_zone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Parse form times and render pages in the viewer's time zone."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        tz = viewer_tz(request.user)
+        request.viewer_tz = tz  # type: ignore[attr-defined]  # read through PortalRequest
+        with timezone.override(tz):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages without an object (week, booking, hours): 403 for non-staff. Object pages use the 404 getters."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not getattr(request.user, "is_care_staff", False):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def family_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not getattr(request.user, "is_family", False):
+            raise Http404("Not found")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def get_session_for(
+    request: HttpRequest,
+    pk: Any,
+    *,
+    what: str,
+    channel: str = Disclosure.Channel.WEB,
+    queryset: Any = None,
+) -> FamilySession:
+    """The session if the viewer may see it, with the disclosure recorded; 404 otherwise (AZ-02, AZ-03)."""
+    sessions = queryset if queryset is not None else FamilySession.objects.all()
+    session = sessions.visible_to(request.user).select_related("program", "patient").filter(pk=pk).first()
+    if session is None:
+        raise Http404("Not found")
+    if session.patient_id is not None:
+        require_disclosure(request.user, session.patient, Scope.SCHEDULE, channel=channel, what=what, request=request)
+    return session
+
+
+def get_staff_session(request: HttpRequest, pk: Any) -> FamilySession:
+    """A session on the staff member's caseload (or their program's open event); 404 for anyone else."""
+    if not getattr(request.user, "is_care_staff", False):
+        raise Http404("Not found")
+    return get_session_for(request, pk, what="Family session (staff)")
+
+
+def get_request_for(request: HttpRequest, pk: Any) -> SessionRequest:
+    """A session request the viewer may see: its requester while consent lasts, or the care team."""
+    found = (
+        SessionRequest.objects.visible_to(request.user)
+        .select_related("patient", "requested_by", "counselor", "session")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404("Not found")
+    require_disclosure(request.user, found.patient, Scope.SCHEDULE, what="Family session request", request=request)
+    return found
+
+
+def get_staff_request(request: HttpRequest, pk: Any) -> SessionRequest:
+    """A request a care-team member may answer; 404 for anyone else, the requester included."""
+    if not getattr(request.user, "is_care_staff", False):
+        raise Http404("Not found")
+    return get_request_for(request, pk)
+
+
+def record_list_disclosures(
+    viewer: Any, sessions: Iterable[FamilySession], *, what: str, channel: str = Disclosure.Channel.WEB
+) -> None:
+    """One ledger row per patient whose sessions a family member was shown (§ 2.25); none for staff."""
+    if not getattr(viewer, "is_family", False):
+        return
+    patient_ids = {session.patient_id for session in sessions if session.patient_id is not None}
+    for patient_id in sorted(patient_ids):
+        consent = effective_consent(viewer, patient_id, Scope.SCHEDULE)
+        if consent is not None:
+            record_disclosure(consent=consent, scope=Scope.SCHEDULE, channel=channel, what=what)

@@ -1,0 +1,70 @@
+"""Dashboard cards: a family member's next sessions with RSVP buttons and notices; a counselor's day and week."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import cast
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from consent.gate import visible_patients
+from consent.models import Scope
+from family_portal.dashboard import Card
+from scheduling.access import PortalRequest, record_list_disclosures, viewer_tz
+from scheduling.models import Participant, SessionNotice, SessionRequest
+from scheduling.views import family_sessions, staff_sessions
+
+NEXT_SESSIONS = 3
+
+
+def cards(request: HttpRequest) -> list[Card]:
+    if not request.user.is_authenticated:
+        return []
+    portal_request = cast(PortalRequest, request)
+    if portal_request.user.is_care_staff:
+        return [_staff_card(portal_request)]
+    return _family_cards(portal_request)
+
+
+def _staff_card(request: PortalRequest) -> Card:
+    user = request.user
+    tz = viewer_tz(user)
+    now = timezone.now()
+    today = now.astimezone(tz).date()
+    day_start = datetime.combine(today, time.min, tzinfo=tz)
+    week_end = datetime.combine(today + timedelta(days=7 - today.weekday()), time.min, tzinfo=tz)
+    sessions = staff_sessions(user).scheduled().filter(counselors=user)
+    week = list(sessions.overlapping(day_start, week_end).order_by("starts_at")[:50])
+    tomorrow = day_start + timedelta(days=1)
+    pending = list(
+        SessionRequest.objects.visible_to(user).pending().select_related("patient").order_by("created_at")[:5]
+    )
+    context = {
+        "tz": tz,
+        "today": [s for s in week if s.starts_at < tomorrow],
+        "later_this_week": [s for s in week if s.starts_at >= tomorrow],
+        "pending": pending,
+    }
+    return Card("Family sessions", "scheduling/cards/staff.html", context, order=30)
+
+
+def _family_cards(request: PortalRequest) -> list[Card]:
+    user = request.user
+    now = timezone.now()
+    upcoming = list(family_sessions(user).scheduled().upcoming(now)[:NEXT_SESSIONS])
+    linked = bool(upcoming) or visible_patients(user, Scope.SCHEDULE).exists()
+    if not linked:
+        # A learner sees nothing that hints at a patient, not even an empty sessions card.
+        return []
+    record_list_disclosures(user, upcoming, what="Upcoming family sessions (home page)")
+    notices = list(SessionNotice.objects.visible_to(user).unread().select_related("session", "request")[:5])
+    context = {
+        "tz": viewer_tz(user, upcoming[0].program if upcoming else None),
+        "upcoming": upcoming,
+        "notices": notices,
+        "may_request": user.is_family,
+        "rsvp_choices": [c for c in Participant.Rsvp.choices if c[0] != Participant.Rsvp.INVITED],
+        "next": request.get_full_path(),
+    }
+    return [Card("Your family sessions", "scheduling/cards/family.html", context, order=20)]

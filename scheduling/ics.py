@@ -1,0 +1,54 @@
+"""Calendar files (.ics) with neutral content: the title is "Appointment" and the only detail is a link that
+needs a login. No patient name, program name, counselor name, place or clinical word ever enters a calendar,
+because calendars sync to phones, shared family accounts and lock screens (consent-and-privacy § 12)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from scheduling.models import FamilySession
+
+NEUTRAL_TITLE = "Appointment"
+PRODID = "-//Portal//Appointments//EN"
+
+
+def _uid_domain() -> str:
+    return urlsplit(settings.PORTAL_BASE_URL).hostname or "localhost"
+
+
+def session_event(session: FamilySession, *, stamp: datetime | None = None) -> Event:
+    """One VEVENT: UTC times, a stable UID, the revision number, and a cancelled status when it is off."""
+    link = f"{settings.PORTAL_BASE_URL}{session.get_absolute_url()}"
+    event = Event()
+    event.add("uid", f"{session.pk}@{_uid_domain()}")
+    event.add("dtstamp", stamp or timezone.now())
+    event.add("dtstart", session.starts_at.astimezone(UTC))
+    event.add("dtend", session.ends_at.astimezone(UTC))
+    event.add("summary", NEUTRAL_TITLE)
+    event.add("description", f"Details (sign-in required): {link}")
+    event.add("url", link)
+    event.add("sequence", session.sequence)
+    event.add("class", "PRIVATE")
+    event.add("status", "CANCELLED" if session.status == FamilySession.Status.CANCELLED else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def build_calendar(sessions: Iterable[FamilySession], *, method: str = "PUBLISH") -> bytes:
+    """A calendar of neutral events, for a single download or a subscription feed."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add("x-wr-calname", "Appointments")
+    stamp = timezone.now()
+    for session in sessions:
+        calendar.add_component(session_event(session, stamp=stamp))
+    return calendar.to_ical()

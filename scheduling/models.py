@@ -1,0 +1,392 @@
+"""Family sessions, their participants, counselor availability, families' requests and calendar feeds.
+
+Times are stored in UTC and shown in each viewer's time zone. Weekly availability is stored as wall-clock
+times plus a time zone, so a 6 PM slot stays at 6 PM on both sides of a daylight-saving change.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import validate_time_zone
+from consent.gate import visible_patients
+from consent.models import Scope
+
+
+class FamilySessionQuerySet(models.QuerySet["FamilySession"]):
+    def visible_to(self, user: Any) -> FamilySessionQuerySet:
+        """Sessions ``user`` may see, asked of the consent gate on every read (AZ-02, AZ-03).
+
+        Patient sessions: the patient, their care team, and family members invited to it whose consent
+        includes ``schedule``. Patient-less events (education nights): staff of the program, and family
+        members holding a schedule consent for any patient of the program (nothing about a patient is shown).
+        """
+        if not (user is not None and getattr(user, "is_authenticated", False) and user.is_active):
+            return self.none()
+        patients = visible_patients(user, Scope.SCHEDULE)
+        if user.is_care_staff or user.is_patient:
+            return self.filter(Q(patient__in=patients) | Q(patient__isnull=True, program_id=user.program_id))
+        invited = Participant.objects.current().filter(session=OuterRef("pk"), user=user)
+        return self.filter(
+            Q(Exists(invited), patient__in=patients)
+            | Q(patient__isnull=True, program__in=patients.values("program_id"))
+        )
+
+    def scheduled(self) -> FamilySessionQuerySet:
+        return self.filter(status=FamilySession.Status.SCHEDULED)
+
+    def upcoming(self, now: datetime | None = None) -> FamilySessionQuerySet:
+        return self.filter(ends_at__gt=now or timezone.now()).order_by("starts_at")
+
+    def past(self, now: datetime | None = None) -> FamilySessionQuerySet:
+        return self.filter(ends_at__lte=now or timezone.now()).order_by("-starts_at")
+
+    def overlapping(self, starts_at: datetime, ends_at: datetime) -> FamilySessionQuerySet:
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+    def led_by_any(self, counselor_ids: list[int]) -> FamilySessionQuerySet:
+        return self.filter(counselors__in=counselor_ids).distinct()
+
+
+class FamilySession(models.Model):
+    """A scheduled family session, multi-family group or education night."""
+
+    class Kind(models.TextChoices):
+        FAMILY_THERAPY = "family_therapy", "Family session"
+        MULTI_FAMILY_GROUP = "multi_family_group", "Multi-family group"
+        EDUCATION_NIGHT = "education_night", "Family education night"
+
+    class Modality(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    program = models.ForeignKey("accounts.Program", on_delete=models.PROTECT, related_name="family_sessions")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="family_sessions",
+        help_text="Empty for events open to all families of the program (education nights).",
+    )
+    counselors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="family_sessions_led")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.FAMILY_THERAPY)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    modality = models.CharField(max_length=10, choices=Modality.choices, default=Modality.IN_PERSON)
+    location = models.CharField(max_length=200, blank=True)
+    join_url = models.URLField(blank=True, help_text="Video link (shown to participants only).")
+    capacity = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Places for group events.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    cancellation_reason = models.CharField(max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    staff_notes = models.TextField(
+        blank=True,
+        help_text="Logistics for staff only (room, interpreter). Never clinical notes; never shown to families.",
+    )
+    sequence = models.PositiveIntegerField(default=0, help_text="Calendar revision number (.ics SEQUENCE).")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[FamilySessionQuerySet] = FamilySessionQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["status", "starts_at"]),
+            models.Index(fields=["patient", "starts_at"]),
+            models.Index(fields=["program", "starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {str(self.pk)[:8]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("scheduling:session_detail", args=[self.pk])
+
+    @property
+    def subject(self) -> str:
+        """The reminder subject shared with ``notifications`` (one per session)."""
+        return f"session:{self.pk}"
+
+    @property
+    def is_open_event(self) -> bool:
+        return self.patient_id is None
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The end must be after the start."})
+        if self.kind == self.Kind.FAMILY_THERAPY and not self.patient_id:
+            raise ValidationError({"patient": "A family session is for one patient's family."})
+        if self.kind == self.Kind.EDUCATION_NIGHT and self.patient_id:
+            raise ValidationError({"patient": "Education nights are open to all families; choose no patient."})
+        if self.modality == self.Modality.VIDEO and not self.join_url:
+            raise ValidationError({"join_url": "Add the video link for a video session."})
+        if self.modality == self.Modality.IN_PERSON and not self.location.strip():
+            raise ValidationError({"location": "Add where the session takes place."})
+
+
+class ParticipantQuerySet(models.QuerySet["Participant"]):
+    def current(self) -> ParticipantQuerySet:
+        return self.filter(removed_at__isnull=True)
+
+    def expecting_reminders(self) -> ParticipantQuerySet:
+        """Participants who may still come: invited, accepted or tentative (not declined, not removed)."""
+        return self.current().exclude(rsvp=Participant.Rsvp.DECLINED)
+
+
+class Participant(models.Model):
+    """A family member (or the patient) taking part in a session, with their RSVP and attendance."""
+
+    class Role(models.TextChoices):
+        FAMILY = "family", "Family member"
+        PATIENT = "patient", "Patient"
+
+    class Rsvp(models.TextChoices):
+        INVITED = "invited", "Not answered yet"
+        ACCEPTED = "accepted", "Going"
+        TENTATIVE = "tentative", "Maybe"
+        DECLINED = "declined", "Not going"
+
+    class Attendance(models.TextChoices):
+        NOT_RECORDED = "", "Not recorded"
+        ATTENDED = "attended", "Attended"
+        LATE = "late", "Late"
+        ABSENT = "absent", "Absent"
+        EXCUSED = "excused", "Excused"
+
+    session = models.ForeignKey(FamilySession, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_participations")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.FAMILY)
+    rsvp = models.CharField(max_length=10, choices=Rsvp.choices, default=Rsvp.INVITED)
+    rsvp_at = models.DateTimeField(null=True, blank=True)
+    attendance = models.CharField(max_length=10, choices=Attendance.choices, blank=True, default="")
+    attendance_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attendance_recorded_at = models.DateTimeField(null=True, blank=True)
+    invited_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[ParticipantQuerySet] = ParticipantQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["invited_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="one_participation_per_person")]
+
+    def __str__(self) -> str:
+        return f"Participant {self.pk}"
+
+    @property
+    def expects_reminders(self) -> bool:
+        return self.removed_at is None and self.rsvp != self.Rsvp.DECLINED
+
+
+class Availability(models.Model):
+    """A counselor's weekly open hours, as wall-clock times in ``time_zone`` (kept across DST changes)."""
+
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability")
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (0, "Monday"),
+            (1, "Tuesday"),
+            (2, "Wednesday"),
+            (3, "Thursday"),
+            (4, "Friday"),
+            (5, "Saturday"),
+            (6, "Sunday"),
+        ]  # fmt: skip
+    )
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    slot_minutes = models.PositiveSmallIntegerField(default=60)
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        verbose_name_plural = "availability"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="availability_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M} ({self.time_zone})"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class AvailabilityException(models.Model):
+    """Time off: no open slots are offered and nothing can be booked for the counselor in this period."""
+
+    counselor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability_exceptions"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=120, blank=True, help_text="For the counselor only.")
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="exception_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Time off {self.pk}"
+
+
+class SessionRequestQuerySet(models.QuerySet["SessionRequest"]):
+    def visible_to(self, user: Any) -> SessionRequestQuerySet:
+        """Requests the viewer may see: the family member who asked (while consent lasts) and the care team."""
+        if not (user is not None and getattr(user, "is_authenticated", False) and user.is_active):
+            return self.none()
+        patients = visible_patients(user, Scope.SCHEDULE)
+        if user.is_care_staff:
+            return self.filter(patient__in=patients)
+        return self.filter(requested_by=user, patient__in=patients)
+
+    def pending(self) -> SessionRequestQuerySet:
+        return self.filter(status=SessionRequest.Status.PENDING)
+
+    def holding(self, starts_at: datetime, ends_at: datetime) -> SessionRequestQuerySet:
+        """Pending requests for an open slot overlapping the period: the slot is held for that family."""
+        return self.pending().filter(slot_starts_at__lt=ends_at, slot_ends_at__gt=starts_at)
+
+
+class SessionRequest(models.Model):
+    """A family member asks for a family session: one open slot (held while pending) or proposed times."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the counselor"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Not possible"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_requests"
+    )
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_received")
+    modality = models.CharField(
+        max_length=10, choices=FamilySession.Modality.choices, default=FamilySession.Modality.IN_PERSON
+    )
+    slot_starts_at = models.DateTimeField(null=True, blank=True)
+    slot_ends_at = models.DateTimeField(null=True, blank=True)
+    proposed_times = models.JSONField(default=list, blank=True, help_text="Proposed start times, UTC ISO 8601.")
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    message = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    response_message = models.CharField(max_length=500, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    session = models.OneToOneField(
+        FamilySession, null=True, blank=True, on_delete=models.SET_NULL, related_name="from_request"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[SessionRequestQuerySet] = SessionRequestQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["counselor", "status"])]
+
+    def __str__(self) -> str:
+        return f"Request {str(self.pk)[:8]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("scheduling:request_detail", args=[self.pk])
+
+    @property
+    def proposed_datetimes(self) -> list[datetime]:
+        return [datetime.fromisoformat(value) for value in self.proposed_times]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class SessionNoticeQuerySet(models.QuerySet["SessionNotice"]):
+    def visible_to(self, user: Any) -> SessionNoticeQuerySet:
+        """The recipient's notices, hidden again as soon as consent no longer covers the session."""
+        return self.filter(recipient=user).filter(
+            Q(session__in=FamilySession.objects.visible_to(user))
+            | Q(request__in=SessionRequest.objects.visible_to(user))
+        )
+
+    def unread(self) -> SessionNoticeQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class SessionNotice(models.Model):
+    """An in-portal notice to a participant that a session or request changed."""
+
+    class Kind(models.TextChoices):
+        INVITED = "invited", "You are invited"
+        RESCHEDULED = "rescheduled", "Time changed"
+        CANCELLED = "cancelled", "Cancelled"
+        REQUEST_CONFIRMED = "request_confirmed", "Request confirmed"
+        REQUEST_DECLINED = "request_declined", "Request not possible"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_notices")
+    session = models.ForeignKey(FamilySession, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(SessionRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    previous_starts_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[SessionNoticeQuerySet] = SessionNoticeQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"Notice {self.pk}"
+
+
+class CalendarFeed(models.Model):
+    """A private calendar subscription: only the SHA-256 of the token is stored; revoking deletes the row."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.pk}"

@@ -1,0 +1,39 @@
+// Scheduling pages: copy the calendar link, print buttons, and show only the place or video-link field that applies.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+    var input = document.getElementById(button.getAttribute("data-copy-target"));
+    var status = document.querySelector("[data-copy-status]");
+    if (!input || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(input.value).then(function () {
+        if (status) { status.textContent = "Copied."; }
+      }, function () {
+        input.select();
+        if (status) { status.textContent = "Select the link and copy it."; }
+      });
+    });
+  });
+
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+
+  var radios = document.querySelectorAll('input[name="modality"]');
+  var location = document.getElementById("id_location");
+  var joinUrl = document.getElementById("id_join_url");
+  function groupOf(input) { return input ? input.closest("div") : null; }
+  function sync() {
+    var chosen = document.querySelector('input[name="modality"]:checked');
+    if (!chosen || !location || !joinUrl) { return; }
+    var video = chosen.value === "video";
+    var locationGroup = groupOf(location);
+    var joinGroup = groupOf(joinUrl);
+    if (locationGroup) { locationGroup.hidden = video; }
+    if (joinGroup) { joinGroup.hidden = !video; }
+  }
+  radios.forEach(function (radio) { radio.addEventListener("change", sync); });
+  sync();
+})();

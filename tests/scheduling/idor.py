@@ -1,0 +1,54 @@
+"""Object URLs of scheduling belonging to a patient, for the cross-app IDOR matrix (AZ-03).
+
+Every URL answers GET; the matrix requests each one as the outsider, an unassigned counselor and a learner and
+expects 404. (POST-only actions — RSVP, invite, withdraw, confirm, decline — share the same lookups and are
+covered by tests/scheduling/test_access.py.)
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import CaseloadAssignment, User
+from scheduling.forms import schedule_members
+from scheduling.models import FamilySession
+from scheduling.services import request_session, schedule_session
+from tests.support import personas
+
+
+def object_urls(owner_patient: User) -> list[str]:
+    assignment = CaseloadAssignment.objects.active().filter(patient=owner_patient).select_related("counselor").first()
+    if assignment is not None:
+        counselor = assignment.counselor
+    else:
+        assert owner_patient.program is not None
+        counselor = personas.make_staff(f"idor-{owner_patient.pk}@example.org", owner_patient.program)
+        personas.assign(counselor, owner_patient)
+    members = list(schedule_members(owner_patient))
+    starts_at = (timezone.now() + timedelta(days=5)).replace(hour=16, minute=0, second=0, microsecond=0)
+    session = schedule_session(
+        actor=counselor,
+        kind=FamilySession.Kind.FAMILY_THERAPY,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        modality=FamilySession.Modality.VIDEO,
+        join_url="https://video.example.org/r/abc",
+        patient=owner_patient,
+        family_members=members,
+    )
+    urls = [
+        reverse("scheduling:session_detail", args=[session.pk]),
+        reverse("scheduling:session_ics", args=[session.pk]),
+        reverse("scheduling:session_reschedule", args=[session.pk]),
+        reverse("scheduling:session_cancel", args=[session.pk]),
+        reverse("scheduling:session_attendance", args=[session.pk]),
+    ]
+    if members:
+        asked = request_session(
+            requester=members[0], patient=owner_patient, proposed_times=[starts_at + timedelta(days=2)]
+        )
+        urls.append(reverse("scheduling:request_detail", args=[asked.pk]))
+    return urls
