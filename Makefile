@@ -28,7 +28,7 @@ run: install
 	@echo "Starting the notifications worker and the portal on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
 	@trap 'kill $$WORKER 2>/dev/null' EXIT; \
 	  $(DEV_ENV) $(PY) manage.py run_notifications & WORKER=$$!; \
-	  $(DEV_ENV) $(VENV)/bin/daphne -b $(HOST) -p $(PORT) family_portal.asgi:application
+	  $(DEV_ENV) $(PY) -m family_portal.serve --bind $(HOST) --port $(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

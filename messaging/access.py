@@ -1,0 +1,166 @@
+"""Who may take part in a conversation, and for how long a socket may stay open.
+
+``can_participate`` is the one access function for messaging: views, services and the consumer (at connect, on
+every incoming frame and before every delivery) call it. It decides roles and membership; every question about
+the patient goes to ``consent.gate`` (AZ-02, WS-02, WS-03).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import import_module
+from types import SimpleNamespace
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from accounts.middleware import LOGIN_AT_KEY, SEEN_AT_KEY, session_passed_mfa
+from accounts.models import User
+from consent.gate import can_disclose, is_care_team_for
+from consent.models import Scope
+from messaging.models import Conversation, Participant
+
+
+def can_participate(user: Any, conversation: Conversation, at: datetime | None = None) -> bool:
+    """True when ``user`` may read and write ``conversation`` at ``at`` (default now).
+
+    Care team: the patient's counselors (caseload or break-glass), family members whose consent includes
+    ``messaging``, and the patient when the program lets patients join. One-to-one: its two participants, each
+    still passing the gate for the patient. Program admins take part in no conversation.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    patient = conversation.patient
+    if conversation.kind == Conversation.Kind.DIRECT:
+        if not (user.is_counselor or user.is_family):
+            return False
+        if not Participant.objects.filter(conversation=conversation, user=user).exists():
+            return False
+    if user.is_counselor:
+        return is_care_team_for(user, patient, at)
+    if user.is_family:
+        return can_disclose(user, patient, Scope.MESSAGING, at)
+    if user.is_patient and user.pk == patient.pk:
+        program = patient.program
+        return bool(program and program.patients_join_care_team) and can_disclose(user, patient, Scope.MESSAGING, at)
+    return False
+
+
+def require_participant(user: Any, conversation: Conversation) -> None:
+    """Raise ``PermissionDenied`` unless ``can_participate``."""
+    if not can_participate(user, conversation):
+        raise PermissionDenied("Not a participant")
+
+
+def can_participate_now(user_id: int, conversation: Conversation) -> bool:
+    """``can_participate`` with the user re-read from the database: a socket's user object is from the handshake
+    and would not see a deactivation (WS-03, WS-04)."""
+    user = User.objects.filter(pk=user_id).first()
+    return user is not None and can_participate(user, conversation)
+
+
+# --- Socket lifetime (WS-05) -------------------------------------------------------------------------------------
+
+SESSION_ENDED = 4401
+ACCESS_ENDED = 4403
+
+
+def session_group_suffix(session_key: str) -> str:
+    """A stable, non-secret name for a session (group names travel through Redis)."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def _session_store(session_key: str) -> Any:
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+
+
+def socket_deadline(session_key: str, user: User) -> datetime | None:
+    """When the socket must close: the HTTP session's idle expiry or the absolute cap since login, whichever comes
+    first (AUTH-10). ``None`` when the session is gone, belongs to someone else, or predates a password change."""
+    data = _session_store(session_key).load()  # {} when missing or expired
+    if not data or str(data.get(SESSION_KEY)) != str(user.pk):
+        return None
+    if not constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), user.get_session_auth_hash()):
+        return None
+    login_at = data.get(LOGIN_AT_KEY)
+    if login_at is None:
+        return None
+    seen_at = data.get(SEEN_AT_KEY, login_at)
+    ends = min(float(seen_at) + settings.PORTAL_IDLE_TIMEOUT_S, float(login_at) + settings.PORTAL_ABSOLUTE_SESSION_S)
+    return datetime.fromtimestamp(ends, tz=UTC)
+
+
+@dataclass(frozen=True)
+class SocketCheck:
+    """A socket check's outcome: a close code, or how long until the next check is due."""
+
+    close_code: int | None
+    wake_in_s: float
+
+
+def check_socket(*, session_key: str, user_id: int, conversation: Conversation, max_wait_s: float) -> SocketCheck:
+    """Is the socket still allowed? The user must still take part (else 4403, WS-03) and the session be live
+    (else 4401, WS-05). The next check is due at the session deadline, the consent's expiry or after
+    ``max_wait_s``, whichever is first, so expiry by date closes sockets without any event."""
+    from consent.gate import effective_consent
+
+    now = timezone.now()
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not can_participate(user, conversation, now):
+        return SocketCheck(ACCESS_ENDED, 0.0)
+    deadline = socket_deadline(session_key, user)
+    if deadline is None or deadline <= now:
+        return SocketCheck(SESSION_ENDED, 0.0)
+    wake = min(deadline, now + timedelta(seconds=max_wait_s))
+    if user.is_family:
+        consent = effective_consent(user, conversation.patient, Scope.MESSAGING, now)
+        if consent is not None:
+            wake = min(wake, consent.expires_at)
+    return SocketCheck(None, max(0.0, (wake - now).total_seconds()))
+
+
+@dataclass(frozen=True)
+class SocketGrant:
+    """What a consumer needs after a successful handshake check."""
+
+    conversation: Conversation
+    consent_id: str | None
+    session_key: str
+    first_check_in_s: float
+
+
+def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_s: float) -> SocketGrant | None:
+    """The handshake check (WS-02): a live session of an active user (staff: past the MFA step), a participant
+    of the conversation, and for a family member a ledger row for the live disclosure (§ 2.25). ``None`` = refuse."""
+    from consent.gate import DisclosureRefused, require_disclosure
+    from consent.models import Disclosure
+
+    session_key = getattr(session, "session_key", None) if session is not None else None
+    if not session_key or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    conversation = Conversation.objects.select_related("patient__program").filter(pk=conversation_id).first()
+    if conversation is None:
+        return None
+    check = check_socket(session_key=session_key, user_id=user.pk, conversation=conversation, max_wait_s=max_wait_s)
+    if check.close_code is not None:
+        return None
+    if user.is_care_staff and not session_passed_mfa(SimpleNamespace(session=session, user=user)):  # type: ignore[arg-type]
+        return None
+    consent_id = None
+    if user.is_family:
+        try:
+            consent = require_disclosure(
+                user, conversation.patient, Scope.MESSAGING, channel=Disclosure.Channel.WEBSOCKET, what="Live messages"
+            )
+        except DisclosureRefused:
+            return None
+        consent_id = str(consent.pk) if consent is not None else None
+    return SocketGrant(
+        conversation=conversation, consent_id=consent_id, session_key=session_key, first_check_in_s=check.wake_in_s
+    )

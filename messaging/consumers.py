@@ -1,0 +1,319 @@
+"""The conversation socket: frames become service calls, group events become frames (style 2.4).
+
+Close codes: 4403 access refused or ended (consent, deactivation, logout, password change), 4401 the session
+expired (idle or absolute cap), 4429 sustained flooding. Client frames (JSON):
+``{"type": "message", "body": str, "client_id"?: str}``, ``{"type": "typing"}``, ``{"type": "read", "up_to": id}``,
+``{"type": "resume", "after": id}``. Server frames: ``message``, ``ack``, ``typing``, ``read``, ``error``,
+``status`` (live updates paused/resumed) and ``resync`` (too much missed: reload the page).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import PermissionDenied, ValidationError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from accounts.models import User
+from messaging import services
+from messaging.access import SocketGrant, authorize_socket, can_participate, check_socket
+from messaging.hours import after_hours_notice
+from messaging.models import Conversation, Message
+from messaging.presence import HEARTBEAT_S, close_socket, open_socket, touch_socket
+from messaging.ratelimit import FrameLimiter
+
+logger = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_SESSION_ENDED = 4401
+CLOSE_FLOODING = 4429
+MAX_FRAME_BYTES = 8 * 1024  # the app-level limit (WS-06); Daphne's own limit is far higher
+TYPING_INTERVAL_S = 2.0
+LAYER_RETRY_MAX_S = 30.0
+
+
+def _current_participant(user_id: int, conversation: Conversation) -> User | None:
+    """The user, re-read from the database, if they may still take part (per frame and per delivery, WS-03)."""
+    user = User.objects.filter(pk=user_id).first()
+    return user if user is not None and can_participate(user, conversation) else None
+
+
+def _send_and_describe(user: User, conversation: Conversation, body: object) -> tuple[Message, dict[str, Any] | None]:
+    message = services.send_message(sender=user, conversation=conversation, body=body)
+    notice = None if user.is_care_staff else after_hours_notice(conversation.patient.program, message.created_at)
+    return message, notice.as_event() if notice else None
+
+
+def _replay(conversation: Conversation, user: User, after: int) -> list[dict[str, Any]]:
+    return [m.as_event() for m in services.messages_after(conversation, user, after)]
+
+
+def _as_id(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+class ConversationConsumer(AsyncWebsocketConsumer):
+    user: User
+    conversation: Conversation
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._group_names: list[str] = []
+        self._accepted = False
+        self._closing = False
+        self._live = False
+        self._last_typing = 0.0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- A channel layer outage must not kill the socket: keep retrying, report "live: false" (WS-08, WS-09) ----
+
+    @property
+    def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:
+        return self._receive_from_layer
+
+    @channel_receive.setter
+    def channel_receive(self, value: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        self._layer_receive = value  # set by channels' AsyncConsumer.__call__
+
+    async def _receive_from_layer(self) -> dict[str, Any]:
+        delay = 0.5
+        while True:
+            if self._accepted and not self._live and not self._closing and await self._join_groups():
+                await self._send_json({"type": "status", "live": True})
+            try:
+                return await self._layer_receive()
+            except asyncio.CancelledError:
+                raise
+            except (TimeoutError, RedisTimeoutError):
+                # An idle blocking read outlived the client's socket timeout (redis-py 8 defaults it to 5 s, the
+                # same as channels_redis's BZPOPMIN; django/channels_redis#422). Nothing is lost: read again.
+                continue
+            except Exception as exc:  # noqa: BLE001  (Redis down or restarting)
+                if self._live:
+                    logger.warning("channel layer receive failed: %s", type(exc).__name__)
+                    self._live = False
+                    if not self._closing:
+                        await self._send_json({"type": "status", "live": False})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, LAYER_RETRY_MAX_S)
+
+    async def _join_groups(self) -> bool:
+        try:
+            for group in self._group_names:
+                await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("joining live groups failed: %s", type(exc).__name__)
+            return False
+        self._live = True
+        return True
+
+    # --- Lifecycle ---------------------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        conversation_id = self.scope["url_route"]["kwargs"]["conversation_id"]
+        grant: SocketGrant | None = await database_sync_to_async(authorize_socket)(
+            user=self.scope.get("user"),
+            conversation_id=conversation_id,
+            session=self.scope.get("session"),
+            max_wait_s=HEARTBEAT_S,
+        )
+        if grant is None:
+            await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused (WS-02)
+            return
+        self.user = self.scope["user"]
+        self.conversation = grant.conversation
+        self.limiter = FrameLimiter(self.user.pk)
+        self._group_names = [
+            services.group_name(self.conversation.pk),
+            services.user_group(self.user.pk),
+            services.session_group(grant.session_key),
+        ]
+        if grant.consent_id:
+            self._group_names.append(services.consent_group(grant.consent_id))
+        await self._join_groups()
+        await self.accept()
+        self._accepted = True
+        if not self._live:
+            await self._send_json({"type": "status", "live": False})
+        await database_sync_to_async(open_socket)(
+            channel_name=self.channel_name, user_id=self.user.pk, conversation_id=self.conversation.pk
+        )
+        self._tasks.append(asyncio.ensure_future(self._watch_lifetime(grant.session_key, grant.first_check_in_s)))
+
+    async def disconnect(self, code: int) -> None:
+        self._closing = True
+        self._cancel_tasks()
+        for group in self._group_names:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001, S112  (the layer forgets stale members by itself)
+                continue
+        if self._accepted:
+            await database_sync_to_async(close_socket)(channel_name=self.channel_name)
+
+    async def _watch_lifetime(self, session_key: str, first_check_in_s: float) -> None:
+        """Close at the session's idle expiry or absolute cap (4401, WS-05) or when access ends without an event,
+        such as a consent reaching its expiry date (4403). Each check also refreshes the presence heartbeat."""
+        wait = first_check_in_s
+        try:
+            while not self._closing:
+                await asyncio.sleep(wait + 0.05)
+                check = await database_sync_to_async(check_socket)(
+                    session_key=session_key,
+                    user_id=self.user.pk,
+                    conversation=self.conversation,
+                    max_wait_s=HEARTBEAT_S,
+                )
+                if check.close_code is not None:
+                    await self._end(check.close_code)
+                    return
+                await database_sync_to_async(touch_socket)(channel_name=self.channel_name)
+                wait = check.wake_in_s
+        except asyncio.CancelledError:
+            pass
+
+    def _cancel_tasks(self) -> None:
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
+
+    async def _end(self, code: int) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._cancel_tasks()
+        await self.close(code=code)
+
+    # --- Client frames -----------------------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self._closing:
+            return
+        if not await self.limiter.allow():
+            if self.limiter.flooding:
+                await self._end(CLOSE_FLOODING)
+            else:
+                await self._error("rate_limited", "You are sending messages quickly. Please wait a moment.")
+            return
+        if text_data is None:
+            await self._error("unsupported", "Only text frames are accepted.")
+            return
+        if len(text_data.encode("utf-8")) > MAX_FRAME_BYTES:
+            await self._error("too_large", "That message is too long to send.")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            content = None
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self._error("bad_request", "That request was not understood.")
+            return
+        user = await database_sync_to_async(_current_participant)(self.user.pk, self.conversation)
+        if user is None:
+            await self._end(CLOSE_FORBIDDEN)
+            return
+        handler = {
+            "message": self._on_message,
+            "typing": self._on_typing,
+            "read": self._on_read,
+            "resume": self._on_resume,
+        }.get(content["type"])
+        if handler is None:
+            await self._error("bad_request", "That request was not understood.")
+            return
+        await handler(user, content)
+
+    async def _on_message(self, user: User, content: dict[str, Any]) -> None:
+        client_id = content.get("client_id")
+        client_id = client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
+        try:
+            message, notice = await database_sync_to_async(_send_and_describe)(
+                user, self.conversation, content.get("body")
+            )
+        except ValidationError as exc:
+            await self._error("invalid", " ".join(exc.messages), client_id=client_id)
+            return
+        except PermissionDenied:
+            await self._end(CLOSE_FORBIDDEN)
+            return
+        except Exception as exc:  # noqa: BLE001  (database trouble: tell the sender, keep the socket)
+            logger.warning("message not saved in conversation %s: %s", self.conversation.pk, type(exc).__name__)
+            await self._error("unavailable", "Your message could not be saved. Please try again.", client_id=client_id)
+            return
+        await self._send_json({"type": "ack", "client_id": client_id, "message": message.as_event(), "notice": notice})
+
+    async def _on_typing(self, user: User, content: dict[str, Any]) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._last_typing < TYPING_INTERVAL_S:
+            return
+        self._last_typing = now
+        await services.broadcast_typing(user=user, conversation_id=self.conversation.pk)
+
+    async def _on_read(self, user: User, content: dict[str, Any]) -> None:
+        up_to = _as_id(content.get("up_to"))
+        if up_to is None:
+            await self._error("bad_request", "That request was not understood.")
+            return
+        try:
+            await database_sync_to_async(services.mark_read)(user=user, conversation=self.conversation, up_to=up_to)
+        except PermissionDenied:
+            await self._end(CLOSE_FORBIDDEN)
+
+    async def _on_resume(self, user: User, content: dict[str, Any]) -> None:
+        after = _as_id(content.get("after"))
+        if after is None:
+            await self._error("bad_request", "That request was not understood.")
+            return
+        try:
+            missed = await database_sync_to_async(_replay)(self.conversation, user, after)
+        except PermissionDenied:
+            await self._end(CLOSE_FORBIDDEN)
+            return
+        for event in missed:
+            await self._send_json({"type": "message", "message": event})
+        if len(missed) >= services.REPLAY_LIMIT:
+            await self._send_json({"type": "resync"})
+
+    # --- Group events (each delivery re-checks access: WS-03) -------------------------------------------------
+
+    async def message_created(self, event: dict[str, Any]) -> None:
+        await self._deliver({"type": "message", "message": event["message"]})
+
+    async def message_updated(self, event: dict[str, Any]) -> None:
+        await self._deliver({"type": "message", "message": event["message"]})
+
+    async def read_updated(self, event: dict[str, Any]) -> None:
+        if event["user_id"] != self.user.pk:
+            await self._deliver(
+                {"type": "read", "user": event["user_id"], "name": event["name"], "up_to": event["up_to"]}
+            )
+
+    async def typing_started(self, event: dict[str, Any]) -> None:
+        if event["user_id"] != self.user.pk:
+            await self._deliver({"type": "typing", "user": event["user_id"], "name": event["name"]})
+
+    async def force_close(self, event: dict[str, Any]) -> None:
+        await self._end(CLOSE_FORBIDDEN)
+
+    async def _deliver(self, frame: dict[str, Any]) -> None:
+        if self._closing:
+            return
+        if await database_sync_to_async(_current_participant)(self.user.pk, self.conversation) is None:
+            await self._end(CLOSE_FORBIDDEN)
+            return
+        await self._send_json(frame)
+
+    # --- Helpers -------------------------------------------------------------------------------------------------
+
+    async def _error(self, code: str, detail: str, **extra: Any) -> None:
+        await self._send_json({"type": "error", "error": code, "detail": detail, **extra})
+
+    async def _send_json(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload))

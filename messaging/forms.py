@@ -1,0 +1,51 @@
+"""Forms for the no-JavaScript path: write, edit and start conversations with plain posts."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+
+from accounts.models import User
+from messaging.text import MAX_BODY_CHARS, clean_body
+
+
+def _body_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        error_messages={"required": "Write a message before sending."},
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_BODY_CHARS, "aria-describedby": "body-help"}),
+    )
+
+
+class MessageForm(forms.Form):
+    body = _body_field("Your message")
+
+    def clean_body(self) -> str:
+        return clean_body(self.cleaned_data["body"])
+
+
+class EditMessageForm(forms.Form):
+    body = _body_field("Message text")
+
+    def clean_body(self) -> str:
+        return clean_body(self.cleaned_data["body"])
+
+
+class StartConversationForm(forms.Form):
+    """Choose who to talk to one-to-one; the choices are exactly the pairs the viewer may start."""
+
+    person = forms.ChoiceField(label="Start a private conversation with")
+
+    def __init__(self, *args: Any, options: list[tuple[User, User]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.options = {f"{patient.pk}:{other.pk}": (patient, other) for patient, other in options}
+        field = cast(forms.ChoiceField, self.fields["person"])
+        field.choices = [
+            (key, f"{other.display_name} (about {patient.display_name})")
+            for key, (patient, other) in self.options.items()
+        ]
+
+    def clean_person(self) -> tuple[User, User]:
+        return self.options[self.cleaned_data["person"]]

@@ -1,0 +1,72 @@
+"""After-hours notice: when the care team is away, say when to expect a reply and where to get help now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+CRISIS_TEXT = "If you are worried about safety right now, call or text 988. In an emergency, call 911."
+
+
+@dataclass(frozen=True)
+class AfterHours:
+    next_open: datetime | None  # program-local, aware
+    expected: str  # "tomorrow at 9:00 AM (EST)", or "" when the program has no office days
+
+    @property
+    def banner(self) -> str:
+        """Shown above the message box while the office is closed."""
+        reply = f"usually replies after the office opens {self.expected}" if self.expected else "will reply later"
+        return f"The care team is away right now and {reply}. Messages you send are still delivered. {CRISIS_TEXT}"
+
+    @property
+    def sent_text(self) -> str:
+        """Told to the sender after a message is saved outside office hours."""
+        reply = f"usually replies after the office opens {self.expected}" if self.expected else "will reply later"
+        return f"Your message is saved and delivered. The care team is away right now and {reply}. {CRISIS_TEXT}"
+
+    def as_event(self) -> dict[str, Any]:
+        return {
+            "after_hours": True,
+            "text": self.sent_text,
+            "next_open": self.next_open.isoformat() if self.next_open else None,
+        }
+
+
+def next_opening(program: Any, at: datetime) -> datetime | None:
+    """The next time office hours start after ``at``, in the program's time zone (DST-safe); None if never."""
+    tz = program.tz
+    local = at.astimezone(tz)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in program.office_days:
+            continue
+        opens = datetime.combine(day, program.office_opens).replace(tzinfo=tz)
+        if opens > local:
+            return opens
+    return None
+
+
+def _describe(opening: datetime, at: datetime) -> str:
+    clock = opening.strftime("%I:%M %p").lstrip("0")
+    zone = opening.tzname() or ""
+    days = (opening.date() - at.astimezone(opening.tzinfo).date()).days
+    if days == 0:
+        when = f"today at {clock}"
+    elif days == 1:
+        when = f"tomorrow at {clock}"
+    else:
+        when = f"{opening.strftime('%A')} at {clock}"
+    return f"{when} ({zone})" if zone else when
+
+
+def after_hours_notice(program: Any, at: datetime | None = None) -> AfterHours | None:
+    """``None`` during office hours; otherwise the expected reply time and crisis resources (§ 14)."""
+    at = at or timezone.now()
+    if program is None or program.is_open_at(at):
+        return None
+    opening = next_opening(program, at)
+    return AfterHours(next_open=opening, expected=_describe(opening, at) if opening else "")

@@ -1,0 +1,46 @@
+"""Signal receivers that end live access (WS-04). Each only hands over to a service, which broadcasts on commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.signals import password_changed, password_reset
+from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from accounts.models import User
+from consent.signals import consent_ended
+from messaging import services
+
+
+@receiver(consent_ended, dispatch_uid="messaging_close_on_consent_end")
+def close_on_consent_end(sender: Any, consent: Any, **kwargs: Any) -> None:
+    """Revoked or ended by an event: the sockets opened under this consent close. (Expiry by date has no event:
+    the consumer schedules a close at ``expires_at`` and every delivery re-checks the gate.)"""
+    services.close_consent_sockets(consent_id=consent.pk)
+
+
+@receiver(post_save, sender=User, dispatch_uid="messaging_close_on_user_change")
+def close_on_user_change(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
+    """Deactivation, and any password change (``set_password`` leaves ``_password`` set until the save ends)."""
+    if created:
+        return
+    if not instance.is_active or getattr(instance, "_password", None) is not None:
+        services.close_user_sockets(user_id=instance.pk)
+
+
+@receiver(password_changed, dispatch_uid="messaging_close_on_password_changed")
+@receiver(password_reset, dispatch_uid="messaging_close_on_password_reset")
+def close_on_password_change(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    services.close_user_sockets(user_id=user.pk)
+
+
+@receiver(user_logged_out, dispatch_uid="messaging_close_on_logout")
+def close_on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Sign-out ends the sockets of that session; the user's other signed-in devices keep theirs."""
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        services.close_session_sockets(session_key=session_key)
+    elif user is not None:
+        services.close_user_sockets(user_id=user.pk)

@@ -1,0 +1,329 @@
+"""Messaging workflows, and the only module that talks to the channel layer (style 2.3).
+
+Every write is atomic and re-checks ``can_participate``; live events are sent with ``transaction.on_commit`` so a
+rolled-back write never reaches a socket. The channel layer is at-most-once (WS-08): a failed broadcast is logged
+(ids only, never text) and clients catch up by message id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from accounts.models import CaseloadAssignment, User
+from consent.gate import visible_patients
+from consent.models import Consent, Scope
+from messaging.access import can_participate, require_participant, session_group_suffix
+from messaging.models import Conversation, Message, MessageRevision, Participant
+from messaging.text import clean_body
+
+logger = logging.getLogger(__name__)
+
+REPLAY_LIMIT = 200
+THREAD_PAGE = 100
+
+
+# --- Group names (one group per conversation; recipients on purpose) ---------------------------------------------
+
+
+def group_name(conversation_id: Any) -> str:
+    return f"conversation_{conversation_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user_{user_id}"
+
+
+def consent_group(consent_id: Any) -> str:
+    return f"consent_{consent_id}"
+
+
+def session_group(session_key: str) -> str:
+    return f"session_{session_group_suffix(session_key)}"
+
+
+# --- Conversations ------------------------------------------------------------------------------------------------
+
+
+def ensure_care_team_conversations(viewer: Any) -> None:
+    """Create the care-team conversation of every patient ``viewer`` may message about and that has none yet.
+
+    One query when nothing is missing; ``ignore_conflicts`` makes concurrent page loads harmless.
+    """
+    if not (viewer.is_counselor or viewer.is_family or viewer.is_patient):
+        return
+    has_thread = Conversation.objects.filter(patient=OuterRef("pk"), kind=Conversation.Kind.CARE_TEAM)
+    missing = list(
+        visible_patients(viewer, Scope.MESSAGING).exclude(Exists(has_thread)).values_list("pk", flat=True)[:200]
+    )
+    if missing:
+        Conversation.objects.bulk_create(
+            [Conversation(kind=Conversation.Kind.CARE_TEAM, patient_id=pk) for pk in missing], ignore_conflicts=True
+        )
+
+
+def care_team_conversation(patient: User) -> Conversation:
+    """The patient's care-team conversation, created on first use."""
+    conversation, _ = Conversation.objects.get_or_create(patient=patient, kind=Conversation.Kind.CARE_TEAM)
+    return conversation
+
+
+def direct_partner_options(viewer: Any) -> list[tuple[User, User]]:
+    """``(patient, person)`` pairs ``viewer`` may start a one-to-one with: a counselor's family contacts with a
+    messaging consent, or a family member's counselors. Each pair is re-checked by the gate when started."""
+    patients = visible_patients(viewer, Scope.MESSAGING)
+    if viewer.is_counselor:
+        consents = (
+            Consent.objects.effective()
+            .with_scope(Scope.MESSAGING)
+            .filter(patient__in=patients, recipient__isnull=False, recipient__is_active=True)
+            .select_related("patient", "recipient")
+            .order_by("patient__full_name", "recipient__full_name")
+        )
+        seen: set[tuple[int, int]] = set()
+        pairs = []
+        for consent in consents:
+            assert consent.recipient is not None  # noqa: S101  (filtered above)
+            key = (consent.patient_id, consent.recipient.pk)
+            if key not in seen:
+                seen.add(key)
+                pairs.append((consent.patient, consent.recipient))
+        return pairs
+    if viewer.is_family:
+        assignments = (
+            CaseloadAssignment.objects.active()
+            .filter(patient__in=patients, counselor__is_active=True)
+            .select_related("patient", "counselor")
+            .order_by("patient__full_name", "counselor__full_name")
+        )
+        return [(a.patient, a.counselor) for a in assignments]
+    return []
+
+
+@transaction.atomic
+def start_direct_conversation(*, starter: User, patient: User, other: User) -> Conversation:
+    """Open (or reuse) the one-to-one between a counselor and a family member about ``patient``; both must pass
+    the gate for the patient's messaging scope now."""
+    counselor, family = (starter, other) if starter.is_counselor else (other, starter)
+    if not (counselor.is_counselor and family.is_family):
+        raise PermissionDenied("A one-to-one is between a counselor and a family member.")
+    key = f"{patient.pk}:{counselor.pk}:{family.pk}"
+    conversation = Conversation.objects.filter(direct_key=key).first()
+    if conversation is None:
+        conversation = Conversation(kind=Conversation.Kind.DIRECT, patient=patient, direct_key=key)
+        conversation.full_clean()
+        conversation.save()
+        Participant.objects.bulk_create(
+            [
+                Participant(conversation=conversation, user=counselor),
+                Participant(conversation=conversation, user=family),
+            ]
+        )
+    if not (can_participate(counselor, conversation) and can_participate(family, conversation)):
+        raise PermissionDenied("Not allowed")
+    return conversation
+
+
+def is_open_for_both(conversation: Conversation, viewer: Any) -> bool:
+    """A one-to-one stays writable only while the other person may still take part; care-team threads always are."""
+    if conversation.is_care_team:
+        return True
+    others = User.objects.filter(conversation_seats__conversation=conversation).exclude(pk=viewer.pk)
+    return all(can_participate(user, conversation) for user in others)
+
+
+def _roster_user_ids(conversation: Conversation) -> set[int]:
+    """People who would see a care-team thread now (for read state and offline notices; access is still the gate)."""
+    patient = conversation.patient
+    ids = set(CaseloadAssignment.objects.active().filter(patient=patient).values_list("counselor_id", flat=True))
+    ids |= set(
+        Consent.objects.effective()
+        .with_scope(Scope.MESSAGING)
+        .filter(patient=patient, recipient__isnull=False)
+        .values_list("recipient_id", flat=True)
+    )
+    if patient.program and patient.program.patients_join_care_team:
+        ids.add(patient.pk)
+    return ids
+
+
+# --- Messages -----------------------------------------------------------------------------------------------------
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    """Serialise writes per conversation, so message ids commit in order and replay-by-id never skips one."""
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the patient's program.
+    return (
+        Conversation.objects.select_for_update(of=("self",)).select_related("patient__program").get(pk=conversation.pk)
+    )
+
+
+@transaction.atomic
+def send_message(*, sender: User, conversation: Conversation, body: object, at: datetime | None = None) -> Message:
+    """Store a message, move the sender's read position, then push it to the conversation's sockets on commit."""
+    conversation = _locked(conversation)
+    require_participant(sender, conversation)
+    if not is_open_for_both(conversation, sender):
+        raise ValidationError("This conversation is closed. Please write in the care team conversation instead.")
+    message = Message(conversation=conversation, sender=sender, body=clean_body(body), created_at=at or timezone.now())
+    message.full_clean()
+    message.save()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_id=message.pk, last_message_at=message.created_at
+    )
+    _sync_seats(conversation, extra={sender.pk})
+    Participant.objects.filter(conversation=conversation, user=sender).update(last_read_message_id=message.pk)
+    _broadcast_on_commit(group_name(conversation.pk), {"type": "message.created", "message": message.as_event()})
+    return message
+
+
+def _sync_seats(conversation: Conversation, extra: Iterable[int] = ()) -> None:
+    wanted = set(extra)
+    if conversation.is_care_team:
+        wanted |= _roster_user_ids(conversation)
+    have = set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True))
+    missing = wanted - have
+    if missing:
+        Participant.objects.bulk_create(
+            [Participant(conversation=conversation, user_id=pk) for pk in missing], ignore_conflicts=True
+        )
+
+
+def _own_message(editor: User, message: Message) -> Message:
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("conversation__patient__program")
+        .get(pk=message.pk)
+    )
+    require_participant(editor, message.conversation)
+    if message.sender_id != editor.pk:
+        raise PermissionDenied("Only the sender may change a message.")
+    if message.is_deleted:
+        raise ValidationError("This message was deleted.")
+    return message
+
+
+@transaction.atomic
+def edit_message(*, editor: User, message: Message, body: object) -> Message:
+    """Change the text of one's own message; the previous text is kept as a revision for staff."""
+    message = _own_message(editor, message)
+    new_body = clean_body(body)
+    if new_body == message.body:
+        return message
+    MessageRevision.objects.create(
+        message=message, kind=MessageRevision.Kind.EDITED, previous_body=message.body, changed_by=editor
+    )
+    message.body = new_body
+    message.edited_at = timezone.now()
+    message.full_clean()
+    message.save(update_fields=["body", "edited_at"])
+    _broadcast_on_commit(
+        group_name(message.conversation_id), {"type": "message.updated", "message": message.as_event()}
+    )
+    return message
+
+
+@transaction.atomic
+def delete_message(*, actor: User, message: Message) -> Message:
+    """Remove one's own message from the thread ("Message deleted" stays); staff keep the text as a revision."""
+    message = _own_message(actor, message)
+    MessageRevision.objects.create(
+        message=message, kind=MessageRevision.Kind.DELETED, previous_body=message.body, changed_by=actor
+    )
+    message.body = ""
+    message.deleted_at = timezone.now()
+    message.save(update_fields=["body", "deleted_at"])
+    _broadcast_on_commit(
+        group_name(message.conversation_id), {"type": "message.updated", "message": message.as_event()}
+    )
+    return message
+
+
+@transaction.atomic
+def mark_read(*, user: User, conversation: Conversation, up_to: int) -> int:
+    """Move ``user``'s "seen up to" position forward (never back); others see it unless receipts are off."""
+    require_participant(user, conversation)
+    latest = Conversation.objects.filter(pk=conversation.pk).values_list("last_message_id", flat=True).get()
+    up_to = max(0, min(int(up_to), latest))
+    seat, _ = Participant.objects.get_or_create(conversation=conversation, user=user)
+    if up_to <= seat.last_read_message_id:
+        return seat.last_read_message_id
+    Participant.objects.filter(pk=seat.pk, last_read_message_id__lt=up_to).update(last_read_message_id=up_to)
+    if user.read_receipts_enabled:
+        event = {"type": "read.updated", "user_id": user.pk, "name": user.display_name, "up_to": up_to}
+        _broadcast_on_commit(group_name(conversation.pk), event)
+    return up_to
+
+
+def messages_after(conversation: Conversation, user: User, after_id: int, limit: int = REPLAY_LIMIT) -> list[Message]:
+    """What a reconnecting client missed: messages with an id above ``after_id``, oldest first, at most ``limit``."""
+    require_participant(user, conversation)
+    return list(
+        conversation.messages.filter(id__gt=max(0, int(after_id))).select_related("sender").order_by("id")[:limit]
+    )
+
+
+def thread_messages(conversation: Conversation, *, before: int | None = None) -> tuple[list[Message], bool]:
+    """The newest ``THREAD_PAGE`` messages (before ``before``), oldest first, and whether earlier ones exist."""
+    queryset: QuerySet[Message] = conversation.messages.select_related("sender")
+    if before:
+        queryset = queryset.filter(id__lt=before)
+    newest = list(queryset.order_by("-id")[: THREAD_PAGE + 1])
+    return list(reversed(newest[:THREAD_PAGE])), len(newest) > THREAD_PAGE
+
+
+@transaction.atomic
+def set_read_receipts(*, user: User, enabled: bool) -> None:
+    """Counselors may stop showing others how far they have read."""
+    if not user.is_counselor:
+        raise PermissionDenied("Only counselors can turn read receipts off.")
+    User.objects.filter(pk=user.pk).update(read_receipts_enabled=enabled)
+    user.read_receipts_enabled = enabled
+
+
+# --- Live events ---------------------------------------------------------------------------------------------------
+
+
+async def broadcast_typing(*, user: User, conversation_id: Any) -> None:
+    """Tell the others in a conversation that ``user`` is typing (ephemeral: nothing is stored)."""
+    event = {"type": "typing.started", "user_id": user.pk, "name": user.display_name}
+    try:
+        await get_channel_layer().group_send(group_name(conversation_id), event)
+    except Exception as exc:  # noqa: BLE001  (a lost typing hint is harmless)
+        logger.warning("typing broadcast failed: %s", type(exc).__name__)
+
+
+def close_user_sockets(*, user_id: int) -> None:
+    """After commit, close every socket of a user (deactivated, password changed) with 4403 (WS-04)."""
+    _broadcast_on_commit(user_group(user_id), {"type": "force.close"})
+
+
+def close_consent_sockets(*, consent_id: Any) -> None:
+    """After commit, close the sockets opened under a consent that has ended (revoked, expired by event)."""
+    _broadcast_on_commit(consent_group(consent_id), {"type": "force.close"})
+
+
+def close_session_sockets(*, session_key: str) -> None:
+    """After commit, close the sockets of one signed-out session."""
+    _broadcast_on_commit(session_group(session_key), {"type": "force.close"})
+
+
+def _broadcast_on_commit(group: str, event: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: _broadcast(group, event), robust=True)
+
+
+def _broadcast(group: str, event: dict[str, Any]) -> None:
+    """Send to a group; the database already holds the record, so a failure is only logged (no text, no names)."""
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, event)
+    except Exception as exc:  # noqa: BLE001  (channel layer down: clients replay by id)
+        logger.warning("live update %s to %s failed: %s", event.get("type"), group, type(exc).__name__)

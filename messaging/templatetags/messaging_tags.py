@@ -1,0 +1,38 @@
+"""``{% load messaging_tags %}{% unread_badge %}``: the unread-message count for the navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+
+from messaging.models import Conversation
+
+register = template.Library()
+
+
+def unread_total(user: Any) -> int:
+    """Unread messages from others across every conversation ``user`` may open (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    if not (user.is_counselor or user.is_family or user.is_patient):
+        return 0
+    return sum(Conversation.objects.visible_to(user).with_unread(user).values_list("unread", flat=True))
+
+
+@register.simple_tag(takes_context=True)
+def unread_badge(context: template.Context) -> str:
+    """A count badge, or nothing when all is read. Computed once per request."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    if not hasattr(request, "_messaging_unread"):
+        request._messaging_unread = unread_total(getattr(request, "user", None))
+    count = request._messaging_unread
+    if not count:
+        return ""
+    noun = "unread message" if count == 1 else "unread messages"
+    return format_html(
+        '<span class="badge-count" data-unread-badge>{}<span class="visually-hidden"> {}</span></span>', count, noun
+    )

@@ -1,0 +1,211 @@
+"""Conversation pages. They work without JavaScript (plain posts, redirect after post) and chat.js makes them live.
+
+Every view scopes its query with ``Conversation.objects.visible_to`` (the consent gate), so other people's
+conversations answer 404 (AZ-03); family members' pages carry the § 2.32 notice and write a ledger row (AZ-05).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages as toasts
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from consent.gate import require_disclosure
+from consent.models import Scope
+from messaging import services
+from messaging.forms import EditMessageForm, MessageForm, StartConversationForm
+from messaging.hours import CRISIS_TEXT, after_hours_notice
+from messaging.models import Conversation, Message, Participant
+
+_SEATS = Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("pk"))
+
+
+@dataclass
+class MessageRow:
+    message: Message
+    mine: bool
+    seen_by: list[str] = field(default_factory=list)
+
+
+def _visible(request: HttpRequest, conversation_id: Any) -> Conversation:
+    queryset = Conversation.objects.visible_to(request.user).select_related("patient__program").prefetch_related(_SEATS)
+    return get_object_or_404(queryset, pk=conversation_id)
+
+
+def _disclose(request: HttpRequest, conversation: Conversation, what: str) -> None:
+    if request.user.is_family:  # type: ignore[union-attr]
+        require_disclosure(request.user, conversation.patient, Scope.MESSAGING, what=what, request=request)
+
+
+def _int_param(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    """Every conversation the viewer may open, newest activity first, with unread counts."""
+    user: User = request.user  # type: ignore[assignment]
+    services.ensure_care_team_conversations(user)
+    conversations = list(
+        Conversation.objects.visible_to(user)
+        .with_unread(user)
+        .select_related("patient")
+        .prefetch_related(_SEATS)
+        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
+    )
+    if user.is_family:
+        for patient in {c.patient_id: c.patient for c in conversations}.values():
+            require_disclosure(user, patient, Scope.MESSAGING, what="List of secure conversations", request=request)
+    options = services.direct_partner_options(user) if (user.is_counselor or user.is_family) else []
+    context = {
+        "rows": [(c, c.title_for(user)) for c in conversations],
+        "start_form": StartConversationForm(options=options) if options else None,
+        "show_part2": user.is_family and bool(conversations),
+    }
+    return render(request, "messaging/conversation_list.html", context)
+
+
+@require_POST
+def start_conversation(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = StartConversationForm(request.POST, options=services.direct_partner_options(user))
+    if not form.is_valid():
+        toasts.error(request, "Please choose a person from the list.")
+        return redirect("messaging:conversation_list")
+    patient, other = form.cleaned_data["person"]
+    try:
+        conversation = services.start_direct_conversation(starter=user, patient=patient, other=other)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    return redirect(conversation)
+
+
+def conversation_detail(request: HttpRequest, conversation_id: Any) -> HttpResponse:
+    """The thread: read it, write to it (plain post + redirect), and mark it read."""
+    user: User = request.user  # type: ignore[assignment]
+    conversation = _visible(request, conversation_id)
+    _disclose(request, conversation, "Secure messages")
+    program = conversation.patient.program
+    is_open = services.is_open_for_both(conversation, user)
+    form = MessageForm(request.POST or None)
+    if request.method == "POST" and not is_open:
+        form.add_error(None, "This conversation is closed. Please write in the care team conversation instead.")
+    elif request.method == "POST" and form.is_valid():
+        try:
+            message = services.send_message(sender=user, conversation=conversation, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            form.add_error("body", exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            notice = None if user.is_care_staff else after_hours_notice(program, message.created_at)
+            toasts.success(request, notice.sent_text if notice else "Your message was saved and sent.")
+            return redirect(f"{conversation.get_absolute_url()}#m{message.pk}")
+    before = _int_param(request.GET.get("before"))
+    page, has_earlier = services.thread_messages(conversation, before=before)
+    if page and before is None:
+        services.mark_read(user=user, conversation=conversation, up_to=page[-1].pk)
+    others = [s for s in conversation.participants.all() if s.user_id != user.pk]
+    rows = [MessageRow(message=m, mine=m.sender_id == user.pk) for m in page]
+    seen = []
+    for seat in others:
+        if not seat.user.read_receipts_enabled or not seat.last_read_message_id:
+            continue
+        seen.append({"user": seat.user_id, "name": seat.user.display_name, "up_to": seat.last_read_message_id})
+        read_rows = [row for row in rows if row.message.pk <= seat.last_read_message_id]
+        if read_rows:
+            read_rows[-1].seen_by.append(seat.user.display_name)
+    notice = None if user.is_care_staff else after_hours_notice(program)
+    context = {
+        "conversation": conversation,
+        "title": conversation.title_for(user),
+        "rows": rows,
+        "has_earlier": has_earlier,
+        "earliest_id": page[0].pk if page else None,
+        "paged": before is not None,
+        "form": form,
+        "is_open": is_open,
+        "after_hours": notice.banner if notice else "",
+        "crisis_text": CRISIS_TEXT,
+        "show_part2": user.is_family,
+        "can_see_history": user.is_counselor,
+        "ws_path": f"/ws/conversations/{conversation.pk}/",
+        "last_id": page[-1].pk if page else 0,
+        "seen": seen,
+    }
+    return render(request, "messaging/conversation.html", context)
+
+
+def _own_message(request: HttpRequest, conversation_id: Any, message_id: int) -> tuple[Conversation, Message]:
+    conversation = _visible(request, conversation_id)
+    message = get_object_or_404(
+        conversation.messages.select_related("sender"), pk=message_id, sender=request.user, deleted_at__isnull=True
+    )
+    return conversation, message
+
+
+def edit_message(request: HttpRequest, conversation_id: Any, message_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    conversation, message = _own_message(request, conversation_id, message_id)
+    _disclose(request, conversation, "Secure message (editing)")
+    form = EditMessageForm(request.POST or None, initial={"body": message.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_message(editor=user, message=message, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            form.add_error("body", exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            toasts.success(request, "Your message was updated.")
+            return redirect(f"{conversation.get_absolute_url()}#m{message.pk}")
+    context = {"conversation": conversation, "message": message, "form": form, "show_part2": user.is_family}
+    return render(request, "messaging/message_edit.html", context)
+
+
+def delete_message(request: HttpRequest, conversation_id: Any, message_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    conversation, message = _own_message(request, conversation_id, message_id)
+    _disclose(request, conversation, "Secure message (deleting)")
+    if request.method == "POST":
+        try:
+            services.delete_message(actor=user, message=message)
+        except (ValidationError, PermissionDenied) as exc:
+            raise Http404 from exc
+        toasts.success(request, "Your message was deleted.")
+        return redirect(conversation)
+    context = {"conversation": conversation, "message": message, "show_part2": user.is_family}
+    return render(request, "messaging/message_delete.html", context)
+
+
+def message_history(request: HttpRequest, conversation_id: Any, message_id: int) -> HttpResponse:
+    """Earlier versions of an edited or deleted message: counselors only (families see "Edited"/"Deleted")."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_counselor:
+        raise Http404("Not found")
+    conversation = _visible(request, conversation_id)
+    message = get_object_or_404(conversation.messages.select_related("sender"), pk=message_id)
+    revisions = list(message.revisions.select_related("changed_by"))
+    context = {"conversation": conversation, "message": message, "revisions": revisions}
+    return render(request, "messaging/message_history.html", context)
+
+
+@require_POST
+def read_receipts(request: HttpRequest) -> HttpResponse:
+    """A counselor turns their own read receipts on or off."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_counselor:
+        raise Http404("Not found")
+    enabled = request.POST.get("enabled") == "on"
+    services.set_read_receipts(user=user, enabled=enabled)
+    toasts.success(
+        request,
+        "Read receipts are on." if enabled else "Read receipts are off. Others will not see what you have read.",
+    )
+    return redirect("messaging:conversation_list")
