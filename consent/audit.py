@@ -2,6 +2,11 @@
 
 Appends are serialised (a PostgreSQL advisory lock, a process lock elsewhere) so concurrent writers keep one
 chain. The hash covers the previous hash and the row's canonical JSON (sorted keys, no spaces, UTC ISO time).
+
+On PostgreSQL only the transaction-scoped advisory lock is taken: it is re-entrant for the same connection and
+held until the outermost transaction commits. A process lock on top of it could deadlock (thread A holds the
+process lock waiting for the advisory lock, thread B holds the advisory lock in an open transaction and waits
+for the process lock to append a second row).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -75,8 +81,10 @@ def record_audit(
 ) -> AuditEvent:
     """Append one audit row to the chain. ``data`` must hold ids and codes only, never patient text."""
     ip, user_agent = _client_of(request)
-    with _process_lock, transaction.atomic():
-        if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    lock: AbstractContextManager[object] = nullcontext() if postgres else _process_lock
+    with lock, transaction.atomic():
+        if postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
         last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
@@ -115,6 +123,21 @@ def record_audit(
 class ChainBreak:
     seq: int
     reason: str
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    rows: int
+    seq: int
+    hash: str
+
+
+def chain_head() -> ChainHead:
+    """The newest row: operators copy its hash outside the database so truncation of the tail is detectable."""
+    last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    if last is None:
+        return ChainHead(rows=0, seq=0, hash=GENESIS_HASH)
+    return ChainHead(rows=AuditEvent.objects.count(), seq=last["seq"], hash=last["hash"])
 
 
 def verify_chain() -> ChainBreak | None:

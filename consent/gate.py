@@ -156,6 +156,35 @@ def effective_consents_for(viewer: Any, at: datetime | None = None) -> QuerySet[
     return Consent.objects.effective(at).filter(recipient=viewer).select_related("patient", "form_version")
 
 
+def patients_acted_for(viewer: Any, at: datetime | None = None) -> QuerySet[User]:
+    """Patients ``viewer`` may act as: themself, and those they represent within an unexpired authority."""
+    patients = User.objects.filter(role=User.Role.PATIENT, is_active=True)
+    if not _is_active_user(viewer):
+        return patients.none()
+    represented = PersonalRepresentative.objects.effective(at).filter(representative=viewer, patient=OuterRef("pk"))
+    return patients.filter(Q(pk=viewer.pk) | Exists(represented))
+
+
+def care_team_patients(viewer: Any, at: datetime | None = None) -> QuerySet[User]:
+    """Patients whose records ``viewer`` may handle as staff: caseload, break-glass, or their program (admins).
+
+    Unlike ``visible_patients`` this is empty for family members, whatever their consents say."""
+    if not _is_active_user(viewer) or not getattr(viewer, "is_care_staff", False):
+        return User.objects.none()
+    return visible_patients(viewer, Scope.EDUCATION, at)  # staff access does not depend on the scope
+
+
+def managed_consents(viewer: Any, at: datetime | None = None) -> QuerySet[Consent]:
+    """Consents ``viewer`` may open as their giver (patient, representative) or as the patient's care team.
+
+    Recipients are not included: they see a consent only while it is effective (``effective_consents_for``)."""
+    if not _is_active_user(viewer):
+        return Consent.objects.none()
+    return Consent.objects.filter(
+        Q(patient__in=patients_acted_for(viewer, at)) | Q(patient__in=care_team_patients(viewer, at))
+    )
+
+
 def _audit_refusal(viewer: Any, patient: Any, scope: str, channel: str, request: HttpRequest | None) -> None:
     from consent.audit import record_audit
     from consent.models import AuditEvent

@@ -55,6 +55,7 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
             Q(signed_at__lte=at),
             Q(expires_at__gt=at),
             Q(review_status=Consent.ReviewStatus.APPROVED),
+            Q(approved_at__lte=at),
             Q(revoked_at__isnull=True) | Q(revoked_at__gt=at),
             Q(ended_by_event_at__isnull=True) | Q(ended_by_event_at__gt=at),
         )
@@ -65,6 +66,10 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
     def expiring_within(self, days: int, at: datetime | None = None) -> ConsentQuerySet:
         at = at or timezone.now()
         return self.effective(at).filter(expires_at__lte=at + timedelta(days=days))
+
+    def pending_review(self) -> ConsentQuerySet:
+        """Paper consents waiting for a second staff member (never usable until approved)."""
+        return self.filter(review_status=Consent.ReviewStatus.PENDING, revoked_at__isnull=True)
 
 
 class Consent(models.Model):
@@ -139,6 +144,19 @@ class Consent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     review_status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.APPROVED)
+    approved_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the consent became usable: signing in the portal, or the second review of a paper form.",
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The account that signed in the portal (the patient or their representative).",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     ended_by_event_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -170,6 +188,8 @@ class Consent(models.Model):
         at = at or timezone.now()
         return (
             self.review_status == self.ReviewStatus.APPROVED
+            and self.approved_at is not None
+            and self.approved_at <= at
             and self.signed_at <= at < self.expires_at
             and (self.revoked_at is None or at < self.revoked_at)
             and (self.ended_by_event_at is None or at < self.ended_by_event_at)
@@ -190,11 +210,37 @@ class Consent(models.Model):
             return "Rejected"
         return "Active"
 
+    @property
+    def status_badge(self) -> str:
+        """The CSS badge class for ``status_label``."""
+        return {
+            "Active": "badge-ok",
+            "Waiting for review": "badge-warn",
+            "Revoked": "badge-danger",
+            "Rejected": "badge-danger",
+        }.get(self.status_label, "badge-neutral")
+
+    @property
+    def last_moment(self) -> datetime:
+        """For display: sharing lasts "until" this instant (the form's end date is the day it falls on)."""
+        return self.expires_at - timedelta(microseconds=1)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When sharing stopped or will stop: the earliest of revocation, ending event and expiry."""
+        ends = [moment for moment in (self.revoked_at, self.ended_by_event_at, self.expires_at) if moment]
+        return min(ends) if ends else None
+
     def clean(self) -> None:
         """Reject a deficient consent: every § 2.31(a) element must be present (AZ-01)."""
         errors: dict[str, str] = {}
         if not self.patient_id:
             errors["patient"] = "Name the patient."
+        elif not self.patient.is_patient:
+            errors["patient"] = "Only a patient can give this consent."
+        recipient = self.recipient if self.recipient_id else None
+        if recipient is not None and (not recipient.is_family or recipient.pk == self.patient_id):
+            errors["recipient"] = "The recipient must be a family member's account."
         if not self.discloser_label.strip():
             errors["discloser_label"] = "Name who may disclose."
         if not self.scopes:
@@ -217,6 +263,12 @@ class Consent(models.Model):
             errors["signed_at"] = "The date signed is missing."
         if self.signer_role == self.SignerRole.PATIENT_AND_GUARDIAN and not self.guardian_signature.strip():
             errors["guardian_signature"] = "A parent or guardian must also sign for this minor (§ 2.14)."
+        if (
+            self.method == self.Method.PORTAL
+            and self.signer_role == self.SignerRole.PERSONAL_REPRESENTATIVE
+            and (not self.signed_by_id or self.signed_by_id == self.patient_id)
+        ):
+            errors["signed_by"] = "A personal representative must sign from their own account."
         if self.method == self.Method.PAPER and not self.paper_form_reference.strip():
             errors["paper_form_reference"] = "Give the paper form's reference."
         if self.expires_at and self.signed_at and self.expires_at <= self.signed_at:
@@ -250,6 +302,16 @@ class ConsentEvent(models.Model):
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class PersonalRepresentativeQuerySet(models.QuerySet["PersonalRepresentative"]):
+    def effective(self, at: datetime | None = None) -> PersonalRepresentativeQuerySet:
+        at = at or timezone.now()
+        return self.filter(
+            Q(verified_at__lte=at),
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at),
+            Q(ended_at__isnull=True) | Q(ended_at__gt=at),
+        )
+
+
 class PersonalRepresentative(models.Model):
     """Someone who may act as the patient within a recorded legal authority (§ 2.15, HIPAA 164.502(g))."""
 
@@ -269,12 +331,22 @@ class PersonalRepresentative(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
+    objects: ClassVar[PersonalRepresentativeQuerySet] = PersonalRepresentativeQuerySet.as_manager()  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return f"{self.representative} ({self.get_authority_display()})"
+
     def is_effective(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return (self.expires_at is None or at < self.expires_at) and (self.ended_at is None or at < self.ended_at)
 
-    def __str__(self) -> str:
-        return f"{self.representative} ({self.get_authority_display()})"
+
+INVITATIONS_PER_HOUR = 5
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def sent_since(self, since: datetime) -> InvitationQuerySet:
+        return self.filter(created_at__gt=since)
 
 
 class Invitation(models.Model):
@@ -292,15 +364,27 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    objects: ClassVar[InvitationQuerySet] = InvitationQuerySet.as_manager()  # type: ignore[assignment]
+
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation {str(self.id)[:8]}"
 
     def is_usable(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.accepted_at is None and at < self.expires_at
 
-    def __str__(self) -> str:
-        return f"Invitation {str(self.id)[:8]}"
+
+ACCOUNTING_WINDOW = timedelta(days=3 * 365 + 1)  # § 2.25: the 3 years before the request
+
+
+class DisclosureQuerySet(models.QuerySet["Disclosure"]):
+    def for_accounting(self, patient: object, at: datetime | None = None) -> DisclosureQuerySet:
+        """A patient's accounting of disclosures: every ledger row of the last 3 years (§ 2.25)."""
+        at = at or timezone.now()
+        return self.filter(patient=patient, at__gt=at - ACCOUNTING_WINDOW, at__lte=at)
 
 
 class Disclosure(models.Model):
@@ -323,6 +407,8 @@ class Disclosure(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     what = models.CharField(max_length=200, help_text="What was shown, in plain words (no message text).")
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects: ClassVar[DisclosureQuerySet] = DisclosureQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -357,6 +443,10 @@ class AuditEvent(models.Model):
         REPRESENTATIVE_RECORDED = "representative_recorded", "Personal representative recorded"
         LEDGER_EXPORTED = "ledger_exported", "Disclosure ledger exported"
         OUTBOX_DEAD = "outbox_dead", "Notification gave up"
+        SMS_OPTED_IN = "sms_opted_in", "Agreed to text messages"
+        SMS_OPTED_OUT = "sms_opted_out", "Stopped text messages"
+        EDUCATION_ASSIGNED = "education_assigned", "Education module assigned"
+        EDUCATION_ASSIGNMENT_CANCELLED = "education_assignment_cancelled", "Education assignment withdrawn"
         OTHER = "other", "Other"
 
     seq = models.BigAutoField(primary_key=True)
@@ -391,6 +481,15 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.kind}"
 
 
+BREAK_GLASS_DURATION = timedelta(hours=1)
+
+
+class BreakGlassAccessQuerySet(models.QuerySet["BreakGlassAccess"]):
+    def active(self, at: datetime | None = None) -> BreakGlassAccessQuerySet:
+        at = at or timezone.now()
+        return self.filter(started_at__lte=at, expires_at__gt=at)
+
+
 class BreakGlassAccess(models.Model):
     """Emergency access by a counselor to a patient outside their caseload (AZ-06, 164.312(a)(2)(ii))."""
 
@@ -399,6 +498,8 @@ class BreakGlassAccess(models.Model):
     reason = models.CharField(max_length=300)
     started_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+
+    objects: ClassVar[BreakGlassAccessQuerySet] = BreakGlassAccessQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         indexes = [models.Index(fields=["counselor", "patient", "expires_at"])]

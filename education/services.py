@@ -162,10 +162,10 @@ def assign_module(*, counselor: Any, patient: Any, module: Module, due_on: date 
         raise ValidationError("This module is already assigned to this family.")
     assignment = Assignment.objects.create(patient=patient, module=module, assigned_by=counselor, due_on=due_on)
     record_audit(
-        kind=AuditEvent.Kind.OTHER,
+        kind=AuditEvent.Kind.EDUCATION_ASSIGNED,
         actor=counselor,
         patient=patient,
-        data={"event": "education_assigned", "assignment": str(assignment.pk), "module": str(module.pk)},
+        data={"assignment": str(assignment.pk), "module": str(module.pk)},
     )
     return assignment
 
@@ -179,9 +179,9 @@ def cancel_assignment(*, assignment: Assignment, actor: Any) -> Assignment:
         assignment.cancelled_at = timezone.now()
         assignment.save(update_fields=["cancelled_at"])
         record_audit(
-            kind=AuditEvent.Kind.OTHER,
+            kind=AuditEvent.Kind.EDUCATION_ASSIGNMENT_CANCELLED,
             actor=actor,
             patient=assignment.patient,
-            data={"event": "education_assignment_cancelled", "assignment": str(assignment.pk)},
+            data={"assignment": str(assignment.pk)},
         )
     return assignment

@@ -28,6 +28,7 @@ def plan_session_reminders(session: FamilySession, recipients: list[Any] | None 
         program=session.program,
         patient=session.patient,
         link_path=session.get_absolute_url(),
+        revision=session.sequence,
     )
 
 

@@ -108,9 +108,21 @@ def test_rescheduling_replaces_reminders_exactly_once(family_session, counselor,
     queued = reminders(family_session)
     assert cancelled == old
     assert len(queued) == 2 * len(program.reminder_offsets_minutes)
-    per_person_offset = {(row.recipient_id, row.idempotency_key.split(":")[-2]) for row in queued}
+    per_person_offset = {(row.recipient_id, row.idempotency_key.split(":")[-3]) for row in queued}
     assert len(per_person_offset) == len(queued)
     assert all(row.context["starts_at"] == new_start.isoformat() for row in queued)
+
+
+def test_moving_a_session_back_to_its_first_time_plans_reminders_again(family_session, counselor, program):
+    first_start = family_session.starts_at
+    away = first_start + timedelta(days=1)
+    for start in (away, first_start):
+        family_session = reschedule_session(
+            actor=counselor, session=family_session, starts_at=start, ends_at=start + timedelta(hours=1)
+        )
+    queued = reminders(family_session)
+    assert len(queued) == 2 * len(program.reminder_offsets_minutes)
+    assert all(row.context["starts_at"] == first_start.isoformat() for row in queued)
 
 
 def test_rescheduling_bumps_calendar_sequence_and_notifies(family_session, counselor, family_member):

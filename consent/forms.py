@@ -1,0 +1,235 @@
+"""Forms for the consent wizard, paper intake, revocation, invitations, representatives and break-glass."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import User
+from consent.models import Consent, ConsentFormVersion, PersonalRepresentative
+from consent.plain import scope_choices_for_patient
+
+DISCHARGE_EVENT = "Discharge from the program"
+MAX_CONSENT_DAYS = 366  # policy backstop (consent-and-privacy § 2): renew with a new consent
+FAMILY_PURPOSES = [
+    (Consent.Purpose.FAMILY_INVOLVEMENT.value, "To involve this person in my treatment"),
+    (Consent.Purpose.PATIENT_REQUEST.value, "Because I ask for it"),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def end_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """Sharing lasts through ``day``: it ends at the following midnight, local time."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+class ConsentDetailsForm(forms.Form):
+    """Step 1 of the wizard (and the top of the paper form): who, what, why and until when."""
+
+    recipient_name = forms.CharField(label="Their full name", max_length=150)
+    recipient_email = forms.EmailField(
+        label="Their email address", help_text="We send them an invitation to the portal at this address."
+    )
+    recipient_relationship = forms.CharField(
+        label="How are they related to you? (optional)", max_length=80, required=False
+    )
+    scopes = forms.MultipleChoiceField(
+        label="What they may see",
+        choices=scope_choices_for_patient,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one kind of information to share."},
+        help_text="Choose only what they need. Clinical notes, diagnoses and test results are never shared.",
+    )
+    purpose = forms.ChoiceField(label="Why you are sharing", choices=FAMILY_PURPOSES, widget=forms.RadioSelect)
+    expires_on = forms.DateField(
+        label="Sharing ends after this date",
+        widget=DateInput,
+        help_text="Up to one year from today. You can stop sharing sooner at any time.",
+    )
+    end_at_discharge = forms.BooleanField(
+        label="Also stop sharing if I am discharged from the program", required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, tz: ZoneInfo, **kwargs: Any) -> None:
+        self.tz = tz
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["expires_on"].initial = timezone.localdate(timezone=tz) + timedelta(days=180)
+            self.fields["purpose"].initial = Consent.Purpose.FAMILY_INVOLVEMENT.value
+
+    def clean_recipient_name(self) -> str:
+        return " ".join(self.cleaned_data["recipient_name"].split())
+
+    def clean_expires_on(self) -> date:
+        day: date = self.cleaned_data["expires_on"]
+        today = timezone.localdate(timezone=self.tz)
+        if day < today:
+            raise forms.ValidationError("Choose today or a later date.")
+        if day > today + timedelta(days=MAX_CONSENT_DAYS - 1):
+            raise forms.ValidationError("Choose a date within one year. You can sign a new consent later.")
+        return day
+
+    def grant_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "recipient_name": data["recipient_name"],
+            "recipient_email": data["recipient_email"].lower(),
+            "recipient_relationship": data["recipient_relationship"].strip(),
+            "scopes": list(data["scopes"]),
+            "purpose": data["purpose"],
+            "expires_at": end_of_day(data["expires_on"], self.tz),
+            "expiry_event": DISCHARGE_EVENT if data["end_at_discharge"] else "",
+        }
+
+
+class SignForm(forms.Form):
+    """Step 2: the full form text is on the page; a typed name signs it."""
+
+    form_version = forms.CharField(widget=forms.HiddenInput)
+    signature = forms.CharField(
+        label="Type your full name to sign", max_length=150, help_text="This is your electronic signature."
+    )
+    guardian_signature = forms.CharField(
+        label="Parent or guardian: type your full name to sign", max_length=150, required=False
+    )
+    agree = forms.BooleanField(
+        label="I have read the consent form above and I agree to it.",
+        error_messages={"required": "Tick the box to show you have read and agree to the form."},
+    )
+
+    def __init__(self, *args: Any, needs_guardian: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.needs_guardian = needs_guardian
+        if needs_guardian:
+            self.fields["guardian_signature"].required = True
+        else:
+            del self.fields["guardian_signature"]
+
+    def clean_signature(self) -> str:
+        signature = " ".join(self.cleaned_data["signature"].split())
+        if len(signature) < 2:
+            raise forms.ValidationError("Type your full name.")
+        return signature
+
+    def clean_form_version(self) -> str:
+        version = self.cleaned_data["form_version"]
+        if version != ConsentFormVersion.current().version:
+            raise forms.ValidationError("The consent form has changed. Please read the new form before signing.")
+        return version
+
+
+class PaperConsentForm(ConsentDetailsForm):
+    """A paper consent the patient signed, entered by a counselor; a second staff member reviews it."""
+
+    signer_role = forms.ChoiceField(label="Who signed", choices=Consent.SignerRole.choices)
+    signature = forms.CharField(label="Name as signed on the form", max_length=150)
+    guardian_signature = forms.CharField(label="Parent or guardian's name as signed", max_length=150, required=False)
+    signed_on = forms.DateField(label="Date signed", widget=DateInput)
+    paper_form_reference = forms.CharField(
+        label="Form reference", max_length=120, help_text="Where the signed paper (or its scan) is filed."
+    )
+    attested = forms.BooleanField(
+        label="I checked the signed paper form: every part is filled in and it is signed and dated.",
+        error_messages={"required": "Confirm that you checked the signed paper form."},
+    )
+
+    def __init__(self, *args: Any, tz: ZoneInfo, **kwargs: Any) -> None:
+        super().__init__(*args, tz=tz, **kwargs)
+        self.fields["recipient_name"].label = "Recipient's full name"
+        self.fields["recipient_email"].label = "Recipient's email address"
+        self.fields["recipient_relationship"].label = "Relationship to the patient (optional)"
+        purpose = self.fields["purpose"]
+        assert isinstance(purpose, forms.ChoiceField)  # noqa: S101
+        purpose.label = "Purpose on the form"
+        purpose.choices = [
+            (choice.value, choice.label)
+            for choice in (Consent.Purpose.FAMILY_INVOLVEMENT, Consent.Purpose.PATIENT_REQUEST)
+        ]
+        self.fields["scopes"].label = "Information the form allows"
+        self.fields["scopes"].help_text = "Tick exactly what the signed form allows, nothing more."
+        self.fields["end_at_discharge"].label = "The form also ends sharing at discharge"
+        self.fields["expires_on"].label = "Sharing ends after this date (as on the form)"
+
+    def clean_signed_on(self) -> date:
+        day: date = self.cleaned_data["signed_on"]
+        if day > timezone.localdate(timezone=self.tz):
+            raise forms.ValidationError("The date signed cannot be in the future.")
+        return day
+
+    def paper_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        signed_on: date = data["signed_on"]
+        today = timezone.localdate(timezone=self.tz)
+        signed_at = timezone.now() if signed_on == today else datetime.combine(signed_on, time(12), tzinfo=self.tz)
+        return {
+            **self.grant_kwargs(),
+            "signer_role": data["signer_role"],
+            "signature": " ".join(data["signature"].split()),
+            "guardian_signature": data["guardian_signature"].strip(),
+            "signed_at": signed_at,
+            "paper_form_reference": data["paper_form_reference"].strip(),
+            "attested": data["attested"],
+        }
+
+
+class RevokeForm(forms.Form):
+    confirm = forms.CharField(label="Type STOP to confirm", max_length=20)
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip()
+        if value.upper() != "STOP":
+            raise forms.ValidationError("Type the word STOP to confirm.")
+        return value
+
+
+class RecordRevocationForm(forms.Form):
+    document_reference = forms.CharField(
+        label="Reference of the written revocation", max_length=120, help_text="Where the letter or its scan is filed."
+    )
+    attested = forms.BooleanField(
+        label="I have the patient's signed, written revocation.",
+        error_messages={"required": "Confirm that you have the written revocation."},
+    )
+
+
+class EndByEventForm(forms.Form):
+    note = forms.CharField(label="What happened", max_length=300, help_text="For example: discharged on 3 March.")
+
+
+class BreakGlassForm(forms.Form):
+    patient = forms.ModelChoiceField(label="Patient", queryset=User.objects.none(), empty_label="Choose a patient")
+    reason = forms.CharField(
+        label="Why you need emergency access",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Your program admins are told that you used emergency access. Access ends after one hour.",
+    )
+
+    def __init__(self, *args: Any, patients: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["patient"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+        field.queryset = patients
+        field.label_from_instance = _patient_label  # type: ignore[method-assign,assignment]
+
+
+def _patient_label(user: User) -> str:
+    return user.full_name or user.display_name
+
+
+class RepresentativeForm(forms.Form):
+    email = forms.EmailField(
+        label="Representative's portal email",
+        help_text="They need their own family-member account first (they can create one from the sign-up page).",
+    )
+    authority = forms.ChoiceField(label="Legal authority", choices=PersonalRepresentative.Authority.choices)
+    document_reference = forms.CharField(label="Document reference", max_length=120)
+    limits = forms.CharField(label="Limits of the authority (optional)", max_length=300, required=False)
+    expires_on = forms.DateField(label="Authority ends after (optional)", widget=DateInput, required=False)

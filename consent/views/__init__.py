@@ -1,0 +1,1 @@
+"""Consent pages, split by who uses them: patients (``patient``), family (``family``), invitations, staff."""

@@ -1,0 +1,62 @@
+"""The invitation link a family member receives, and the "send invitation" action."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from consent.gate import managed_consents
+from consent.invitations import (
+    InvitationUnusable,
+    InvitationWrongAccount,
+    remember_invitation,
+    send_invitation,
+    usable_invitation,
+)
+from consent.invitations import (
+    accept_invitation as accept,
+)
+from consent.views.common import safe_next, visible_or_404
+
+
+@login_not_required
+@never_cache
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Opened from the emailed link. A bad, used or expired token gets one neutral page; a good one is kept in the
+    session and the visitor signs up (email pre-filled) or signs in; signing in links the account."""
+    invitation = usable_invitation(token)
+    if invitation is None:
+        return render(request, "consent/invitation_unusable.html")
+    if not request.user.is_authenticated:
+        remember_invitation(request, invitation, token)
+        return render(request, "consent/invitation_landing.html")
+    if request.method != "POST":
+        return render(request, "consent/invitation_accept.html")
+    try:
+        accept(token=token, user=request.user, request=request)  # type: ignore[arg-type]
+    except InvitationWrongAccount:
+        return render(request, "consent/invitation_wrong_account.html")
+    except InvitationUnusable:
+        return render(request, "consent/invitation_unusable.html")
+    messages.success(request, "You're connected. You can now see what was shared with you.")
+    return redirect("consent:what_you_can_see")
+
+
+def invite(request: HttpRequest, consent_id: str) -> HttpResponse:
+    """Send (or resend) the invitation for a consent: its giver or the patient's care team; rate limited."""
+    consent = visible_or_404(request, managed_consents(request.user), consent_id)
+    back = safe_next(request, reverse("consent:consent_detail", args=[consent.pk]))
+    if request.method != "POST":
+        return redirect(back)
+    try:
+        send_invitation(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"We emailed {consent.recipient_name} an invitation.")
+    return redirect(back)

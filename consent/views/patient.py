@@ -1,0 +1,233 @@
+"""Patient pages: "My sharing", the consent wizard, stopping sharing, the disclosure history, consent copies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from consent.forms import ConsentDetailsForm, RevokeForm, SignForm
+from consent.gate import effective_consents_for, managed_consents, patients_acted_for
+from consent.invitations import send_invitation
+from consent.minors import needs_guardian_signature
+from consent.models import Consent, ConsentFormVersion, Disclosure, Invitation, PersonalRepresentative
+from consent.plain import NEVER_SHARED, SCOPE_FOR_PATIENT, summary_for_family
+from consent.services import grant_consent, revoke_consent
+from consent.views.common import acted_patient_or_404, refuse, visible_or_404, with_reauthentication
+
+EXPIRING_SOON = timedelta(days=14)
+HISTORY_PAGE_SIZE = 50
+
+
+def my_sharing(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
+    """The patient's consents, who can see what, and the latest disclosures (DATA-08)."""
+    user = request.user
+    if patient_id is None and isinstance(user, User) and not user.is_patient:
+        return redirect("consent:patient_list" if user.is_care_staff else "consent:what_you_can_see")
+    patient = acted_patient_or_404(request, patient_id)
+    now = timezone.now()
+    consents = list(
+        Consent.objects.filter(patient=patient)
+        .select_related("recipient", "program")
+        .prefetch_related(Prefetch("invitations", queryset=Invitation.objects.order_by("-created_at")))
+        .order_by("recipient_name", "-signed_at")
+    )
+    active = [consent for consent in consents if consent.is_effective(now)]
+    pending = [c for c in consents if c.review_status == Consent.ReviewStatus.PENDING and c.revoked_at is None]
+    ended = [consent for consent in consents if consent not in active and consent not in pending]
+    context = {
+        "patient": patient,
+        "acting_for": patient if patient.pk != user.pk else None,
+        "active": active,
+        "pending": pending,
+        "ended": ended,
+        "expiring_soon": [consent for consent in active if consent.expires_at <= now + EXPIRING_SOON],
+        "disclosures": list(Disclosure.objects.for_accounting(patient, now).order_by("-at", "-id")[:10]),
+        "representatives": list(
+            PersonalRepresentative.objects.effective(now).filter(patient=patient).select_related("representative")
+        ),
+        "urls": _patient_urls(patient, user),
+    }
+    return render(request, "consent/my_sharing.html", context)
+
+
+def grant(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
+    """The consent wizard: details, then the full form text and a typed signature, after re-authentication."""
+    patient = acted_patient_or_404(request, patient_id)
+    return with_reauthentication(request, _grant, patient)
+
+
+def _grant(request: HttpRequest, patient: User) -> HttpResponse:
+    tz = patient.program.tz if patient.program else patient.tz
+    needs_guardian = needs_guardian_signature(patient)
+    urls = _patient_urls(patient, request.user)
+    if request.method != "POST":
+        return _render_details(request, patient, ConsentDetailsForm(tz=tz), urls)
+    details = ConsentDetailsForm(request.POST, tz=tz)
+    if not details.is_valid() or "back" in request.POST:
+        return _render_details(request, patient, details, urls)
+    if request.POST.get("step") != "sign":
+        sign = SignForm(initial={"form_version": ConsentFormVersion.current().version}, needs_guardian=needs_guardian)
+        return _render_sign(request, patient, details, sign, urls)
+    sign = SignForm(request.POST, needs_guardian=needs_guardian)
+    if not sign.is_valid():
+        return _render_sign(request, patient, details, sign, urls)
+    acting_for_someone = patient.pk != request.user.pk
+    if acting_for_someone:
+        signer_role = Consent.SignerRole.PERSONAL_REPRESENTATIVE
+    elif needs_guardian:
+        signer_role = Consent.SignerRole.PATIENT_AND_GUARDIAN
+    else:
+        signer_role = Consent.SignerRole.PATIENT
+    try:
+        with transaction.atomic():
+            consent = grant_consent(
+                patient=patient,
+                signature=sign.cleaned_data["signature"],
+                guardian_signature=sign.cleaned_data.get("guardian_signature", ""),
+                signer_role=signer_role,
+                signed_by=request.user if isinstance(request.user, User) else None,
+                request=request,
+                **details.grant_kwargs(),
+            )
+            send_invitation(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        sign.add_error(None, exc.messages)
+        return _render_sign(request, patient, details, sign, urls)
+    messages.success(
+        request,
+        f"Sharing with {consent.recipient_name} is set up. We emailed them an invitation to the portal.",
+    )
+    return redirect("consent:consent_detail", consent_id=consent.pk)
+
+
+def _render_details(request: HttpRequest, patient: User, form: ConsentDetailsForm, urls: dict) -> HttpResponse:
+    context = {"patient": patient, "form": form, "never_shared": NEVER_SHARED, "urls": urls}
+    return render(request, "consent/grant_details.html", context)
+
+
+def _render_sign(
+    request: HttpRequest, patient: User, details: ConsentDetailsForm, sign: SignForm, urls: dict
+) -> HttpResponse:
+    data = details.cleaned_data
+    context = {
+        "patient": patient,
+        "details": details,
+        "form": sign,
+        "form_version": ConsentFormVersion.current(),
+        "summary": {
+            "recipient_name": data["recipient_name"],
+            "recipient_email": data["recipient_email"],
+            "recipient_relationship": data["recipient_relationship"],
+            "scopes": [SCOPE_FOR_PATIENT[code] for code in data["scopes"]],
+            "purpose": dict(details.fields["purpose"].choices).get(data["purpose"], ""),  # type: ignore[attr-defined]
+            "expires_on": data["expires_on"],
+            "end_at_discharge": data["end_at_discharge"],
+            "discloser": patient.program.legal_name if patient.program else "",
+        },
+        "urls": urls,
+    }
+    return render(request, "consent/grant_sign.html", context)
+
+
+def revoke(request: HttpRequest, consent_id: str) -> HttpResponse:
+    """Stop sharing: a written revocation in the portal, effective the moment it is saved (§ 2.31(a)(6))."""
+    consent = visible_or_404(
+        request,
+        Consent.objects.filter(patient__in=patients_acted_for(request.user)).select_related("patient"),
+        consent_id,
+    )
+    return with_reauthentication(request, _revoke, consent)
+
+
+def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
+    urls = _patient_urls(consent.patient, request.user)
+    if consent.revoked_at is not None or consent.ended_at is None or consent.ended_at <= timezone.now():
+        messages.info(request, f"Sharing with {consent.recipient_name} has already ended.")
+        return redirect(urls["my_sharing"])
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        revoke_consent(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
+        messages.success(
+            request,
+            f"Sharing with {consent.recipient_name} has stopped. From now on they cannot see your information.",
+        )
+        return redirect(urls["my_sharing"])
+    return render(request, "consent/revoke.html", {"consent": consent, "form": form, "urls": urls})
+
+
+def history(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
+    """Who saw what, when: every disclosure of the last 3 years (§ 2.25)."""
+    patient = acted_patient_or_404(request, patient_id)
+    rows = Disclosure.objects.for_accounting(patient).order_by("-at", "-id")
+    page = Paginator(rows, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"patient": patient, "page": page, "urls": _patient_urls(patient, request.user)}
+    return render(request, "consent/history.html", context)
+
+
+def consent_detail(request: HttpRequest, consent_id: str) -> HttpResponse:
+    """One consent with every § 2.31 element and its history, for its giver and the patient's care team."""
+    consent = visible_or_404(
+        request,
+        managed_consents(request.user).select_related(
+            "patient", "program", "recipient", "form_version", "recorded_by", "reviewed_by", "signed_by"
+        ),
+        consent_id,
+    )
+    user = request.user
+    is_staff = isinstance(user, User) and user.is_care_staff
+    context = {
+        "consent": consent,
+        "events": list(consent.events.select_related("actor")),
+        "invitations": list(consent.invitations.all()),
+        "is_staff": is_staff,
+        "is_giver": not is_staff,
+        "can_review": is_staff
+        and consent.review_status == Consent.ReviewStatus.PENDING
+        and consent.recorded_by_id != user.pk,
+        "is_active": consent.is_effective(),
+        "urls": _patient_urls(consent.patient, user),
+    }
+    return render(request, "consent/consent_detail.html", context)
+
+
+def consent_print(request: HttpRequest, consent_id: str) -> HttpResponse:
+    """A printable copy of a consent: for its giver, the care team, and the recipient while it is effective."""
+    select = ("patient", "program", "recipient", "form_version")
+    consent = (
+        managed_consents(request.user).select_related(*select).filter(pk=consent_id).first()
+        or effective_consents_for(request.user).select_related(*select).filter(pk=consent_id).first()
+    )
+    if consent is None:
+        refuse(request, consent_id)
+    is_recipient = consent.recipient_id == request.user.pk
+    context = {
+        "consent": consent,
+        "is_recipient": is_recipient,
+        "summary": summary_for_family(consent) if is_recipient else None,
+    }
+    return render(request, "consent/consent_print.html", context)
+
+
+def _patient_urls(patient: User, viewer: object) -> dict[str, str]:
+    """Links for the patient's own pages, or for the representative's copies of them."""
+    if getattr(viewer, "pk", None) == patient.pk:
+        return {
+            "my_sharing": reverse("consent:my_sharing"),
+            "grant": reverse("consent:grant"),
+            "history": reverse("consent:history"),
+        }
+    return {
+        "my_sharing": reverse("consent:my_sharing_for", args=[patient.pk]),
+        "grant": reverse("consent:grant_for", args=[patient.pk]),
+        "history": reverse("consent:history_for", args=[patient.pk]),
+    }

@@ -1,0 +1,31 @@
+"""Forms for the text-message settings page. Validation of numbers and codes lives in ``phones``."""
+
+from __future__ import annotations
+
+from django import forms
+
+from notifications.phones import OPT_IN_TEXT
+
+
+class PhoneNumberForm(forms.Form):
+    number = forms.CharField(
+        label="Mobile number",
+        max_length=32,
+        help_text="US numbers can be typed as you would dial them, for example (555) 123-4567.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+
+class ConfirmCodeForm(forms.Form):
+    code = forms.CharField(
+        label="6-digit code",
+        min_length=6,
+        max_length=12,
+        help_text="We texted it to you. It works for 10 minutes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}),
+    )
+
+
+class OptInForm(forms.Form):
+    agree = forms.BooleanField(label=OPT_IN_TEXT, required=True)
+    wording = forms.CharField(widget=forms.HiddenInput, initial=OPT_IN_TEXT)

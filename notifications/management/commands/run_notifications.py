@@ -1,0 +1,43 @@
+"""``manage.py run_notifications [--once]``: the outbox worker (long-running, or one drain for tests and cron)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from notifications.worker import Worker
+
+logger = logging.getLogger("notifications.worker")
+
+
+class Command(BaseCommand):
+    help = "Send due texts and emails from the outbox. SIGTERM/SIGINT finish the current message and exit."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--once", action="store_true", help="Drain what is due now, then exit.")
+        parser.add_argument("--batch", type=int, default=10, help="Rows claimed per pass (default 10).")
+        parser.add_argument("--worker-id", default=None, help="Name for the lease owner and heartbeat.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        worker = Worker(worker_id=options["worker_id"], batch_size=max(1, options["batch"]))
+
+        def _stop(signum: int, frame: Any) -> None:
+            logger.info("worker %s: signal %s, finishing the current message", worker.worker_id, signum)
+            worker.request_stop()
+
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            for sig in previous:
+                signal.signal(sig, _stop)
+        except ValueError:
+            previous = {}  # not the main thread (call_command from a thread in tests)
+        try:
+            logger.info("worker %s started", worker.worker_id)
+            worker.run(once=options["once"])
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            logger.info("worker %s stopped after %d messages", worker.worker_id, worker.processed)

@@ -1,0 +1,205 @@
+"""Notification workflows other apps call: enqueue a message, plan and cancel session reminders, requeue dead rows.
+
+Every function writes in the caller's transaction (JOB-01): enqueue inside the same ``transaction.atomic()`` as
+the change that causes the message, and a rollback drops the message too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from notifications.links import short_link
+from notifications.models import OutboxMessage, SmsOptOut, SmsPhone
+from notifications.quiet_hours import latest_waking_at_or_before, profile_zone, zones_for
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from accounts.models import Program, User
+
+logger = logging.getLogger(__name__)
+
+
+def sms_phone_for(user: User) -> SmsPhone | None:
+    """The user's phone if it may receive texts now: confirmed, opted in, SMS-capable and not opted out."""
+    phone = SmsPhone.objects.filter(user=user).first()
+    if phone is None or not phone.verified_at or not phone.opted_in_at or not phone.sms_capable:
+        return None
+    if SmsOptOut.objects.filter(e164=phone.e164, active=True).exists():
+        return None
+    return phone
+
+
+def enqueue_message(
+    *,
+    recipient: User,
+    template_key: str,
+    idempotency_key: str,
+    context: dict[str, Any] | None = None,
+    send_after: datetime | None = None,
+    patient: User | None = None,
+    scope: str | None = None,
+    subject: str = "",
+    channel: str | None = None,
+    to_address: str = "",
+) -> OutboxMessage | None:
+    """Write one outbound message intent in the caller's transaction (JOB-01).
+
+    ``channel`` None picks SMS when the recipient has a confirmed, opted-in phone, else email. Returns None when a
+    row with ``idempotency_key`` already exists. ``patient`` + ``scope`` make the worker re-check consent at send
+    time (JOB-05); ``subject`` (e.g. ``session:<uuid>``) selects a registered subject check. ``context`` and
+    ``subject`` must never hold patient names or clinical words. ``to_address`` pins the destination (used for
+    phone confirmation codes); empty means "resolve at send time".
+    """
+    if channel is None:
+        channel = OutboxMessage.Channel.SMS if sms_phone_for(recipient) else OutboxMessage.Channel.EMAIL
+    if channel not in OutboxMessage.Channel.values:
+        raise ValueError(f"Unknown channel {channel!r}.")
+    if (patient is None) != (scope is None):
+        raise ValueError("patient and scope go together: both or neither.")
+    row = OutboxMessage(
+        channel=channel,
+        recipient=recipient,
+        template_key=template_key,
+        idempotency_key=idempotency_key,
+        context=context or {},
+        send_after=send_after or timezone.now(),
+        patient=patient,
+        scope=scope or "",
+        subject=subject,
+        to_address=to_address,
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        if not OutboxMessage.objects.filter(idempotency_key=idempotency_key).exists():
+            raise
+        return None
+    logger.info("outbox row %s queued (%s, %s)", row.pk, template_key, channel)
+    return row
+
+
+def describe_when(starts_at: datetime, send_at: datetime, tz: ZoneInfo) -> str:
+    """Neutral local wording of a start time as seen at ``send_at``: "today at 6:00 PM", "tomorrow at 9:30 AM"."""
+    start_local = starts_at.astimezone(tz)
+    clock = start_local.strftime("%I:%M %p").lstrip("0")
+    days = (start_local.date() - send_at.astimezone(tz).date()).days
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    return f"on {start_local.strftime('%a %b')} {start_local.day} at {clock}"
+
+
+def portal_link(path: str) -> str:
+    """A short, opaque, login-protected link to ``path`` that fits in one text (use it for every SMS link)."""
+    return short_link(path)
+
+
+def reminder_key(*, subject: str, recipient: User, offset: int, starts_at: datetime, revision: int = 0) -> str:
+    """One key per recipient, offset, start and revision: a session moved back to an earlier time is a new
+    revision, so its reminders are planned again instead of colliding with the cancelled rows."""
+    return f"reminder:{subject}:{recipient.pk}:{offset}:{int(starts_at.timestamp())}:r{revision}"
+
+
+def plan_reminders(
+    *,
+    subject: str,
+    recipients: Iterable[User],
+    starts_at: datetime,
+    program: Program,
+    patient: User | None,
+    link_path: str,
+    revision: int = 0,
+) -> list[OutboxMessage]:
+    """Queue neutral reminders for an upcoming family session, in the caller's transaction.
+
+    One row per recipient per ``program.reminder_offsets_minutes`` (default 24 h and 2 h before), placed in the
+    recipient's waking hours (8 AM–9 PM in their profile zone — see ``quiet_hours.profile_zone`` — and their number's
+    area-code zone) by moving it earlier, never later; a reminder whose time
+    has already passed is skipped. Rows carry ``scope="schedule"`` and ``patient`` so the worker re-checks consent,
+    and ``subject`` so the registered subject check can drop them if the session is cancelled or moved.
+    Re-planning the same start is idempotent; a moved start gets new keys (cancel the old subject first).
+    """
+    now = timezone.now()
+    starts_at = starts_at.astimezone(UTC)  # offsets are real elapsed time, also across a DST change
+    offsets = sorted({int(m) for m in (program.reminder_offsets_minutes or [])}, reverse=True)
+    link = portal_link(link_path)
+    rows: list[OutboxMessage] = []
+    for recipient in recipients:
+        tz = profile_zone(recipient, program)
+        phone = SmsPhone.objects.filter(user=recipient).only("e164").first()
+        zones = zones_for(tz, phone.e164 if phone else None)
+        for offset in offsets:
+            send_at = latest_waking_at_or_before(starts_at - timedelta(minutes=offset), zones)
+            if send_at is None or send_at <= now or send_at >= starts_at:
+                continue
+            row = enqueue_message(
+                recipient=recipient,
+                template_key="session_reminder",
+                idempotency_key=reminder_key(
+                    subject=subject, recipient=recipient, offset=offset, starts_at=starts_at, revision=revision
+                ),
+                context={
+                    "when": describe_when(starts_at, send_at, tz),
+                    "link": link,
+                    "starts_at": starts_at.isoformat(),
+                },
+                send_after=send_at,
+                patient=patient,
+                scope="schedule" if patient is not None else None,
+                subject=subject,
+            )
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
+def cancel_reminders(*, subject: str) -> int:
+    """Mark every still-queued row of ``subject`` cancelled (in the caller's transaction). Returns how many."""
+    return OutboxMessage.objects.filter(subject=subject, state=OutboxMessage.State.QUEUED).update(
+        state=OutboxMessage.State.CANCELLED, state_reason="cancelled by the portal", updated_at=timezone.now()
+    )
+
+
+def requeue_dead(*, rows: Iterable[OutboxMessage], actor: User | None = None) -> int:
+    """Give dead rows a fresh set of attempts (staff view or ``manage.py requeue_dead``). Audited; returns count.
+
+    ``claimed_at`` and the body are kept, so a row whose last outcome was ambiguous is reconciled before resending.
+    """
+    from consent.audit import record_audit
+    from consent.models import AuditEvent
+
+    count = 0
+    now = timezone.now()
+    with transaction.atomic():
+        for row in rows:
+            dead = OutboxMessage.objects.filter(pk=row.pk, state=OutboxMessage.State.DEAD)
+            # A confirmation code is never resent (its code is wiped and may have expired): ask for a new one.
+            updated = dead.exclude(template_key="phone_code").update(
+                state=OutboxMessage.State.QUEUED,
+                attempts=0,
+                send_after=now,
+                lease_owner="",
+                lease_expires_at=None,
+                flagged=False,
+                state_reason="requeued by staff",
+                updated_at=now,
+            )
+            if updated:
+                count += 1
+                record_audit(
+                    kind=AuditEvent.Kind.ADMIN_CHANGE,
+                    actor=actor,
+                    patient=row.patient if row.patient_id else None,
+                    data={"outbox_id": str(row.pk), "action": "outbox_requeue"},
+                )
+    logger.info("%d dead outbox rows requeued", count)
+    return count

@@ -1,0 +1,420 @@
+"""The outbox worker: claim due rows with a lease, re-check at send time, send, record the outcome (style §2.5).
+
+One pass: close stale connections → heartbeat → registered periodic functions → claim a small batch
+(``SELECT … FOR UPDATE SKIP LOCKED`` in a short transaction, JOB-02) → for each row, outside any transaction:
+reconcile if an earlier attempt may have reached Twilio (SMS-06), re-check consent / opt-out / phone / subject /
+quiet hours (JOB-05), send, and finish with an update fenced by ``lease_owner`` (JOB-03, JOB-04): a worker that lost
+its lease changes nothing. Logs carry row ids and codes only, never names, numbers or bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db.models import F
+from django.template import TemplateDoesNotExist
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from consent.audit import record_audit
+from consent.gate import can_disclose
+from consent.models import AuditEvent
+from notifications import sms
+from notifications.checks import subject_still_valid
+from notifications.models import OutboxMessage, SmsPhone, StatusCallbackReceipt, WorkerHeartbeat
+from notifications.periodic import run_periodic
+from notifications.phones import is_opted_out, record_keyword_opt_out
+from notifications.quiet_hours import earliest_waking_at_or_after, is_waking, profile_zone, zones_for
+from notifications.rendering import UnsafeMessageError, render_email, render_sms
+from notifications.status import apply_status
+
+logger = logging.getLogger(__name__)
+
+State = OutboxMessage.State
+Channel = OutboxMessage.Channel
+
+SENSITIVE_TEMPLATES = frozenset({"phone_code"})  # body and context wiped once the row is done
+ADDRESS_PINNED_TEMPLATES = frozenset({"phone_code"})  # go to the number being confirmed, not a confirmed one
+QUIET_HOURS_EXEMPT = frozenset({"phone_code"})  # the person just asked for it
+QUIET_HOURS_SKIP = frozenset({"session_reminder"})  # a late reminder is dropped, never moved later
+BACKOFF_BASE_S = 30.0
+BACKOFF_CAP_S = 3600.0
+DONE_STATES = frozenset(
+    {State.SENT, State.DELIVERED, State.UNDELIVERED, State.FAILED, State.OPTED_OUT, State.SUPPRESSED, State.DEAD}
+)
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Capped exponential backoff with jitter: a random value in [½·c, c], c = min(cap, base·2^(attempts−1))."""
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1))
+    return ceiling / 2 + (rng or random).random() * ceiling / 2
+
+
+class RateLimiter:
+    """At most ``mps`` sends per second per sender, shared through the cache (Redis in production).
+
+    Each send takes one time slot with ``cache.add``; if the cache is down the limiter falls back to spacing sends
+    within this process (JOB-06: Redis trouble must not stop texts).
+    """
+
+    def __init__(self, mps: float) -> None:
+        self.interval = 1.0 / mps if mps > 0 else 0.0
+        self._last = 0.0
+
+    def wait(self, sender: str, stopping: threading.Event | None = None) -> None:
+        if not self.interval:
+            return
+        for _ in range(10_000):
+            now = time.time()
+            slot = int(now / self.interval)
+            try:
+                if cache.add(f"notifications:mps:{sender}:{slot}", 1, timeout=max(2, int(self.interval * 4) + 1)):
+                    return
+            except Exception:
+                gap = self._last + self.interval - now
+                if gap > 0:
+                    time.sleep(gap)
+                self._last = time.time()
+                return
+            time.sleep(max(0.001, (slot + 1) * self.interval - now))
+            if stopping is not None and stopping.is_set() and self.interval > 5:
+                return
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: uuid.UUID
+    previous_claimed_at: datetime | None
+
+
+class Worker:
+    """Drains the outbox. Create one per process; call ``run()`` (long-running) or ``run(once=True)``."""
+
+    def __init__(self, *, worker_id: str | None = None, batch_size: int = 10, lease_s: float | None = None) -> None:
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.batch_size = batch_size
+        self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.PORTAL_OUTBOX_LEASE_S)
+        self.max_attempts = int(settings.PORTAL_OUTBOX_MAX_ATTEMPTS)
+        self.stopping = threading.Event()
+        self.limiter = RateLimiter(float(settings.TWILIO_MPS))
+        self.processed = 0
+
+    # --- loop -----------------------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Finish the current row, release the rest of the batch, then return from ``run()`` (JOB-08)."""
+        self.stopping.set()
+
+    def run(self, *, once: bool = False, max_passes: int | None = None) -> None:
+        """Run passes until stopped. ``once`` drains what is due now and returns."""
+        passes = 0
+        failures = 0
+        while not self.stopping.is_set():
+            passes += 1
+            try:
+                handled = self.run_pass()
+                failures = 0
+            except DatabaseError:
+                # JOB-06: the database went away; back off, reconnect on the next pass, lose nothing.
+                failures += 1
+                logger.warning("worker %s: database unavailable, backing off", self.worker_id, exc_info=True)
+                if not connection.in_atomic_block:
+                    close_old_connections()
+                self.stopping.wait(min(30.0, float(settings.PORTAL_OUTBOX_POLL_S) * 2**failures))
+                handled = 0
+                if once and failures >= 3:
+                    raise
+                continue
+            if max_passes is not None and passes >= max_passes:
+                return
+            if once:
+                if handled == 0 or passes >= 1000:
+                    return
+                continue
+            if handled == 0:
+                self.stopping.wait(float(settings.PORTAL_OUTBOX_POLL_S))
+
+    def run_pass(self) -> int:
+        """One pass: heartbeat, periodic functions, claim a batch and process it. Returns rows claimed."""
+        if not connection.in_atomic_block:  # never drop the connection of an enclosing transaction (tests)
+            close_old_connections()
+        now = timezone.now()
+        self.heartbeat(now)
+        run_periodic(now)
+        claims = self.claim(now)
+        for index, claim in enumerate(claims):
+            if self.stopping.is_set():
+                self.release([c.id for c in claims[index:]])
+                break
+            try:
+                self.process(claim)
+            except DatabaseError:
+                raise
+            except Exception:
+                logger.exception("worker %s: unexpected error on outbox row %s", self.worker_id, claim.id)
+                self._retry_later(claim.id, code="", error="internal error", clear_claim=False)
+        return len(claims)
+
+    def heartbeat(self, now: datetime) -> None:
+        beat = {"last_beat_at": now, "processed": self.processed}
+        if not WorkerHeartbeat.objects.filter(worker_id=self.worker_id).update(**beat):
+            WorkerHeartbeat.objects.update_or_create(worker_id=self.worker_id, defaults=beat)
+
+    # --- claim ----------------------------------------------------------------------------------------------
+    def claim(self, now: datetime) -> list[Claim]:
+        """Lock up to ``batch_size`` due rows (skipping rows other workers hold) and lease them to this worker."""
+        with transaction.atomic():
+            rows = list(
+                OutboxMessage.objects.due(now)
+                .select_for_update(skip_locked=True)
+                .order_by("send_after")
+                .values_list("id", "claimed_at")[: self.batch_size]
+            )
+            if not rows:
+                return []
+            ids = [row_id for row_id, _ in rows]
+            # Re-apply the due filter: on SQLite the lock above is a no-op, so fence the update itself.
+            OutboxMessage.objects.due(now).filter(id__in=ids).update(
+                state=State.SENDING, lease_owner=self.worker_id, lease_expires_at=now + self.lease, updated_at=now
+            )
+            owned = set(
+                OutboxMessage.objects.filter(id__in=ids, lease_owner=self.worker_id, state=State.SENDING).values_list(
+                    "id", flat=True
+                )
+            )
+        return [Claim(id=row_id, previous_claimed_at=claimed_at) for row_id, claimed_at in rows if row_id in owned]
+
+    def release(self, ids: list[uuid.UUID]) -> None:
+        """Give rows back at once (shutdown): the lease expires now, so any worker may claim them."""
+        if ids:
+            now = timezone.now()
+            OutboxMessage.objects.filter(id__in=ids, lease_owner=self.worker_id, state=State.SENDING).update(
+                lease_owner="", lease_expires_at=now, updated_at=now
+            )
+
+    def _mine(self, row_id: uuid.UUID) -> Any:
+        return OutboxMessage.objects.filter(pk=row_id, lease_owner=self.worker_id, state=State.SENDING)
+
+    # --- one row --------------------------------------------------------------------------------------------
+    def process(self, claim: Claim) -> None:
+        row = self._mine(claim.id).select_related("recipient", "patient__program").first()
+        if row is None:
+            return
+        now = timezone.now()
+        since = claim.previous_claimed_at
+        if since and row.channel == Channel.SMS and row.to_address and row.body and self._reconcile(row, since):
+            return
+        if row.attempts >= self.max_attempts:
+            self._dead(row, error=row.last_error or "gave up after retries")
+            return
+        reason = self.refusal_reason(row, now)
+        if reason:
+            self._finish(row, State.SUPPRESSED, state_reason=reason)
+            return
+        if row.channel == Channel.SMS and row.template_key not in QUIET_HOURS_EXEMPT:
+            phone = SmsPhone.objects.filter(user=row.recipient).first()
+            program = row.patient.program if row.patient_id and row.patient.program_id else None
+            zones = zones_for(profile_zone(row.recipient, program), phone.e164 if phone else None)
+            if not is_waking(now, zones):
+                if row.template_key in QUIET_HOURS_SKIP:
+                    self._finish(row, State.SUPPRESSED, state_reason="quiet hours (never sent later)")
+                else:
+                    later = earliest_waking_at_or_after(now, zones) or now + timedelta(hours=1)
+                    self._mine(row.pk).update(
+                        state=State.QUEUED, send_after=later, lease_owner="", lease_expires_at=None, updated_at=now
+                    )
+                return
+        if row.channel == Channel.SMS:
+            self._send_sms(row)
+        else:
+            self._send_email(row)
+
+    def refusal_reason(self, row: OutboxMessage, now: datetime) -> str:
+        """Why this row must not go out now (JOB-05), or "" when it may. No provider call is made on refusal."""
+        recipient = row.recipient
+        if not recipient.is_active:
+            return "recipient account inactive"
+        if row.patient_id and row.scope and not can_disclose(recipient, row.patient, row.scope, at=now):
+            return "consent no longer covers this"
+        if not subject_still_valid(row):
+            return "no longer current"
+        starts_at = parse_datetime(str(row.context.get("starts_at", ""))) if row.context.get("starts_at") else None
+        if starts_at is not None and starts_at <= now:
+            return "too late: already started"
+        if row.channel == Channel.EMAIL:
+            return "" if recipient.email else "no email address"
+        phone = SmsPhone.objects.filter(user=recipient).first()
+        if row.template_key in ADDRESS_PINNED_TEMPLATES:
+            if phone is None or phone.e164 != row.to_address:
+                return "number changed"
+            return "number opted out" if is_opted_out(row.to_address) else ""
+        if phone is None:
+            return "no mobile number"
+        if not phone.verified_at:
+            return "number not confirmed"
+        if not phone.opted_in_at:
+            return "texts turned off"
+        if not phone.sms_capable:
+            return "number cannot receive texts"
+        if is_opted_out(phone.e164):
+            return "number opted out"
+        if row.to_address != phone.e164:
+            row.to_address = phone.e164
+        return ""
+
+    # --- SMS ------------------------------------------------------------------------------------------------
+    def _reconcile(self, row: OutboxMessage, since: datetime) -> bool:
+        """An earlier attempt may have reached Twilio: look for it before any resend (SMS-06). True if settled."""
+        try:
+            sids = sms.find_sent(to=row.to_address, body=row.body, since=since)
+        except sms.SendError as exc:
+            logger.warning("outbox row %s: reconciliation failed (%s); will retry", row.pk, exc)
+            self._retry_later(row.pk, code=str(exc.code or ""), error="reconciliation failed", clear_claim=False)
+            return True
+        taken = set(
+            OutboxMessage.objects.filter(provider_message_id__in=sids)
+            .exclude(pk=row.pk)
+            .values_list("provider_message_id", flat=True)
+        )
+        found = [sid for sid in sids if sid not in taken]
+        if not found:
+            return False
+        logger.info("outbox row %s: reconciled with an earlier send, no resend", row.pk)
+        self._finish(row, State.SENT, provider_message_id=found[0], state_reason="reconciled", sent_at=timezone.now())
+        self._apply_early_callbacks(found[0])
+        return True
+
+    def _send_sms(self, row: OutboxMessage) -> None:
+        try:
+            body = row.body or render_sms(row.template_key, row.context)
+        except (UnsafeMessageError, TemplateDoesNotExist) as exc:
+            self._finish(row, State.FAILED, last_error=str(exc)[:300], error_code="render")
+            return
+        if not self._start_attempt(row, body=body):
+            return
+        self.limiter.wait(sms.sender_id(), self.stopping)
+        callback = None
+        if sms.uses_twilio():
+            callback = f"{settings.TWILIO_WEBHOOK_BASE_URL}{reverse('notifications:twilio_status')}"
+        try:
+            result = sms.send_sms(to=row.to_address, body=body, status_callback=callback)
+        except sms.OptedOutError as exc:
+            self._finish(row, State.OPTED_OUT, error_code=str(exc.code), last_error="recipient opted out")
+            record_keyword_opt_out(e164=row.to_address, source="21610")
+            return
+        except sms.TerminalSendError as exc:
+            self._finish(row, State.FAILED, error_code=str(exc.code or exc.status or ""), last_error=str(exc))
+            return
+        except sms.AmbiguousSendError as exc:
+            logger.warning("outbox row %s: outcome unknown (%s); will reconcile", row.pk, exc)
+            self._retry_later(row.pk, code=str(exc.code or ""), error=str(exc), clear_claim=False, unknown=True)
+            return
+        except sms.RetryableSendError as exc:
+            self._retry_later(row.pk, code=str(exc.code or exc.status or ""), error=str(exc), clear_claim=True)
+            return
+        self._finish(row, State.SENT, provider_message_id=result.sid, sent_at=timezone.now())
+        self._apply_early_callbacks(result.sid)
+
+    def _start_attempt(self, row: OutboxMessage, *, body: str) -> bool:
+        """Fenced: store what we are about to send, renew the lease, count the attempt. False if the lease is gone."""
+        now = timezone.now()
+        updated = self._mine(row.pk).update(
+            body=body,
+            to_address=row.to_address,
+            claimed_at=now,
+            lease_expires_at=now + self.lease,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        if not updated:
+            logger.warning("worker %s: lost the lease on outbox row %s before sending", self.worker_id, row.pk)
+            return False
+        row.body, row.claimed_at, row.attempts = body, now, row.attempts + 1
+        return True
+
+    def _apply_early_callbacks(self, sid: str) -> None:
+        """A status callback can beat our own "sent" update; apply any receipt that arrived first."""
+        for status, code in StatusCallbackReceipt.objects.filter(message_sid=sid).values_list("status", "error_code"):
+            apply_status(sid=sid, status=status, error_code=code)
+
+    # --- email ----------------------------------------------------------------------------------------------
+    def _send_email(self, row: OutboxMessage) -> None:
+        try:
+            subject, body = render_email(row.template_key, row.context)
+        except (UnsafeMessageError, TemplateDoesNotExist) as exc:
+            self._finish(row, State.FAILED, last_error=str(exc)[:300], error_code="render")
+            return
+        row.to_address = row.recipient.email
+        if not self._start_attempt(row, body=body):
+            return
+        try:
+            EmailMessage(subject=subject, body=body, to=[row.to_address]).send()
+        except Exception as exc:
+            self._retry_later(row.pk, code="smtp", error=type(exc).__name__, clear_claim=True)
+            return
+        self._finish(row, State.SENT, sent_at=timezone.now())
+
+    # --- outcomes -------------------------------------------------------------------------------------------
+    def _finish(self, row: OutboxMessage, state: str, **fields: Any) -> bool:
+        """Fenced final update (``WHERE lease_owner = me``). 0 rows → another worker owns it: change nothing."""
+        now = timezone.now()
+        values: dict[str, Any] = {"state": state, "lease_owner": "", "lease_expires_at": None, "updated_at": now}
+        values.update(fields)
+        if row.template_key in SENSITIVE_TEMPLATES and state in DONE_STATES:
+            values.update(context={}, body="")
+        updated = self._mine(row.pk).update(**values)
+        if not updated:
+            logger.warning("worker %s: lease on outbox row %s was lost; late result discarded", self.worker_id, row.pk)
+            return False
+        self.processed += 1
+        logger.info("outbox row %s → %s", row.pk, state)
+        return True
+
+    def _retry_later(
+        self, row_id: uuid.UUID, *, code: str, error: str, clear_claim: bool, unknown: bool = False
+    ) -> None:
+        """Schedule another attempt with backoff, or give up (``dead``) once attempts are exhausted."""
+        row = self._mine(row_id).select_related("patient").first()
+        if row is None:
+            return
+        if row.attempts >= self.max_attempts and not unknown:
+            self._dead(row, error=error, code=code)
+            return
+        now = timezone.now()
+        values: dict[str, Any] = {
+            "state": State.UNKNOWN if unknown else State.QUEUED,
+            "send_after": now + timedelta(seconds=backoff_seconds(max(1, row.attempts))),
+            "lease_owner": "",
+            "lease_expires_at": None,
+            "error_code": code[:16],
+            "last_error": error[:300],
+            "updated_at": now,
+        }
+        if clear_claim:
+            values["claimed_at"] = None  # Twilio did not take it: nothing to reconcile next time
+        self._mine(row_id).update(**values)
+
+    def _dead(self, row: OutboxMessage, *, error: str, code: str = "") -> None:
+        """Retries exhausted: park the row as ``dead`` for staff to requeue, and write an audit event (JOB-07)."""
+        with transaction.atomic():
+            if not self._finish(row, State.DEAD, last_error=error[:300], error_code=code[:16] or row.error_code):
+                return
+            record_audit(
+                kind=AuditEvent.Kind.OUTBOX_DEAD,
+                patient=row.patient,
+                data={"outbox_id": str(row.pk), "template": row.template_key, "attempts": row.attempts},
+            )
+        logger.error("outbox row %s is dead after %d attempts", row.pk, row.attempts)

@@ -1,0 +1,216 @@
+"""DATA-01/02: the audit log is append-only (triggers), hash-chained and verifiable; admin changes are audited."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+
+from consent.audit import canonical_payload, chain_head, record_audit, verify_chain
+from consent.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+TABLE = "consent_auditevent"
+
+
+@contextmanager
+def triggers_bypassed() -> Iterator[None]:
+    """Tamper like a database superuser would: around the append-only triggers."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for action in ("update", "delete"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_{action}")
+        else:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                for action in ("UPDATE", "DELETE"):
+                    cursor.execute(
+                        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_{action.lower()} BEFORE {action} ON {TABLE} "
+                        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+                    )
+            else:
+                cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def _append(count: int) -> list[AuditEvent]:
+    return [record_audit(kind=AuditEvent.Kind.OTHER, data={"n": n}) for n in range(count)]
+
+
+def _verify() -> tuple[int, str]:
+    try:
+        from io import StringIO
+
+        out = StringIO()
+        call_command("verify_audit", stdout=out)
+        return 0, out.getvalue()
+    except CommandError as exc:
+        return 1, str(exc)
+
+
+def test_verify_audit_passes_on_clean_chain():
+    _append(100)
+    code, output = _verify()
+    assert code == 0
+    assert f"Audit chain intact: {AuditEvent.objects.count()} rows" in output
+
+
+def test_verify_audit_names_edited_row():
+    events = _append(10)
+    target = events[4].seq
+    with triggers_bypassed(), connection.cursor() as cursor:
+        cursor.execute("UPDATE consent_auditevent SET data = %s WHERE seq = %s", ['{"n": 99}', target])
+    code, output = _verify()
+    assert code == 1
+    assert f"seq {target}:" in output
+    broken = verify_chain()
+    assert broken is not None
+    assert broken.seq == target
+
+
+def test_verify_audit_names_deleted_row():
+    events = _append(10)
+    target = events[6].seq
+    with triggers_bypassed(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM consent_auditevent WHERE seq = %s", [target])
+    code, output = _verify()
+    assert code == 1
+    assert f"seq {target}:" in output
+
+
+def test_verify_audit_names_first_reordered_row():
+    events = _append(10)
+    first, second = events[3].seq, events[4].seq
+    with triggers_bypassed(), connection.cursor() as cursor:
+        cursor.execute("UPDATE consent_auditevent SET seq = %s WHERE seq = %s", [-1, first])
+        cursor.execute("UPDATE consent_auditevent SET seq = %s WHERE seq = %s", [first, second])
+        cursor.execute("UPDATE consent_auditevent SET seq = %s WHERE seq = %s", [second, -1])
+    code, output = _verify()
+    assert code == 1
+    assert f"seq {first}:" in output
+
+
+def test_verify_audit_detects_truncated_tail_against_recorded_head():
+    _append(5)
+    head = chain_head()
+    with triggers_bypassed(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM consent_auditevent WHERE seq = %s", [head.seq])
+    assert _verify()[0] == 0  # a chain alone cannot see its own tail cut off ...
+    with pytest.raises(CommandError, match=f"seq {head.seq}"):  # ... an anchored head can
+        call_command("verify_audit", expect_head=f"{head.seq}:{head.hash}")
+
+
+def test_update_through_orm_raises():
+    event = record_audit(kind=AuditEvent.Kind.OTHER)
+    event.kind = AuditEvent.Kind.LOGIN
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+        event.save()
+
+
+def test_delete_through_orm_raises():
+    event = record_audit(kind=AuditEvent.Kind.OTHER)
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+
+
+@pytest.mark.parametrize("sql", ["UPDATE consent_auditevent SET kind = 'other'", "DELETE FROM consent_auditevent"])
+def test_raw_update_and_delete_raise(sql):
+    record_audit(kind=AuditEvent.Kind.OTHER)
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def test_canonical_payload_ignores_dict_order():
+    from django.utils import timezone
+
+    at = timezone.now()
+    one = canonical_payload(
+        seq=1, at=at, kind="k", actor_id=1, patient_id=None, ip=None, user_agent="", data={"a": 1, "b": 2}
+    )
+    two = canonical_payload(
+        seq=1, at=at, kind="k", actor_id=1, patient_id=None, ip=None, user_agent="", data={"b": 2, "a": 1}
+    )
+    assert one == two
+
+
+def test_admin_change_is_audited_with_ids_only(program_admin, patient):
+    LogEntry.objects.create(
+        user=program_admin,
+        content_type=ContentType.objects.get_for_model(patient),
+        object_id=str(patient.pk),
+        object_repr=patient.full_name,
+        action_flag=CHANGE,
+        change_message="Changed name",
+    )
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.ADMIN_CHANGE).get()
+    assert event.actor_id == program_admin.pk
+    assert event.data["object_id"] == str(patient.pk)
+    assert patient.full_name not in str(event.data)
+    assert verify_chain() is None
+
+
+@pytest.fixture
+def _postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (advisory locks across connections)")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_chain(_postgres_only):
+    threads_count, per_thread = 8, 25
+    start = threading.Barrier(threads_count)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(per_thread):
+                record_audit(kind=AuditEvent.Kind.OTHER, data={"thread": n, "i": i})
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.OTHER).count() == threads_count * per_thread
+    assert verify_chain() is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_appends_in_one_transaction_with_concurrent_writers_do_not_deadlock(_postgres_only):
+    done = threading.Event()
+
+    def other_writer() -> None:
+        try:
+            for _ in range(20):
+                record_audit(kind=AuditEvent.Kind.OTHER)
+        finally:
+            connections.close_all()
+            done.set()
+
+    thread = threading.Thread(target=other_writer)
+    with transaction.atomic():
+        record_audit(kind=AuditEvent.Kind.OTHER)
+        thread.start()
+        record_audit(kind=AuditEvent.Kind.OTHER)
+    thread.join(timeout=30)
+    assert done.is_set()
+    assert verify_chain() is None

@@ -1,0 +1,210 @@
+"""Invitations: only for an effective consent naming someone; single use; expiring; rate limited; neutral errors;
+linking only through the link, never by a matching email (consent-and-privacy § 10)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from consent.gate import can_disclose
+from consent.invitations import InvitationUnusable, accept_invitation, send_invitation
+from consent.models import AuditEvent, Consent, Invitation, Scope
+from consent.services import grant_consent, record_paper_consent
+from tests.consent.conftest import invitation_link, strip_csrf
+from tests.support import personas
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "quiet harbour lanterns 42"
+
+
+@pytest.fixture
+def unlinked(patient) -> Consent:
+    """A consent naming someone who has no account yet."""
+    return grant_consent(
+        patient=patient,
+        recipient_name="Sam Rivera",
+        recipient_email="sam@example.org",
+        scopes=["schedule", "education"],
+        expires_at=timezone.now() + timedelta(days=60),
+        signature="Pat Rivera",
+    )
+
+
+@pytest.fixture
+def invite(unlinked, patient, django_capture_on_commit_callbacks):
+    def _invite(consent: Consent | None = None) -> str:
+        with django_capture_on_commit_callbacks(execute=True):
+            send_invitation(consent=consent or unlinked, actor=patient)
+        return invitation_link(mail.outbox[-1])
+
+    return _invite
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("://", 1)[-1].split("/", 1)[1]
+
+
+def test_only_a_hash_of_the_token_is_stored(unlinked, patient):
+    invitation, token = send_invitation(consent=unlinked, actor=patient)
+    assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert not Invitation.objects.filter(token_hash=token).exists()
+    assert token not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+def test_invitation_email_is_neutral_and_links_to_the_portal(invite, patient):
+    link = _path(invite())
+    message = mail.outbox[-1]
+    assert message.to == ["sam@example.org"]
+    assert patient.full_name not in f"{message.subject} {message.body}"
+    assert "Riverside" not in message.body  # the program's name could reveal treatment
+    assert link.startswith("/consent/invitation/")
+
+
+@pytest.mark.parametrize("state", ["linked", "revoked", "pending_paper", "expired"])
+def test_no_invitation_without_an_effective_consent_naming_them(state, patient, counselor, consent, unlinked):
+    target: Consent = consent if state == "linked" else unlinked
+    if state == "revoked":
+        personas.revoke(unlinked)
+    if state == "pending_paper":
+        target = record_paper_consent(
+            staff=counselor,
+            patient=patient,
+            recipient_name="Sam Rivera",
+            recipient_email="sam@example.org",
+            scopes=["schedule"],
+            expires_at=timezone.now() + timedelta(days=30),
+            signature="Pat Rivera",
+            signed_at=timezone.now(),
+            paper_form_reference="Scan 9",
+            attested=True,
+        )
+    travel = timedelta(days=61) if state == "expired" else timedelta(0)
+    with time_machine.travel(timezone.now() + travel), pytest.raises(ValidationError):
+        send_invitation(consent=target, actor=patient)
+    assert not Invitation.objects.exists()
+
+
+def test_fresh_invitee_signs_up_with_prefilled_email_and_is_linked(invite, unlinked, patient):
+    client = Client()
+    link = _path(invite())
+    landing = client.get(link)
+    assert landing.status_code == 200
+    assert "Pat" not in landing.content.decode()  # nothing about the patient before sign-in
+    signup = client.get(reverse("account_signup"))
+    assert signup.context["form"].fields["email"].initial == "sam@example.org"
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "sam@example.org", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    user = User.objects.get(email="sam@example.org")
+    unlinked.refresh_from_db()
+    assert unlinked.recipient == user
+    assert user.role == User.Role.FAMILY
+    assert can_disclose(user, patient, Scope.SCHEDULE)
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.INVITATION_ACCEPTED)
+    assert (event.actor_id, event.patient_id) == (user.pk, patient.pk)
+    assert client.get(reverse("consent:what_you_can_see")).status_code == 200
+
+
+def test_invitee_with_an_account_signs_in_and_is_linked(invite, unlinked, patient):
+    sam = personas.make_user("sam@example.org", User.Role.FAMILY, None, full_name="Sam Rivera")
+    client = Client()
+    client.get(_path(invite()))
+    response = client.post(reverse("account_login"), {"login": "sam@example.org", "password": personas.PASSWORD})
+    assert response.status_code == 302
+    unlinked.refresh_from_db()
+    assert unlinked.recipient == sam
+
+
+def test_signed_in_invitee_accepts_with_a_button(invite, unlinked, login):
+    sam = personas.make_user("sam@example.org", User.Role.FAMILY, None)
+    client = login(sam)
+    link = _path(invite())
+    assert client.get(link).status_code == 200
+    unlinked.refresh_from_db()
+    assert unlinked.recipient is None  # a GET changes nothing
+    response = client.post(link)
+    assert response["Location"] == reverse("consent:what_you_can_see")
+    unlinked.refresh_from_db()
+    assert unlinked.recipient == sam
+
+
+def test_account_with_another_email_is_not_linked(invite, unlinked, login, learner):
+    response = login(learner).post(_path(invite()))
+    assert "different email address" in response.content.decode()
+    unlinked.refresh_from_db()
+    assert unlinked.recipient is None
+
+
+def test_invitation_is_single_use(invite, unlinked):
+    sam = personas.make_user("sam@example.org", User.Role.FAMILY, None)
+    link = _path(invite())
+    Client().get(link)
+    token = link.rstrip("/").rsplit("/", 1)[-1]
+    accept_invitation(token=token, user=sam)
+    with pytest.raises(InvitationUnusable):
+        accept_invitation(token=token, user=sam)
+    response = Client().get(link)
+    assert [t.name for t in response.templates][0] == "consent/invitation_unusable.html"
+
+
+def _neutral(response) -> tuple[int, list[str], str]:  # noqa: ANN001
+    return response.status_code, [t.name for t in response.templates], strip_csrf(response.content)
+
+
+def test_expired_and_wrong_tokens_get_the_same_neutral_page(invite, settings):
+    link = _path(invite())
+    with time_machine.travel(timezone.now() + timedelta(hours=settings.PORTAL_INVITATION_TTL_H, seconds=1)):
+        expired = _neutral(Client().get(link))
+        wrong = _neutral(Client().get("/consent/invitation/" + "x" * 43 + "/"))
+    assert expired == wrong
+    assert "can't be used" in expired[2]
+
+
+def test_invitation_to_a_revoked_consent_gets_the_neutral_page(invite, unlinked):
+    link = _path(invite())
+    personas.revoke(unlinked)
+    assert [t.name for t in Client().get(link).templates][0] == "consent/invitation_unusable.html"
+
+
+def test_invitations_are_rate_limited_per_consent(login, unlinked, patient):
+    client = login(patient)
+    url = reverse("consent:invite", args=[unlinked.pk])
+    for _ in range(5):
+        client.post(url)
+    response = client.post(url, follow=True)
+    assert Invitation.objects.filter(consent=unlinked).count() == 5
+    assert "wait an hour" in response.content.decode()
+    with time_machine.travel(timezone.now() + timedelta(hours=1, seconds=1)):
+        login(patient, client)
+        client.post(url)
+    assert Invitation.objects.filter(consent=unlinked).count() == 6
+
+
+def test_signup_with_a_consented_email_but_no_link_is_never_linked(unlinked):
+    client = Client()
+    client.post(
+        reverse("account_signup"),
+        {"email": "sam@example.org", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    unlinked.refresh_from_db()
+    assert unlinked.recipient is None
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.INVITATION_ACCEPTED).exists()
+
+
+@pytest.mark.parametrize("persona", ["outsider", "learner", "unassigned_counselor", "family_member"])
+def test_others_cannot_send_invitations(request, login, unlinked, persona):
+    response = login(request.getfixturevalue(persona)).post(reverse("consent:invite", args=[unlinked.pk]))
+    assert response.status_code == 404
+    assert not Invitation.objects.exists()

@@ -1,0 +1,117 @@
+"""Every SMS and email template: neutral (no names, program name or clinical words) and, for SMS, one GSM-7 segment
+(SMS-08, consent-and-privacy §12)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from accounts.models import Program, User
+from notifications.rendering import (
+    CLINICAL_WORDS,
+    SMS_TEMPLATES,
+    UnsafeMessageError,
+    clinical_words_in,
+    gsm7_length,
+    is_single_gsm7_segment,
+    render_email,
+    render_sms,
+)
+
+pytestmark = pytest.mark.django_db
+
+TEMPLATE_DIR = Path(settings.BASE_DIR) / "templates" / "notifications"
+LONGEST_LINK = "https://family-portal.example-health.org/notifications/go/AbCd1234"  # 67 characters
+
+FIXTURE_CONTEXT: dict[str, Any] = {
+    "when": "on Wed Sep 24 at 12:30 PM",  # the longest wording describe_when produces
+    "link": LONGEST_LINK,
+    "code": "123456",
+    "minutes": 10,
+    "help_phone": "(555) 010-2000",
+    "starts_at": "2030-09-24T16:30:00+00:00",
+}
+
+
+def _forbidden(patient: User, family_member: User, counselor: User, program: Program) -> list[str]:
+    names = [patient.full_name, family_member.full_name, counselor.full_name, program.name]
+    return [part.lower() for name in names for part in name.split() if len(part) > 2]
+
+
+def test_template_list_matches_files() -> None:
+    files = {p.stem for p in (TEMPLATE_DIR / "sms").glob("*.txt")}
+    assert files == set(SMS_TEMPLATES)
+
+
+@pytest.mark.parametrize("key", SMS_TEMPLATES)
+def test_sms_template_is_neutral_and_one_gsm7_segment(
+    key: str, patient: User, family_member: User, counselor: User, program: Program
+) -> None:
+    # Hostile fixture data: even if a caller slipped names into the context, no template may print them.
+    context = {**FIXTURE_CONTEXT, "patient": patient, "user": family_member, "program": program}
+    body = render_sms(key, context)
+    assert is_single_gsm7_segment(body), (key, len(body), body)
+    assert len(body) <= 160
+    assert clinical_words_in(body) == [], body
+    lowered = body.lower()
+    for word in _forbidden(patient, family_member, counselor, program):
+        assert word not in lowered, (key, word)
+
+
+@pytest.mark.parametrize("key", ["session_reminder", "new_message", "phone_code"])
+def test_email_template_is_neutral(key: str, patient: User, family_member: User, program: Program) -> None:
+    subject, body = render_email(key, {**FIXTURE_CONTEXT, "patient": patient, "program": program})
+    text = f"{subject}\n{body}"
+    assert clinical_words_in(text) == [], text
+    for word in _forbidden(patient, family_member, family_member, program):
+        assert word not in text.lower()
+    assert "\n" not in subject
+
+
+def test_reminder_matches_the_documented_wording() -> None:
+    body = render_sms("session_reminder", {"when": "tomorrow at 6:00 PM", "link": "https://p.example/go/7Kq2"})
+    assert body == (
+        "Reminder: you have an appointment tomorrow at 6:00 PM. Details: https://p.example/go/7Kq2 "
+        "Reply STOP to opt out."
+    )
+
+
+def test_new_message_notice_wording() -> None:
+    body = render_sms("new_message", {"link": "https://p.example/go/x"})
+    assert body.startswith("You have a new secure message in the portal.")
+
+
+def test_rendering_refuses_non_gsm7_or_long_bodies() -> None:
+    with pytest.raises(UnsafeMessageError):
+        render_sms("new_message", {"link": "https://p.example/go/\u2019x"})  # curly quote → UCS-2
+    with pytest.raises(UnsafeMessageError):
+        render_sms("new_message", {"link": "https://p.example/" + "x" * 150})
+    with pytest.raises(UnsafeMessageError):
+        render_sms("session_reminder", {"link": "https://p.example/x"})  # missing the time
+
+
+def test_gsm7_counts_extension_characters_twice() -> None:
+    assert gsm7_length("abc") == 3
+    assert gsm7_length("[x]") == 5
+    assert gsm7_length("€") == 2
+    assert gsm7_length("🙂") is None
+    assert is_single_gsm7_segment("a" * 160) and not is_single_gsm7_segment("a" * 161)
+
+
+def test_clinical_word_list_covers_the_documented_words() -> None:
+    for word in (
+        "addiction",
+        "substance",
+        "recovery",
+        "detox",
+        "relapse",
+        "rehab",
+        "treatment",
+        "therapy",
+        "counseling",
+    ):
+        assert word in CLINICAL_WORDS
+    assert clinical_words_in("Your Recovery group") == ["recovery"]

@@ -1,0 +1,257 @@
+"""Signed Twilio webhooks: signatures (SMS-01/02), idempotent order-tolerant callbacks (SMS-03), keywords (SMS-04),
+carrier errors (SMS-07), fast handlers (SMS-09)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from django.utils.datastructures import MultiValueDict
+from twilio.request_validator import RequestValidator
+
+from accounts.models import Program, User
+from consent.models import AuditEvent, Consent
+from notifications.models import InboundMessage, OutboxMessage, SmsOptOut, SmsPhone, StatusCallbackReceipt
+from notifications.services import enqueue_message
+from notifications.webhooks import classify_keyword, normalize_keyword
+from tests.notifications.conftest import AUTH_TOKEN, MEMBER_NUMBER, give_phone, run_worker
+from tests.support import personas
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = "https://portal.example.org"
+INBOUND = "/notifications/twilio/inbound"
+STATUS = "/notifications/twilio/status"
+
+
+def _sign(url: str, params: Any, token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def _post(client: Client, path: str, params: dict[str, Any], *, signature: str | None = "auto", **extra: Any) -> Any:
+    if signature == "auto":
+        signature = _sign(PUBLIC + path, params)
+    if signature is not None:
+        extra["HTTP_X_TWILIO_SIGNATURE"] = signature
+    return client.post(path, urlencode(params, doseq=True), content_type="application/x-www-form-urlencoded", **extra)
+
+
+def _inbound(body: str, sid: str = "SM1", sender: str = MEMBER_NUMBER) -> dict[str, str]:
+    return {"MessageSid": sid, "From": sender, "To": "+15005550006", "Body": body, "AccountSid": "AC1"}
+
+
+def _sent_row(member: User, sid: str = "SMabc") -> OutboxMessage:
+    row = enqueue_message(recipient=member, template_key="new_message", idempotency_key=sid, context={"link": "x"})
+    assert row is not None
+    OutboxMessage.objects.filter(pk=row.pk).update(
+        state=OutboxMessage.State.SENT, provider_message_id=sid, to_address=MEMBER_NUMBER
+    )
+    return row
+
+
+# --- signatures -------------------------------------------------------------------------------------------------
+def test_valid_signature_is_accepted(client: Client, db: None) -> None:
+    assert _post(client, STATUS, {"MessageSid": "SMx", "MessageStatus": "sent"}).status_code == 204
+
+
+def test_missing_signature_is_403(client: Client, db: None) -> None:
+    assert _post(client, STATUS, {"MessageSid": "SMx", "MessageStatus": "sent"}, signature=None).status_code == 403
+    assert _post(client, INBOUND, _inbound("STOP"), signature=None).status_code == 403
+    assert _post(client, INBOUND, _inbound("STOP"), signature="").status_code == 403
+    assert not SmsOptOut.objects.exists()
+
+
+def test_signature_with_wrong_token_is_403(client: Client, db: None) -> None:
+    params = _inbound("STOP")
+    assert _post(client, INBOUND, params, signature=_sign(PUBLIC + INBOUND, params, "other")).status_code == 403
+
+
+def test_altered_or_added_parameter_is_403(client: Client, db: None) -> None:
+    params = _inbound("HELP")
+    signature = _sign(PUBLIC + INBOUND, params)
+    assert _post(client, INBOUND, {**params, "Body": "STOP"}, signature=signature).status_code == 403
+    assert _post(client, INBOUND, {**params, "Extra": "1"}, signature=signature).status_code == 403
+    assert not SmsOptOut.objects.exists()
+
+
+def test_repeated_values_are_signed_as_twilio_does(client: Client, db: None) -> None:
+    params = {"MessageSid": ["SMr"], "From": [MEMBER_NUMBER], "Body": ["a", "b"]}
+    signature = _sign(PUBLIC + INBOUND, MultiValueDict(params))
+    assert _post(client, INBOUND, params, signature=signature).status_code == 200
+    only_first = _sign(PUBLIC + INBOUND, {"MessageSid": "SMr", "From": MEMBER_NUMBER, "Body": "a"})
+    assert _post(client, INBOUND, params, signature=only_first).status_code == 403
+
+
+def test_signature_uses_public_base_url_not_request_host(client: Client, settings: Any, db: None) -> None:
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "internal"]
+    path = STATUS + "?a=1&b=2"
+    params = {"MessageSid": "SMq", "MessageStatus": "sent"}
+    good = _sign(PUBLIC + path, params)
+    internal = _sign("http://internal:8000" + path, params)
+    headers = {"HTTP_HOST": "internal:8000", "HTTP_X_FORWARDED_HOST": "evil.example"}
+    assert _post(client, path, params, signature=good, **headers).status_code == 204
+    assert _post(client, path, params, signature=internal, **headers).status_code == 403
+
+
+def test_webhooks_reject_get_and_need_no_login(client: Client, db: None) -> None:
+    assert client.get(INBOUND).status_code == 405
+    assert _post(client, INBOUND, _inbound("hello")).status_code == 200  # anonymous, no CSRF token
+
+
+def test_signed_request_missing_fields_is_400_not_500(client: Client, db: None) -> None:
+    assert _post(client, STATUS, {"MessageStatus": "sent"}).status_code == 400
+    assert _post(client, INBOUND, {"Body": "STOP"}).status_code == 400
+
+
+# --- status callbacks -------------------------------------------------------------------------------------------
+def test_replayed_status_callback_records_one_receipt_and_one_change(client: Client, family_member: User) -> None:
+    row = _sent_row(family_member)
+    params = {"MessageSid": "SMabc", "MessageStatus": "delivered"}
+    for _ in range(3):
+        assert _post(client, STATUS, params).status_code == 204
+    assert StatusCallbackReceipt.objects.filter(message_sid="SMabc").count() == 1
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.DELIVERED
+
+
+def test_late_sent_after_delivered_keeps_delivered(client: Client, family_member: User) -> None:
+    row = _sent_row(family_member)
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "delivered"})
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "sent"})
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.DELIVERED
+
+
+def test_undelivered_30006_marks_phone_not_sms_capable_and_flags_row(client: Client, family_member: User) -> None:
+    give_phone(family_member)
+    row = _sent_row(family_member)
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "undelivered", "ErrorCode": "30006"})
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.UNDELIVERED
+    assert row.flagged and row.error_code == "30006"
+    assert SmsPhone.objects.get(user=family_member).sms_capable is False
+
+
+def test_undelivered_30007_is_flagged_and_not_resent(client: Client, family_member: User) -> None:
+    row = _sent_row(family_member)
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "undelivered", "ErrorCode": "30007"})
+    run_worker()
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.UNDELIVERED and row.flagged and row.attempts == 0
+
+
+def test_status_callback_stays_within_three_queries(
+    client: Client, family_member: User, django_assert_max_num_queries: Any
+) -> None:
+    _sent_row(family_member)
+    with django_assert_max_num_queries(3):
+        _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "delivered"})
+
+
+def test_status_callback_makes_no_network_call(client: Client, family_member: User, monkeypatch: Any) -> None:
+    from notifications import sms
+
+    def forbidden(**kwargs: Any) -> None:
+        raise AssertionError("webhooks must not call Twilio")
+
+    monkeypatch.setattr(sms, "send_sms", forbidden)
+    monkeypatch.setattr(sms, "find_sent", forbidden)
+    _sent_row(family_member)
+    assert _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "failed"}).status_code == 204
+
+
+# --- keywords ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "body",
+    [
+        "STOP",
+        " stop ",
+        "Stop.",
+        "REVOKE",
+        "opt out",
+        "OPT-OUT",
+        "optout",
+        "UNSUBSCRIBE",
+        "STOPALL",
+        "cancel",
+        "End",
+        "quit!",
+    ],
+)
+def test_stop_variants_opt_out_and_suppress_pending(client: Client, family_member: User, body: str) -> None:
+    give_phone(family_member)
+    pending = enqueue_message(
+        recipient=family_member, template_key="new_message", idempotency_key="p", context={"link": "x"}
+    )
+    response = _post(client, INBOUND, _inbound(body))
+    assert response.status_code == 200
+    assert SmsOptOut.objects.get(e164=MEMBER_NUMBER).active
+    assert pending is not None
+    pending.refresh_from_db()
+    assert pending.state == OutboxMessage.State.SUPPRESSED
+    if normalize_keyword(body) in ("REVOKE", "OPTOUT"):
+        assert b"no more texts" in response.content  # Twilio does not answer these itself
+    else:
+        assert b"<Message>" not in response.content  # Twilio's own opt-out reply goes out
+
+
+def test_replayed_stop_writes_one_opt_out_and_one_audit_event(client: Client, db: None) -> None:
+    for _ in range(2):
+        _post(client, INBOUND, _inbound("STOP", sid="SMstop"))
+    _post(client, INBOUND, _inbound("STOP", sid="SMstop2"))  # a second STOP text changes nothing either
+    assert SmsOptOut.objects.count() == 1
+    assert AuditEvent.objects.filter(kind="sms_opted_out").count() == 1
+    assert InboundMessage.objects.count() == 2
+    assert MEMBER_NUMBER not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+def test_start_opts_back_in_but_never_restores_consent(
+    client: Client, family_member: User, consent: Consent, patient: User
+) -> None:
+    give_phone(family_member)
+    personas.revoke(consent)
+    _post(client, INBOUND, _inbound("STOP", sid="SM1"))
+    _post(client, INBOUND, _inbound("start", sid="SM2"))
+    assert not SmsOptOut.objects.get(e164=MEMBER_NUMBER).active
+    consent.refresh_from_db()
+    assert not consent.is_effective(None) if hasattr(consent, "is_effective") else True
+    from consent.gate import can_disclose
+
+    assert not can_disclose(family_member, patient, "schedule")
+
+
+def test_help_replies_with_neutral_text_and_program_phone(client: Client, program: Program) -> None:
+    program.help_phone = "(555) 010-2000"
+    program.save()
+    response = _post(client, INBOUND, _inbound("help"))
+    text = response.content.decode()
+    assert "(555) 010-2000" in text
+    assert program.name not in text
+    assert "Reply STOP to opt out" in text
+
+
+def test_ordinary_inbound_text_is_not_stored(client: Client, db: None) -> None:
+    _post(client, INBOUND, _inbound("Is my son OK? He missed group"))
+    inbound = InboundMessage.objects.get()
+    assert inbound.keyword == ""
+    assert not SmsOptOut.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("STOP", "stop"),
+        ("s t o p", "stop"),
+        ("please stop texting", ""),
+        ("YES", "start"),
+        ("Info?", "help"),
+        ("", ""),
+        ("🙂", ""),
+        ("STOP 🙂", "stop"),
+        ("ＳＴＯＰ", ""),
+    ],
+)
+def test_keyword_classifier(body: str, kind: str) -> None:
+    assert classify_keyword(body) == kind
