@@ -27,4 +27,7 @@ def object_urls(owner_patient: Any) -> list[str]:
     created = Assignment.objects.active().filter(patient_id=owner_patient.pk, module=module).first() or assign_module(
         counselor=counselor, patient=User.objects.get(pk=owner_patient.pk), module=module
     )
-    return [reverse("education:assignment", kwargs={"assignment_id": created.pk})]
+    return [
+        reverse("education:assignment", kwargs={"assignment_id": created.pk}),
+        reverse("education:assignment_cancel", kwargs={"assignment_id": created.pk}),
+    ]

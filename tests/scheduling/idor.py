@@ -1,8 +1,7 @@
 """Object URLs of scheduling belonging to a patient, for the cross-app IDOR matrix (AZ-03).
 
-Every URL answers GET; the matrix requests each one as the outsider, an unassigned counselor and a learner and
-expects 404. (POST-only actions — RSVP, invite, withdraw, confirm, decline — share the same lookups and are
-covered by tests/scheduling/test_access.py.)
+The matrix requests each one as the outsider, an unassigned counselor and a learner and expects 404 (POST-only
+actions — RSVP, invite, remove, withdraw, confirm, decline — are POSTed).
 """
 
 from __future__ import annotations
@@ -45,10 +44,16 @@ def object_urls(owner_patient: User) -> list[str]:
         reverse("scheduling:session_reschedule", args=[session.pk]),
         reverse("scheduling:session_cancel", args=[session.pk]),
         reverse("scheduling:session_attendance", args=[session.pk]),
+        reverse("scheduling:rsvp", args=[session.pk]),
+        reverse("scheduling:session_invite", args=[session.pk]),
+        reverse("scheduling:participant_remove", args=[session.pk]),
     ]
     if members:
         asked = request_session(
             requester=members[0], patient=owner_patient, proposed_times=[starts_at + timedelta(days=2)]
         )
-        urls.append(reverse("scheduling:request_detail", args=[asked.pk]))
+        urls += [
+            reverse(f"scheduling:{name}", args=[asked.pk])
+            for name in ("request_detail", "request_withdraw", "request_confirm", "request_decline")
+        ]
     return urls
