@@ -13,6 +13,7 @@ from education import services
 from education.models import Assignment
 from tests.education import idor
 from tests.support import personas
+from tests.support.idor import readable_status, status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -124,9 +125,9 @@ def test_idor_object_urls_are_404_to_outsiders(
     for viewer in (outsider, learner, unassigned_counselor):
         login(viewer)
         for url in urls:
-            assert client.get(url).status_code == 404, (viewer, url)
+            assert status_of(client, url) == 404, (viewer, url)
     login(counselor)
-    assert all(client.get(url).status_code == 200 for url in urls)
+    assert all(readable_status(client, url) == 200 for url in urls)
 
 
 def test_program_admin_sees_and_cancels_program_assignments(client, login, program_admin, assignment):

@@ -11,6 +11,7 @@ from scheduling.services import request_session
 from tests.scheduling.conftest import book, future_start
 from tests.scheduling.idor import object_urls
 from tests.support import personas
+from tests.support.idor import readable_status, status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -64,10 +65,10 @@ def test_idor_matrix_urls_are_refused(
     for person in (outsider, learner, unassigned_counselor):
         c = login(person)
         for url in urls:
-            assert c.get(url).status_code == 404, (person.email, url)
+            assert status_of(c, url) == 404, (person.email, url)
         c.logout()
     staff = login(counselor)
-    assert all(staff.get(url).status_code == 200 for url in urls)
+    assert all(readable_status(staff, url) == 200 for url in urls)
 
 
 def test_revoked_consent_hides_sessions_at_once(login, family_session, family_member, consent):
