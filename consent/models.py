@@ -447,6 +447,7 @@ class AuditEvent(models.Model):
         SMS_OPTED_OUT = "sms_opted_out", "Stopped text messages"
         EDUCATION_ASSIGNED = "education_assigned", "Education module assigned"
         EDUCATION_ASSIGNMENT_CANCELLED = "education_assignment_cancelled", "Education assignment withdrawn"
+        RETENTION_PURGE = "retention_purge", "Expired data purged"
         OTHER = "other", "Other"
 
     seq = models.BigAutoField(primary_key=True)

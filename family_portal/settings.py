@@ -120,7 +120,13 @@ if REDIS_URL:
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}], "capacity": 200, "expiry": 30},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 2},
+        }
+    }
 elif DEBUG:
     # One process only: the in-memory layer is "Do Not Use In Production" (Channels docs).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -199,7 +205,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("PORTAL_BEHIND_PROXY", False):
-    # Only behind a proxy that overwrites X-Forwarded-Proto (docs/deploy/nginx.conf does).
+    # Only behind a proxy that overwrites X-Forwarded-Proto (deploy/nginx.conf does).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -256,15 +262,20 @@ if not DEBUG and not TWILIO_ACCOUNT_SID and not env_bool("PORTAL_ALLOW_CONSOLE_S
     # SMS never fails silently in production: the console backend only logs.
     raise ImproperlyConfigured("TWILIO_ACCOUNT_SID is required when DJANGO_DEBUG is not True.")
 PORTAL_OUTBOX_LEASE_S = env_int("PORTAL_OUTBOX_LEASE_S", 60)
-PORTAL_OUTBOX_POLL_S = env_float("PORTAL_OUTBOX_POLL_S", 2.0)
+PORTAL_OUTBOX_POLL_S = env_float("PORTAL_OUTBOX_POLL_S", 0.5)
 PORTAL_OUTBOX_MAX_ATTEMPTS = env_int("PORTAL_OUTBOX_MAX_ATTEMPTS", 6)
 
 # --- Consent and invitations -----------------------------------------------------------------------------
 PORTAL_PROGRAM_LEGAL_NAME = env_str("PORTAL_PROGRAM_LEGAL_NAME", "Demo Outpatient Program")
 PORTAL_INVITATION_TTL_H = env_int("PORTAL_INVITATION_TTL_H", 72)
 
-# --- Retention (DATA-03..07) -------------------------------------------------------------------------------
+# --- Retention (DATA-03..07): purge_expired never touches audit events or the disclosure ledger ------------
 PORTAL_AUDIT_RETENTION_DAYS = env_int("PORTAL_AUDIT_RETENTION_DAYS", 6 * 366)
+PORTAL_CHAT_RETENTION_DAYS = env_int("PORTAL_CHAT_RETENTION_DAYS", 730)
+PORTAL_OUTBOX_BODY_RETENTION_DAYS = env_int("PORTAL_OUTBOX_BODY_RETENTION_DAYS", 30)
+PORTAL_INVITATION_RETENTION_DAYS = env_int("PORTAL_INVITATION_RETENTION_DAYS", 30)
+# A worker heartbeat older than this makes /healthz report "degraded".
+PORTAL_WORKER_STALE_S = env_int("PORTAL_WORKER_STALE_S", 120)
 
 # --- Internationalisation -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -16,6 +16,9 @@ from accounts.models import Program, User
 from consent.models import Consent
 from tests.support import personas
 
+# Every log record of the run is scanned for patient data at the end (DATA-05).
+pytest_plugins = ["tests.support.phi_log_scan"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_settings(settings: Any) -> None:

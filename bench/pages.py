@@ -1,0 +1,124 @@
+"""Stages 2 and 3: queries per key page at 1× and 10× data (Q1, with an N+1 detector) and in-process page time
+(H1). HTTP over Daphne (H2–H5) is driven from run.py with bench.http_load."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import CaseloadAssignment, User
+from bench.seed import Dataset, Family, multiply_family
+from tests.support import personas
+
+FAMILY_BUDGET = 6
+STAFF_BUDGET = 10
+_LITERALS = re.compile(r"'[^']*'|\b\d+\b|%s")
+_TRANSACTION = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
+
+
+@dataclass
+class Page:
+    name: str
+    side: str  # "family" | "staff"
+    user: User
+    url: str
+
+
+def key_pages(data: Dataset, family: Family) -> list[Page]:
+    member = family.members[0]
+    counselor = family.counselor
+    slug = data.module_slugs[0] if data.module_slugs else ""
+    pages = [
+        Page("family dashboard", "family", member, reverse("dashboard")),
+        Page("conversation", "family", member, reverse("messaging:conversation", args=[family.conversation.pk])),
+        Page("family-session schedule", "family", member, reverse("scheduling:session_list")),
+        Page("counselor roster", "staff", counselor, reverse("consent:patient_list")),
+        Page("counselor inbox", "staff", counselor, reverse("messaging:conversation_list")),
+    ]
+    if slug:
+        pages.insert(3, Page("education module", "family", member, reverse("education:module", args=[slug])))
+    return pages
+
+
+def _client(user: User) -> Client:
+    return personas.login(Client(), user)
+
+
+def count_queries(page: Page) -> dict[str, Any]:
+    client = _client(page.user)
+    client.get(page.url)  # warm: session, caches, lazily created rows
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(page.url)
+    statements = [q["sql"] for q in captured.captured_queries if not _TRANSACTION.match(q["sql"])]
+    shapes = Counter(_LITERALS.sub("?", sql) for sql in statements)
+    repeated = {sql[:120]: n for sql, n in shapes.items() if n >= 3}
+    return {"status": response.status_code, "queries": len(statements), "n_plus_one": repeated}
+
+
+def floor_queries(family: Family) -> dict[str, int]:
+    """Queries any signed-in request costs before a view runs (session, user, MFA stage, session save)."""
+    return {
+        side: count_queries(Page("floor", side, user, "/healthz?live"))["queries"]
+        for side, user in (("family", family.members[0]), ("staff", family.counselor))
+    }
+
+
+def query_counts(data: Dataset, family: Family) -> list[dict[str, Any]]:
+    """Q1: counts on every key page at 1×, then with the family's data and the counselor's caseload ×10."""
+    pages = key_pages(data, family)
+    before = {p.name: count_queries(p) for p in pages}
+    multiply_family(data, family, 10)
+    others = [f.patient for f in data.families if f.counselor.pk != family.counselor.pk][:225]
+    CaseloadAssignment.objects.bulk_create(
+        [CaseloadAssignment(counselor=family.counselor, patient=p) for p in others], ignore_conflicts=True
+    )
+    rows = []
+    for page in pages:
+        after = count_queries(page)
+        budget = FAMILY_BUDGET if page.side == "family" else STAFF_BUDGET
+        one, ten = before[page.name], after
+        rows.append(
+            {
+                "page": page.name,
+                "side": page.side,
+                "status": [one["status"], ten["status"]],
+                "queries_1x": one["queries"],
+                "queries_10x": ten["queries"],
+                "budget": budget,
+                "n_plus_one": {**one["n_plus_one"], **ten["n_plus_one"]},
+                "pass": one["status"] == ten["status"] == 200
+                and one["queries"] == ten["queries"] <= budget
+                and not one["n_plus_one"]
+                and not ten["n_plus_one"],
+            }
+        )
+    return rows
+
+
+def median_ms(client: Client, url: str, repeats: int, warmup: int = 10) -> float:
+    for _ in range(warmup):
+        client.get(url)
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        client.get(url)
+        samples.append(time.perf_counter() - t0)
+    return round(statistics.median(samples) * 1000, 3)
+
+
+def in_process_times(data: Dataset, family: Family, repeats: int) -> dict[str, Any]:
+    """H1: warm median per key page, and the floor: ``/healthz?live`` through the same middleware stack."""
+    floor = median_ms(Client(), "/healthz?live", repeats * 3)
+    pages = {}
+    for page in key_pages(data, family):
+        pages[page.name] = median_ms(_client(page.user), page.url, repeats)
+    return {"floor_ms": floor, "pages_ms": pages}
