@@ -43,7 +43,16 @@ migrations-check: install
 pytest: install
 	$(DEV_ENV) $(VENV)/bin/pytest -m "not browser" -q
 
-test: lint typecheck migrations-check pytest
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+test-browser: install node_modules/.package-lock.json
+	$(DEV_ENV) $(VENV)/bin/pytest -m browser tests/browser tests/scheduling/test_browser.py -q
+
+test: lint typecheck migrations-check pytest test-browser
+
+screenshots: install node_modules/.package-lock.json
+	$(DEV_ENV) $(PY) tools/screenshots.py
 
 bench: install
 	$(DEV_ENV) $(PY) -m bench.run
