@@ -75,6 +75,7 @@ class RequireStaffMFAMiddleware:
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
             if not session_passed_mfa(request):
                 logout(request)
+                messages.info(request, "Please sign in again and enter the code from your authenticator app.")
                 return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         return self.get_response(request)
 

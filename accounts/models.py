@@ -6,6 +6,7 @@ import zoneinfo
 from datetime import time
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -145,12 +146,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
-        """The viewer's time zone: their own, else their program's, else UTC."""
+        """The viewer's time zone: their own, else their program's, else the deployment's default
+        (family members belong to no program)."""
         if self.time_zone:
             return zoneinfo.ZoneInfo(self.time_zone)
         if self.program_id and self.program:
             return self.program.tz
-        return zoneinfo.ZoneInfo("UTC")
+        return zoneinfo.ZoneInfo(settings.PORTAL_DEFAULT_TIME_ZONE)
 
 
 class CaseloadAssignmentQuerySet(models.QuerySet["CaseloadAssignment"]):

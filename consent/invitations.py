@@ -131,6 +131,10 @@ def accept_invitation(
         raise InvitationWrongAccount
     consent.recipient = user
     consent.save(update_fields=["recipient"])
+    if not user.full_name:
+        # The name the patient wrote on the consent; the person can change it on their account page.
+        user.full_name = consent.recipient_name
+        user.save(update_fields=["full_name"])
     invitation.accepted_at = at
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -182,7 +182,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 PORTAL_IDLE_TIMEOUT_S = env_int("PORTAL_IDLE_TIMEOUT_S", 15 * 60)
 PORTAL_ABSOLUTE_SESSION_S = env_int("PORTAL_ABSOLUTE_SESSION_S", 12 * 60 * 60)
 PORTAL_IDLE_WARNING_S = env_int("PORTAL_IDLE_WARNING_S", 2 * 60)
-SESSION_COOKIE_AGE = PORTAL_IDLE_TIMEOUT_S
+# The session outlives the idle limit a little so SessionLifetimeMiddleware, not a silently expired cookie,
+# ends it, and can tell the person why.
+SESSION_COOKIE_AGE = PORTAL_IDLE_TIMEOUT_S + 120
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -276,6 +278,9 @@ PORTAL_OUTBOX_BODY_RETENTION_DAYS = env_int("PORTAL_OUTBOX_BODY_RETENTION_DAYS",
 PORTAL_INVITATION_RETENTION_DAYS = env_int("PORTAL_INVITATION_RETENTION_DAYS", 30)
 # A worker heartbeat older than this makes /healthz report "degraded".
 PORTAL_WORKER_STALE_S = env_int("PORTAL_WORKER_STALE_S", 120)
+
+# Time zone for people with none set and no program (family members), until they choose one.
+PORTAL_DEFAULT_TIME_ZONE = env_str("PORTAL_DEFAULT_TIME_ZONE", "America/New_York")
 
 # --- Internationalisation -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

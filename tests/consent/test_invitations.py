@@ -208,3 +208,13 @@ def test_others_cannot_send_invitations(request, login, unlinked, persona):
     response = login(request.getfixturevalue(persona)).post(reverse("consent:invite", args=[unlinked.pk]))
     assert response.status_code == 404
     assert not Invitation.objects.exists()
+
+
+def test_accepted_invitation_names_the_new_account_as_the_consent_did(unlinked, patient):
+    invitation, token = send_invitation(consent=unlinked, actor=patient)
+    sam = personas.make_user("sam@example.org", User.Role.FAMILY, None)
+    User.objects.filter(pk=sam.pk).update(full_name="")  # signed up without giving a name
+    sam.refresh_from_db()
+    accept_invitation(token=token, user=sam)
+    sam.refresh_from_db()
+    assert sam.full_name == "Sam Rivera"

@@ -68,3 +68,24 @@ def test_families_and_patients_are_not_forced_into_mfa(client, request, persona)
     client.force_login(user)
     assert not Authenticator.objects.filter(user=user).exists()
     assert client.get("/dashboard/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_who_just_enrolled_keep_their_session(client, new_counselor):
+    from allauth.mfa.totp.internal.auth import (
+        SECRET_SESSION_KEY,
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    client.post(reverse("account_login"), {"login": new_counselor.email, "password": personas.PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": personas.PASSWORD})
+    client.get(reverse("mfa_activate_totp"))
+    secret = client.session[SECRET_SESSION_KEY]
+    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    # Real commits: allauth announces the new authenticator on commit, inside the same request.
+    response = client.post(reverse("mfa_activate_totp"), {"code": code})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=new_counselor, type=Authenticator.Type.TOTP).exists()
+    assert client.get("/dashboard/").status_code == 200

@@ -33,3 +33,9 @@ def test_unknown_time_zone_is_rejected_and_nothing_changes(login, family_member)
 def test_profile_links_to_security_settings(login, patient):
     body = login(patient).get(reverse("accounts:profile")).content.decode()
     assert reverse("mfa_index") in body and reverse("account_change_password") in body
+
+
+def test_family_member_without_zone_or_program_sees_the_deployment_default(settings, family_member):
+    settings.PORTAL_DEFAULT_TIME_ZONE = "America/Chicago"
+    assert family_member.program is None and not family_member.time_zone
+    assert str(family_member.tz) == "America/Chicago"

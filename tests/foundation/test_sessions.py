@@ -98,3 +98,12 @@ def test_sessions_are_server_side():
     assert "signed_cookies" not in settings.SESSION_ENGINE
     assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.ACCOUNT_SESSION_REMEMBER is False
+
+
+def test_idle_sign_out_says_why(client, family_member):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        _login_by_form(client, family_member)
+        clock.shift(timedelta(seconds=settings.PORTAL_IDLE_TIMEOUT_S + 1))
+        page = client.get("/dashboard/", follow=True)
+    assert "signed out to protect your privacy" in page.content.decode()
