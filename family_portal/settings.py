@@ -116,7 +116,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 defaults socket_timeout to 5 s, the same as channels_redis's blocking read (channels_redis#422).
+            # redis-py 8 defaults socket_timeout to 5 s, channels_redis's blocking read time (channels_redis#422).
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}], "capacity": 200, "expiry": 30},
         }
     }
