@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +114,27 @@ def test_health_check_reports_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["checks"]["database"] == "ok"
+
+
+STAFF_PAGES = [
+    "consent:patient_list",
+    "consent:pending_reviews",
+    "education:manage",
+    "education:assignments",
+    "notifications:outbox",
+    "scheduling:week",
+    "scheduling:session_create",
+    "scheduling:availability",
+]
+
+
+@pytest.mark.parametrize("page", STAFF_PAGES)
+@pytest.mark.parametrize("persona", ["patient", "family_member", "learner"])
+def test_patients_and_families_cannot_reach_staff_pages(login, request, persona, page):
+    client = login(request.getfixturevalue(persona))
+    assert client.get(reverse(page)).status_code in (403, 404)
+
+
+@pytest.mark.parametrize("page", STAFF_PAGES)
+def test_counselor_reaches_staff_pages(login, counselor, page):
+    assert login(counselor).get(reverse(page)).status_code == 200
