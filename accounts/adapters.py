@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core import ratelimit
+from allauth.core import context, ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
 from django import forms
 from django.conf import settings
 from django.http import HttpRequest
+
+from accounts.middleware import LOGIN_AT_KEY
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -41,6 +44,15 @@ class AccountAdapter(DefaultAccountAdapter):
             if exc.code == "too_many_login_attempts":
                 raise ImmediateHttpResponse(ratelimit.respond_429(request)) from None
             raise
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """A sign-in in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds counts as re-authentication (AUTH-08):
+        asking for the password again straight after it was typed adds friction and no assurance."""
+        request = context.request
+        login_at = request.session.get(LOGIN_AT_KEY) if request is not None and hasattr(request, "session") else None
+        if login_at is not None and time.time() - login_at < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT:
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
 
     def get_from_email(self) -> str:
         return settings.DEFAULT_FROM_EMAIL

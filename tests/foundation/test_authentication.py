@@ -101,3 +101,15 @@ def test_password_policy(client, password, accepted):
         reverse("account_signup"), {"email": "policy@example.org", "password1": password, "password2": password}
     )
     assert (response.status_code == 302) is accepted
+
+
+def test_a_fresh_sign_in_counts_as_reauthentication(client, patient):
+    """AUTH-08: a sensitive action needs an authentication within the last ACCOUNT_REAUTHENTICATION_TIMEOUT."""
+    assert _login(client, patient.email, personas.PASSWORD).status_code == 302
+    assert client.get(reverse("consent:grant")).status_code == 200
+
+
+def test_an_older_sign_in_must_reauthenticate(login, patient):
+    response = login(patient).get(reverse("consent:grant"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))

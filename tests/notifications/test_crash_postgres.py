@@ -28,9 +28,8 @@ pytestmark = [
     pytest.mark.skipif(
         "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL (DATABASE_URL)"
     ),
-    # serialized_rollback: the flush after a transactional test would also drop rows that data migrations
-    # created (the consent form version), breaking every later test in the run.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The flush after this test drops the consent form version; tests/conftest.py puts it back for the next test.
+    pytest.mark.django_db(transaction=True),
 ]
 
 ROWS = 200

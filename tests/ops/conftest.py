@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,26 +12,6 @@ from django.conf import settings
 from django.db import connection
 
 from bench.procs import ProcessRegistry
-
-
-@pytest.fixture(autouse=True)
-def _data_migration_rows(request: pytest.FixtureRequest) -> None:
-    """Transactional tests flush the database, data-migration rows included; a reused PostgreSQL test database
-    then lacks the consent form version every grant needs. Put it back (the migration's own function)."""
-    if request.node.get_closest_marker("django_db") is None:
-        return
-    request.getfixturevalue("transactional_db" if _transactional(request) else "db")
-    from django.apps import apps
-
-    from consent.models import ConsentFormVersion
-
-    if not ConsentFormVersion.objects.exists():
-        importlib.import_module("consent.migrations.0002_consent_form_v1").create_v1(apps, None)
-
-
-def _transactional(request: pytest.FixtureRequest) -> bool:
-    marker = request.node.get_closest_marker("django_db")
-    return bool(marker and marker.kwargs.get("transaction"))
 
 
 @pytest.fixture

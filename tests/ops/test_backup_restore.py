@@ -20,7 +20,7 @@ from consent.audit import record_audit
 from consent.models import AuditEvent
 from tests.ops.conftest import child_env, database_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -36,7 +36,7 @@ from tests.support.phi_log_scan import scan_text
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.redis,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 LEASE_S = 2

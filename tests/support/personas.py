@@ -11,9 +11,11 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from accounts.middleware import LOGIN_AT_KEY
 from accounts.models import CaseloadAssignment, Program, User
 from consent.models import Consent, Scope
 from consent.services import grant_consent, revoke_consent
@@ -68,8 +70,12 @@ def revoke(consent: Consent) -> Consent:
 
 
 def login(client: Client, user: User) -> Client:
-    """Sign ``user`` in; care staff also get a session that passed the MFA stage (AUTH-05)."""
+    """Sign ``user`` in as an established session: signed in longer ago than the re-authentication window (so
+    sensitive actions ask for the password again, AUTH-08). Care staff also passed the MFA stage (AUTH-05)."""
     client.force_login(user)
+    session = client.session
+    session[LOGIN_AT_KEY] = timezone.now().timestamp() - settings.ACCOUNT_REAUTHENTICATION_TIMEOUT - 1
+    session.save()
     if user.is_care_staff:
         from allauth.mfa.models import Authenticator
 
