@@ -14,17 +14,16 @@ import os
 import random
 import socket
 import threading
-import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.template import TemplateDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
@@ -35,10 +34,11 @@ from consent.gate import can_disclose
 from consent.models import AuditEvent
 from notifications import sms
 from notifications.checks import subject_still_valid
-from notifications.models import OutboxMessage, SmsPhone, StatusCallbackReceipt, WorkerHeartbeat
+from notifications.models import OutboxMessage, SmsOptOut, SmsPhone, StatusCallbackReceipt, WorkerHeartbeat
 from notifications.periodic import run_periodic
 from notifications.phones import is_opted_out, record_keyword_opt_out
 from notifications.quiet_hours import earliest_waking_at_or_after, is_waking, profile_zone, zones_for
+from notifications.ratelimit import RateLimiter
 from notifications.rendering import UnsafeMessageError, render_email, render_sms
 from notifications.status import apply_status
 
@@ -64,35 +64,19 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     return ceiling / 2 + (rng or random).random() * ceiling / 2
 
 
-class RateLimiter:
-    """At most ``mps`` sends per second per sender, shared through the cache (Redis in production).
+def _phone_of(user: Any) -> SmsPhone | None:
+    """The user's phone, from ``select_related("recipient__sms_phone")`` when loaded that way (no query)."""
+    try:
+        phone: SmsPhone = user.sms_phone
+    except SmsPhone.DoesNotExist:
+        return None
+    return phone
 
-    Each send takes one time slot with ``cache.add``; if the cache is down the limiter falls back to spacing sends
-    within this process (JOB-06: Redis trouble must not stop texts).
-    """
 
-    def __init__(self, mps: float) -> None:
-        self.interval = 1.0 / mps if mps > 0 else 0.0
-        self._last = 0.0
-
-    def wait(self, sender: str, stopping: threading.Event | None = None) -> None:
-        if not self.interval:
-            return
-        for _ in range(10_000):
-            now = time.time()
-            slot = int(now / self.interval)
-            try:
-                if cache.add(f"notifications:mps:{sender}:{slot}", 1, timeout=max(2, int(self.interval * 4) + 1)):
-                    return
-            except Exception:
-                gap = self._last + self.interval - now
-                if gap > 0:
-                    time.sleep(gap)
-                self._last = time.time()
-                return
-            time.sleep(max(0.001, (slot + 1) * self.interval - now))
-            if stopping is not None and stopping.is_set() and self.interval > 5:
-                return
+def _opted_out(row: OutboxMessage, phone: SmsPhone) -> bool:
+    """The ``phone_opted_out`` annotation from ``Worker._load``; a query only for rows loaded another way."""
+    flag = getattr(row, "phone_opted_out", None)
+    return is_opted_out(phone.e164) if flag is None else bool(flag)
 
 
 @dataclass(frozen=True)
@@ -104,7 +88,14 @@ class Claim:
 class Worker:
     """Drains the outbox. Create one per process; call ``run()`` (long-running) or ``run(once=True)``."""
 
-    def __init__(self, *, worker_id: str | None = None, batch_size: int = 10, lease_s: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        worker_id: str | None = None,
+        batch_size: int = 10,
+        lease_s: float | None = None,
+        senders: int = 1,
+    ) -> None:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.PORTAL_OUTBOX_LEASE_S)
@@ -112,6 +103,9 @@ class Worker:
         self.stopping = threading.Event()
         self.limiter = RateLimiter(float(settings.TWILIO_MPS))
         self.processed = 0
+        self._sent_sids: list[str] = []
+        self.senders = max(1, senders)  # sending threads per pass (R2); 1 = sequential in this thread
+        self._count_lock = threading.Lock()
 
     # --- loop -----------------------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -155,18 +149,64 @@ class Worker:
         self.heartbeat(now)
         run_periodic(now)
         claims = self.claim(now)
-        for index, claim in enumerate(claims):
-            if self.stopping.is_set():
-                self.release([c.id for c in claims[index:]])
-                break
-            try:
-                self.process(claim)
-            except DatabaseError:
-                raise
-            except Exception:
-                logger.exception("worker %s: unexpected error on outbox row %s", self.worker_id, claim.id)
-                self._retry_later(claim.id, code="", error="internal error", clear_claim=False)
+        if self.senders > 1 and len(claims) > 1:
+            self._process_in_threads(claims)
+        else:
+            for index, claim in enumerate(claims):
+                if self.stopping.is_set():
+                    self.release([c.id for c in claims[index:]])
+                    break
+                self._process_guarded(claim)
+        self.flush_early_callbacks()
         return len(claims)
+
+    def _process_guarded(self, claim: Claim) -> None:
+        """``process`` with unexpected errors turned into a retry; database errors propagate (JOB-06)."""
+        try:
+            self.process(claim)
+        except DatabaseError:
+            raise
+        except Exception:
+            logger.exception("worker %s: unexpected error on outbox row %s", self.worker_id, claim.id)
+            self._retry_later(claim.id, code="", error="internal error", clear_claim=False)
+
+    def _process_in_threads(self, claims: list[Claim]) -> None:
+        """R2: up to ``senders`` threads take rows from the batch, each with its own database connection (closed
+        when the thread ends) and its own twilio client. Leases, fencing and the shared rate limiter are per row,
+        so this changes no guarantee. On stop the rows not yet started are released; a database error stops every
+        thread and is raised here (the rest of the batch stays leased, as in the sequential path)."""
+        pending = deque(claims)
+        lock = threading.Lock()
+        errors: list[DatabaseError] = []
+
+        def sender() -> None:
+            try:
+                while True:
+                    with lock:
+                        if self.stopping.is_set() or errors or not pending:
+                            return
+                        claim = pending.popleft()
+                    try:
+                        self._process_guarded(claim)
+                    except DatabaseError as exc:
+                        with lock:
+                            errors.append(exc)
+                        return
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=sender, name=f"outbox-sender-{n}", daemon=True)
+            for n in range(min(self.senders, len(claims)))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        if pending:
+            self.release([claim.id for claim in pending])
 
     def heartbeat(self, now: datetime) -> None:
         beat = {"last_beat_at": now, "processed": self.processed}
@@ -209,8 +249,19 @@ class Worker:
         return OutboxMessage.objects.filter(pk=row_id, lease_owner=self.worker_id, state=State.SENDING)
 
     # --- one row --------------------------------------------------------------------------------------------
+    def _load(self, row_id: uuid.UUID) -> OutboxMessage | None:
+        """The row if still ours, with recipient, phone, opt-out flag and patient's program in one query (R1)."""
+        opted_out = SmsOptOut.objects.filter(e164=OuterRef("recipient__sms_phone__e164"), active=True)
+        return (
+            self._mine(row_id)
+            .select_related("recipient__sms_phone", "patient__program")
+            .annotate(phone_opted_out=Exists(opted_out))
+            .first()
+        )
+
     def process(self, claim: Claim) -> None:
-        row = self._mine(claim.id).select_related("recipient", "patient__program").first()
+        """Reconcile, re-check, send and record one claimed row. Sent SIDs are queued for ``flush_early_callbacks``."""
+        row = self._load(claim.id)
         if row is None:
             return
         now = timezone.now()
@@ -225,8 +276,9 @@ class Worker:
             self._finish(row, State.SUPPRESSED, state_reason=reason)
             return
         if row.channel == Channel.SMS and row.template_key not in QUIET_HOURS_EXEMPT:
-            phone = SmsPhone.objects.filter(user=row.recipient).first()
-            program = row.patient.program if row.patient_id and row.patient.program_id else None
+            phone = _phone_of(row.recipient)
+            patient = row.patient if row.patient_id else None
+            program = patient.program if patient is not None and patient.program_id else None
             zones = zones_for(profile_zone(row.recipient, program), phone.e164 if phone else None)
             if not is_waking(now, zones):
                 if row.template_key in QUIET_HOURS_SKIP:
@@ -256,11 +308,11 @@ class Worker:
             return "too late: already started"
         if row.channel == Channel.EMAIL:
             return "" if recipient.email else "no email address"
-        phone = SmsPhone.objects.filter(user=recipient).first()
+        phone = _phone_of(recipient)
         if row.template_key in ADDRESS_PINNED_TEMPLATES:
             if phone is None or phone.e164 != row.to_address:
                 return "number changed"
-            return "number opted out" if is_opted_out(row.to_address) else ""
+            return "number opted out" if _opted_out(row, phone) else ""
         if phone is None:
             return "no mobile number"
         if not phone.verified_at:
@@ -269,7 +321,7 @@ class Worker:
             return "texts turned off"
         if not phone.sms_capable:
             return "number cannot receive texts"
-        if is_opted_out(phone.e164):
+        if _opted_out(row, phone):
             return "number opted out"
         if row.to_address != phone.e164:
             row.to_address = phone.e164
@@ -294,7 +346,7 @@ class Worker:
             return False
         logger.info("outbox row %s: reconciled with an earlier send, no resend", row.pk)
         self._finish(row, State.SENT, provider_message_id=found[0], state_reason="reconciled", sent_at=timezone.now())
-        self._apply_early_callbacks(found[0])
+        self._sent_sids.append(found[0])
         return True
 
     def _send_sms(self, row: OutboxMessage) -> None:
@@ -305,6 +357,7 @@ class Worker:
             return
         if not self._start_attempt(row, body=body):
             return
+        sms.prepare()
         self.limiter.wait(sms.sender_id(), self.stopping)
         callback = None
         if sms.uses_twilio():
@@ -325,8 +378,8 @@ class Worker:
         except sms.RetryableSendError as exc:
             self._retry_later(row.pk, code=str(exc.code or exc.status or ""), error=str(exc), clear_claim=True)
             return
-        self._finish(row, State.SENT, provider_message_id=result.sid, sent_at=timezone.now())
-        self._apply_early_callbacks(result.sid)
+        if self._finish(row, State.SENT, provider_message_id=result.sid, sent_at=timezone.now()):
+            self._sent_sids.append(result.sid)
 
     def _start_attempt(self, row: OutboxMessage, *, body: str) -> bool:
         """Fenced: store what we are about to send, renew the lease, count the attempt. False if the lease is gone."""
@@ -345,9 +398,14 @@ class Worker:
         row.body, row.claimed_at, row.attempts = body, now, row.attempts + 1
         return True
 
-    def _apply_early_callbacks(self, sid: str) -> None:
-        """A status callback can beat our own "sent" update; apply any receipt that arrived first."""
-        for status, code in StatusCallbackReceipt.objects.filter(message_sid=sid).values_list("status", "error_code"):
+    def flush_early_callbacks(self) -> None:
+        """A status callback can beat our own "sent" update (the webhook then finds no row for the SID and only
+        keeps a receipt): apply such receipts for this batch's sends. One query per batch, more only if one came."""
+        sids, self._sent_sids = self._sent_sids, []
+        if not sids:
+            return
+        receipts = StatusCallbackReceipt.objects.filter(message_sid__in=sids).order_by("received_at", "pk")
+        for sid, status, code in receipts.values_list("message_sid", "status", "error_code"):
             apply_status(sid=sid, status=status, error_code=code)
 
     # --- email ----------------------------------------------------------------------------------------------
@@ -379,7 +437,8 @@ class Worker:
         if not updated:
             logger.warning("worker %s: lease on outbox row %s was lost; late result discarded", self.worker_id, row.pk)
             return False
-        self.processed += 1
+        with self._count_lock:
+            self.processed += 1
         logger.info("outbox row %s → %s", row.pk, state)
         return True
 

@@ -76,7 +76,7 @@ def people(
 
 def session_key_for(user: User) -> str:
     """Sign ``user`` in through the test client (staff past MFA) and return the session key."""
-    client = personas.login(Client(), user)
+    client = personas.login(Client(), user, signed_in_ago=0)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -164,6 +165,8 @@ def test_bad_number_shows_form_error_not_500(client: Client, family_member: User
 
 def test_changing_number_requires_reauthentication(client: Client, texting_member: User, daytime: Any) -> None:
     client.force_login(texting_member)
+    client.get(PAGE)  # stamps the sign-in time; a sign-in within the re-authentication timeout counts as one
+    daytime.shift(timedelta(seconds=settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60))
     response = client.post(reverse("notifications:phone_number"), {"number": "+14155550100"})
     assert response.status_code == 302 and "reauthenticate" in response["Location"]
     assert SmsPhone.objects.get(user=texting_member).e164 == MEMBER_NUMBER

@@ -69,12 +69,14 @@ def revoke(consent: Consent) -> Consent:
     return revoke_consent(consent=consent, actor=consent.patient)
 
 
-def login(client: Client, user: User) -> Client:
+def login(client: Client, user: User, *, signed_in_ago: float | None = None) -> Client:
     """Sign ``user`` in as an established session: signed in longer ago than the re-authentication window (so
     sensitive actions ask for the password again, AUTH-08). Care staff also passed the MFA stage (AUTH-05)."""
     client.force_login(user)
     session = client.session
-    session[LOGIN_AT_KEY] = timezone.now().timestamp() - settings.ACCOUNT_REAUTHENTICATION_TIMEOUT - 1
+    if signed_in_ago is None:
+        signed_in_ago = settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 1
+    session[LOGIN_AT_KEY] = timezone.now().timestamp() - signed_in_ago
     session.save()
     if user.is_care_staff:
         from allauth.mfa.models import Authenticator

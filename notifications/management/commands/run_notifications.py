@@ -20,9 +20,14 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Drain what is due now, then exit.")
         parser.add_argument("--batch", type=int, default=10, help="Rows claimed per pass (default 10).")
         parser.add_argument("--worker-id", default=None, help="Name for the lease owner and heartbeat.")
+        parser.add_argument(
+            "--senders", type=int, default=1, help="Sending threads per worker (default 1; try 4 for a slow API)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        worker = Worker(worker_id=options["worker_id"], batch_size=max(1, options["batch"]))
+        worker = Worker(
+            worker_id=options["worker_id"], batch_size=max(1, options["batch"]), senders=max(1, options["senders"])
+        )
 
         def _stop(signum: int, frame: Any) -> None:
             logger.info("worker %s: signal %s, finishing the current message", worker.worker_id, signum)
