@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import statistics
+import os
 import sys
 import time
 import urllib.request
@@ -147,9 +148,10 @@ def worker_env(fake_port: int, *, mps: float, lease_s: int = 60, poll_s: float |
 
 
 def start_worker(procs: ProcessRegistry, name: str, env: dict[str, str], cpu: int | None = 0) -> Child:
-    return procs.start(
-        name, [sys.executable, "manage.py", "run_notifications", "--worker-id", name, "--batch", "10"], env, cpu=cpu
-    )
+    command = [sys.executable, "manage.py", "run_notifications", "--worker-id", name, "--batch", "20"]
+    if env.get("DATABASE_URL", os.environ.get("DATABASE_URL", "")).startswith("postgres"):
+        command += ["--senders", "4"]  # parallel writers need PostgreSQL; SQLite locks the table
+    return procs.start(name, command, env, cpu=cpu)
 
 
 def _sent_times(tag: str) -> list[float]:
