@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
-import os
 import sys
 import time
 import urllib.request

@@ -10,9 +10,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
-from consent.gate import care_team_patients, effective_consents_for
+from consent.gate import care_team_patients
 from consent.models import Consent
-from family_portal.dashboard import Card
+from family_portal.dashboard import Card, effective_consents
 
 EXPIRING_DAYS = 14
 
@@ -25,7 +25,7 @@ def cards(request: HttpRequest) -> list[Card]:
         return [_patient_card(user)]
     if user.is_care_staff:
         return [_staff_card(user)]
-    return [_family_card(user)]
+    return [_family_card(request)]
 
 
 def _patient_card(user: User) -> Card:
@@ -53,6 +53,6 @@ def _staff_card(user: User) -> Card:
     return Card(title="Consents", template="consent/cards/counselor.html", context=context, order=10)
 
 
-def _family_card(user: User) -> Card:
-    context = {"consents": list(effective_consents_for(user).order_by("-signed_at"))}
+def _family_card(request: HttpRequest) -> Card:
+    context = {"consents": effective_consents(request)}
     return Card(title="What you can see", template="consent/cards/family.html", context=context, order=10)

@@ -5,46 +5,49 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.urls import reverse
 
-from consent.gate import visible_patients
 from consent.models import Scope
-from family_portal.dashboard import Card
+from family_portal.dashboard import Card, visible_patient_ids
 from messaging.models import Conversation
+from messaging.templatetags.messaging_tags import remember_unread_total
 
 SHOWN = 5
 
 
-def _takes_part(user: Any) -> bool:
+def _takes_part(request: HttpRequest, user: Any) -> bool:
     """Whether messaging concerns ``user`` at all; a learner hears nothing about anyone (§ 2.13(c))."""
     if user.is_counselor:
         return True
     if user.is_patient:
         return bool(user.program and user.program.patients_join_care_team)
     if user.is_family:
-        return visible_patients(user, Scope.MESSAGING).exists()
+        return bool(visible_patient_ids(request, Scope.MESSAGING))
     return False
 
 
 def cards(request: HttpRequest) -> list[Card]:
     user: Any = request.user
-    if not getattr(user, "is_authenticated", False) or not _takes_part(user):
+    if not getattr(user, "is_authenticated", False) or not _takes_part(request, user):
         return []
-    unread = list(
-        Conversation.objects.visible_to(user)
-        .with_unread(user)
-        .filter(unread__gt=0)
-        .select_related("patient")
-        .prefetch_related("participants__user")
-        .order_by("-last_message_at")
-    )
+    waiting = Conversation.objects.visible_to(user).with_unread(user).filter(unread__gt=0)
+    items: list[tuple[str, str, int]] = []
+    if user.is_counselor:
+        unread = list(waiting.select_related("patient").order_by("-last_message_at"))
+        counts = [c.unread for c in unread]
+        shown = unread[:SHOWN]
+        # Only one-to-one titles name the other participants.
+        prefetch_related_objects([c for c in shown if not c.is_care_team], "participants__user")
+        items = [(c.title_for(user), c.get_absolute_url(), c.unread) for c in shown]
+    else:
+        counts = list(waiting.values_list("unread", flat=True))
+    remember_unread_total(request, sum(counts))  # the navigation badge shows the same number
     context = {
         "list_url": reverse("messaging:conversation_list"),
-        "unread_total": sum(c.unread for c in unread),
-        "unread_conversations": len(unread),
-        "items": [(c.title_for(user), c.get_absolute_url(), c.unread) for c in unread[:SHOWN]]
-        if user.is_counselor
-        else [],
+        "unread_total": sum(counts),
+        "unread_conversations": len(counts),
+        "items": items,
     }
     return [Card(title="Messages", template="messaging/dashboard_card.html", context=context, order=40)]

@@ -19,10 +19,12 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from consent.gate import require_disclosure
 from consent.models import Scope
+from family_portal.dashboard import record_disclosures
 from messaging import services
 from messaging.forms import EditMessageForm, MessageForm, StartConversationForm
 from messaging.hours import CRISIS_TEXT, after_hours_notice
 from messaging.models import Conversation, Message, Participant
+from messaging.templatetags.messaging_tags import remember_unread_total
 
 _SEATS = Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("pk"))
 
@@ -59,9 +61,11 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related(_SEATS)
         .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
     )
-    if user.is_family:
-        for patient in {c.patient_id: c.patient for c in conversations}.values():
-            require_disclosure(user, patient, Scope.MESSAGING, what="List of secure conversations", request=request)
+    if user.is_family:  # one ledger row per patient, written in one insert (the list is gate-scoped above)
+        record_disclosures(
+            user, {c.patient_id for c in conversations}, Scope.MESSAGING, what="List of secure conversations"
+        )
+    remember_unread_total(request, sum(c.unread for c in conversations))  # the badge counts the same rows
     options = services.direct_partner_options(user) if (user.is_counselor or user.is_family) else []
     context = {
         "rows": [(c, c.title_for(user)) for c in conversations],

@@ -12,8 +12,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.models import User
-from consent.gate import effective_consent, record_disclosure, require_disclosure, visible_patients
+from consent.gate import require_disclosure, visible_patients
 from consent.models import Disclosure, Scope
+from family_portal.dashboard import record_disclosures
 from scheduling.models import FamilySession, SessionRequest
 
 UTC = zoneinfo.ZoneInfo("UTC")
@@ -122,11 +123,10 @@ def get_staff_request(request: HttpRequest, pk: Any) -> SessionRequest:
 def record_list_disclosures(
     viewer: Any, sessions: Iterable[FamilySession], *, what: str, channel: str = Disclosure.Channel.WEB
 ) -> None:
-    """One ledger row per patient whose sessions a family member was shown (§ 2.25); none for staff."""
+    """One ledger row per patient whose sessions a family member was shown (§ 2.25); none for staff.
+
+    Written in bulk (two queries however many patients the list spans)."""
     if not getattr(viewer, "is_family", False):
         return
     patient_ids = {session.patient_id for session in sessions if session.patient_id is not None}
-    for patient_id in sorted(patient_ids):
-        consent = effective_consent(viewer, patient_id, Scope.SCHEDULE)
-        if consent is not None:
-            record_disclosure(consent=consent, scope=Scope.SCHEDULE, channel=channel, what=what)
+    record_disclosures(viewer, patient_ids, Scope.SCHEDULE, what=what, channel=channel)

@@ -8,10 +8,9 @@ from typing import cast
 from django.http import HttpRequest
 from django.utils import timezone
 
-from consent.gate import visible_patients
 from consent.models import Scope
-from family_portal.dashboard import Card
-from scheduling.access import PortalRequest, record_list_disclosures, viewer_tz
+from family_portal.dashboard import Card, disclose, visible_patient_ids
+from scheduling.access import PortalRequest, viewer_tz
 from scheduling.models import Participant, SessionNotice, SessionRequest
 from scheduling.views import family_sessions, staff_sessions
 
@@ -52,12 +51,12 @@ def _staff_card(request: PortalRequest) -> Card:
 def _family_cards(request: PortalRequest) -> list[Card]:
     user = request.user
     now = timezone.now()
-    upcoming = list(family_sessions(user).scheduled().upcoming(now)[:NEXT_SESSIONS])
-    linked = bool(upcoming) or visible_patients(user, Scope.SCHEDULE).exists()
-    if not linked:
-        # A learner sees nothing that hints at a patient, not even an empty sessions card.
+    if not user.is_patient and not visible_patient_ids(request, Scope.SCHEDULE):
+        # A learner sees nothing that hints at a patient, not even an empty sessions card (and, with no patient
+        # to see, ``FamilySession.objects.visible_to`` is empty for them too). A patient always sees their own.
         return []
-    record_list_disclosures(user, upcoming, what="Upcoming family sessions (home page)")
+    upcoming = list(family_sessions(user).scheduled().upcoming(now)[:NEXT_SESSIONS])
+    disclose(request, {s.patient_id for s in upcoming}, Scope.SCHEDULE, what="Upcoming family sessions (home page)")
     notices = list(SessionNotice.objects.visible_to(user).unread().select_related("session", "request")[:5])
     context = {
         "tz": viewer_tz(user, upcoming[0].program if upcoming else None),

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -59,9 +59,10 @@ def session_list(request: PortalRequest) -> HttpResponse:
     now = timezone.now()
     context: dict[str, Any] = {"tz": request.viewer_tz, "now": now}
     if user.is_care_staff:
-        sessions = staff_sessions(user)
+        sessions = staff_sessions(user).prefetch_related(None)  # counselors: one prefetch for both lists below
         context["upcoming"] = list(sessions.upcoming(now)[:UPCOMING_LIMIT])
         context["past"] = list(sessions.past(now)[:PAST_LIMIT])
+        prefetch_related_objects(context["upcoming"] + context["past"], "counselors")
         context["pending_requests"] = list(
             SessionRequest.objects.visible_to(user)
             .pending()
@@ -69,9 +70,10 @@ def session_list(request: PortalRequest) -> HttpResponse:
             .order_by("created_at")[:50]
         )
         return render(request, "scheduling/session_list_staff.html", context)
-    sessions = family_sessions(user)
+    sessions = family_sessions(user).prefetch_related(None)  # counselors: one prefetch for both lists below
     upcoming = list(sessions.upcoming(now)[:UPCOMING_LIMIT])
     past = [s for s in sessions.past(now)[:PAST_LIMIT] if s.patient_id is not None or getattr(s, "my_rsvp", None)]
+    prefetch_related_objects(upcoming + past, "counselors")
     record_list_disclosures(user, upcoming + past, what="Family session dates and times")
     context.update(
         upcoming=upcoming,

@@ -21,6 +21,12 @@ def unread_total(user: Any) -> int:
     return sum(Conversation.objects.visible_to(user).with_unread(user).values_list("unread", flat=True))
 
 
+def remember_unread_total(request: Any, count: int) -> None:
+    """Let a page that already counted the viewer's unread messages (the dashboard card) give the badge that
+    number instead of a second query. ``count`` must be ``unread_total(request.user)`` for the same request."""
+    request._messaging_unread = count
+
+
 @register.simple_tag(takes_context=True)
 def unread_badge(context: template.Context) -> str:
     """A count badge, or nothing when all is read. Computed once per request."""
