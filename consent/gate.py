@@ -14,6 +14,7 @@ Only the last kind is a disclosure under Part 2, so only it is written to the le
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -112,7 +113,59 @@ def require_disclosure(
 
 def record_disclosure(*, consent: Consent, scope: str, channel: str, what: str, at: datetime | None = None) -> None:
     """Write one ledger row for a disclosure made under ``consent``."""
-    Disclosure.objects.create(
+    _ledger_row(consent, scope, channel, what, at or timezone.now()).save()
+
+
+def record_disclosures(
+    viewer: Any,
+    patient_ids: Iterable[Any],
+    scope: str,
+    *,
+    what: str,
+    channel: str = Disclosure.Channel.WEB,
+    at: datetime | None = None,
+) -> None:
+    """``require_disclosure``'s ledger rows for many patients at once, in two queries whatever their number.
+
+    The patients come from a list already scoped through this gate in the same request, so none is refused here.
+    As in ``require_disclosure``, a personal representative acting for the patient and staff get no row (not a
+    disclosure), and each row names the consent relied on: the latest signed effective one including ``scope``."""
+    Scope(scope)
+    ids = {pk for pk in patient_ids if pk is not None}
+    if not ids or not getattr(viewer, "is_family", False) or not viewer.is_active:
+        return
+    at = at or timezone.now()
+    consents = (
+        Consent.objects.effective(at)
+        .with_scope(scope)
+        .filter(recipient=viewer, patient_id__in=ids)
+        .exclude(patient_id__in=represented_by(viewer, at).values("patient_id"))
+        .select_related("form_version")
+    )
+    Disclosure.objects.bulk_create(disclosure_rows(list(consents), ids, scope, what=what, channel=channel, at=at))
+
+
+def disclosure_rows(
+    consents: list[Consent], patient_ids: set[Any], scope: str, *, what: str, channel: str, at: datetime
+) -> list[Disclosure]:
+    """Unsaved ledger rows, one per patient in ``patient_ids``, each naming the consent relied on (the latest
+    signed of ``consents`` that includes ``scope``); callers that batch several scopes insert them together."""
+    relied_on: dict[Any, Consent] = {}
+    for consent in consents:
+        if consent.patient_id in patient_ids and consent.has_scope(scope):
+            best = relied_on.get(consent.patient_id)
+            if best is None or consent.signed_at > best.signed_at:
+                relied_on[consent.patient_id] = consent
+    return [_ledger_row(consent, scope, channel, what, at) for _, consent in sorted(relied_on.items())]
+
+
+def represented_by(viewer: Any, at: datetime | None = None) -> QuerySet[PersonalRepresentative]:
+    """The unexpired personal-representative authorities ``viewer`` holds (``acts_as_patient`` for many)."""
+    return PersonalRepresentative.objects.effective(at or timezone.now()).filter(representative=viewer)
+
+
+def _ledger_row(consent: Consent, scope: str, channel: str, what: str, at: datetime) -> Disclosure:
+    return Disclosure(
         recipient_id=consent.recipient_id,
         recipient_name=consent.recipient_name,
         patient_id=consent.patient_id,
@@ -121,7 +174,7 @@ def record_disclosure(*, consent: Consent, scope: str, channel: str, what: str, 
         scope=scope,
         channel=channel,
         what=what[:200],
-        at=at or timezone.now(),
+        at=at,
     )
 
 

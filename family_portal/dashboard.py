@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Value
 from django.http import HttpRequest
 from django.utils import timezone
+
+from consent.gate import disclosure_rows, effective_consents_for, represented_by, visible_patients
+from consent.models import Disclosure, Scope
 
 CARD_APPS = ("consent", "education", "scheduling", "messaging", "notifications")
 
@@ -55,9 +57,6 @@ def visible_patient_ids(request: HttpRequest, scope: str) -> list[int]:
 
 
 def _gate_answers(request: HttpRequest) -> dict[str, list[int]]:
-    from consent.gate import visible_patients
-    from consent.models import Scope
-
     memo: dict[str, list[int]] | None = request.__dict__.get("_gate_answers")
     if memo is None:
         viewer, at = request.user, timezone.now()
@@ -69,7 +68,7 @@ def _gate_answers(request: HttpRequest) -> dict[str, list[int]]:
             for scope in DASHBOARD_SCOPES
         ]
         if getattr(viewer, "is_family", False):
-            represented = _represented_query(viewer, None, at).filter(patient=OuterRef("pk"))
+            represented = represented_by(viewer, at).filter(patient=OuterRef("pk"))
             parts.append(
                 visible_patients(viewer, Scope.EDUCATION, at)
                 .order_by()
@@ -87,7 +86,6 @@ def _gate_answers(request: HttpRequest) -> dict[str, list[int]]:
 def effective_consents(request: HttpRequest) -> list[Any]:
     """``consent.gate.effective_consents_for(request.user)`` (with patient and form version) fetched once per
     request: the consent card lists them and the dashboard's ledger rows name them."""
-    from consent.gate import effective_consents_for
 
     memo = request.__dict__
     if "_effective_consents" not in memo:
@@ -110,82 +108,11 @@ def _flush_disclosures(request: HttpRequest) -> None:
     viewer = request.user
     if not pending or not getattr(viewer, "is_family", False) or not viewer.is_active:
         return
-    from consent.models import Disclosure
 
     at = timezone.now()
     consents = [c for c in effective_consents(request) if c.is_effective(at)]
     rows = []
     represented = set(_gate_answers(request)[_REPRESENTED])
     for scope, ids, what in pending:
-        relied_on = _relied_on(consents, ids - represented, scope)
-        rows += [
-            _ledger_row(consent, scope, Disclosure.Channel.WEB, what, at) for _, consent in sorted(relied_on.items())
-        ]
+        rows += disclosure_rows(consents, ids - represented, scope, what=what, channel=Disclosure.Channel.WEB, at=at)
     Disclosure.objects.bulk_create(rows)
-
-
-def record_disclosures(
-    viewer: Any, patient_ids: Iterable[Any], scope: str, *, what: str, channel: str = "", at: datetime | None = None
-) -> None:
-    """One ledger row per patient in ``patient_ids`` whose ``scope`` information a family member was shown,
-    in two queries whatever their number: what ``consent.gate.require_disclosure`` writes for each of them.
-
-    The patients come from a list already scoped through the gate in this request, so none is refused here. As
-    in the gate, a personal representative acting for the patient and staff get no row (not a disclosure), and
-    the row names the consent relied on (the most recently signed effective one that includes ``scope``)."""
-    from consent.models import Consent, Disclosure, Scope
-
-    Scope(scope)
-    ids = {pk for pk in patient_ids if pk is not None}
-    if not ids or not getattr(viewer, "is_family", False) or not viewer.is_active:
-        return
-    at = at or timezone.now()
-    consents = (
-        Consent.objects.effective(at)
-        .with_scope(scope)
-        .filter(recipient=viewer, patient_id__in=ids)
-        .exclude(patient_id__in=_represented_query(viewer, ids, at).values("patient_id"))
-        .select_related("form_version")
-    )
-    relied_on = _relied_on(list(consents), ids, scope)
-    Disclosure.objects.bulk_create(
-        [_ledger_row(c, scope, channel or Disclosure.Channel.WEB, what, at) for _, c in sorted(relied_on.items())]
-    )
-
-
-def _relied_on(consents: list[Any], ids: set[Any], scope: str) -> dict[Any, Any]:
-    """Per patient in ``ids``, the consent the gate relies on: the latest signed effective one with ``scope``."""
-    relied_on: dict[Any, Any] = {}
-    for consent in consents:
-        if consent.patient_id in ids and consent.has_scope(scope):
-            best = relied_on.get(consent.patient_id)
-            if best is None or consent.signed_at > best.signed_at:
-                relied_on[consent.patient_id] = consent
-    return relied_on
-
-
-def _represented_query(viewer: Any, ids: set[Any] | None, at: datetime) -> Any:
-    """The gate's personal-representative rule (``acts_as_patient``) for many patients at once."""
-    from consent.models import PersonalRepresentative
-
-    authorities = PersonalRepresentative.objects.filter(representative=viewer).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at), Q(ended_at__isnull=True) | Q(ended_at__gt=at)
-    )
-    return authorities if ids is None else authorities.filter(patient_id__in=ids)
-
-
-def _ledger_row(consent: Any, scope: str, channel: str, what: str, at: datetime) -> Any:
-    """The row ``consent.gate.record_disclosure`` writes."""
-    from consent.models import Disclosure
-
-    return Disclosure(
-        recipient_id=consent.recipient_id,
-        recipient_name=consent.recipient_name,
-        patient_id=consent.patient_id,
-        consent=consent,
-        form_version=consent.form_version.version if consent.form_version_id else "",
-        scope=scope,
-        channel=channel,
-        what=what[:200],
-        at=at,
-    )

@@ -12,9 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.models import User
-from consent.gate import require_disclosure, visible_patients
+from consent.gate import record_disclosures, require_disclosure, visible_patients
 from consent.models import Disclosure, Scope
-from family_portal.dashboard import record_disclosures
 from scheduling.models import FamilySession, SessionRequest
 
 UTC = zoneinfo.ZoneInfo("UTC")
