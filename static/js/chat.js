@@ -32,7 +32,9 @@
 
   try {
     const initial = JSON.parse(document.getElementById("seen-data").textContent || "[]");
-    initial.forEach(function (s) { seen.set(s.user, { name: s.name, up_to: s.up_to }); });
+    initial.forEach(function (s) {
+      if (Number(s.user) !== me) seen.set(Number(s.user), { name: s.name, up_to: s.up_to });
+    });
   } catch (e) { /* no read receipts to show */ }
 
   function setStatus(text) { if (statusEl) statusEl.textContent = text; }
@@ -115,10 +117,13 @@
   function renderSeen() {
     thread.querySelectorAll(".message-seen").forEach(function (n) { n.remove(); });
     const byMessage = new Map();
-    seen.forEach(function (s) {
+    seen.forEach(function (s, userId) {
+      if (userId === me) return; // never tell people they have seen their own messages
+      // A receipt sits under the newest of the viewer's own messages that this person has read.
       let target = null;
       for (const child of thread.children) {
-        if (Number(child.dataset.messageId) <= s.up_to) target = child;
+        if (Number(child.dataset.messageId) > s.up_to) break;
+        if (child.classList.contains("message-mine")) target = child;
       }
       if (target) {
         if (!byMessage.has(target)) byMessage.set(target, []);
@@ -190,7 +195,7 @@
         showTyping(frame.name);
         break;
       case "read":
-        seen.set(frame.user, { name: frame.name, up_to: frame.up_to });
+        if (Number(frame.user) !== me) seen.set(Number(frame.user), { name: frame.name, up_to: frame.up_to });
         renderSeen();
         break;
       case "status":
