@@ -121,7 +121,8 @@ def conversation_detail(request: HttpRequest, conversation_id: Any) -> HttpRespo
         if not seat.user.read_receipts_enabled or not seat.last_read_message_id:
             continue
         seen.append({"user": seat.user_id, "name": seat.user.display_name, "up_to": seat.last_read_message_id})
-        read_rows = [row for row in rows if row.message.pk <= seat.last_read_message_id]
+        # A receipt belongs under the newest of the viewer's own messages the other person has read.
+        read_rows = [row for row in rows if row.mine and row.message.pk <= seat.last_read_message_id]
         if read_rows:
             read_rows[-1].seen_by.append(seat.user.display_name)
     notice = None if user.is_care_staff else after_hours_notice(program)

@@ -351,3 +351,15 @@ def test_idor_matrix_urls_are_refused(
         client.logout()
     staff = login(counselor)
     assert [staff.get(url).status_code for url in urls[:5]] == [200] * 5  # the counselor's own message
+
+
+def test_read_receipt_sits_only_under_the_viewers_own_messages(login, family_member, counselor, care_team):
+    from messaging.services import mark_read, send_message
+
+    mine = send_message(sender=family_member, conversation=care_team, body="Is Thursday still on?")
+    theirs = send_message(sender=counselor, conversation=care_team, body="Yes, see you then.")
+    mark_read(user=counselor, conversation=care_team, up_to=theirs.pk)
+    body = login(family_member).get(care_team.get_absolute_url()).content.decode()
+    assert body.count(f"Seen by {counselor.display_name}") == 1
+    assert f"Seen by {family_member.display_name}" not in body
+    assert body.index(f'id="m{mine.pk}"') < body.index("Seen by") < body.index(f'id="m{theirs.pk}"')
