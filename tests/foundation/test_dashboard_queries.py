@@ -203,3 +203,14 @@ def test_representative_sees_assignments_without_a_ledger_row_as_the_gate_decide
     learning = next(card for card in response.context["cards"] if card.title == "Learning")
     assert [a.patient_id for a in learning.context["assigned"]] == [patient.pk]
     assert not Disclosure.objects.filter(recipient=learner).exists()  # acting as the patient is not a disclosure
+
+
+def test_family_dashboard_shows_the_part2_notice_once(login, family_member, patient, counselor):
+    from education.services import assign_module
+    from tests.education.factories import published_module
+    from tests.scheduling.conftest import book
+
+    assign_module(counselor=counselor, patient=patient, module=published_module("notice-once"))
+    book(counselor, patient, [family_member])
+    body = login(family_member).get("/dashboard/").content.decode()
+    assert body.count("data-part2-notice") == 1

@@ -164,3 +164,15 @@ def test_family_dashboard_card_shows_sms_status(client: Client, family_member: U
     assert b"Add a mobile number" in client.get("/dashboard/").content
     give_phone(family_member)
     assert b"Texts are on" in client.get("/dashboard/").content
+
+
+def test_outbox_shows_plain_kinds_and_the_viewers_local_time(
+    login: Any, counselor: User, patient: User, family_member: User
+) -> None:
+    from datetime import UTC, datetime
+
+    row = _rows(family_member, patient, 1)[0]
+    OutboxMessage.objects.filter(pk=row.pk).update(created_at=datetime(2026, 7, 1, 16, 5, tzinfo=UTC))
+    body = login(counselor).get(OUTBOX).content.decode()
+    assert "New-message notice" in body and ">new_message<" not in body
+    assert "1 Jul, 12:05 PM" in body  # 16:05 UTC in the program's New York time

@@ -1,0 +1,19 @@
+"""``{% part2_notice %}``: the § 2.32 notice, shown once per page however many cards ask for it."""
+
+from __future__ import annotations
+
+from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def part2_notice(context: template.Context) -> SafeString | str:
+    request = context.get("request")
+    if request is not None:
+        if getattr(request, "_part2_notice_shown", False):
+            return ""
+        request._part2_notice_shown = True
+    return render_to_string("partials/part2_notice.html", request=request)
