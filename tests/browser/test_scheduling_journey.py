@@ -72,6 +72,6 @@ def test_counselor_books_family_rsvps_downloads_ics_and_reminder_is_neutral(
     assert not any(word in reminder.subject + reminder.body for word in PRIVATE_WORDS), reminder.body
     staff.click(staff.page.get_by_role("navigation", name="Main").get_by_role("link", name="Reminders"))
     staff.heading("Texts and emails")
-    row = staff.page.get_by_role("row").filter(has_text=fran.name).filter(has_text="session_reminder").first
+    row = staff.page.get_by_role("row").filter(has_text=fran.name).filter(has_text="Session reminder").first
     expect(row).to_contain_text("Sent")
     expect(row).to_contain_text("This is a reminder that you have an appointment")
