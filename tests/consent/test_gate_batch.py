@@ -1,0 +1,90 @@
+"""``disclosable_pairs`` answers exactly as ``can_disclose`` does, pair by pair, in a constant number of queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from consent.gate import can_disclose, disclosable_pairs
+from consent.models import PersonalRepresentative, Scope
+from consent.services import record_personal_representative, start_break_glass
+from tests.support import personas
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "patient",
+    "other_patient",
+    "counselor",
+    "unassigned_counselor",
+    "program_admin",
+    "family_member",
+    "revoked_member",
+    "outsider",
+    "learner",
+]
+
+
+@pytest.fixture
+def everyone(request, patient, counselor, unassigned_counselor, other_patient) -> list[User]:
+    people = [request.getfixturevalue(name) for name in PERSONAS]
+    program = patient.program
+    representative = personas.make_user("guardian@example.org", User.Role.FAMILY, program)
+    record_personal_representative(
+        staff=counselor,
+        patient=patient,
+        representative=representative,
+        authority=PersonalRepresentative.Authority.GUARDIAN,
+        document_reference="Court order 7",
+    )
+    narrow = personas.make_user("narrow@example.org", User.Role.FAMILY, program)
+    personas.consent_for(patient, narrow, scopes=["education"])
+    start_break_glass(counselor=unassigned_counselor, patient=other_patient, reason="Crisis call at night")
+    inactive = personas.make_user("gone@example.org", User.Role.FAMILY, program)
+    personas.consent_for(patient, inactive)
+    inactive.is_active = False
+    inactive.save()
+    elsewhere = personas.make_staff("admin@else.example.org", personas.make_program("Elsewhere"), User.Role.PROGRAM_ADMIN)
+    return [*people, representative, narrow, inactive, elsewhere]
+
+
+@pytest.mark.parametrize("scope", list(Scope))
+def test_batch_answers_match_can_disclose_pair_by_pair(everyone, scope):
+    patients = [u for u in everyone if u.role == User.Role.PATIENT]
+    pairs = {(viewer.pk, patient.pk) for viewer in everyone for patient in patients}
+    expected = {(v.pk, p.pk) for v in everyone for p in patients if can_disclose(v, p, scope)}
+
+    assert disclosable_pairs(pairs, scope) == expected
+    assert expected  # the matrix has both answers
+    assert expected != pairs
+
+
+def test_batch_answers_at_a_later_instant(everyone, patient):
+    later = timezone.now() + timedelta(days=400)  # every consent has expired by then
+    pairs = {(viewer.pk, patient.pk) for viewer in everyone}
+    expected = {(v.pk, patient.pk) for v in everyone if can_disclose(v, patient, Scope.MESSAGING, later)}
+
+    assert disclosable_pairs(pairs, Scope.MESSAGING, later) == expected
+    assert all(User.objects.get(pk=v).role != User.Role.FAMILY or v == _guardian(everyone) for v, _ in expected)
+
+
+def test_query_count_does_not_grow_with_pairs(everyone, django_assert_max_num_queries):
+    patients = [u.pk for u in everyone if u.role == User.Role.PATIENT]
+    pairs = [(viewer.pk, patient) for viewer in everyone for patient in patients]
+    with django_assert_max_num_queries(6):
+        disclosable_pairs(pairs, Scope.SCHEDULE)
+
+
+def test_empty_and_unknown_inputs():
+    assert disclosable_pairs([], Scope.SCHEDULE) == set()
+    assert disclosable_pairs([(None, 1), (1, None)], Scope.SCHEDULE) == set()
+    assert disclosable_pairs([(999_999, 999_998)], Scope.SCHEDULE) == set()
+    with pytest.raises(ValueError):
+        disclosable_pairs([(1, 2)], "everything")
+
+
+def _guardian(people: list[User]) -> int:
+    return next(u.pk for u in people if u.email == "guardian@example.org")
