@@ -47,7 +47,8 @@ def everyone(request, patient, counselor, unassigned_counselor, other_patient) -
     personas.consent_for(patient, inactive)
     inactive.is_active = False
     inactive.save()
-    elsewhere = personas.make_staff("admin@else.example.org", personas.make_program("Elsewhere"), User.Role.PROGRAM_ADMIN)
+    elsewhere_program = personas.make_program("Elsewhere")
+    elsewhere = personas.make_staff("admin@else.example.org", elsewhere_program, User.Role.PROGRAM_ADMIN)
     return [*people, representative, narrow, inactive, elsewhere]
 
 
