@@ -15,6 +15,7 @@ Only the last kind is a disclosure under Part 2, so only it is written to the le
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from accounts.models import CaseloadAssignment, User
+from consent import request_memo
 from consent.models import BreakGlassAccess, Consent, Disclosure, PersonalRepresentative, Scope
 
 
@@ -34,6 +36,9 @@ def effective_consent(viewer: Any, patient: Any, scope: str, at: datetime | None
     """The consent naming ``viewer`` that allows ``scope`` for ``patient`` at ``at``, if any."""
     if not _is_active_user(viewer) or not getattr(viewer, "is_family", False):
         return None
+    if (seen := _remembered(viewer, at)) is not None:
+        patient_id = _pk(patient)
+        return next((c for c in seen.consents if c.patient_id == patient_id and c.has_scope(scope)), None)
     return (
         Consent.objects.effective(at)
         .with_scope(scope)
@@ -47,8 +52,10 @@ def is_care_team_for(viewer: Any, patient: Any, at: datetime | None = None) -> b
     """Staff access: the counselor's caseload, break-glass, or the patient's program admin."""
     if not _is_active_user(viewer):
         return False
-    at = at or timezone.now()
     patient_id = _pk(patient)
+    if viewer.is_counselor and (seen := _remembered(viewer, at)) is not None:
+        return patient_id in (seen.patient_ids(Scope.SCHEDULE) or ())
+    at = at or timezone.now()
     if viewer.is_counselor:
         if CaseloadAssignment.objects.active().filter(counselor=viewer, patient_id=patient_id).exists():
             return True
@@ -67,6 +74,8 @@ def acts_as_patient(viewer: Any, patient: Any, at: datetime | None = None) -> bo
     patient_id = _pk(patient)
     if viewer.pk == patient_id and viewer.is_patient:
         return True
+    if (seen := _remembered(viewer, at)) is not None:
+        return patient_id in seen.represented
     at = at or timezone.now()
     return (
         PersonalRepresentative.objects.filter(representative=viewer, patient_id=patient_id)
@@ -168,13 +177,12 @@ def require_disclosure(
     row for a refusal. Returns the consent relied on (``None`` for the patient and their care team);
     raises ``DisclosureRefused`` (a 404) otherwise."""
     Scope(scope)
-    at = at or timezone.now()
     if _is_active_user(viewer) and patient is not None:
         if acts_as_patient(viewer, patient, at) or is_care_team_for(viewer, patient, at):
             return None
         consent = effective_consent(viewer, patient, scope, at)
         if consent is not None:
-            record_disclosure(consent=consent, scope=scope, channel=channel, what=what, at=at)
+            record_disclosure(consent=consent, scope=scope, channel=channel, what=what, at=at or timezone.now())
             return consent
     _audit_refusal(viewer, patient, scope, channel, request)
     raise DisclosureRefused("Not found")
@@ -247,28 +255,120 @@ def _ledger_row(consent: Consent, scope: str, channel: str, what: str, at: datet
     )
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """What one viewer may see through the gate at one instant, answered with at most one flat query.
+
+    ``by_scope`` maps each scope to the ids of the active patients whose information of that kind the viewer may
+    see (``None`` for program admins: their whole program, filtered by a queryset instead of a list).
+    ``consents`` are the effective consents naming the viewer, newest first, with patient and form version.
+    ``represented`` lists the patients the viewer acts as (``acts_as_patient``): showing them their own
+    information is not a disclosure. ``linked_programs`` and ``linked`` serve education's rule that a family
+    member with any effective consent or authority reads shared and their patients' programs' content."""
+
+    by_scope: dict[str, frozenset[int]] | None
+    consents: tuple[Consent, ...] = ()
+    represented: frozenset[int] = frozenset()
+    linked_programs: frozenset[int | None] = frozenset()
+    linked: bool = False
+
+    def patient_ids(self, scope: str) -> frozenset[int] | None:
+        return None if self.by_scope is None else self.by_scope[Scope(scope)]
+
+
+NOTHING = Visibility(by_scope={scope.value: frozenset() for scope in Scope})
+
+
+def visibility(viewer: Any, at: datetime | None = None) -> Visibility:
+    """The gate's whole answer for ``viewer`` at ``at`` (default now), every scope at once.
+
+    Inside a read-only request (``consent.middleware.GateMemoMiddleware``) the answer for "now" is computed once
+    and reused by every view, card and template tag of that request — and the one-patient questions below
+    (``effective_consent``, ``acts_as_patient``, a counselor's ``is_care_team_for``) are answered from it;
+    elsewhere it is computed per call."""
+    if at is None:
+        memo = request_memo.current()
+        if memo is not None:
+            return memo.remember(("visibility", getattr(viewer, "pk", None)), lambda: _visibility(viewer, memo.at))
+    return _visibility(viewer, at or timezone.now())
+
+
+def _visibility(viewer: Any, at: datetime) -> Visibility:
+    if not _is_active_user(viewer):
+        return NOTHING
+    if viewer.is_program_admin:
+        return Visibility(by_scope=None)
+    if viewer.is_patient:
+        own = frozenset({viewer.pk})
+        return Visibility(by_scope={scope.value: own for scope in Scope}, represented=own)
+    if viewer.is_counselor:
+        return Visibility(by_scope=dict.fromkeys((s.value for s in Scope), frozenset(_care_team_ids(viewer, at))))
+    return _family_visibility(viewer, at)
+
+
+def _care_team_ids(counselor: Any, at: datetime) -> set[int]:
+    live = {"patient__is_active": True, "patient__role": User.Role.PATIENT}
+    caseload = CaseloadAssignment.objects.active().filter(counselor=counselor, **live).order_by()
+    glass = BreakGlassAccess.objects.active(at).filter(counselor=counselor, **live).order_by()
+    return {pk for (pk,) in caseload.values_list("patient_id").union(glass.values_list("patient_id")).order_by()}
+
+
+def _remembered(viewer: Any, at: datetime | None) -> Visibility | None:
+    """The request's remembered answer for ``viewer`` when the question is about "now" inside a memo."""
+    if at is not None or request_memo.current() is None or getattr(viewer, "is_program_admin", False):
+        return None
+    return visibility(viewer)
+
+
+def _family_visibility(viewer: Any, at: datetime) -> Visibility:
+    """Two queries: the viewer's effective consents (objects, for ledger rows) and unexpired authorities."""
+    consents = tuple(
+        Consent.objects.effective(at)
+        .filter(recipient=viewer)
+        .select_related("patient", "form_version")
+        .order_by("-signed_at")
+    )
+    authorities = PersonalRepresentative.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=at),
+        Q(ended_at__isnull=True) | Q(ended_at__gt=at),
+        representative=viewer,
+        patient__is_active=True,
+        patient__role=User.Role.PATIENT,
+    ).values_list("patient_id", "patient__program_id")
+    represented = dict(authorities)
+    by_scope = {scope.value: set(represented) for scope in Scope}
+    for consent in consents:
+        if consent.patient.is_active and consent.patient.is_patient:
+            for scope in Scope:
+                if consent.has_scope(scope):
+                    by_scope[scope.value].add(consent.patient_id)
+    return Visibility(
+        by_scope={scope: frozenset(ids) for scope, ids in by_scope.items()},
+        consents=consents,
+        represented=frozenset(represented),
+        linked_programs=frozenset({c.patient.program_id for c in consents} | set(represented.values())),
+        linked=bool(consents or represented),
+    )
+
+
+def visible_patient_ids(viewer: Any, scope: str, at: datetime | None = None) -> frozenset[int]:
+    """The ids of ``visible_patients(viewer, scope, at)``, from ``visibility`` (no query inside a memoised request
+    once the viewer's answer is known)."""
+    ids = visibility(viewer, at).patient_ids(scope)
+    if ids is None:
+        return frozenset(visible_patients(viewer, scope, at).values_list("pk", flat=True))
+    return ids
+
+
 def visible_patients(viewer: Any, scope: str, at: datetime | None = None) -> QuerySet[User]:
     """Patients whose ``scope`` information ``viewer`` may see at ``at``: scope querysets through this."""
     Scope(scope)
     patients = User.objects.filter(role=User.Role.PATIENT, is_active=True)
     if not _is_active_user(viewer):
         return patients.none()
-    at = at or timezone.now()
-    if viewer.is_patient:
-        return patients.filter(pk=viewer.pk)
-    if viewer.is_counselor:
-        on_caseload = CaseloadAssignment.objects.active().filter(counselor=viewer, patient=OuterRef("pk"))
-        glass = BreakGlassAccess.objects.filter(
-            counselor=viewer, patient=OuterRef("pk"), started_at__lte=at, expires_at__gt=at
-        )
-        return patients.filter(Exists(on_caseload) | Exists(glass))
     if viewer.is_program_admin:
         return patients.filter(program_id=viewer.program_id)
-    consents = Consent.objects.effective(at).with_scope(scope).filter(recipient=viewer, patient=OuterRef("pk"))
-    represented = PersonalRepresentative.objects.filter(representative=viewer, patient=OuterRef("pk")).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at), Q(ended_at__isnull=True) | Q(ended_at__gt=at)
-    )
-    return patients.filter(Exists(consents) | Exists(represented))
+    return patients.filter(pk__in=visibility(viewer, at).patient_ids(scope) or ())
 
 
 def effective_consents_for(viewer: Any, at: datetime | None = None) -> QuerySet[Consent]:

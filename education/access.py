@@ -20,10 +20,9 @@ from django.http import Http404, HttpRequest
 
 from accounts.models import User
 from consent.gate import (
-    effective_consents_for,
     is_care_team_for,
-    patients_acted_for,
     require_disclosure,
+    visibility,
     visible_patients,
 )
 from consent.models import Consent, Scope
@@ -45,13 +44,10 @@ def readable_modules(user: Any) -> ModuleQuerySet:
     if user.is_care_staff:
         return live.filter(public | Q(program__isnull=True) | Q(program_id=user.program_id))
     if user.is_family:
-        consents = effective_consents_for(user)
-        represented = patients_acted_for(user)  # a personal representative is linked like a consented recipient
-        linked = Exists(consents.values("pk")) | Exists(represented.values("pk"))
-        own_program = Q(program_id__in=consents.values("patient__program_id")) | Q(
-            program_id__in=represented.values("program_id")
-        )
-        return live.filter(public | Q(program__isnull=True) & linked | own_program)
+        seen = visibility(user)
+        programs = {pk for pk in seen.linked_programs if pk is not None}
+        shared = Q(program__isnull=True) if seen.linked else Q(pk__in=[])
+        return live.filter(public | shared | Q(program_id__in=programs))
     return live.filter(public)
 
 

@@ -1,4 +1,5 @@
-"""``disclosable_pairs`` answers exactly as ``can_disclose`` does, pair by pair, in a constant number of queries."""
+"""The gate's batch forms answer exactly as ``can_disclose`` does, pair by pair: ``disclosable_pairs`` (in a constant
+number of queries), ``visibility``/``visible_patients`` and the answers remembered for one request."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from consent.gate import can_disclose, disclosable_pairs
+from consent import request_memo
+from consent.gate import (
+    acts_as_patient,
+    can_disclose,
+    disclosable_pairs,
+    effective_consent,
+    visible_patient_ids,
+    visible_patients,
+)
 from consent.models import PersonalRepresentative, Scope
 from consent.services import record_personal_representative, start_break_glass
 from tests.support import personas
@@ -89,3 +98,24 @@ def test_empty_and_unknown_inputs():
 
 def _guardian(people: list[User]) -> int:
     return next(u.pk for u in people if u.email == "guardian@example.org")
+
+
+@pytest.mark.parametrize("scope", list(Scope))
+def test_visibility_lists_the_patients_can_disclose_allows(everyone, scope):
+    patients = [u for u in everyone if u.role == User.Role.PATIENT]
+    for viewer in everyone:
+        expected = {p.pk for p in patients if can_disclose(viewer, p, scope)}
+        assert visible_patient_ids(viewer, scope) == expected, viewer.email
+        assert set(visible_patients(viewer, scope).values_list("pk", flat=True)) == expected, viewer.email
+
+
+@pytest.mark.parametrize("scope", list(Scope))
+def test_one_patient_questions_answer_the_same_inside_a_request_memo(everyone, scope):
+    patients = [u for u in everyone if u.role == User.Role.PATIENT]
+    questions = [(v, p) for v in everyone for p in patients]
+    outside = [(can_disclose(v, p, scope), acts_as_patient(v, p), effective_consent(v, p, scope)) for v, p in questions]
+    with request_memo.opened():
+        inside = [
+            (can_disclose(v, p, scope), acts_as_patient(v, p), effective_consent(v, p, scope)) for v, p in questions
+        ]
+    assert inside == outside

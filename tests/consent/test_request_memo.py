@@ -1,0 +1,60 @@
+"""The gate answers once per read-only request; writes and code outside requests always ask the database."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from consent import request_memo
+from consent.gate import visibility, visible_patient_ids
+from consent.models import Scope
+from consent.services import revoke_consent
+from tests.support import personas
+
+pytestmark = pytest.mark.django_db
+
+
+def _consent_reads(queries: list[dict[str, str]]) -> int:
+    return sum(1 for q in queries if q["sql"].startswith("SELECT") and 'FROM "consent_consent"' in q["sql"])
+
+
+def test_dashboard_asks_for_the_viewers_consents_once(client, family_member, consent):
+    personas.login(client, family_member)
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    assert _consent_reads(captured.captured_queries) == 1
+
+
+def test_memo_is_open_only_for_get_and_head(rf):
+    from consent.middleware import GateMemoMiddleware
+
+    seen: list[request_memo.Memo | None] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        seen.append(request_memo.current())
+        return HttpResponse()
+
+    middleware = GateMemoMiddleware(view)
+    for method in ("get", "head", "post", "put", "delete"):
+        middleware(getattr(rf, method)("/"))
+    assert [memo is not None for memo in seen] == [True, True, False, False, False]
+    assert request_memo.current() is None
+
+
+def test_inside_a_memo_the_answer_is_remembered(family_member, patient, consent, django_assert_num_queries):
+    with request_memo.opened():
+        first = visible_patient_ids(family_member, Scope.MESSAGING)
+        with django_assert_num_queries(0):
+            assert visible_patient_ids(family_member, Scope.SCHEDULE) == first == {patient.pk}
+            assert visibility(family_member).consents == (consent,)
+
+
+def test_outside_a_memo_a_revocation_shows_at_once(family_member, patient, consent):
+    assert visible_patient_ids(family_member, Scope.MESSAGING) == {patient.pk}
+    revoke_consent(consent=consent, actor=patient)
+    assert visible_patient_ids(family_member, Scope.MESSAGING) == frozenset()
