@@ -25,7 +25,9 @@ class SessionLifetimeMiddleware:
     """Automatic logoff (AUTH-10, HIPAA 164.312(a)(2)(iii)): an idle timeout and an absolute cap.
 
     The database session also expires after the idle period, but the explicit timestamps make the rule
-    visible, testable with a frozen clock, and independent of the session backend.
+    visible, testable with a frozen clock, and independent of the session backend. Activity is stamped at most
+    once per ``PORTAL_SEEN_RESOLUTION_S`` so most requests save no session; ``request.portal_idle_left_s`` tells
+    the page's idle warning how long is really left.
     """
 
     def __init__(self, get_response: Handler) -> None:
@@ -42,9 +44,16 @@ class SessionLifetimeMiddleware:
                 logout(request)
                 messages.info(request, "You were signed out to protect your privacy. Please sign in again.")
                 return HttpResponseRedirect(f"{resolve_url(settings.LOGIN_URL)}?next={request.path}")
-            if not getattr(request, "_portal_passive", False):
-                request.session[SEEN_AT_KEY] = now
+            if not getattr(request, "_portal_passive", False) and now - seen_at >= settings.PORTAL_SEEN_RESOLUTION_S:
+                request.session[SEEN_AT_KEY] = seen_at = now
+            request.portal_idle_left_s = max(0, int(settings.PORTAL_IDLE_TIMEOUT_S - (now - seen_at)))  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+def stamp_activity(request: HttpRequest) -> None:
+    """Record activity now, whatever the resolution: the idle warning's "Stay signed in" gives a full period."""
+    request.session[SEEN_AT_KEY] = timezone.now().timestamp()
+    request.portal_idle_left_s = settings.PORTAL_IDLE_TIMEOUT_S  # type: ignore[attr-defined]
 
 
 def has_mfa_authenticator(user: object) -> bool:

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 def portal(request: HttpRequest) -> dict[str, Any]:
     return {
         "idle_timeout_s": settings.PORTAL_IDLE_TIMEOUT_S,
+        "idle_left_s": getattr(request, "portal_idle_left_s", settings.PORTAL_IDLE_TIMEOUT_S),
         "idle_warning_s": settings.PORTAL_IDLE_WARNING_S,
         "portal_name": "Family Portal",
     }

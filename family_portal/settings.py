@@ -179,14 +179,21 @@ MFA_TOTP_ISSUER = env_str("PORTAL_MFA_ISSUER", "Family Portal")
 USERSESSIONS_TRACK_ACTIVITY = False
 
 # --- Sessions (AUTH-09, AUTH-10) ----------------------------------------------------------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database and are read through the cache (Redis in production): a signed-in page costs
+# no session query, and a session survives a cache flush.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 PORTAL_IDLE_TIMEOUT_S = env_int("PORTAL_IDLE_TIMEOUT_S", 15 * 60)
 PORTAL_ABSOLUTE_SESSION_S = env_int("PORTAL_ABSOLUTE_SESSION_S", 12 * 60 * 60)
 PORTAL_IDLE_WARNING_S = env_int("PORTAL_IDLE_WARNING_S", 2 * 60)
 # The session outlives the idle limit a little so SessionLifetimeMiddleware, not a silently expired cookie,
 # ends it, and can tell the person why.
 SESSION_COOKIE_AGE = PORTAL_IDLE_TIMEOUT_S + 120
-SESSION_SAVE_EVERY_REQUEST = True
+# Activity is stamped at most once per this many seconds, so most requests write no session; pages tell the
+# browser's idle warning the time actually left (an idle session may end up to this much before a full period).
+PORTAL_SEEN_RESOLUTION_S = env_int("PORTAL_SEEN_RESOLUTION_S", min(60, PORTAL_IDLE_TIMEOUT_S // 8))
+if not 0 <= PORTAL_SEEN_RESOLUTION_S < PORTAL_IDLE_TIMEOUT_S // 4:
+    raise ImproperlyConfigured("PORTAL_SEEN_RESOLUTION_S must be below a quarter of PORTAL_IDLE_TIMEOUT_S.")
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Transport security (DEP-01..04) --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.middleware import stamp_activity
 from family_portal.dashboard import collect_cards
 
 
@@ -33,7 +34,8 @@ def crisis_resources(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def keep_alive(request: HttpRequest) -> HttpResponse:
-    """The idle-logoff warning's "Stay signed in" button: any authenticated request refreshes the session."""
+    """The idle-logoff warning's "Stay signed in" button: stamps activity now, so a full idle period starts."""
+    stamp_activity(request)
     return JsonResponse({"ok": True})
 
 

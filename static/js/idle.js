@@ -4,6 +4,8 @@
   const body = document.body;
   const timeout = Number(body.dataset.idleTimeout || 0) * 1000;
   const warning = Number(body.dataset.idleWarning || 0) * 1000;
+  // Time left when the page was served (the server stamps activity at most once a minute).
+  const left = Number(body.dataset.idleLeft || body.dataset.idleTimeout || 0) * 1000;
   const dialog = document.getElementById("idle-dialog");
   if (!timeout || !dialog) return;
   let warnTimer, logoutTimer;
@@ -11,24 +13,24 @@
     const input = document.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
   }
-  function schedule() {
+  function schedule(period) {
     clearTimeout(warnTimer);
     clearTimeout(logoutTimer);
     warnTimer = setTimeout(function () {
       if (!dialog.open) dialog.showModal();
       document.getElementById("idle-stay").focus();
-    }, Math.max(timeout - warning, 0));
+    }, Math.max(period - warning, 0));
     logoutTimer = setTimeout(function () {
       // The server has already ended the session; reloading shows the sign-in page.
       window.location.reload();
-    }, timeout + 1000);
+    }, period + 1000);
   }
   document.getElementById("idle-stay").addEventListener("click", function () {
     fetch(body.dataset.keepAliveUrl, {
       method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
     }).then(function (response) {
-      if (response.ok) { dialog.close(); schedule(); } else { window.location.reload(); }
+      if (response.ok) { dialog.close(); schedule(timeout); } else { window.location.reload(); }
     });
   });
-  schedule();
+  schedule(left);
 })();

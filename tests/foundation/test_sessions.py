@@ -7,10 +7,13 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.middleware import SEEN_AT_KEY
 from tests.support import personas
 
 pytestmark = pytest.mark.django_db
@@ -95,9 +98,45 @@ def test_deactivated_user_is_signed_out(client, family_member):
 
 
 def test_sessions_are_server_side():
-    assert "signed_cookies" not in settings.SESSION_ENGINE
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
     assert settings.ACCOUNT_SESSION_REMEMBER is False
+
+
+def _session_statements(client: Client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [q["sql"].split()[0] for q in captured.captured_queries if "django_session" in q["sql"]]
+
+
+def test_activity_is_stamped_at_most_once_per_resolution(client, family_member):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        _login_by_form(client, family_member)
+        assert _session_statements(client, "/dashboard/") == []  # read from the cache, nothing to save
+        clock.shift(timedelta(seconds=settings.PORTAL_SEEN_RESOLUTION_S - 1))
+        assert _session_statements(client, "/dashboard/") == []
+        clock.shift(timedelta(seconds=2))
+        assert _session_statements(client, "/dashboard/") == ["UPDATE"]
+        assert client.session[SEEN_AT_KEY] == timezone.now().timestamp()
+
+
+def test_page_tells_the_idle_warning_the_time_really_left(client, family_member):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        _login_by_form(client, family_member)
+        clock.shift(timedelta(seconds=40))
+        body = client.get("/dashboard/").content.decode()
+    assert f'data-idle-left="{settings.PORTAL_IDLE_TIMEOUT_S - 40}"' in body
+
+
+def test_keep_alive_always_starts_a_full_period(client, family_member):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        _login_by_form(client, family_member)
+        clock.shift(timedelta(seconds=10))  # within the resolution: a page view would not stamp
+        assert client.post(reverse("keep_alive")).status_code == 200
+        clock.shift(timedelta(seconds=settings.PORTAL_IDLE_TIMEOUT_S - 5))
+        assert client.get("/dashboard/").status_code == 200
 
 
 def test_idle_sign_out_says_why(client, family_member):
