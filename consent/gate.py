@@ -211,15 +211,19 @@ def record_disclosures(
     ids = {pk for pk in patient_ids if pk is not None}
     if not ids or not getattr(viewer, "is_family", False) or not viewer.is_active:
         return
+    if (seen := _remembered(viewer, at)) is not None:
+        consents = list(seen.consents)
+        ids -= seen.represented
+    else:
+        consents = list(
+            Consent.objects.effective(at)
+            .with_scope(scope)
+            .filter(recipient=viewer, patient_id__in=ids)
+            .exclude(patient_id__in=represented_by(viewer, at).values("patient_id"))
+            .select_related("form_version")
+        )
     at = at or timezone.now()
-    consents = (
-        Consent.objects.effective(at)
-        .with_scope(scope)
-        .filter(recipient=viewer, patient_id__in=ids)
-        .exclude(patient_id__in=represented_by(viewer, at).values("patient_id"))
-        .select_related("form_version")
-    )
-    Disclosure.objects.bulk_create(disclosure_rows(list(consents), ids, scope, what=what, channel=channel, at=at))
+    Disclosure.objects.bulk_create(disclosure_rows(consents, ids, scope, what=what, channel=channel, at=at))
 
 
 def disclosure_rows(
@@ -261,7 +265,8 @@ class Visibility:
 
     ``by_scope`` maps each scope to the ids of the active patients whose information of that kind the viewer may
     see (``None`` for program admins: their whole program, filtered by a queryset instead of a list).
-    ``consents`` are the effective consents naming the viewer, newest first, with patient and form version.
+    ``consents`` are the effective consents naming the viewer, newest first, with patient, the patient's program
+    and the form version.
     ``represented`` lists the patients the viewer acts as (``acts_as_patient``): showing them their own
     information is not a disclosure. ``linked_programs`` and ``linked`` serve education's rule that a family
     member with any effective consent or authority reads shared and their patients' programs' content."""

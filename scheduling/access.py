@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.models import User
-from consent.gate import record_disclosures, require_disclosure, visible_patients
+from consent.gate import record_disclosures, require_disclosure, visibility, visible_patient_ids
 from consent.models import Disclosure, Scope
 from scheduling.models import FamilySession, SessionRequest
 
@@ -33,9 +33,20 @@ def viewer_tz(user: Any, program: Any = None) -> zoneinfo.ZoneInfo:
     if getattr(user, "program_id", None):
         return user.program.tz
     if program is None and getattr(user, "is_family", False):
-        first = visible_patients(user, Scope.SCHEDULE).select_related("program").first()
-        program = first.program if first is not None else None
+        program = _first_patients_program(user)
     return program.tz if program is not None else UTC
+
+
+def _first_patients_program(user: Any) -> Any:
+    """The program of the first patient (lowest id) whose schedule the family member may see, if any."""
+    ids = visible_patient_ids(user, Scope.SCHEDULE)
+    if not ids:
+        return None
+    first = min(ids)
+    loaded = next((c.patient for c in visibility(user).consents if c.patient_id == first), None)
+    if loaded is None:  # seen through a personal representative's authority: not loaded with the consents
+        loaded = User.objects.select_related("program").get(pk=first)
+    return loaded.program
 
 
 def in_viewer_time_zone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
