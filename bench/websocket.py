@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from bench import ws_client
@@ -44,11 +45,79 @@ def channels_layer(port: int, *, echo_count: int, broadcast_duration: float) -> 
     return asyncio.run(run())
 
 
+# W4: a short open-loop rate sweep through the real consumer on the W2 connections (messages/s over every room;
+# 3 deliveries each). Two senders per room keep each sender socket at ≤ 1 frame/s at the top step, the consumer's
+# per-connection frame rate (messaging/ratelimit.py), so the sweep measures delivery, not the flood guard.
+SWEEP_RATES = (50.0, 100.0, 150.0, 200.0)
+SWEEP_STEP_S = 3.0
+SWEEP_DRAIN_S = 3.0
+SWEEP_P99_MS = 100.0
+SWEEP_MIN_RATE = 50.0  # below this the stage is a completeness check (the CI run offers 10 msg/s): no sweep
+STORM_PARALLEL = 100  # handshakes in flight at once during the connect storm (W6)
+
+
+def default_sweep(rate: float) -> Sequence[float]:
+    """The W4 steps for a stage offering ``rate`` messages/s in W2: none for the CI completeness run."""
+    return SWEEP_RATES if rate >= SWEEP_MIN_RATE else ()
+
+
+def sustained(step: dict[str, Any]) -> bool:
+    """A sweep step holds when everything arrived, once, without errors, with p99 ≤ ``SWEEP_P99_MS``."""
+    complete = step["delivered"] == step["expected"] and not step["duplicates"] and not step["errors"]
+    return complete and step["p99_ms"] is not None and step["p99_ms"] <= SWEEP_P99_MS
+
+
+async def _sweep(
+    specs: list[ws_client.Group], connections: list[list[Any]], rates: Sequence[float], first_seq: int
+) -> list[dict[str, Any]]:
+    """Step up the offered rate until a step does not hold (time-capped: steps × (step + drain))."""
+    steps = []
+    for rate in rates:
+        step = await ws_client.fanout(
+            specs,
+            rate=rate,
+            duration=SWEEP_STEP_S,
+            encode=ws_client.portal_encode,
+            decode=ws_client.portal_decode,
+            connections=connections,
+            drain_s=SWEEP_DRAIN_S,
+            first_seq=first_seq,
+        )
+        first_seq += step["messages"]
+        steps.append({"rate": rate, **step, "sustained": sustained(step)})
+        if not steps[-1]["sustained"]:
+            break
+    return steps
+
+
+async def _storm(specs: list[ws_client.Group]) -> list[list[Any]]:
+    """Open every room's connections at once (W6), then group them back by room."""
+    flat = await ws_client.open_all(
+        [u for spec in specs for u in spec.urls], [h for spec in specs for h in spec.headers], STORM_PARALLEL
+    )
+    rooms, at = [], 0
+    for spec in specs:
+        rooms.append(flat[at : at + len(spec.urls)])
+        at += len(spec.urls)
+    return rooms
+
+
 def family_rooms(
-    data: Dataset, port: int, pid: int, *, groups: int, rate: float, duration: float, drain_s: float = 15.0
+    data: Dataset,
+    port: int,
+    pid: int,
+    *,
+    groups: int,
+    rate: float,
+    duration: float,
+    drain_s: float = 15.0,
+    sweep_rates: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """W2 + W5 + W6 through the real consumer: per family the two first members and the counselor, signed in;
-    members take turns sending. Then consent under load: members whose consent ended try to connect."""
+    """W2 + W4 + W5 + W6 through the real consumer: per family the two first members and the counselor, signed
+    in; members take turns sending. The connect storm opens all of them at once (W6); W4 steps the rate up on
+    the same connections (``sweep_rates``, default ``default_sweep(rate)``). Then consent under load: members
+    whose consent ended try to connect."""
+    sweep_rates = default_sweep(rate) if sweep_rates is None else sweep_rates
     families = [f for f in data.families if len(f.members) >= 2][:groups]
     origin = {"Origin": f"http://127.0.0.1:{port}"}
 
@@ -66,9 +135,7 @@ def family_rooms(
     async def run() -> dict[str, Any]:
         idle_rss = rss_kb(pid)
         started = asyncio.get_running_loop().time()
-        connections = []
-        for spec in specs:
-            connections.append(await ws_client.open_all(spec.urls, spec.headers))
+        connections = await _storm(specs)
         storm_s = asyncio.get_running_loop().time() - started
         await asyncio.sleep(1.0)  # let the server settle before reading RSS (bench: polling/sleep is allowed)
         loaded_rss = rss_kb(pid)
@@ -81,6 +148,7 @@ def family_rooms(
             connections=connections,
             drain_s=drain_s,
         )
+        sweep = await _sweep(specs, connections, sweep_rates, first_seq=result["messages"])
         await ws_client.close_all(connections)
         refused = 0
         for url, head in ended_specs:
@@ -97,6 +165,7 @@ def family_rooms(
             "rss_per_connection_kb": round((loaded_rss - idle_rss) / total, 1) if total else None,
             "ended_attempts": len(ended_specs),
             "ended_refused": refused,
+            "sweep": sweep,
         }
 
     return asyncio.run(run())

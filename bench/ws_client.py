@@ -106,9 +106,12 @@ async def fanout(
     decode: Decode = raw_decode,
     drain_s: float = 15.0,
     connections: list[list[ClientConnection]] | None = None,
+    first_seq: int = 0,
 ) -> dict[str, Any]:
     """Open every group's connections (unless given), send ``rate`` frames/s round-robin over groups for
-    ``duration`` s, and collect deliveries on every connection (senders included)."""
+    ``duration`` s, and collect deliveries on every connection (senders included). Sequence numbers start at
+    ``first_seq``; frames numbered outside this run (late deliveries of an earlier run on the same connections)
+    are ignored."""
     opened_at = time.perf_counter()
     if connections is None:
         connections = []
@@ -122,6 +125,7 @@ async def fanout(
     errors: list[str] = []
     total = int(rate * duration)
     expected = sum(expected_per[n % len(groups)] for n in range(total))
+    ours = range(first_seq, first_seq + total)
     done = asyncio.Event()
 
     async def reader(g: int, c: int, ws: ClientConnection) -> None:
@@ -136,6 +140,8 @@ async def fanout(
                 if decoded is None:
                     continue
                 seq, stamp = decoded
+                if seq not in ours:
+                    continue
                 key = (seq, g, c)
                 if key in seen:
                     duplicates += 1
@@ -159,7 +165,7 @@ async def fanout(
         g = n % len(groups)
         group = groups[g]
         sender = group.senders[(n // len(groups)) % len(group.senders)]
-        await connections[g][sender].send(encode(n, time.perf_counter_ns()))
+        await connections[g][sender].send(encode(first_seq + n, time.perf_counter_ns()))
     if expected:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), timeout=drain_s)

@@ -1,13 +1,16 @@
 """Who may take part in a conversation, and for how long a socket may stay open.
 
-``can_participate`` is the one access function for messaging: views, services and the consumer (at connect, on
-every incoming frame and before every delivery) call it. It decides roles and membership; every question about
-the patient goes to ``consent.gate`` (AZ-02, WS-02, WS-03).
+``can_participate`` is the one access function for messaging: views, services and the consumer (at connect and on
+every incoming frame) call it. It decides roles and membership; every question about the patient goes to
+``consent.gate`` (AZ-02, WS-02, WS-03). ``participant_ids`` is its batch form (the same rules for everyone at once,
+one query): a message's permitted recipients are decided when it is sent and travel in the group event, so a
+delivery needs no query (performance plan §7.7).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import import_module
@@ -17,13 +20,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.middleware import LOGIN_AT_KEY, SEEN_AT_KEY, session_passed_mfa
-from accounts.models import User
+from accounts.models import CaseloadAssignment, User
 from consent.gate import can_disclose, is_care_team_for
-from consent.models import Scope
+from consent.models import BreakGlassAccess, Consent, PersonalRepresentative, Scope
 from messaging.models import Conversation, Participant
 
 
@@ -50,6 +54,51 @@ def can_participate(user: Any, conversation: Conversation, at: datetime | None =
         program = patient.program
         return bool(program and program.patients_join_care_team) and can_disclose(user, patient, Scope.MESSAGING, at)
     return False
+
+
+def participant_ids(conversation: Conversation, at: datetime | None = None) -> frozenset[int]:
+    """The ids of everyone who may take part in ``conversation`` at ``at`` (default now): ``can_participate`` for
+    all users at once, in one query whatever their number.
+
+    The same rules, rule by rule (tests compare the two for every persona): active users only; counselors with
+    the patient on their active caseload or with unexpired break-glass access (``is_care_team_for``); family
+    members named on an effective consent that includes ``messaging``, or holding an unexpired
+    personal-representative authority (``can_disclose``); the patient when their program lets patients join the
+    care team; in a one-to-one, only its seated counselor and family member; program admins never.
+    """
+    at = at or timezone.now()
+    patient_id = conversation.patient_id
+    caseload = CaseloadAssignment.objects.active().filter(patient_id=patient_id).values("counselor_id")
+    glass = BreakGlassAccess.objects.active(at).filter(patient_id=patient_id).values("counselor_id")
+    consents = (
+        Consent.objects.effective(at).with_scope(Scope.MESSAGING).filter(patient_id=patient_id).values("recipient_id")
+    )
+    who = Q(role=User.Role.COUNSELOR) & (Q(pk__in=caseload) | Q(pk__in=glass))
+    who |= Q(role=User.Role.FAMILY) & (Q(pk__in=consents) | Q(pk__in=_representatives(patient_id, at)))
+    if conversation.kind == Conversation.Kind.DIRECT:
+        who &= Q(pk__in=Participant.objects.filter(conversation_id=conversation.pk).values("user_id"))
+    else:
+        joining = User.objects.filter(pk=patient_id, role=User.Role.PATIENT, program__patients_join_care_team=True)
+        who |= Q(pk__in=joining.values("pk"))
+    return frozenset(User.objects.filter(who, is_active=True).values_list("pk", flat=True))
+
+
+def _representatives(patient_id: Any, at: datetime) -> Any:
+    """Who holds a personal-representative authority for the patient at ``at`` (``acts_as_patient``'s filter)."""
+    return PersonalRepresentative.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=at),
+        Q(ended_at__isnull=True) | Q(ended_at__gt=at),
+        patient_id=patient_id,
+    ).values("representative_id")
+
+
+def require_participant_among(user: Any, conversation: Conversation) -> frozenset[int]:
+    """``require_participant`` answered with ``participant_ids``: raise ``PermissionDenied`` unless ``user`` may
+    take part now, else return everyone who may (the recipients of what ``user`` is about to say), one query."""
+    everyone = participant_ids(conversation)
+    if not (getattr(user, "is_authenticated", False) and user.is_active and user.pk in everyone):
+        raise PermissionDenied("Not a participant")
+    return everyone
 
 
 def require_participant(user: Any, conversation: Conversation) -> None:
@@ -83,7 +132,11 @@ def _session_store(session_key: str) -> Any:
 def socket_deadline(session_key: str, user: User) -> datetime | None:
     """When the socket must close: the HTTP session's idle expiry or the absolute cap since login, whichever comes
     first (AUTH-10). ``None`` when the session is gone, belongs to someone else, or predates a password change."""
-    data = _session_store(session_key).load()  # {} when missing or expired
+    return session_deadline(_session_store(session_key).load(), user)  # {} when missing or expired
+
+
+def session_deadline(data: Mapping[str, Any], user: User) -> datetime | None:
+    """``socket_deadline`` for session data already loaded (the handshake's own session)."""
     if not data or str(data.get(SESSION_KEY)) != str(user.pk):
         return None
     if not constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), user.get_session_auth_hash()):
@@ -117,12 +170,15 @@ def check_socket(*, session_key: str, user_id: int, conversation: Conversation, 
     deadline = socket_deadline(session_key, user)
     if deadline is None or deadline <= now:
         return SocketCheck(SESSION_ENDED, 0.0)
+    consent = effective_consent(user, conversation.patient, Scope.MESSAGING, now) if user.is_family else None
+    return SocketCheck(None, _next_check_in(now, deadline, consent, max_wait_s))
+
+
+def _next_check_in(now: datetime, deadline: datetime, consent: Any, max_wait_s: float) -> float:
     wake = min(deadline, now + timedelta(seconds=max_wait_s))
-    if user.is_family:
-        consent = effective_consent(user, conversation.patient, Scope.MESSAGING, now)
-        if consent is not None:
-            wake = min(wake, consent.expires_at)
-    return SocketCheck(None, max(0.0, (wake - now).total_seconds()))
+    if consent is not None:
+        wake = min(wake, consent.expires_at)
+    return max(0.0, (wake - now).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -137,22 +193,27 @@ class SocketGrant:
 
 def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_s: float) -> SocketGrant | None:
     """The handshake check (WS-02): a live session of an active user (staff: past the MFA step), a participant
-    of the conversation, and for a family member a ledger row for the live disclosure (§ 2.25). ``None`` = refuse."""
+    of the conversation, and for a family member a ledger row for the live disclosure (§ 2.25). ``None`` = refuse.
+
+    ``user`` and ``session`` are the ones the auth middleware loaded for this very handshake (the session checked
+    against the user's password hash there and here), so neither is read again: the gate, the conversation and
+    the ledger row are the only queries."""
     from consent.gate import DisclosureRefused, require_disclosure
     from consent.models import Disclosure
 
     session_key = getattr(session, "session_key", None) if session is not None else None
     if not session_key or user is None or not getattr(user, "is_authenticated", False):
         return None
-    conversation = Conversation.objects.select_related("patient__program").filter(pk=conversation_id).first()
-    if conversation is None:
+    now = timezone.now()
+    deadline = session_deadline(dict(session.items()), user)
+    if deadline is None or deadline <= now:
         return None
-    check = check_socket(session_key=session_key, user_id=user.pk, conversation=conversation, max_wait_s=max_wait_s)
-    if check.close_code is not None:
+    conversation = Conversation.objects.select_related("patient__program").filter(pk=conversation_id).first()
+    if conversation is None or not can_participate(user, conversation, now):
         return None
     if user.is_care_staff and not session_passed_mfa(SimpleNamespace(session=session, user=user)):  # type: ignore[arg-type]
         return None
-    consent_id = None
+    consent = None
     if user.is_family:
         try:
             consent = require_disclosure(
@@ -160,7 +221,9 @@ def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_
             )
         except DisclosureRefused:
             return None
-        consent_id = str(consent.pk) if consent is not None else None
     return SocketGrant(
-        conversation=conversation, consent_id=consent_id, session_key=session_key, first_check_in_s=check.wake_in_s
+        conversation=conversation,
+        consent_id=str(consent.pk) if consent is not None else None,
+        session_key=session_key,
+        first_check_in_s=_next_check_in(now, deadline, consent, max_wait_s),
     )

@@ -18,11 +18,19 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accounts.models import User
 from messaging import services
-from messaging.access import SocketGrant, authorize_socket, can_participate, check_socket
+from messaging.access import (
+    SocketGrant,
+    authorize_socket,
+    can_participate,
+    can_participate_now,
+    check_socket,
+    require_participant_among,
+)
 from messaging.hours import after_hours_notice
 from messaging.models import Conversation, Message
 from messaging.presence import HEARTBEAT_S, close_socket, open_socket, touch_socket
@@ -38,10 +46,36 @@ TYPING_INTERVAL_S = 2.0
 LAYER_RETRY_MAX_S = 30.0
 
 
-def _current_participant(user_id: int, conversation: Conversation) -> User | None:
-    """The user, re-read from the database, if they may still take part (per frame and per delivery, WS-03)."""
+# Each client frame is one trip to a worker thread that asks the gate again with the database's view of the user,
+# so a deactivation is seen (WS-03): ``participant_ids`` reads the user's state itself (messages, typing); the
+# other frames re-read the user first.
+
+
+def _fresh_user(user_id: int) -> User:
     user = User.objects.filter(pk=user_id).first()
-    return user if user is not None and can_participate(user, conversation) else None
+    if user is None:
+        raise PermissionDenied("Not a participant")
+    return user
+
+
+@transaction.atomic
+def _admit(*, scope: dict[str, Any], channel_name: str, max_wait_s: float) -> SocketGrant | None:
+    """The handshake in one trip to a worker thread and one commit: the gate's verdict (``authorize_socket``, with
+    its ledger row), then the presence row for an admitted socket."""
+    grant = authorize_socket(
+        user=scope.get("user"),
+        conversation_id=scope["url_route"]["kwargs"]["conversation_id"],
+        session=scope.get("session"),
+        max_wait_s=max_wait_s,
+    )
+    if grant is not None:
+        open_socket(channel_name=channel_name, user_id=scope["user"].pk, conversation_id=grant.conversation.pk)
+    return grant
+
+
+def _check_frame(user_id: int, conversation: Conversation) -> None:
+    if not can_participate(_fresh_user(user_id), conversation):
+        raise PermissionDenied("Not a participant")
 
 
 def _send_and_describe(user: User, conversation: Conversation, body: object) -> tuple[Message, dict[str, Any] | None]:
@@ -50,8 +84,12 @@ def _send_and_describe(user: User, conversation: Conversation, body: object) -> 
     return message, notice.as_event() if notice else None
 
 
-def _replay(conversation: Conversation, user: User, after: int) -> list[dict[str, Any]]:
-    return [m.as_event() for m in services.messages_after(conversation, user, after)]
+def _mark_read(user_id: int, conversation: Conversation, up_to: int) -> None:
+    services.mark_read(user=_fresh_user(user_id), conversation=conversation, up_to=up_to)
+
+
+def _replay(user_id: int, conversation: Conversation, after: int) -> list[dict[str, Any]]:
+    return [m.as_event() for m in services.messages_after(conversation, _fresh_user(user_id), after)]
 
 
 def _as_id(value: object) -> int | None:
@@ -66,6 +104,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self._group_names: list[str] = []
         self._accepted = False
+        self._present = False  # a presence row exists for this socket
         self._closing = False
         self._live = False
         self._last_typing = 0.0
@@ -116,16 +155,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     # --- Lifecycle ---------------------------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        conversation_id = self.scope["url_route"]["kwargs"]["conversation_id"]
-        grant: SocketGrant | None = await database_sync_to_async(authorize_socket)(
-            user=self.scope.get("user"),
-            conversation_id=conversation_id,
-            session=self.scope.get("session"),
-            max_wait_s=HEARTBEAT_S,
+        grant: SocketGrant | None = await database_sync_to_async(_admit)(
+            scope=self.scope, channel_name=self.channel_name, max_wait_s=HEARTBEAT_S
         )
         if grant is None:
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused (WS-02)
             return
+        self._present = True
         self.user = self.scope["user"]
         self.conversation = grant.conversation
         self.limiter = FrameLimiter(self.user.pk)
@@ -141,9 +177,6 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self._accepted = True
         if not self._live:
             await self._send_json({"type": "status", "live": False})
-        await database_sync_to_async(open_socket)(
-            channel_name=self.channel_name, user_id=self.user.pk, conversation_id=self.conversation.pk
-        )
         self._tasks.append(asyncio.ensure_future(self._watch_lifetime(grant.session_key, grant.first_check_in_s)))
 
     async def disconnect(self, code: int) -> None:
@@ -154,7 +187,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # noqa: BLE001, S112  (the layer forgets stale members by itself)
                 continue
-        if self._accepted:
+        if self._present:
             await database_sync_to_async(close_socket)(channel_name=self.channel_name)
 
     async def _watch_lifetime(self, session_key: str, first_check_in_s: float) -> None:
@@ -215,27 +248,27 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self._error("bad_request", "That request was not understood.")
             return
-        user = await database_sync_to_async(_current_participant)(self.user.pk, self.conversation)
-        if user is None:
-            await self._end(CLOSE_FORBIDDEN)
-            return
         handler = {
             "message": self._on_message,
             "typing": self._on_typing,
             "read": self._on_read,
             "resume": self._on_resume,
-        }.get(content["type"])
-        if handler is None:
-            await self._error("bad_request", "That request was not understood.")
-            return
-        await handler(user, content)
+        }.get(content["type"], self._on_unknown)
+        try:
+            await handler(content)  # each handler asks the gate again, from the database (WS-03)
+        except PermissionDenied:
+            await self._end(CLOSE_FORBIDDEN)
 
-    async def _on_message(self, user: User, content: dict[str, Any]) -> None:
+    async def _on_unknown(self, content: dict[str, Any]) -> None:
+        await database_sync_to_async(_check_frame)(self.user.pk, self.conversation)
+        await self._error("bad_request", "That request was not understood.")
+
+    async def _on_message(self, content: dict[str, Any]) -> None:
         client_id = content.get("client_id")
         client_id = client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
         try:
             message, notice = await database_sync_to_async(_send_and_describe)(
-                user, self.conversation, content.get("body")
+                self.user, self.conversation, content.get("body")
             )
         except ValidationError as exc:
             await self._error("invalid", " ".join(exc.messages), client_id=client_id)
@@ -249,63 +282,61 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             return
         await self._send_json({"type": "ack", "client_id": client_id, "message": message.as_event(), "notice": notice})
 
-    async def _on_typing(self, user: User, content: dict[str, Any]) -> None:
+    async def _on_typing(self, content: dict[str, Any]) -> None:
+        recipients = await database_sync_to_async(require_participant_among)(self.user, self.conversation)
         now = asyncio.get_running_loop().time()
         if now - self._last_typing < TYPING_INTERVAL_S:
             return
         self._last_typing = now
-        await services.broadcast_typing(user=user, conversation_id=self.conversation.pk)
+        await services.broadcast_typing(user=self.user, conversation_id=self.conversation.pk, recipients=recipients)
 
-    async def _on_read(self, user: User, content: dict[str, Any]) -> None:
+    async def _on_read(self, content: dict[str, Any]) -> None:
         up_to = _as_id(content.get("up_to"))
         if up_to is None:
-            await self._error("bad_request", "That request was not understood.")
+            await self._on_unknown(content)
             return
-        try:
-            await database_sync_to_async(services.mark_read)(user=user, conversation=self.conversation, up_to=up_to)
-        except PermissionDenied:
-            await self._end(CLOSE_FORBIDDEN)
+        await database_sync_to_async(_mark_read)(self.user.pk, self.conversation, up_to)
 
-    async def _on_resume(self, user: User, content: dict[str, Any]) -> None:
+    async def _on_resume(self, content: dict[str, Any]) -> None:
         after = _as_id(content.get("after"))
         if after is None:
-            await self._error("bad_request", "That request was not understood.")
+            await self._on_unknown(content)
             return
-        try:
-            missed = await database_sync_to_async(_replay)(self.conversation, user, after)
-        except PermissionDenied:
-            await self._end(CLOSE_FORBIDDEN)
-            return
+        missed = await database_sync_to_async(_replay)(self.user.pk, self.conversation, after)
         for event in missed:
             await self._send_json({"type": "message", "message": event})
         if len(missed) >= services.REPLAY_LIMIT:
             await self._send_json({"type": "resync"})
 
-    # --- Group events (each delivery re-checks access: WS-03) -------------------------------------------------
+    # --- Group events (each delivery is checked against the gate: WS-03) ------------------------------------------
 
     async def message_created(self, event: dict[str, Any]) -> None:
-        await self._deliver({"type": "message", "message": event["message"]})
+        await self._deliver(event, {"type": "message", "message": event["message"]})
 
     async def message_updated(self, event: dict[str, Any]) -> None:
-        await self._deliver({"type": "message", "message": event["message"]})
+        await self._deliver(event, {"type": "message", "message": event["message"]})
 
     async def read_updated(self, event: dict[str, Any]) -> None:
         if event["user_id"] != self.user.pk:
-            await self._deliver(
-                {"type": "read", "user": event["user_id"], "name": event["name"], "up_to": event["up_to"]}
-            )
+            frame = {"type": "read", "user": event["user_id"], "name": event["name"], "up_to": event["up_to"]}
+            await self._deliver(event, frame)
 
     async def typing_started(self, event: dict[str, Any]) -> None:
         if event["user_id"] != self.user.pk:
-            await self._deliver({"type": "typing", "user": event["user_id"], "name": event["name"]})
+            await self._deliver(event, {"type": "typing", "user": event["user_id"], "name": event["name"]})
 
     async def force_close(self, event: dict[str, Any]) -> None:
         await self._end(CLOSE_FORBIDDEN)
 
-    async def _deliver(self, frame: dict[str, Any]) -> None:
+    async def _deliver(self, event: dict[str, Any], frame: dict[str, Any]) -> None:
+        """Send ``frame`` if the gate allowed this user when the event was made: its ``recipients`` were decided
+        in the sending transaction, so the usual delivery needs no query. Anyone not named there (their access
+        ended before it was sent, or began since) is asked of the gate now, and closed with 4403 if refused."""
         if self._closing:
             return
-        if await database_sync_to_async(_current_participant)(self.user.pk, self.conversation) is None:
+        if self.user.pk not in event.get("recipients", ()) and not await database_sync_to_async(can_participate_now)(
+            self.user.pk, self.conversation
+        ):
             await self._end(CLOSE_FORBIDDEN)
             return
         await self._send_json(frame)

@@ -19,10 +19,10 @@ STALE_AFTER = timedelta(seconds=3 * HEARTBEAT_S)
 
 
 def open_socket(*, channel_name: str, user_id: int, conversation_id: Any) -> None:
+    """One insert: every consumer instance has a channel name of its own."""
     now = timezone.now()
-    SocketConnection.objects.update_or_create(
-        channel_name=channel_name,
-        defaults={"user_id": user_id, "conversation_id": conversation_id, "opened_at": now, "last_seen_at": now},
+    SocketConnection.objects.create(
+        channel_name=channel_name, user_id=user_id, conversation_id=conversation_id, opened_at=now, last_seen_at=now
     )
 
 

@@ -1,7 +1,9 @@
 """Messaging workflows, and the only module that talks to the channel layer (style 2.3).
 
 Every write is atomic and re-checks ``can_participate``; live events are sent with ``transaction.on_commit`` so a
-rolled-back write never reaches a socket. The channel layer is at-most-once (WS-08): a failed broadcast is logged
+rolled-back write never reaches a socket. Each conversation event carries ``recipients``: the ids of the people
+who may take part, decided by the gate in the same transaction (``participant_ids``), so a socket delivers it
+without a query (performance plan §7.7). The channel layer is at-most-once (WS-08): a failed broadcast is logged
 (ids only, never text) and clients catch up by message id.
 """
 
@@ -22,7 +24,13 @@ from django.utils import timezone
 from accounts.models import CaseloadAssignment, User
 from consent.gate import visible_patients
 from consent.models import Consent, Scope
-from messaging.access import can_participate, require_participant, session_group_suffix
+from messaging.access import (
+    can_participate,
+    participant_ids,
+    require_participant,
+    require_participant_among,
+    session_group_suffix,
+)
 from messaging.models import Conversation, Message, MessageRevision, Participant
 from messaging.text import clean_body
 
@@ -141,19 +149,8 @@ def is_open_for_both(conversation: Conversation, viewer: Any) -> bool:
     return all(can_participate(user, conversation) for user in others)
 
 
-def _roster_user_ids(conversation: Conversation) -> set[int]:
-    """People who would see a care-team thread now (for read state and offline notices; access is still the gate)."""
-    patient = conversation.patient
-    ids = set(CaseloadAssignment.objects.active().filter(patient=patient).values_list("counselor_id", flat=True))
-    ids |= set(
-        Consent.objects.effective()
-        .with_scope(Scope.MESSAGING)
-        .filter(patient=patient, recipient__isnull=False)
-        .values_list("recipient_id", flat=True)
-    )
-    if patient.program and patient.program.patients_join_care_team:
-        ids.add(patient.pk)
-    return ids
+def _seat_user_ids(conversation: Conversation) -> set[int]:
+    return set(Participant.objects.filter(conversation_id=conversation.pk).values_list("user_id", flat=True))
 
 
 # --- Messages -----------------------------------------------------------------------------------------------------
@@ -169,33 +166,40 @@ def _locked(conversation: Conversation) -> Conversation:
 
 @transaction.atomic
 def send_message(*, sender: User, conversation: Conversation, body: object, at: datetime | None = None) -> Message:
-    """Store a message, move the sender's read position, then push it to the conversation's sockets on commit."""
+    """Store a message, move the sender's read position, then push it to the conversation's sockets on commit.
+
+    Six queries whatever the number of people: the gate's answer for everyone at once (``participant_ids``, read
+    from the database, so a deactivated or refused sender is caught even if ``sender`` is an older object) checks
+    the sender, keeps a one-to-one closed once the other person may no longer take part, gives a seat (read
+    state, offline notices) to whoever may take part and has none, and names the recipients in the broadcast."""
     conversation = _locked(conversation)
-    require_participant(sender, conversation)
-    if not is_open_for_both(conversation, sender):
+    recipients = require_participant_among(sender, conversation)
+    seats = _seat_user_ids(conversation)
+    if not conversation.is_care_team and not seats - {sender.pk} <= recipients:
         raise ValidationError("This conversation is closed. Please write in the care team conversation instead.")
     message = Message(conversation=conversation, sender=sender, body=clean_body(body), created_at=at or timezone.now())
-    message.full_clean()
+    message.full_clean(exclude=["conversation", "sender"])  # both just checked above: no existence queries
     message.save()
     Conversation.objects.filter(pk=conversation.pk).update(
         last_message_id=message.pk, last_message_at=message.created_at
     )
-    _sync_seats(conversation, extra={sender.pk})
+    _add_seats(conversation, recipients - seats)
     Participant.objects.filter(conversation=conversation, user=sender).update(last_read_message_id=message.pk)
-    _broadcast_on_commit(group_name(conversation.pk), {"type": "message.created", "message": message.as_event()})
+    _broadcast_on_commit(group_name(conversation.pk), _event("message.created", recipients, message=message.as_event()))
     return message
 
 
-def _sync_seats(conversation: Conversation, extra: Iterable[int] = ()) -> None:
-    wanted = set(extra)
-    if conversation.is_care_team:
-        wanted |= _roster_user_ids(conversation)
-    have = set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True))
-    missing = wanted - have
-    if missing:
-        Participant.objects.bulk_create(
-            [Participant(conversation=conversation, user_id=pk) for pk in missing], ignore_conflicts=True
-        )
+def _add_seats(conversation: Conversation, user_ids: Iterable[int]) -> None:
+    """Seats hold read positions and offline-notice state, not permissions: access is always the gate's."""
+    seats = [Participant(conversation=conversation, user_id=pk) for pk in sorted(user_ids)]
+    if seats:
+        Participant.objects.bulk_create(seats, ignore_conflicts=True)
+
+
+def _event(kind: str, recipients: Iterable[int], **fields: Any) -> dict[str, Any]:
+    """A conversation event: ``recipients`` are the user ids the gate allowed when it was made (sockets of anyone
+    else check the gate themselves before delivering it)."""
+    return {"type": kind, **fields, "recipients": sorted(recipients)}
 
 
 def _own_message(editor: User, message: Message) -> Message:
@@ -226,9 +230,7 @@ def edit_message(*, editor: User, message: Message, body: object) -> Message:
     message.edited_at = timezone.now()
     message.full_clean()
     message.save(update_fields=["body", "edited_at"])
-    _broadcast_on_commit(
-        group_name(message.conversation_id), {"type": "message.updated", "message": message.as_event()}
-    )
+    _broadcast_update(message)
     return message
 
 
@@ -242,10 +244,14 @@ def delete_message(*, actor: User, message: Message) -> Message:
     message.body = ""
     message.deleted_at = timezone.now()
     message.save(update_fields=["body", "deleted_at"])
-    _broadcast_on_commit(
-        group_name(message.conversation_id), {"type": "message.updated", "message": message.as_event()}
-    )
+    _broadcast_update(message)
     return message
+
+
+def _broadcast_update(message: Message) -> None:
+    recipients = participant_ids(message.conversation)
+    event = _event("message.updated", recipients, message=message.as_event())
+    _broadcast_on_commit(group_name(message.conversation_id), event)
 
 
 @transaction.atomic
@@ -259,7 +265,8 @@ def mark_read(*, user: User, conversation: Conversation, up_to: int) -> int:
         return seat.last_read_message_id
     Participant.objects.filter(pk=seat.pk, last_read_message_id__lt=up_to).update(last_read_message_id=up_to)
     if user.read_receipts_enabled:
-        event = {"type": "read.updated", "user_id": user.pk, "name": user.display_name, "up_to": up_to}
+        recipients = participant_ids(conversation)
+        event = _event("read.updated", recipients, user_id=user.pk, name=user.display_name, up_to=up_to)
         _broadcast_on_commit(group_name(conversation.pk), event)
     return up_to
 
@@ -293,9 +300,10 @@ def set_read_receipts(*, user: User, enabled: bool) -> None:
 # --- Live events ---------------------------------------------------------------------------------------------------
 
 
-async def broadcast_typing(*, user: User, conversation_id: Any) -> None:
-    """Tell the others in a conversation that ``user`` is typing (ephemeral: nothing is stored)."""
-    event = {"type": "typing.started", "user_id": user.pk, "name": user.display_name}
+async def broadcast_typing(*, user: User, conversation_id: Any, recipients: Iterable[int]) -> None:
+    """Tell the others in a conversation that ``user`` is typing (ephemeral: nothing is stored); ``recipients``
+    come from ``participant_ids`` at the moment the typing frame passed the gate."""
+    event = _event("typing.started", recipients, user_id=user.pk, name=user.display_name)
     try:
         await get_channel_layer().group_send(group_name(conversation_id), event)
     except Exception as exc:  # noqa: BLE001  (a lost typing hint is harmless)

@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.test import Client
 from django.utils import timezone
 
@@ -157,10 +158,58 @@ async def test_message_is_not_delivered_after_silent_revocation(counselor, famil
     await staff.disconnect()
 
 
+async def test_message_after_revocation_never_reaches_the_members_open_socket(
+    counselor, family_member, consent, care_team, patient
+):
+    """The close signal has not run (the consent ends in the database only): the message sent afterwards names
+    only the people the gate allows, so the member's still-open socket closes instead of receiving it."""
+    other = await database_sync_to_async(personas.make_user)("sam@example.org", User.Role.FAMILY, None)
+    await database_sync_to_async(personas.consent_for)(patient, other)
+    family = await open_socket(family_member, care_team)
+    still_allowed = await open_socket(other, care_team)
+    staff = await open_socket(counselor, care_team)
+    await database_sync_to_async(Consent.objects.filter(pk=consent.pk).update)(revoked_at=timezone.now())
+    await staff.send_json_to({"type": "message", "body": "Private update"})
+    ack = await frame_of(staff, "ack")
+
+    assert (await frame_of(still_allowed, "message"))["message"]["id"] == ack["message"]["id"]
+    assert await next_frame(family) == {"type": "closed", "code": 4403}  # no message frame came first
+    assert await family.receive_nothing(timeout=0.2)
+    for communicator in (family, still_allowed, staff):
+        await communicator.disconnect()
+
+
+async def test_delivery_to_a_named_recipient_makes_no_database_query(
+    django_db_blocker, counselor, family_member, care_team
+):
+    layer = get_channel_layer()
+    listener = await layer.new_channel()
+    await layer.group_add(services.group_name(care_team.pk), listener)
+    await database_sync_to_async(services.send_message)(sender=counselor, conversation=care_team, body="Hello")
+    event = await layer.receive(listener)
+    family = await open_socket(family_member, care_team)
+
+    with django_db_blocker.block():  # any query, in any thread, now raises
+        await layer.group_send(services.group_name(care_team.pk), event)
+        frame = await frame_of(family, "message")
+    assert frame["message"]["parts"] == [{"text": "Hello"}]
+    await family.disconnect()
+
+
 async def test_next_frame_after_silent_revocation_closes_socket(family_member, consent, care_team):
     family = await open_socket(family_member, care_team)
     await database_sync_to_async(Consent.objects.filter(pk=consent.pk).update)(revoked_at=timezone.now())
     await family.send_json_to({"type": "message", "body": "Are you there?"})
+    assert await next_frame(family) == {"type": "closed", "code": 4403}
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await family.disconnect()
+
+
+@pytest.mark.parametrize("kind", ["message", "typing", "read", "resume", "unknown"])
+async def test_any_frame_after_silent_deactivation_closes_socket(family_member, care_team, kind):
+    family = await open_socket(family_member, care_team)
+    await database_sync_to_async(User.objects.filter(pk=family_member.pk).update)(is_active=False)  # no signal
+    await family.send_json_to({"type": kind, "body": "Still here", "up_to": 0, "after": 0})
     assert await next_frame(family) == {"type": "closed", "code": 4403}
     assert await database_sync_to_async(Message.objects.count)() == 0
     await family.disconnect()

@@ -225,6 +225,7 @@ def test_read_receipt_is_broadcast_unless_turned_off(
         "user_id": counselor.pk,
         "name": "Casey Morgan",
         "up_to": latest,
+        "recipients": sorted([counselor.pk, family_member.pk]),
     }
 
 
