@@ -43,6 +43,7 @@ def effective_consent(viewer: Any, patient: Any, scope: str, at: datetime | None
         Consent.objects.effective(at)
         .with_scope(scope)
         .filter(recipient=viewer, patient_id=_pk(patient))
+        .select_related("form_version")  # the ledger row names it
         .order_by("-signed_at")
         .first()
     )
