@@ -109,6 +109,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["sslmode"] = sslmode
 elif not DEBUG and not env_bool("PORTAL_ALLOW_SQLITE", False):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL when DJANGO_DEBUG is not True.")
+else:
+    # The embedded default: write-ahead logging lets the worker and Daphne's threads read while one writes, and
+    # NORMAL sync (safe with WAL: a power cut may lose the last commits, never corrupt) spares an fsync per commit.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and cache ---------------------------------------------------------------------
