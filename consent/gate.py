@@ -277,9 +277,17 @@ class Visibility:
     represented: frozenset[int] = frozenset()
     linked_programs: frozenset[int | None] = frozenset()
     linked: bool = False
+    programs: dict[int, int | None] | None = None  # patient id → program id, where known (family members)
 
     def patient_ids(self, scope: str) -> frozenset[int] | None:
         return None if self.by_scope is None else self.by_scope[Scope(scope)]
+
+    def program_ids(self, scope: str) -> frozenset[int] | None:
+        """The programs of the patients visible for ``scope``; ``None`` when not known without a query."""
+        ids = self.patient_ids(scope)
+        if ids is None or self.programs is None:
+            return None
+        return frozenset(program for pk in ids if (program := self.programs.get(pk)) is not None)
 
 
 NOTHING = Visibility(by_scope={scope.value: frozenset() for scope in Scope})
@@ -306,7 +314,8 @@ def _visibility(viewer: Any, at: datetime) -> Visibility:
         return Visibility(by_scope=None)
     if viewer.is_patient:
         own = frozenset({viewer.pk})
-        return Visibility(by_scope={scope.value: own for scope in Scope}, represented=own)
+        programs = {viewer.pk: viewer.program_id}
+        return Visibility(by_scope={scope.value: own for scope in Scope}, represented=own, programs=programs)
     if viewer.is_counselor:
         return Visibility(by_scope=dict.fromkeys((s.value for s in Scope), frozenset(_care_team_ids(viewer, at))))
     return _family_visibility(viewer, at)
@@ -348,9 +357,11 @@ def _family_visibility(viewer: Any, at: datetime) -> Visibility:
             for scope in Scope:
                 if consent.has_scope(scope):
                     by_scope[scope.value].add(consent.patient_id)
+    programs = {c.patient_id: c.patient.program_id for c in consents} | represented
     return Visibility(
         by_scope={scope: frozenset(ids) for scope, ids in by_scope.items()},
         consents=consents,
+        programs=programs,
         represented=frozenset(represented),
         linked_programs=frozenset({c.patient.program_id for c in consents} | set(represented.values())),
         linked=bool(consents or represented),

@@ -14,12 +14,12 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import validate_time_zone
-from consent.gate import visible_patients
+from consent.gate import visibility, visible_patients
 from consent.models import Scope
 
 
@@ -36,10 +36,12 @@ class FamilySessionQuerySet(models.QuerySet["FamilySession"]):
         patients = visible_patients(user, Scope.SCHEDULE)
         if user.is_care_staff or user.is_patient:
             return self.filter(Q(patient__in=patients) | Q(patient__isnull=True, program_id=user.program_id))
-        invited = Participant.objects.current().filter(session=OuterRef("pk"), user=user)
+        seen = visibility(user)
+        programs = seen.program_ids(Scope.SCHEDULE)
+        invited = Participant.objects.current().filter(user=user).values("session_id")
         return self.filter(
-            Q(Exists(invited), patient__in=patients)
-            | Q(patient__isnull=True, program__in=patients.values("program_id"))
+            Q(pk__in=invited, patient_id__in=seen.patient_ids(Scope.SCHEDULE) or ())
+            | Q(patient__isnull=True, program__in=patients.values("program_id") if programs is None else programs)
         )
 
     def scheduled(self) -> FamilySessionQuerySet:
