@@ -224,8 +224,28 @@ def rate_limit(procs: ProcessRegistry, fake: Fake, fake_port: int, allowed: list
     return {"mps": mps, "rate": round(len(window) / duration, 3), "throttled_429": stats["throttled"]}
 
 
+def _enqueue_due(member: User, patient: User, *, tag: str) -> uuid.UUID:
+    """One reminder due now, written the way the app writes it (``enqueue_message``: wakes listening workers)."""
+    row = enqueue_message(
+        recipient=member,
+        template_key="session_reminder",
+        idempotency_key=f"bench:{tag}:{uuid.uuid4().hex[:8]}",
+        context={
+            "when": "tomorrow at 6:00 PM",
+            "link": f"https://portal.example.org/s/{tag}",
+            "starts_at": (timezone.now() + timedelta(days=1)).isoformat(),
+        },
+        patient=patient,
+        scope=Scope.SCHEDULE,
+        subject=f"bench:{tag}",
+    )
+    assert row is not None
+    return row.pk
+
+
 def pickup(procs: ProcessRegistry, fake: Fake, fake_port: int, allowed: list, singles: int) -> dict:
-    """R4: an idle worker (production poll interval) and single reminders arriving at random moments."""
+    """R4: an idle worker (production poll interval; LISTEN on PostgreSQL) and single reminders enqueued at random
+    moments through ``enqueue_message``."""
     from django.conf import settings
 
     fake.configure(latency_ms=0, mps=0, drop=0)
@@ -235,10 +255,10 @@ def pickup(procs: ProcessRegistry, fake: Fake, fake_port: int, allowed: list, si
     latencies = []
     for n in range(singles):
         time.sleep(rng.uniform(0.3, 1.5))  # bench only: arrivals at random moments (open loop)
-        ids = _queue(allowed[n : n + 1], f"r4-{n}", 1)
+        row_id = _enqueue_due(*allowed[n], tag=f"r4-{n}")
         row = wait_until(
-            lambda ids=ids: (
-                OutboxMessage.objects.filter(pk=ids[0], state="sent").values("created_at", "sent_at").first()
+            lambda row_id=row_id: (
+                OutboxMessage.objects.filter(pk=row_id, state="sent").values("created_at", "sent_at").first()
             ),
             timeout=30,
             interval=0.02,
@@ -248,6 +268,7 @@ def pickup(procs: ProcessRegistry, fake: Fake, fake_port: int, allowed: list, si
     procs.stop(worker)
     return {
         "poll_s": float(settings.PORTAL_OUTBOX_POLL_S),
+        "wake": "LISTEN/NOTIFY, poll as fallback" if connection.vendor == "postgresql" else "poll only",
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "max_ms": round(max(latencies) * 1000, 1),
         "count": singles,

@@ -113,15 +113,23 @@ class RateLimiter:
     def wait(self, sender: str, stopping: threading.Event | None = None) -> None:
         """Block until this sender may send once more. A reserved slot is always waited for in full, even when
         ``stopping`` is set: the caller sends right after, and leaving early would break the limit."""
-        if not self.interval:
-            return
-        key = f"{KEY_PREFIX}:{sender}"
+        self.sleep_until(self.reserve(sender))
+
+    def reserve(self, sender: str) -> float:
+        """Take this sender's next slot and return its start on ``clock`` (now, or later when others hold the
+        slots before it). The caller must not send before it; ``sleep_until`` waits for it."""
         now = self.clock()
+        if not self.interval:
+            return now
+        key = f"{KEY_PREFIX}:{sender}"
         try:
-            start = self.store.reserve(key, now, self.interval)
+            return self.store.reserve(key, now, self.interval)
         except Exception:
             logger.warning("rate limiter: shared bucket failed, limiting within this process", exc_info=True)
-            start = _local_store.reserve(key, now, self.interval)
-        delay = start - now
+            return _local_store.reserve(key, now, self.interval)
+
+    def sleep_until(self, at: float) -> None:
+        """Sleep until ``at`` on ``clock`` (not at all if it has passed)."""
+        delay = at - self.clock()
         if delay > 0:
             self.sleep(delay)

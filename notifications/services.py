@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from notifications.links import short_link
 from notifications.models import OutboxMessage, SmsOptOut, SmsPhone
 from notifications.quiet_hours import latest_waking_at_or_before, profile_zone, zones_for
+from notifications.wakeup import notify_workers
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -27,13 +30,25 @@ logger = logging.getLogger(__name__)
 
 
 def sms_phone_for(user: User) -> SmsPhone | None:
-    """The user's phone if it may receive texts now: confirmed, opted in, SMS-capable and not opted out."""
-    phone = SmsPhone.objects.filter(user=user).first()
-    if phone is None or not phone.verified_at or not phone.opted_in_at or not phone.sms_capable:
-        return None
-    if SmsOptOut.objects.filter(e164=phone.e164, active=True).exists():
-        return None
-    return phone
+    """The user's phone if it may receive texts now: confirmed, opted in, SMS-capable and not opted out.
+
+    One short query, the phone row with its opt-out flag (R6: every ``enqueue_message`` without a channel asks).
+    Written as SQL because building the equivalent ``Exists`` queryset costs ~0.8 ms of Python per call against
+    ~0.1 ms to run it; ``tests/notifications/test_services.py`` checks it against the rule spelled in the ORM."""
+    phone = next(iter(SmsPhone.objects.raw(_textable_phone_sql(), [True, user.pk, True])), None)
+    return None if phone is None or phone.opted_out else phone  # type: ignore[attr-defined]  # the SQL's column
+
+
+@cache
+def _textable_phone_sql() -> str:
+    quote = connection.ops.quote_name
+    phones, opt_outs = quote(SmsPhone._meta.db_table), quote(SmsOptOut._meta.db_table)
+    # Table names come from the models' own metadata; every value is a parameter.
+    return (
+        f"SELECT p.*, EXISTS (SELECT 1 FROM {opt_outs} o WHERE o.e164 = p.e164 AND o.active = %s) AS opted_out "  # noqa: S608
+        f"FROM {phones} p WHERE p.user_id = %s AND p.verified_at IS NOT NULL AND p.opted_in_at IS NOT NULL "
+        "AND p.sms_capable = %s"
+    )
 
 
 def enqueue_message(
@@ -75,9 +90,13 @@ def enqueue_message(
         subject=subject,
         to_address=to_address,
     )
+    # In the caller's transaction a savepoint keeps it usable after a duplicate key; outside one the INSERT is its
+    # own transaction and a failure leaves nothing to undo, so the BEGIN/COMMIT round trips are skipped (R6).
     try:
-        with transaction.atomic():
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             row.save(force_insert=True)
+            if row.send_after <= timezone.now():
+                notify_workers()  # R4: wakes idle workers once the row is committed
     except IntegrityError:
         if not OutboxMessage.objects.filter(idempotency_key=idempotency_key).exists():
             raise

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import Program, User
-from notifications.models import OutboxMessage, ShortLink
+from notifications.models import OutboxMessage, ShortLink, SmsOptOut, SmsPhone
 from notifications.rendering import clinical_words_in
-from notifications.services import cancel_reminders, describe_when, enqueue_message, plan_reminders, portal_link
+from notifications.services import (
+    cancel_reminders,
+    describe_when,
+    enqueue_message,
+    plan_reminders,
+    portal_link,
+    sms_phone_for,
+)
 from tests.notifications.conftest import give_phone
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +48,14 @@ def test_enqueue_twice_with_same_key_returns_none_and_keeps_one_row(family_membe
     assert first is not None and second is None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_twice_outside_any_transaction_returns_none_and_keeps_one_row(family_member: User) -> None:
+    first = enqueue_message(recipient=family_member, template_key="new_message", idempotency_key="auto")
+    second = enqueue_message(recipient=family_member, template_key="new_message", idempotency_key="auto")
+    assert first is not None and second is None
+    assert OutboxMessage.objects.filter(idempotency_key="auto").count() == 1
+
+
 def test_channel_is_sms_only_for_confirmed_opted_in_phone(family_member: User, daytime: Any) -> None:
     row = enqueue_message(recipient=family_member, template_key="new_message", idempotency_key="a")
     assert row is not None and row.channel == "email"
@@ -49,6 +67,63 @@ def test_channel_is_sms_only_for_confirmed_opted_in_phone(family_member: User, d
     opt_in_to_texts(user=family_member, wording=OPT_IN_TEXT)
     row = enqueue_message(recipient=family_member, template_key="new_message", idempotency_key="c")
     assert row is not None and row.channel == "sms"
+
+
+def _statements(ctx: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
+
+
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_enqueue_asks_one_query_for_phone_and_opt_out_then_inserts(
+    texting_member: User, patient: User, in_transaction: bool
+) -> None:
+    """R6: the channel is chosen with a single lookup (phone row + opt-out flag), then one insert."""
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic() if in_transaction else nullcontext():
+        row = enqueue_message(recipient=texting_member, template_key="new_message", idempotency_key="q")
+    assert row is not None and row.channel == "sms"
+    [lookup, insert, *rest] = _statements(ctx)
+    assert "notifications_smsoptout" in lookup and insert.startswith("INSERT")
+    wake = ["SELECT pg_notify('notifications_outbox', '')"] if connection.vendor == "postgresql" else []
+    assert [sql.replace('"', "'") for sql in rest if sql != "COMMIT"] == wake  # R4: due now, so idle workers wake
+
+
+def test_enqueue_for_later_wakes_no_worker(texting_member: User) -> None:
+    later = timezone.now() + timedelta(hours=1)
+    with CaptureQueriesContext(connection) as ctx:
+        enqueue_message(recipient=texting_member, template_key="new_message", idempotency_key="l", send_after=later)
+    assert not [sql for sql in _statements(ctx) if "pg_notify" in sql]
+
+
+@pytest.mark.parametrize(
+    ("phone", "opt_out", "textable"),
+    [
+        ({}, None, True),
+        ({"verified_at": None}, None, False),
+        ({"opted_in_at": None}, None, False),
+        ({"sms_capable": False}, None, False),
+        ({}, True, False),
+        ({}, False, True),  # opted back in
+    ],
+)
+def test_sms_phone_for_matches_the_rule_written_in_the_orm(
+    texting_member: User, phone: dict[str, Any], opt_out: bool | None, textable: bool
+) -> None:
+    SmsPhone.objects.filter(user=texting_member).update(**phone)
+    number = SmsPhone.objects.get(user=texting_member).e164
+    if opt_out is not None:
+        SmsOptOut.objects.create(e164=number, active=opt_out)
+    SmsOptOut.objects.create(e164="+12125550199")  # someone else's STOP changes nothing
+    rule = (
+        SmsPhone.objects.filter(
+            user=texting_member, verified_at__isnull=False, opted_in_at__isnull=False, sms_capable=True
+        )
+        .exclude(e164__in=SmsOptOut.objects.filter(active=True).values("e164"))
+        .exists()
+    )
+    found = sms_phone_for(texting_member)
+    assert rule is textable
+    assert (found is not None) is textable
+    assert found is None or found.user_id == texting_member.pk
 
 
 def test_patient_and_scope_go_together(family_member: User, patient: User) -> None:
