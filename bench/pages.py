@@ -19,8 +19,18 @@ from accounts.models import CaseloadAssignment, User
 from bench.seed import Dataset, Family, multiply_family
 from tests.support import personas
 
-FAMILY_BUDGET = 6
+FAMILY_BUDGET = 6  # the plan's goal (Q1): not met, see docs/performance.md
 STAFF_BUDGET = 10
+# The CI gate: today's count per key page. Any new query on these pages fails CI until the ceiling is raised in
+# review (with the reason in docs/performance.md), so query counts only ever go down.
+CEILINGS = {
+    "family dashboard": 11,
+    "conversation": 10,
+    "family-session schedule": 11,
+    "education module": 10,
+    "counselor roster": 9,
+    "counselor inbox": 8,
+}
 _LITERALS = re.compile(r"'[^']*'|\b\d+\b|%s")
 _TRANSACTION = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
 
@@ -65,7 +75,7 @@ def count_queries(page: Page) -> dict[str, Any]:
 
 
 def floor_queries(family: Family) -> dict[str, int]:
-    """Queries any signed-in request costs before a view runs (session, user, MFA stage, session save)."""
+    """Queries any signed-in request costs before a view runs (the user; the session comes from the cache)."""
     return {
         side: count_queries(Page("floor", side, user, "/healthz?live"))["queries"]
         for side, user in (("family", family.members[0]), ("staff", family.counselor))
@@ -86,6 +96,12 @@ def query_counts(data: Dataset, family: Family) -> list[dict[str, Any]]:
         after = count_queries(page)
         budget = FAMILY_BUDGET if page.side == "family" else STAFF_BUDGET
         one, ten = before[page.name], after
+        constant = (
+            one["status"] == ten["status"] == 200
+            and one["queries"] == ten["queries"]
+            and not one["n_plus_one"]
+            and not ten["n_plus_one"]
+        )
         rows.append(
             {
                 "page": page.name,
@@ -94,11 +110,10 @@ def query_counts(data: Dataset, family: Family) -> list[dict[str, Any]]:
                 "queries_1x": one["queries"],
                 "queries_10x": ten["queries"],
                 "budget": budget,
+                "ceiling": CEILINGS[page.name],
                 "n_plus_one": {**one["n_plus_one"], **ten["n_plus_one"]},
-                "pass": one["status"] == ten["status"] == 200
-                and one["queries"] == ten["queries"] <= budget
-                and not one["n_plus_one"]
-                and not ten["n_plus_one"],
+                "pass": constant and one["queries"] <= budget,
+                "gate_pass": constant and one["queries"] <= CEILINGS[page.name],
             }
         )
     return rows
