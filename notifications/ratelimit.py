@@ -25,6 +25,10 @@ from django.core.cache.backends.redis import RedisCache
 logger = logging.getLogger(__name__)
 
 HEADROOM = 0.95  # aim under the provider's limit so clock jitter never tips a send over it
+LATE_TOLERANCE_S = 0.02
+"""How late after its slot a send may still go, in seconds. MPS + 1 consecutive slots span MPS / (0.95 × MPS)
+≈ 1.053 s, so sends at most 20 ms late keep any 1-second window at ≤ MPS with ~30 ms to spare for the network; a
+send woken later than this (a loaded host) takes a fresh slot instead of crowding the next one."""
 KEY_PREFIX = "notifications:next-send"
 
 _RESERVE_LUA = """
@@ -113,7 +117,7 @@ class RateLimiter:
     def wait(self, sender: str, stopping: threading.Event | None = None) -> None:
         """Block until this sender may send once more. A reserved slot is always waited for in full, even when
         ``stopping`` is set: the caller sends right after, and leaving early would break the limit."""
-        self.sleep_until(self.reserve(sender))
+        self.sleep_until_slot(sender, self.reserve(sender))
 
     def reserve(self, sender: str) -> float:
         """Take this sender's next slot and return its start on ``clock`` (now, or later when others hold the
@@ -127,6 +131,15 @@ class RateLimiter:
         except Exception:
             logger.warning("rate limiter: shared bucket failed, limiting within this process", exc_info=True)
             return _local_store.reserve(key, now, self.interval)
+
+    def sleep_until_slot(self, sender: str, slot: float) -> float:
+        """Sleep to ``slot`` and return the slot to send on: ``slot`` itself, or — when the sleep overshot by more
+        than ``LATE_TOLERANCE_S`` — a freshly reserved one, slept to in turn. Never early, never crowding."""
+        while True:
+            self.sleep_until(slot)
+            if not self.interval or self.clock() - slot <= LATE_TOLERANCE_S:
+                return slot
+            slot = self.reserve(sender)
 
     def sleep_until(self, at: float) -> None:
         """Sleep until ``at`` on ``clock`` (not at all if it has passed)."""

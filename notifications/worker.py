@@ -475,7 +475,7 @@ class Worker:
         if current is None or not self._start_attempt(current, body=body):
             return  # the slot goes unused: never early, so the limit holds
         row = current
-        self.limiter.sleep_until(slot)
+        self.limiter.sleep_until_slot(sms.sender_id(), slot)
         callback = self._status_callback_url() if sms.uses_twilio() else None
         try:
             result = sms.send_sms(to=row.to_address, body=body, status_callback=callback)

@@ -153,3 +153,25 @@ def test_work_done_before_a_reserved_slot_does_not_move_the_send() -> None:
         assert clock.now() == slot
         sent.append(clock.now())
     assert _max_in_any_window(sent) <= 3
+
+
+class OversleepingClock(FakeClock):
+    """A loaded host: every ``overshoot_every``-th sleep wakes ``overshoot`` seconds late."""
+
+    def __init__(self, overshoot: float, overshoot_every: int) -> None:
+        super().__init__()
+        self.overshoot, self.every, self.sleeps = overshoot, overshoot_every, 0
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        super().sleep(seconds + (self.overshoot if self.sleeps % self.every == 0 else 0.0))
+
+
+@pytest.mark.parametrize("mps", [1.0, 3.0, 10.0])
+@pytest.mark.parametrize("overshoot", [0.01, 0.06, 0.3])
+def test_a_send_woken_late_takes_a_fresh_slot_instead_of_crowding_the_next(mps: float, overshoot: float) -> None:
+    clock = OversleepingClock(overshoot, overshoot_every=5)
+    limiter = RateLimiter(mps, clock=clock.now, sleep=clock.sleep, store=LocalBucketStore())
+    sent = _drive([limiter], clock, 20.0)
+    assert _max_in_any_window(sent) <= mps
+    assert len(sent) / 20.0 >= 0.5 * mps  # a late wake-up costs a slot, not the limit
