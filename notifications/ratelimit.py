@@ -24,11 +24,12 @@ from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
 
-HEADROOM = 0.95  # aim under the provider's limit so clock jitter never tips a send over it
+HEADROOM = 0.95  # aim under the provider's limit so timing jitter never tips a send over it
 LATE_TOLERANCE_S = 0.02
 """How late after its slot a send may still go, in seconds. MPS + 1 consecutive slots span MPS / (0.95 × MPS)
-≈ 1.053 s, so sends at most 20 ms late keep any 1-second window at ≤ MPS with ~30 ms to spare for the network; a
-send woken later than this (a loaded host) takes a fresh slot instead of crowding the next one."""
+≈ 1.053 s, so sends at most 20 ms late keep any 1-second window at ≤ MPS with ~30 ms to spare for what happens
+between this check and the provider's clock (building the request, thread switches, the network); a send woken
+later than this (a loaded host) takes a fresh slot instead of crowding the next one."""
 KEY_PREFIX = "notifications:next-send"
 
 _RESERVE_LUA = """
@@ -76,7 +77,8 @@ class RedisBucketStore:
         self._script = client.register_script(_RESERVE_LUA)
 
     def reserve(self, key: str, now: float, interval: float) -> float:
-        ttl_ms = max(1000, int(interval * 1000 * 4))
+        # The key must outlive every slot already handed out (up to the horizon ahead); it only expires for tidiness.
+        ttl_ms = int((horizon(interval) + interval) * 1000) + 1000
         return float(self._script(keys=[key], args=[repr(now), repr(interval), ttl_ms, repr(horizon(interval))]))
 
 
