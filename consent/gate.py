@@ -78,11 +78,7 @@ def acts_as_patient(viewer: Any, patient: Any, at: datetime | None = None) -> bo
     if (seen := _remembered(viewer, at)) is not None:
         return patient_id in seen.represented
     at = at or timezone.now()
-    return (
-        PersonalRepresentative.objects.filter(representative=viewer, patient_id=patient_id)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at), Q(ended_at__isnull=True) | Q(ended_at__gt=at))
-        .exists()
-    )
+    return PersonalRepresentative.objects.effective(at).filter(representative=viewer, patient_id=patient_id).exists()
 
 
 def can_disclose(viewer: Any, patient: Any, scope: str, at: datetime | None = None) -> bool:
@@ -147,12 +143,14 @@ def _represented_pairs(pairs: set[Pair], at: datetime) -> set[Pair]:
     """The pairs whose viewer holds an unexpired personal-representative authority for the patient."""
     if not pairs:
         return set()
-    rows = PersonalRepresentative.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at),
-        Q(ended_at__isnull=True) | Q(ended_at__gt=at),
-        representative_id__in=_viewer_ids(pairs),
-        patient_id__in=_patient_ids(pairs),
-    ).values_list("representative_id", "patient_id")
+    rows = (
+        PersonalRepresentative.objects.effective(at)
+        .filter(
+            representative_id__in=_viewer_ids(pairs),
+            patient_id__in=_patient_ids(pairs),
+        )
+        .values_list("representative_id", "patient_id")
+    )
     return pairs & set(rows)
 
 
@@ -340,16 +338,18 @@ def _family_visibility(viewer: Any, at: datetime) -> Visibility:
     consents = tuple(
         Consent.objects.effective(at)
         .filter(recipient=viewer)
-        .select_related("patient", "form_version")
+        .select_related("patient__program", "form_version")
         .order_by("-signed_at")
     )
-    authorities = PersonalRepresentative.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at),
-        Q(ended_at__isnull=True) | Q(ended_at__gt=at),
-        representative=viewer,
-        patient__is_active=True,
-        patient__role=User.Role.PATIENT,
-    ).values_list("patient_id", "patient__program_id")
+    authorities = (
+        PersonalRepresentative.objects.effective(at)
+        .filter(
+            representative=viewer,
+            patient__is_active=True,
+            patient__role=User.Role.PATIENT,
+        )
+        .values_list("patient_id", "patient__program_id")
+    )
     represented = dict(authorities)
     by_scope = {scope.value: set(represented) for scope in Scope}
     for consent in consents:

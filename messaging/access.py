@@ -85,11 +85,7 @@ def participant_ids(conversation: Conversation, at: datetime | None = None) -> f
 
 def _representatives(patient_id: Any, at: datetime) -> Any:
     """Who holds a personal-representative authority for the patient at ``at`` (``acts_as_patient``'s filter)."""
-    return PersonalRepresentative.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at),
-        Q(ended_at__isnull=True) | Q(ended_at__gt=at),
-        patient_id=patient_id,
-    ).values("representative_id")
+    return PersonalRepresentative.objects.effective(at).filter(patient_id=patient_id).values("representative_id")
 
 
 def require_participant_among(user: Any, conversation: Conversation) -> frozenset[int]:

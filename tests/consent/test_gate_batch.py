@@ -119,3 +119,25 @@ def test_one_patient_questions_answer_the_same_inside_a_request_memo(everyone, s
             (can_disclose(v, p, scope), acts_as_patient(v, p), effective_consent(v, p, scope)) for v, p in questions
         ]
     assert inside == outside
+
+
+def test_an_authority_verified_in_the_future_counts_nowhere_yet(patient, counselor, program):
+    """One rule for personal representatives everywhere: verified, not expired, not ended (``effective``)."""
+    rep = personas.make_user("future-guardian@example.org", User.Role.FAMILY, program)
+    record = record_personal_representative(
+        staff=counselor,
+        patient=patient,
+        representative=rep,
+        authority=PersonalRepresentative.Authority.GUARDIAN,
+        document_reference="Court order 9",
+    )
+    PersonalRepresentative.objects.filter(pk=record.pk).update(verified_at=timezone.now() + timedelta(days=1))
+    assert not acts_as_patient(rep, patient)
+    assert not can_disclose(rep, patient, Scope.SCHEDULE)
+    assert disclosable_pairs([(rep.pk, patient.pk)], Scope.SCHEDULE) == set()
+    assert visible_patient_ids(rep, Scope.SCHEDULE) == frozenset()
+    with request_memo.opened():
+        assert not acts_as_patient(rep, patient)
+    later = timezone.now() + timedelta(days=2)
+    assert acts_as_patient(rep, patient, later)
+    assert disclosable_pairs([(rep.pk, patient.pk)], Scope.SCHEDULE, later) == {(rep.pk, patient.pk)}
