@@ -57,6 +57,14 @@ def _progress_rows(user: Any) -> Any:
     )
 
 
+def _current_lesson_counts(assignments: list[Assignment]) -> dict[Any, int]:
+    """Lessons in each assigned module's current version, in one query, whatever the catalogue's filter shows:
+    an assigned module the learner has not started still says how long it is."""
+    versions = {a.module.current_version_id: a.module_id for a in assignments}
+    rows = Lesson.objects.filter(version_id__in=versions).order_by().values("version_id").annotate(n=Count("id"))
+    return {versions[row["version_id"]]: row["n"] for row in rows}
+
+
 def catalogue(request: AuthedRequest) -> HttpResponse:
     """All modules the viewer may read, with topic filter and search; assigned and started modules first."""
     user = request.user
@@ -82,7 +90,8 @@ def catalogue(request: AuthedRequest) -> HttpResponse:
         count = lesson_count if lesson_count is not None else getattr(row, "lesson_total", 0)
         return ModuleCard(module, module.current_version, count, row, assignment)  # type: ignore[arg-type]
 
-    assigned = [card(a.module, assignment=a) for a in assignments]
+    unstarted = _current_lesson_counts([a for a in assignments if a.module_id not in progress])
+    assigned = [card(a.module, unstarted.get(a.module_id), a) for a in assignments]
     continuing = [
         card(row.module)
         for row in sorted(progress.values(), key=lambda p: p.updated_at, reverse=True)

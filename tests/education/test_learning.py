@@ -244,3 +244,15 @@ def test_choice_rules_are_enforced(shared_module, reviewer):
             kind="multiple",
             choices=[ChoiceData("a", False), ChoiceData("b", False)],
         )
+
+
+def test_an_assigned_module_not_started_says_how_many_lessons_even_when_filtered_out(
+    client, login, family_member, counselor, patient, shared_module, public_module
+):
+    services.assign_module(counselor=counselor, patient=patient, module=shared_module)
+    lessons = shared_module.current_version.lessons.count()
+    login(family_member)
+    page = client.get(reverse("education:catalogue"), {"topic": "overdose"}).content.decode()
+    assigned = page.split('id="assigned-heading"', 1)[1].split("</section>", 1)[0]
+    assert "How the brain changes" in assigned
+    assert f"{lessons} lesson" in assigned
