@@ -24,17 +24,7 @@ from tests.support import personas
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = [
-    "patient",
-    "other_patient",
-    "counselor",
-    "unassigned_counselor",
-    "program_admin",
-    "family_member",
-    "revoked_member",
-    "outsider",
-    "learner",
-]
+PERSONAS = [*personas.GATE_PERSONAS]
 
 
 @pytest.fixture

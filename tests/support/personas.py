@@ -24,6 +24,22 @@ ALL_SCOPES = [scope.value for scope in Scope]
 PASSWORD = "a calm river at dawn"
 
 
+# The fixtures (tests/conftest.py) that, together, meet every rule of the consent gate once: the patient, another
+# patient, their counselor, a counselor without them, the program admin, a consented and a revoked family member,
+# someone linked to another patient only, and a learner linked to nobody.
+GATE_PERSONAS = (
+    "patient",
+    "other_patient",
+    "counselor",
+    "unassigned_counselor",
+    "program_admin",
+    "family_member",
+    "revoked_member",
+    "outsider",
+    "learner",
+)
+
+
 def make_program(name: str = "Riverside Program", **extra: Any) -> Program:
     return Program.objects.create(name=name, legal_name=f"{name} LLC", time_zone="America/New_York", **extra)
 
