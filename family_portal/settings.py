@@ -280,6 +280,7 @@ if not DEBUG and not TWILIO_ACCOUNT_SID and not env_bool("PORTAL_ALLOW_CONSOLE_S
 PORTAL_OUTBOX_LEASE_S = env_int("PORTAL_OUTBOX_LEASE_S", 60)
 PORTAL_OUTBOX_POLL_S = env_float("PORTAL_OUTBOX_POLL_S", 0.5)
 PORTAL_OUTBOX_MAX_ATTEMPTS = env_int("PORTAL_OUTBOX_MAX_ATTEMPTS", 6)
+PORTAL_SMS_UNREACHABLE_RETRY_S = env_int("PORTAL_SMS_UNREACHABLE_RETRY_S", 2 * 60 * 60)
 
 # --- Consent and invitations -----------------------------------------------------------------------------
 PORTAL_PROGRAM_LEGAL_NAME = env_str("PORTAL_PROGRAM_LEGAL_NAME", "Demo Outpatient Program")

@@ -3,11 +3,13 @@ carrier errors (SMS-07), fast handlers (SMS-09)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from twilio.request_validator import RequestValidator
 
@@ -255,3 +257,54 @@ def test_ordinary_inbound_text_is_not_stored(client: Client, db: None) -> None:
 )
 def test_keyword_classifier(body: str, kind: str) -> None:
     assert classify_keyword(body) == kind
+
+
+# --- SMS-07: one later retry for an unreachable handset (30003), none for the other carrier errors ----------------
+def _retries() -> list[OutboxMessage]:
+    return list(OutboxMessage.objects.filter(idempotency_key__endswith=":retry-30003"))
+
+
+def test_undelivered_30003_queues_one_later_retry(client: Client, family_member: User, settings: Any) -> None:
+    give_phone(family_member)
+    row = _sent_row(family_member)
+    before = timezone.now()
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "undelivered", "ErrorCode": "30003"})  # replay
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.UNDELIVERED and row.flagged
+    [retry] = _retries()
+    assert (retry.recipient, retry.template_key, retry.context) == (family_member, row.template_key, row.context)
+    assert retry.state == OutboxMessage.State.QUEUED and retry.channel == OutboxMessage.Channel.SMS
+    assert retry.send_after >= before + timedelta(seconds=settings.PORTAL_SMS_UNREACHABLE_RETRY_S)
+
+
+def test_a_retry_that_is_unreachable_again_is_not_retried(client: Client, family_member: User) -> None:
+    give_phone(family_member)
+    _sent_row(family_member)
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    [retry] = _retries()
+    OutboxMessage.objects.filter(pk=retry.pk).update(state=OutboxMessage.State.SENT, provider_message_id="SMretry")
+    _post(client, STATUS, {"MessageSid": "SMretry", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    assert len(_retries()) == 1
+    assert OutboxMessage.objects.get(pk=retry.pk).state == OutboxMessage.State.UNDELIVERED
+
+
+@pytest.mark.parametrize("code", ["30004", "30005", "30006", "30007", "30008"])
+def test_other_carrier_errors_are_never_resent(client: Client, family_member: User, code: str) -> None:
+    give_phone(family_member)
+    _sent_row(family_member)
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "undelivered", "ErrorCode": code})
+    assert _retries() == []
+
+
+def test_confirmation_codes_and_disabled_policy_are_not_retried(
+    client: Client, family_member: User, settings: Any
+) -> None:
+    give_phone(family_member)
+    row = _sent_row(family_member)
+    OutboxMessage.objects.filter(pk=row.pk).update(template_key="phone_code")
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    settings.PORTAL_SMS_UNREACHABLE_RETRY_S = 0
+    _sent_row(family_member, sid="SMdef")
+    _post(client, STATUS, {"MessageSid": "SMdef", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    assert _retries() == []
