@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
+from django.db.models import Count, Max, Min, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
 from consent.audit import record_audit
-from consent.models import AuditEvent, Disclosure
+from consent.models import AuditEvent, Disclosure, Scope
 
 # § 2.32(a)(1): the summary statement that accompanies exported and downloaded records.
 STATEMENT_1 = (
@@ -24,6 +28,50 @@ STATEMENT_1 = (
 )
 # § 2.32(a)(2): the short statement shown on every page.
 STATEMENT_2 = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+
+
+@dataclass(frozen=True)
+class SameDayViews:
+    """Disclosures of one kind to one person on one day, shown as a single line ("3 times, 9:14–9:40 AM")."""
+
+    recipient_name: str
+    what: str
+    scope_label: str
+    channel_label: str
+    times: int
+    first_at: datetime
+    last_at: datetime
+
+
+def accounting_by_day(patient: Any, tz: tzinfo) -> QuerySet[Any, Any]:
+    """The patient's accounting (§ 2.25), one row per recipient, kind of information, description, channel and
+    day in ``tz``, newest first: a family member opening the same page ten times in a morning is one line that
+    says so. The CSV export (``ledger_csv``) keeps every single disclosure."""
+    return (
+        Disclosure.objects.for_accounting(patient)
+        .annotate(day=TruncDate("at", tzinfo=tz))
+        .values("day", "recipient_id", "recipient_name", "scope", "what", "channel")
+        .annotate(times=Count("id"), first_at=Min("at"), last_at=Max("at"))
+        .order_by("-last_at", "recipient_name", "what")
+    )
+
+
+def same_day_views(rows: Any) -> list[SameDayViews]:
+    """``accounting_by_day`` rows ready for the page, with readable kinds and channels."""
+    channels = dict(Disclosure.Channel.choices)
+    return [
+        SameDayViews(
+            recipient_name=row["recipient_name"],
+            what=row["what"],
+            scope_label=Scope(row["scope"]).label if row["scope"] in Scope.values else row["scope"],
+            channel_label=channels.get(row["channel"], row["channel"]),
+            times=row["times"],
+            first_at=row["first_at"],
+            last_at=row["last_at"],
+        )
+        for row in rows
+    ]
+
 
 HEADER = ["Date and time (UTC)", "Shown to", "What", "Kind of information", "How", "Consent", "Form version"]
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

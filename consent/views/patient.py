@@ -18,6 +18,7 @@ from accounts.models import User
 from consent.forms import ConsentDetailsForm, RevokeForm, SignForm
 from consent.gate import effective_consents_for, managed_consents, patients_acted_for
 from consent.invitations import send_invitation
+from consent.ledger import accounting_by_day, same_day_views
 from consent.minors import needs_guardian_signature
 from consent.models import Consent, ConsentFormVersion, Disclosure, Invitation, PersonalRepresentative
 from consent.plain import NEVER_SHARED, SCOPE_FOR_PATIENT, summary_for_family
@@ -166,11 +167,17 @@ def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
 
 
 def history(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
-    """Who saw what, when: every disclosure of the last 3 years (§ 2.25)."""
+    """Who saw what, when: every disclosure of the last 3 years (§ 2.25), repeats on one day on one line."""
     patient = acted_patient_or_404(request, patient_id)
-    rows = Disclosure.objects.for_accounting(patient).order_by("-at", "-id")
-    page = Paginator(rows, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"patient": patient, "page": page, "urls": _patient_urls(patient, request.user)}
+    tz = request.user.tz  # type: ignore[union-attr]  # the viewer's days and clock (patient or representative)
+    page = Paginator(accounting_by_day(patient, tz), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "patient": patient,
+        "page": page,
+        "rows": same_day_views(page.object_list),
+        "tz": tz,
+        "urls": _patient_urls(patient, request.user),
+    }
     return render(request, "consent/history.html", context)
 
 

@@ -316,3 +316,55 @@ def test_refused_object_url_is_audited_the_same_for_real_and_made_up_ids(login, 
     assert refusals.count() == 2
     assert {event.data["view"] for event in refusals} == {"consent:consent_detail"}
     assert all(event.patient_id is None for event in refusals)
+
+
+def test_history_shows_repeat_views_on_one_day_as_one_line(login, patient, consent, family_member):
+    noon = timezone.now().astimezone(patient.tz).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    for minutes in (0, 14, 40):
+        _disclosure(patient, consent, family_member, "Family session dates", noon + timedelta(minutes=minutes))
+    _disclosure(patient, consent, family_member, "Family session dates", noon - timedelta(days=1))
+    _disclosure(patient, consent, family_member, "Education progress", noon + timedelta(minutes=5))
+
+    body = login(patient).get(reverse("consent:history")).content.decode()
+    rows = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0].count("<tr>")
+    assert rows == 3  # the three same-day views, the day before, the other description
+    assert "12:00 PM–12:40 PM" in body and "(3 times)" in body
+    assert body.count("(3 times)") == 1
+
+
+def test_history_query_count_does_not_grow_with_disclosures(login, patient, consent, family_member):
+    client = login(patient)
+    url = reverse("consent:history")
+    at = timezone.now() - timedelta(days=2)
+    _disclosure(patient, consent, family_member, "First", at)
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for day in range(1, 30):
+        _disclosure(patient, consent, family_member, f"View {day}", at - timedelta(days=day))
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def _disclosure(patient, consent, member, what: str, at) -> Disclosure:  # noqa: ANN001
+    return Disclosure.objects.create(
+        recipient=member,
+        recipient_name="Fran Rivera",
+        patient=patient,
+        consent=consent,
+        form_version="2026-1",
+        scope="schedule",
+        channel="web",
+        what=what,
+        at=at,
+    )
+
+
+def test_history_shows_one_time_when_repeats_fall_in_the_same_minute(login, patient, consent, family_member):
+    at = timezone.now().astimezone(patient.tz).replace(hour=9, minute=5, second=1) - timedelta(days=1)
+    _disclosure(patient, consent, family_member, "Secure messages", at)
+    _disclosure(patient, consent, family_member, "Secure messages", at + timedelta(seconds=20))
+    body = login(patient).get(reverse("consent:history")).content.decode()
+    assert "9:05 AM <span" in body and "9:05 AM–9:05 AM" not in body
+    assert "(2 times)" in body
