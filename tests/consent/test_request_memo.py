@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -58,3 +60,16 @@ def test_outside_a_memo_a_revocation_shows_at_once(family_member, patient, conse
     assert visible_patient_ids(family_member, Scope.MESSAGING) == {patient.pk}
     revoke_consent(consent=consent, actor=patient)
     assert visible_patient_ids(family_member, Scope.MESSAGING) == frozenset()
+
+
+def test_the_memo_also_works_under_asgi(family_member, consent):
+    """Daphne serves pages through Django's ASGI handler, which adapts the sync middleware and view across threads;
+    the memo (a context variable) must still reach the view and every card. ``async_to_sync`` runs the handler's
+    sync parts back on this thread, so this test's connection sees their queries."""
+    client = AsyncClient()
+    personas.login(client, family_member)  # type: ignore[arg-type]
+    async_to_sync(client.get)(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as captured:
+        response = async_to_sync(client.get)(reverse("dashboard"))
+    assert response.status_code == 200
+    assert _consent_reads(captured.captured_queries) == 1
