@@ -10,6 +10,11 @@ Who passes, for a given patient and scope:
 - a program admin of the patient's program;
 - a family member named as recipient on a consent that is effective at that instant and includes the scope.
 Only the last kind is a disclosure under Part 2, so only it is written to the ledger.
+
+The same rules answer three shapes of question: one viewer and one patient (``can_disclose``,
+``require_disclosure``), one viewer and every patient (``visibility``, ``visible_patients``: flat queries, remembered
+for a read-only request by ``consent.request_memo``), and many pairs at one instant (``disclosable_pairs``: a
+message's recipients, a batch of reminders). tests/consent/test_gate_batch.py proves they agree.
 """
 
 from __future__ import annotations
