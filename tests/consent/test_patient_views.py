@@ -260,17 +260,7 @@ def test_only_the_patient_can_revoke_in_the_portal(request, reauth_login, consen
 
 def test_history_lists_three_years_of_disclosures(login, patient, consent, family_member):
     require_disclosure(family_member, patient, Scope.SCHEDULE, what="Recent look")
-    old = Disclosure.objects.create(
-        recipient=family_member,
-        recipient_name="Fran Rivera",
-        patient=patient,
-        consent=consent,
-        form_version="2026-1",
-        scope="schedule",
-        channel="web",
-        what="Ancient look",
-        at=timezone.now() - timedelta(days=3 * 366),
-    )
+    old = _disclosure(patient, consent, family_member, "Ancient look", timezone.now() - timedelta(days=3 * 366))
     body = login(patient).get(reverse("consent:history")).content.decode()
     assert "Recent look" in body
     assert old.what not in body
