@@ -21,8 +21,9 @@ from django.http import Http404, HttpRequest
 from accounts.models import User
 from consent.gate import (
     is_care_team_for,
-    require_disclosure,
+    record_disclosures,
     visibility,
+    visible_patient_ids,
     visible_patients,
 )
 from consent.models import Consent, Scope
@@ -108,21 +109,24 @@ def education_recipients(patient: Any) -> QuerySet[User]:
     return User.objects.filter(Exists(consents), role=User.Role.FAMILY, is_active=True)
 
 
-def disclosed_assignments(request: AuthedRequest) -> list[Assignment]:
-    """A family member's active assignments, for the patients whose education scope they hold now.
-
-    Showing them discloses that the patient's care team asked for them, so each patient's disclosure goes
-    through ``require_disclosure`` (a ledger row) and the page must carry the § 2.32 notice. Other roles get [].
-    """
-    user = request.user
+def family_assignments(user: Any) -> list[Assignment]:
+    """A family member's active assignments of modules they may read, for the patients whose education scope they
+    hold now (one query; the gate's answer is remembered per request). Other roles get []."""
     if not getattr(user, "is_family", False) or not user.is_active:
         return []
-    assignments = list(
+    return list(
         Assignment.objects.active()
-        .filter(patient__in=visible_patients(user, Scope.EDUCATION), module__in=readable_modules(user))
+        .filter(patient_id__in=visible_patient_ids(user, Scope.EDUCATION), module__in=readable_modules(user))
         .select_related("module__current_version")
         .order_by("due_on", "created_at")
     )
-    for patient_id in sorted({a.patient_id for a in assignments}):
-        require_disclosure(user, patient_id, Scope.EDUCATION, what="Education assignments", request=request)
+
+
+def disclosed_assignments(request: AuthedRequest) -> list[Assignment]:
+    """``family_assignments`` for the viewer, with the disclosure recorded: showing them discloses that the
+    patient's care team asked for them, so each patient shown gets a ledger row (one insert) and the page must
+    carry the § 2.32 notice."""
+    assignments = family_assignments(request.user)
+    patient_ids = {a.patient_id for a in assignments}
+    record_disclosures(request.user, patient_ids, Scope.EDUCATION, what="Education assignments")
     return assignments

@@ -10,11 +10,12 @@ from consent.models import Scope
 from education.access import (
     AuthedRequest,
     editable_modules,
+    family_assignments,
     readable_modules,
     visible_assignments,
 )
 from education.models import Assignment, ModuleProgress, ModuleVersion
-from family_portal.dashboard import Card, disclose, visible_patient_ids
+from family_portal.dashboard import Card, disclose
 
 LIMIT = 3
 
@@ -54,17 +55,9 @@ def _family_card(request: AuthedRequest) -> Card:
 
 
 def _disclosed_assignments(request: AuthedRequest) -> list[Assignment]:
-    """``education.access.disclosed_assignments`` with the gate asked once per request and the ledger rows (one
-    per patient shown) written in one insert with the other cards' rows: the same cost for one patient or twenty."""
-    user = request.user
-    if not getattr(user, "is_family", False) or not user.is_active:
-        return []
-    assignments = list(
-        Assignment.objects.active()
-        .filter(patient_id__in=visible_patient_ids(request, Scope.EDUCATION), module__in=readable_modules(user))
-        .select_related("module__current_version")
-        .order_by("due_on", "created_at")
-    )
+    """``education.access.family_assignments`` with the ledger rows (one per patient shown) written in one insert
+    with the other cards' rows."""
+    assignments = family_assignments(request.user)
     disclose(request, {a.patient_id for a in assignments}, Scope.EDUCATION, what="Education assignments")
     return assignments
 
