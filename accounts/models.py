@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import time
+from datetime import datetime, time
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -156,8 +157,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class CaseloadAssignmentQuerySet(models.QuerySet["CaseloadAssignment"]):
-    def active(self) -> CaseloadAssignmentQuerySet:
-        return self.filter(ended_at__isnull=True)
+    def active(self, at: datetime | None = None) -> CaseloadAssignmentQuerySet:
+        """Assignments in force at ``at`` (default now): begun, and not ended by then."""
+        at = at or timezone.now()
+        return self.filter(Q(assigned_at__lte=at), Q(ended_at__isnull=True) | Q(ended_at__gt=at))
 
 
 class CaseloadAssignment(models.Model):

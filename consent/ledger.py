@@ -1,9 +1,16 @@
-"""The accounting of disclosures (§ 2.25): the patient's "who saw what, when" and the staff CSV export."""
+"""The accounting of disclosures (§ 2.25): writing its rows, the patient's "who saw what, when" and the staff CSV
+export. The gate decides; the ledger records.
+
+A row is written for every disclosure to a family recipient under a consent (the ``CONSENT`` grant of
+``consent.policy``); showing a patient or a personal representative their own information, and staff access, are
+not disclosures and write no row.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -14,8 +21,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
+from consent import gate
 from consent.audit import record_audit
-from consent.models import AuditEvent, Disclosure, Scope
+from consent.models import AuditEvent, Consent, Disclosure, Scope
 
 # § 2.32(a)(1): the summary statement that accompanies exported and downloaded records.
 STATEMENT_1 = (
@@ -28,6 +36,63 @@ STATEMENT_1 = (
 )
 # § 2.32(a)(2): the short statement shown on every page.
 STATEMENT_2 = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+
+
+def record_disclosure(*, consent: Consent, scope: str, channel: str, what: str, at: datetime | None = None) -> None:
+    """Write one ledger row for a disclosure made under ``consent``."""
+    ledger_row(consent, scope, channel, what, at or timezone.now()).save()
+
+
+def record_disclosures(
+    viewer: Any,
+    patient_ids: Iterable[Any],
+    scope: str,
+    *,
+    what: str,
+    channel: str = Disclosure.Channel.WEB,
+    at: datetime | None = None,
+) -> None:
+    """``require_disclosure``'s ledger rows for many patients at once, in at most two queries whatever their number.
+
+    The patients come from a list already scoped through the gate in the same request, so none is refused here.
+    As in ``require_disclosure``, a personal representative acting for the patient and staff get no row (not a
+    disclosure), and each row names the consent relied on: the latest signed effective one including ``scope``."""
+    Scope(scope)
+    ids = {pk for pk in patient_ids if pk is not None}
+    if not ids or not getattr(viewer, "is_family", False) or not viewer.is_active:
+        return
+    at = gate.instant(at)
+    consents = gate.consents_relied_on(viewer, ids, scope, at)
+    Disclosure.objects.bulk_create(disclosure_rows(consents, ids, scope, what=what, channel=channel, at=at))
+
+
+def disclosure_rows(
+    consents: Iterable[Consent], patient_ids: set[Any], scope: str, *, what: str, channel: str, at: datetime
+) -> list[Disclosure]:
+    """Unsaved ledger rows, one per patient in ``patient_ids``, each naming the consent relied on (the latest
+    signed of ``consents`` that includes ``scope``); callers that batch several scopes insert them together."""
+    relied_on: dict[Any, Consent] = {}
+    for consent in consents:
+        if consent.patient_id in patient_ids and consent.has_scope(scope):
+            best = relied_on.get(consent.patient_id)
+            if best is None or consent.signed_at > best.signed_at:
+                relied_on[consent.patient_id] = consent
+    return [ledger_row(consent, scope, channel, what, at) for _, consent in sorted(relied_on.items())]
+
+
+def ledger_row(consent: Consent, scope: str, channel: str, what: str, at: datetime) -> Disclosure:
+    """One unsaved row: who received what, about whom, under which consent and form version, when and how."""
+    return Disclosure(
+        recipient_id=consent.recipient_id,
+        recipient_name=consent.recipient_name,
+        patient_id=consent.patient_id,
+        consent=consent,
+        form_version=consent.form_version.version if consent.form_version_id else "",
+        scope=scope,
+        channel=channel,
+        what=what[:200],
+        at=at,
+    )
 
 
 @dataclass(frozen=True)

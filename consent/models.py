@@ -338,7 +338,11 @@ class PersonalRepresentative(models.Model):
 
     def is_effective(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
-        return (self.expires_at is None or at < self.expires_at) and (self.ended_at is None or at < self.ended_at)
+        return (
+            self.verified_at <= at
+            and (self.expires_at is None or at < self.expires_at)
+            and (self.ended_at is None or at < self.ended_at)
+        )
 
 
 INVITATIONS_PER_HOUR = 5

@@ -15,18 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from accounts.models import User
-from consent.gate import (
-    is_care_team_for,
-    record_disclosures,
-    visibility,
-    visible_patient_ids,
-    visible_patients,
-)
-from consent.models import Consent, Scope
+from consent.gate import is_care_team_for, recipients, visibility, visible_patient_ids, visible_patients
+from consent.ledger import record_disclosures
+from consent.models import Scope
 from education.models import Assignment, Module, ModuleQuerySet
 
 
@@ -99,14 +94,9 @@ def get_visible_assignment(staff: Any, assignment_id: Any) -> Assignment:
 
 
 def education_recipients(patient: Any) -> QuerySet[User]:
-    """Family members whose consent for ``patient`` is effective now and includes the education scope.
-
-    The same rule as ``consent.gate.effective_consent(member, patient, "education")``, evaluated for every
-    member in one query (built from the gate's own ``Consent.objects.effective().with_scope()``), so a
-    counselor's progress page costs the same for one family member as for twenty.
-    """
-    consents = Consent.objects.effective().with_scope(Scope.EDUCATION).filter(patient=patient, recipient=OuterRef("pk"))
-    return User.objects.filter(Exists(consents), role=User.Role.FAMILY, is_active=True)
+    """Family members who may see ``patient``'s education information now (``consent.gate.recipients``: one
+    query), so a counselor's progress page costs the same for one family member as for twenty."""
+    return User.objects.filter(pk__in=recipients(patient, Scope.EDUCATION), role=User.Role.FAMILY)
 
 
 def family_assignments(user: Any) -> list[Assignment]:

@@ -14,8 +14,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from consent.gate import disclosure_rows, visibility
+from consent.gate import visibility
 from consent.gate import visible_patient_ids as gate_visible_patient_ids
+from consent.ledger import disclosure_rows
 from consent.models import Disclosure
 
 CARD_APPS = ("consent", "education", "scheduling", "messaging", "notifications")

@@ -20,14 +20,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.middleware import LOGIN_AT_KEY, SEEN_AT_KEY, session_passed_mfa
-from accounts.models import CaseloadAssignment, User
-from consent.gate import can_disclose, is_care_team_for
-from consent.models import BreakGlassAccess, Consent, PersonalRepresentative, Scope
+from accounts.models import User
+from consent import policy
+from consent.gate import can_disclose, is_care_team_for, recipients
+from consent.models import Scope
 from messaging.models import Conversation, Participant
 
 
@@ -51,8 +51,7 @@ def can_participate(user: Any, conversation: Conversation, at: datetime | None =
     if user.is_family:
         return can_disclose(user, patient, Scope.MESSAGING, at)
     if user.is_patient and user.pk == patient.pk:
-        program = patient.program
-        return bool(program and program.patients_join_care_team) and can_disclose(user, patient, Scope.MESSAGING, at)
+        return _patients_join(conversation) and can_disclose(user, patient, Scope.MESSAGING, at)
     return False
 
 
@@ -60,32 +59,23 @@ def participant_ids(conversation: Conversation, at: datetime | None = None) -> f
     """The ids of everyone who may take part in ``conversation`` at ``at`` (default now): ``can_participate`` for
     all users at once, in one query whatever their number.
 
-    The same rules, rule by rule (tests compare the two for every persona): active users only; counselors with
-    the patient on their active caseload or with unexpired break-glass access (``is_care_team_for``); family
-    members named on an effective consent that includes ``messaging``, or holding an unexpired
-    personal-representative authority (``can_disclose``); the patient when their program lets patients join the
-    care team; in a one-to-one, only its seated counselor and family member; program admins never.
+    The gate answers who may see the patient's messages (``consent.gate.recipients``); messaging narrows it to
+    the grants that take part: counselors through the caseload or break-glass, family members through a consent
+    or an authority, the patient when their program lets patients join the care team; in a one-to-one, only its
+    seated counselor and family member; program admins never.
     """
-    at = at or timezone.now()
-    patient_id = conversation.patient_id
-    caseload = CaseloadAssignment.objects.active().filter(patient_id=patient_id).values("counselor_id")
-    glass = BreakGlassAccess.objects.active(at).filter(patient_id=patient_id).values("counselor_id")
-    consents = (
-        Consent.objects.effective(at).with_scope(Scope.MESSAGING).filter(patient_id=patient_id).values("recipient_id")
-    )
-    who = Q(role=User.Role.COUNSELOR) & (Q(pk__in=caseload) | Q(pk__in=glass))
-    who |= Q(role=User.Role.FAMILY) & (Q(pk__in=consents) | Q(pk__in=_representatives(patient_id, at)))
+    grants = [policy.CASELOAD, policy.BREAK_GLASS, policy.REPRESENTATIVE, policy.CONSENT]
+    among = None
     if conversation.kind == Conversation.Kind.DIRECT:
-        who &= Q(pk__in=Participant.objects.filter(conversation_id=conversation.pk).values("user_id"))
-    else:
-        joining = User.objects.filter(pk=patient_id, role=User.Role.PATIENT, program__patients_join_care_team=True)
-        who |= Q(pk__in=joining.values("pk"))
-    return frozenset(User.objects.filter(who, is_active=True).values_list("pk", flat=True))
+        among = Participant.objects.filter(conversation_id=conversation.pk).values("user_id")
+    elif _patients_join(conversation):
+        grants.append(policy.SELF)
+    return recipients(conversation.patient_id, Scope.MESSAGING, at, grants=grants, among=among)
 
 
-def _representatives(patient_id: Any, at: datetime) -> Any:
-    """Who holds a personal-representative authority for the patient at ``at`` (``acts_as_patient``'s filter)."""
-    return PersonalRepresentative.objects.effective(at).filter(patient_id=patient_id).values("representative_id")
+def _patients_join(conversation: Conversation) -> bool:
+    program = conversation.patient.program
+    return bool(program and program.patients_join_care_team)
 
 
 def require_participant_among(user: Any, conversation: Conversation) -> frozenset[int]:

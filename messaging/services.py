@@ -21,9 +21,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from accounts.models import CaseloadAssignment, User
-from consent.gate import visible_patients
-from consent.models import Consent, Scope
+from accounts.models import User
+from consent import policy
+from consent.gate import recipients_by_patient, visible_patient_ids, visible_patients
+from consent.models import Scope
 from messaging.access import (
     can_participate,
     participant_ids,
@@ -86,35 +87,20 @@ def care_team_conversation(patient: User) -> Conversation:
 
 
 def direct_partner_options(viewer: Any) -> list[tuple[User, User]]:
-    """``(patient, person)`` pairs ``viewer`` may start a one-to-one with: a counselor's family contacts with a
-    messaging consent, or a family member's counselors. Each pair is re-checked by the gate when started."""
-    patients = visible_patients(viewer, Scope.MESSAGING)
+    """``(patient, person)`` pairs ``viewer`` may start a one-to-one with: a counselor's family contacts who may
+    see the patient's messages (a consent or an authority), or a family member's assigned counselors. Each pair
+    is re-checked by the gate when started. Three queries whatever their number."""
     if viewer.is_counselor:
-        consents = (
-            Consent.objects.effective()
-            .with_scope(Scope.MESSAGING)
-            .filter(patient__in=patients, recipient__isnull=False, recipient__is_active=True)
-            .select_related("patient", "recipient")
-            .order_by("patient__full_name", "recipient__full_name")
-        )
-        seen: set[tuple[int, int]] = set()
-        pairs = []
-        for consent in consents:
-            assert consent.recipient is not None  # noqa: S101  (filtered above)
-            key = (consent.patient_id, consent.recipient.pk)
-            if key not in seen:
-                seen.add(key)
-                pairs.append((consent.patient, consent.recipient))
-        return pairs
-    if viewer.is_family:
-        assignments = (
-            CaseloadAssignment.objects.active()
-            .filter(patient__in=patients, counselor__is_active=True)
-            .select_related("patient", "counselor")
-            .order_by("patient__full_name", "counselor__full_name")
-        )
-        return [(a.patient, a.counselor) for a in assignments]
-    return []
+        grants = [policy.CONSENT, policy.REPRESENTATIVE]
+    elif viewer.is_family:
+        grants = [policy.CASELOAD]
+    else:
+        return []
+    patient_ids = visible_patient_ids(viewer, Scope.MESSAGING)
+    by_patient = recipients_by_patient(patient_ids, Scope.MESSAGING, grants=grants)
+    people = User.objects.in_bulk({pk for ids in by_patient.values() for pk in ids} | set(by_patient))
+    pairs = [(people[p], people[person]) for p, ids in by_patient.items() for person in ids if person != viewer.pk]
+    return sorted(pairs, key=lambda pair: (pair[0].full_name, pair[0].pk, pair[1].full_name, pair[1].pk))
 
 
 @transaction.atomic

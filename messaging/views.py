@@ -17,7 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from consent.gate import record_disclosures, require_disclosure
+from consent.gate import require_disclosure
+from consent.ledger import record_disclosures
 from consent.models import Scope
 from messaging import services
 from messaging.forms import EditMessageForm, MessageForm, StartConversationForm

@@ -12,7 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.models import User
-from consent.gate import record_disclosures, require_disclosure, visibility, visible_patient_ids
+from consent.gate import require_disclosure, visibility, visible_patient_ids
+from consent.ledger import record_disclosures
 from consent.models import Disclosure, Scope
 from scheduling.models import FamilySession, SessionRequest
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User, validate_time_zone
-from consent.gate import visible_patients
+from consent.gate import no_consents, recipients, visible_patients
 from consent.models import Consent, Scope
 from scheduling.models import Availability, AvailabilityException, FamilySession, Participant
 from scheduling.slots import Slot
@@ -59,10 +59,9 @@ DURATION_CHOICES = [(30, "30 minutes"), (45, "45 minutes"), (60, "1 hour"), (90,
 
 
 def schedule_members(patient: User) -> QuerySet[User]:
-    """Family members whose effective consent for ``patient`` includes ``schedule`` (candidates to invite;
-    the service asks the gate again for each one chosen)."""
-    consents = Consent.objects.effective().with_scope(Scope.SCHEDULE).filter(patient=patient)
-    return User.objects.filter(role=User.Role.FAMILY, is_active=True, consents_received__in=consents).distinct()
+    """Family members who may see ``patient``'s schedule now (``consent.gate.recipients``): the candidates to
+    invite; the service asks the gate again for each one chosen."""
+    return User.objects.filter(pk__in=recipients(patient, Scope.SCHEDULE), role=User.Role.FAMILY)
 
 
 class PatientChoiceField(forms.ModelChoiceField):
@@ -369,12 +368,12 @@ class ConsentChoiceField(forms.ModelChoiceField):
 class ReleaseForm(forms.Form):
     consent = ConsentChoiceField(
         label="Release to",
-        queryset=Consent.objects.none(),
+        queryset=no_consents(),
         empty_label=None,
         widget=forms.RadioSelect,
         help_text="Only recipients named on an effective consent that includes attendance are listed.",
     )
 
-    def __init__(self, *args: Any, consents: list[Consent], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, consents: QuerySet[Consent], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _model_field(self, "consent").queryset = Consent.objects.filter(pk__in=[c.pk for c in consents])
+        _model_field(self, "consent").queryset = consents

@@ -10,12 +10,12 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from consent.gate import require_disclosure
+from consent.gate import release_consents, require_disclosure
 from consent.models import Scope
 from scheduling.access import PortalRequest, in_viewer_time_zone, staff_only
 from scheduling.forms import ReleaseForm, ReportForm
 from scheduling.models import FamilySession, Participant
-from scheduling.services import release_attendance_report, release_consents
+from scheduling.services import release_attendance_report
 
 
 def report_rows(user: Any, patient: Any, start: Any, end: Any) -> list[dict[str, Any]]:
@@ -58,7 +58,7 @@ def attendance_report(request: PortalRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         patient, start, end = form.cleaned_data["patient"], form.cleaned_data["start"], form.cleaned_data["end"]
         require_disclosure(user, patient, Scope.ATTENDANCE, what="Attendance record (care team)", request=request)
-        consents = release_consents(patient)
+        consents = release_consents(patient, Scope.ATTENDANCE)
         release_form = ReleaseForm(request.POST if request.method == "POST" else None, consents=consents)
         context.update(patient=patient, start=start, end=end, release_form=release_form, consents=consents)
         if request.method == "POST" and release_form.is_valid():

@@ -17,10 +17,12 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import CaseloadAssignment, User
+from accounts.models import User
 from consent.audit import record_audit
-from consent.gate import DisclosureRefused, can_disclose, is_care_team_for, record_disclosure
+from consent.gate import DisclosureRefused, can_disclose, is_care_team_for, recipients, release_consents
+from consent.ledger import record_disclosure
 from consent.models import AuditEvent, Consent, Disclosure, Scope
+from consent.policy import CASELOAD
 from scheduling.models import (
     AvailabilityException,
     CalendarFeed,
@@ -362,7 +364,8 @@ def record_attendance(*, actor: User, session: FamilySession, marks: Mapping[int
 
 
 def assigned_counselor_ids(patient: User) -> list[int]:
-    return list(CaseloadAssignment.objects.active().filter(patient=patient).values_list("counselor_id", flat=True))
+    """The counselors with ``patient`` on their caseload now (who receives the family's requests)."""
+    return sorted(recipients(patient, Scope.SCHEDULE, grants=[CASELOAD]))
 
 
 @transaction.atomic
@@ -581,17 +584,6 @@ def feed_owner(token: str) -> User | None:
 # --- attendance report release -----------------------------------------------------------------------------------
 
 
-def release_consents(patient: User, at: datetime | None = None) -> list[Consent]:
-    """Effective consents of ``patient`` that allow releasing attendance, each naming its recipient."""
-    return list(
-        Consent.objects.effective(at)
-        .with_scope(Scope.ATTENDANCE)
-        .filter(patient=patient)
-        .select_related("form_version")
-        .order_by("recipient_name")
-    )
-
-
 @transaction.atomic
 def release_attendance_report(
     *,
@@ -605,7 +597,7 @@ def release_attendance_report(
     """Release an attendance record outside the program: only under an effective consent with the
     ``attendance`` scope naming the recipient, recorded in the disclosure ledger (channel export, § 2.25)."""
     _check_staff(actor, patient)
-    allowed = {c.pk: c for c in release_consents(patient)}
+    allowed = {c.pk: c for c in release_consents(patient, Scope.ATTENDANCE)}
     relied_on = allowed.get(consent.pk)
     if relied_on is None:
         raise ValidationError("This consent does not allow releasing attendance (it may have ended).")

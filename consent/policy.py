@@ -1,0 +1,202 @@
+"""The disclosure policy: who may see a patient's information of one kind at one instant, written once (AZ-09).
+
+A ``Grant`` is one way a viewer may see a patient. Each is defined here and nowhere else, as the rows of one
+table that are in force at an instant, each row naming a viewer and a patient:
+
+=================  ==========================================================================================
+``SELF``           an active patient sees their own information
+``REPRESENTATIVE`` an active family member with a personal-representative authority that is verified, not
+                   expired and not ended acts as the patient (§ 2.15, HIPAA 164.502(g))
+``CASELOAD``       an active counselor with the patient on their caseload (assigned, not ended) (AZ-06)
+``BREAK_GLASS``    an active counselor with started, unexpired emergency access (AZ-06)
+``PROGRAM``        an active program admin of the patient's program
+``CONSENT``        an active family member named on a consent effective at the instant that includes the
+                   scope (§ 2.31, § 2.13(a)): the only grant that is a disclosure, and so written to the ledger
+=================  ==========================================================================================
+
+Inactive accounts fail closed (AZ-08): an inactive viewer passes no grant. An inactive patient's information
+reaches no family member and no representative (the grants marked ``family_side``) until staff reactivate the
+account; the staff grants ignore the patient's activity, so records work goes on.
+
+Every shape of question the gate answers (``consent.gate``: one pair, one viewer, many pairs, one patient) is
+derived from ``Grant.rows``: there is no second copy of a rule to drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import CharField, QuerySet, Value
+
+from accounts.models import CaseloadAssignment, User
+from consent.models import SCOPE_FIELDS, BreakGlassAccess, Consent, PersonalRepresentative, Scope
+
+Pair = tuple[Any, Any]  # (viewer id, patient id)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One way a viewer may see a patient: the in-force rows of one table, and which fields name the two.
+
+    ``viewer`` and ``patient`` are lookup paths from a row to the viewing and the viewed user ("" is the row
+    itself). ``scoped`` grants hold only for the scopes the row includes (consents); ``family_side`` grants
+    stop while the patient's account is inactive; ``discloses`` marks the grant whose use is a § 2.25
+    disclosure."""
+
+    name: str
+    viewer_role: str
+    in_force: Callable[[datetime], QuerySet[Any]]
+    viewer: str
+    patient: str
+    family_side: bool = False
+    scoped: bool = False
+    discloses: bool = False
+
+    def rows(
+        self,
+        at: datetime,
+        scope: str | None = None,
+        *,
+        viewers: Collection[Any] | None = None,
+        patients: Collection[Any] | None = None,
+    ) -> QuerySet[Any]:
+        """The grant's rows in force at ``at`` for ``scope`` (every scope when ``None``), optionally only those
+        of some viewers or patients. The conditions on the viewer go in one ``filter`` call, so a multi-valued
+        path (a program's users) is joined once."""
+        viewer: dict[str, Any] = {_path(self.viewer, "is_active"): True, _path(self.viewer, "role"): self.viewer_role}
+        if viewers is not None:
+            viewer[_path(self.viewer, "pk__in")] = viewers
+        patient: dict[str, Any] = {_path(self.patient, "role"): User.Role.PATIENT}
+        if self.family_side:
+            patient[_path(self.patient, "is_active")] = True
+        if patients is not None:
+            patient[_path(self.patient, "pk__in")] = patients
+        rows = self.in_force(at).filter(**viewer).filter(**patient)
+        if self.scoped and scope is not None:
+            rows = rows.filter(**{SCOPE_FIELDS[Scope(scope)]: True})
+        return rows
+
+    def pairs(self, at: datetime, scope: str | None = None, **only: Collection[Any] | None) -> QuerySet[Any]:
+        """``rows`` as (viewer id, patient id) tuples."""
+        return self.rows(at, scope, **only).order_by().values_list(_path(self.viewer, "pk"), _path(self.patient, "pk"))
+
+
+def _path(prefix: str, field: str) -> str:
+    return f"{prefix}__{field}" if prefix else field
+
+
+SELF = Grant("self", User.Role.PATIENT, lambda at: User.objects.all(), viewer="", patient="", family_side=True)
+REPRESENTATIVE = Grant(
+    "representative",
+    User.Role.FAMILY,
+    lambda at: PersonalRepresentative.objects.effective(at),
+    viewer="representative",
+    patient="patient",
+    family_side=True,
+)
+CASELOAD = Grant(
+    "caseload",
+    User.Role.COUNSELOR,
+    lambda at: CaseloadAssignment.objects.active(at),
+    viewer="counselor",
+    patient="patient",
+)
+BREAK_GLASS = Grant(
+    "break_glass",
+    User.Role.COUNSELOR,
+    lambda at: BreakGlassAccess.objects.active(at),
+    viewer="counselor",
+    patient="patient",
+)
+PROGRAM = Grant(
+    "program",
+    User.Role.PROGRAM_ADMIN,
+    lambda at: User.objects.filter(program__isnull=False),
+    viewer="program__users",
+    patient="",
+)
+CONSENT = Grant(
+    "consent",
+    User.Role.FAMILY,
+    lambda at: Consent.objects.effective(at),
+    viewer="recipient",
+    patient="patient",
+    family_side=True,
+    scoped=True,
+    discloses=True,
+)
+
+GRANTS: tuple[Grant, ...] = (SELF, REPRESENTATIVE, CASELOAD, BREAK_GLASS, PROGRAM, CONSENT)
+ACTING_AS_PATIENT: tuple[Grant, ...] = (SELF, REPRESENTATIVE)
+CARE_TEAM: tuple[Grant, ...] = (CASELOAD, BREAK_GLASS, PROGRAM)
+NOT_DISCLOSURES: tuple[Grant, ...] = tuple(grant for grant in GRANTS if not grant.discloses)
+
+
+def for_role(role: str | None, grants: Iterable[Grant] = GRANTS) -> tuple[Grant, ...]:
+    """The grants a viewer of ``role`` can hold (the others cannot match: each filters the viewer's role)."""
+    return tuple(grant for grant in grants if grant.viewer_role == role)
+
+
+def allowed_pairs(
+    grants: Iterable[Grant],
+    at: datetime,
+    scope: str | None,
+    *,
+    viewers: Collection[Any] | None = None,
+    patients: Collection[Any] | None = None,
+) -> set[Pair]:
+    """Every (viewer id, patient id) pair that ``grants`` allow at ``at`` for ``scope``, in one query (a UNION
+    of each grant's rows), optionally only those of some viewers or patients."""
+    queries = [grant.pairs(at, scope, viewers=viewers, patients=patients) for grant in grants]
+    if not queries:
+        return set()
+    return set(_union(queries))
+
+
+def patients_seen(grants: Iterable[Grant], at: datetime, viewer_id: Any) -> list[tuple[str, int, int | None]]:
+    """(grant name, patient id, the patient's program id) for every patient ``grants`` let one viewer see at
+    ``at`` (every scope), in one query: a viewer's whole answer (``consent.gate.visibility``)."""
+    queries = [
+        grant.rows(at, viewers=[viewer_id])
+        .order_by()
+        .annotate(grant_name=Value(grant.name, output_field=CharField()))
+        .values_list("grant_name", _path(grant.patient, "pk"), _path(grant.patient, "program_id"))
+        for grant in grants
+    ]
+    if not queries:
+        return []
+    return list(_union(queries))
+
+
+def _union(queries: list[QuerySet[Any]]) -> QuerySet[Any]:
+    """One UNION ALL of ``queries``, unordered: the first model's default ordering names no column of the union."""
+    first, *others = queries
+    combined = first.union(*others, all=True) if others else first
+    combined.query.clear_ordering(force=True, clear_default=True)
+    return combined
+
+
+def consents_in_force(
+    at: datetime,
+    scope: str | None = None,
+    *,
+    viewers: Collection[Any] | None = None,
+    patients: Collection[Any] | None = None,
+) -> QuerySet[Consent]:
+    """The ``CONSENT`` grant's rows as consent objects, newest signature first: the consents a disclosure may
+    rely on (the ledger names the one relied on)."""
+    rows = CONSENT.rows(at, scope, viewers=viewers, patients=patients)
+    return rows.select_related("form_version").order_by("-signed_at")
+
+
+def patients_query(grants: Iterable[Grant], at: datetime, scope: str | None, viewer: Any) -> QuerySet[User]:
+    """The patients ``grants`` let ``viewer`` see, as a queryset filter built from the same rows (for viewers
+    whose answer is a whole program, too large to list)."""
+    ids = [grant.rows(at, scope, viewers=[viewer.pk]).values(_path(grant.patient, "pk")) for grant in grants]
+    patients = User.objects.none()
+    for query in ids:
+        patients = patients | User.objects.filter(pk__in=query)
+    return patients
