@@ -63,21 +63,28 @@ def session_group(session_key: str) -> str:
 # --- Conversations ------------------------------------------------------------------------------------------------
 
 
-def ensure_care_team_conversations(viewer: Any) -> None:
-    """Create the care-team conversation of every patient ``viewer`` may message about and that has none yet.
+def ensure_care_team_conversations(viewer: Any, *, existing: set[int] | None = None) -> bool:
+    """Create the care-team conversation of every patient ``viewer`` may message about and that has none yet;
+    True when any was missing.
 
-    One query when nothing is missing; ``ignore_conflicts`` makes concurrent page loads harmless.
+    ``existing``: the patients whose care-team conversation the caller has just listed, so finding what is
+    missing costs no query inside a read-only request; otherwise one query. ``ignore_conflicts`` makes
+    concurrent page loads harmless.
     """
     if not (viewer.is_counselor or viewer.is_family or viewer.is_patient):
-        return
-    has_thread = Conversation.objects.filter(patient=OuterRef("pk"), kind=Conversation.Kind.CARE_TEAM)
-    missing = list(
-        visible_patients(viewer, Scope.MESSAGING).exclude(Exists(has_thread)).values_list("pk", flat=True)[:200]
-    )
+        return False
+    if existing is not None:
+        missing = sorted(visible_patient_ids(viewer, Scope.MESSAGING) - existing)[:200]
+    else:
+        has_thread = Conversation.objects.filter(patient=OuterRef("pk"), kind=Conversation.Kind.CARE_TEAM)
+        missing = list(
+            visible_patients(viewer, Scope.MESSAGING).exclude(Exists(has_thread)).values_list("pk", flat=True)[:200]
+        )
     if missing:
         Conversation.objects.bulk_create(
             [Conversation(kind=Conversation.Kind.CARE_TEAM, patient_id=pk) for pk in missing], ignore_conflicts=True
         )
+    return bool(missing)
 
 
 def care_team_conversation(patient: User) -> Conversation:

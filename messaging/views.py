@@ -53,14 +53,13 @@ def _int_param(value: str | None) -> int | None:
 def conversation_list(request: HttpRequest) -> HttpResponse:
     """Every conversation the viewer may open, newest activity first, with unread counts."""
     user: User = request.user  # type: ignore[assignment]
-    services.ensure_care_team_conversations(user)
-    conversations = list(
-        Conversation.objects.visible_to(user)
-        .with_unread(user)
-        .select_related("patient")
-        .prefetch_related(_SEATS)
-        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
-    )
+    conversations = _listed(user)
+    if user.is_patient:  # a patient's own thread is listed only where their program lets patients join
+        services.ensure_care_team_conversations(user)
+    else:
+        care_team = {c.patient_id for c in conversations if c.kind == Conversation.Kind.CARE_TEAM}
+        if services.ensure_care_team_conversations(user, existing=care_team):
+            conversations = _listed(user)
     if user.is_family:  # one ledger row per patient, written in one insert (the list is gate-scoped above)
         record_disclosures(
             user, {c.patient_id for c in conversations}, Scope.MESSAGING, what="List of secure conversations"
@@ -73,6 +72,16 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         "show_part2": user.is_family and bool(conversations),
     }
     return render(request, "messaging/conversation_list.html", context)
+
+
+def _listed(user: User) -> list[Conversation]:
+    return list(
+        Conversation.objects.visible_to(user)
+        .with_unread(user)
+        .select_related("patient")
+        .prefetch_related(_SEATS)
+        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
+    )
 
 
 @require_POST
