@@ -74,7 +74,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/conversation_list.html", context)
 
 
-def _listed(user: User) -> list[Conversation]:
+def _listed(user: User) -> list[Any]:
     return list(
         Conversation.objects.visible_to(user)
         .with_unread(user)

@@ -40,8 +40,12 @@ INSTANTS = [-25, -15, -10, -5, 0, 5, 10, 15, 25]
 SCOPES = [scope.value for scope in Scope]
 
 
-def day(offset: int | None) -> datetime | None:
-    return None if offset is None else T0 + timedelta(days=offset)
+def day(offset: int) -> datetime:
+    return T0 + timedelta(days=offset)
+
+
+def maybe_day(offset: int | None) -> datetime | None:
+    return None if offset is None else day(offset)
 
 
 @dataclass(frozen=True)
@@ -162,8 +166,8 @@ def oracle(world: World, built: Built, viewer: User, patient: User, scope: str, 
         return viewer == patient and patient.is_active
     if viewer.is_counselor:
         c = built.counselors.index(viewer)
-        caseload = any(_within(at, day(s.start), day(s.end)) for s in world.caseloads if (s.who, s.patient) == (c, p))
-        glass = any(_within(at, day(s.start), day(s.end)) for s in world.glass if (s.who, s.patient) == (c, p))
+        caseload = any(_within(at, day(s.start), maybe_day(s.end)) for s in world.caseloads if (s.who, s.patient) == (c, p))
+        glass = any(_within(at, day(s.start), maybe_day(s.end)) for s in world.glass if (s.who, s.patient) == (c, p))
         return caseload or glass
     if viewer.is_program_admin:
         return viewer.program_id == patient.program_id
@@ -171,14 +175,14 @@ def oracle(world: World, built: Built, viewer: User, patient: User, scope: str, 
     if not patient.is_active:
         return False
     authority = any(
-        _within(at, day(s.start), day(s.expires), day(s.end))
+        _within(at, day(s.start), maybe_day(s.expires), maybe_day(s.end))
         for s in world.representatives
         if (s.who, s.patient) == (f, p)
     )
     consented = any(
         c.approved is not None
-        and _within(at, day(c.signed), day(c.expires), day(c.revoked), day(c.ended))
-        and day(c.approved) <= at
+        and _within(at, day(c.signed), day(c.expires), maybe_day(c.revoked), maybe_day(c.ended))
+        and day(c.approved) <= at  # approved is not None (checked first)
         and scope in c.scopes
         for c in world.consents
         if (c.member, c.patient) == (f, p)
@@ -203,7 +207,7 @@ class Built:
 
 def build(world: World) -> Built:
     programs = [Program.objects.create(name=f"Program {n}", legal_name=f"Program {n} LLC") for n in range(2)]
-    form = ConsentFormVersion.objects.first()
+    form = ConsentFormVersion.current()
     built = Built()
     serial = iter(range(1_000_000))
 
@@ -226,7 +230,7 @@ def build(world: World) -> Built:
     for c in world.consents:
         patient = built.patients[c.patient]
         Consent.objects.create(
-            program=patient.program,
+            program=programs[world.patients[c.patient].program],
             discloser_label="Program",
             patient=patient,
             recipient=built.families[c.member],
@@ -237,9 +241,9 @@ def build(world: World) -> Built:
             signature="Signed",
             signed_at=day(c.signed),
             review_status=Consent.ReviewStatus.APPROVED if c.approved is not None else Consent.ReviewStatus.PENDING,
-            approved_at=day(c.approved),
-            revoked_at=day(c.revoked),
-            ended_by_event_at=day(c.ended),
+            approved_at=maybe_day(c.approved),
+            revoked_at=maybe_day(c.revoked),
+            ended_by_event_at=maybe_day(c.ended),
             **{f"scope_{scope}": True for scope in c.scopes},
         )
     verifier = built.counselors[0] if built.counselors else built.patients[0]
@@ -251,15 +255,15 @@ def build(world: World) -> Built:
             document_reference="Order",
             verified_by=verifier,
             verified_at=day(s.start),
-            expires_at=day(s.expires),
-            ended_at=day(s.end),
+            expires_at=maybe_day(s.expires),
+            ended_at=maybe_day(s.end),
         )
     for s in world.caseloads:
         CaseloadAssignment.objects.create(
             counselor=built.counselors[s.who],
             patient=built.patients[s.patient],
             assigned_at=day(s.start),
-            ended_at=day(s.end),
+            ended_at=maybe_day(s.end),
         )
     for s in world.glass:
         BreakGlassAccess.objects.create(
@@ -267,7 +271,7 @@ def build(world: World) -> Built:
             patient=built.patients[s.patient],
             reason="Crisis",
             started_at=day(s.start),
-            expires_at=day(s.end),
+            expires_at=day(s.end if s.end is not None else s.start),  # generated with an end
         )
     return built
 
