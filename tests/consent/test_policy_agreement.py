@@ -166,9 +166,8 @@ def oracle(world: World, built: Built, viewer: User, patient: User, scope: str, 
         return viewer == patient and patient.is_active
     if viewer.is_counselor:
         c = built.counselors.index(viewer)
-        caseload = any(_within(at, day(s.start), maybe_day(s.end)) for s in world.caseloads if (s.who, s.patient) == (c, p))
-        glass = any(_within(at, day(s.start), maybe_day(s.end)) for s in world.glass if (s.who, s.patient) == (c, p))
-        return caseload or glass
+        spans = [s for s in (*world.caseloads, *world.glass) if (s.who, s.patient) == (c, p)]
+        return any(_within(at, day(s.start), maybe_day(s.end)) for s in spans)
     if viewer.is_program_admin:
         return viewer.program_id == patient.program_id
     f = built.families.index(viewer)
