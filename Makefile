@@ -11,7 +11,7 @@ PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=True
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test lint typecheck migrations-check pytest test-browser bench bench-ci screenshots clean
+.PHONY: install system-packages run test lint typecheck migrations-check pytest test-browser bench bench-ci screenshots clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@touch $@
 
 install: $(VENV)/.installed
+
+# Chromium, a font, nginx and npm, installed with apt only when one is missing (README: "System packages").
+system-packages:
+	@tools/system-packages.sh
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
@@ -43,15 +47,15 @@ migrations-check: install
 pytest: install
 	$(DEV_ENV) $(VENV)/bin/pytest -m "not browser" -q
 
-node_modules/.package-lock.json: package.json package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund
 
-test-browser: install node_modules/.package-lock.json
+test-browser: system-packages install node_modules/.package-lock.json
 	$(DEV_ENV) $(VENV)/bin/pytest -m browser tests/browser tests/scheduling/test_browser.py -q
 
-test: lint typecheck migrations-check pytest test-browser
+test: system-packages lint typecheck migrations-check pytest test-browser
 
-screenshots: install node_modules/.package-lock.json
+screenshots: system-packages install node_modules/.package-lock.json
 	$(DEV_ENV) $(PY) tools/screenshots.py
 
 bench: install

@@ -112,8 +112,13 @@ elif not DEBUG and not env_bool("PORTAL_ALLOW_SQLITE", False):
 else:
     # The embedded default: write-ahead logging lets the worker and Daphne's threads read while one writes, and
     # NORMAL sync (safe with WAL: a power cut may lose the last commits, never corrupt) spares an fsync per commit.
-    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+    # SQLite has one writer at a time. A deferred transaction that read first fails at once ("database is locked",
+    # a 500) when it then writes while another writer is active; IMMEDIATE takes the write lock at BEGIN, where
+    # the busy timeout applies, so concurrent writers queue for up to ``timeout`` seconds instead (ROB-01).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        transaction_mode="IMMEDIATE",
+        timeout=20,
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
