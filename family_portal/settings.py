@@ -322,12 +322,23 @@ STORAGES = {
     },
 }
 
-# --- Logging: structured, and never patient data (DATA-05) --------------------------------------------------
+# --- Logging: structured, never patient data (DATA-05), never a bearer token (DATA-09) -----------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "family_portal.redaction.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's defaults give these loggers their own handlers (an unformatted console copy in debug, admin
+        # mail, runserver's access lines): replaced, so every record leaves through the redacting handler above.
+        "django": {"handlers": []},
+        "django.server": {"handlers": ["console"], "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
