@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context, ratelimit
@@ -13,6 +15,22 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.middleware import LOGIN_AT_KEY
+
+SITE_NAME = "Family Portal"
+
+
+@dataclass(frozen=True)
+class PortalSite:
+    """What allauth's mail templates call ``current_site``: our name and public host, not the request's Host."""
+
+    name: str
+    domain: str
+
+
+def portal_url(url: str) -> str:
+    """``url``'s path, query and fragment on ``PORTAL_BASE_URL`` (whatever scheme and host it was built with)."""
+    parts = urlsplit(url)
+    return settings.PORTAL_BASE_URL + urlunsplit(("", "", parts.path, parts.query, parts.fragment))
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -56,3 +74,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_from_email(self) -> str:
         return settings.DEFAULT_FROM_EMAIL
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Every allauth email (password-reset code, address confirmation, the "no account" and "already
+        exists" notes) names the portal and links to it through ``PORTAL_BASE_URL`` only.
+
+        allauth builds its links (``*_url``) and ``current_site`` from the request's Host header; a forged Host
+        that passes ALLOWED_HOSTS (an internal name, a proxy that forwards it) must not put another address in a
+        mail that carries a credential.
+        """
+        context = {
+            key: portal_url(value) if key.endswith("_url") and isinstance(value, str) else value
+            for key, value in context.items()
+        }
+        context["current_site"] = PortalSite(name=SITE_NAME, domain=urlsplit(settings.PORTAL_BASE_URL).netloc)
+        super().send_mail(template_prefix, email, context)

@@ -13,16 +13,22 @@ module, so every deployment gets the same limits:
   runs behind the reverse proxy (``PORTAL_BEHIND_PROXY=True`` → ``SECURE_PROXY_SSL_HEADER`` is set, DEP-05);
   deploy/nginx.conf overwrites both headers, so a client cannot forge them.
 
-The launcher reads Django settings (never a second copy of a value) and then replaces itself with Daphne
-(``os.execv``), so signals from systemd or a process manager go straight to the server.
+- The access log never shows a bearer token (DATA-09): Daphne's access-log writer is wrapped so every path goes
+  through ``family_portal.redaction.redact_path`` (token after a known prefix replaced, no query string).
+
+The launcher reads Django settings (never a second copy of a value) and then runs Daphne's own command-line entry in
+this process (no shell, no second interpreter), so signals from systemd or a process manager go straight to the
+server.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from family_portal.redaction import redact_path
 
 ASGI_APPLICATION = "family_portal.asgi:application"
 MAX_MESSAGE_BYTES = 64 * 1024  # ≥ 16× the longest chat message; ≤ 1 MiB by DEP-06
@@ -88,20 +94,50 @@ def settings_args(bind: str, port: int, application: str = ASGI_APPLICATION) -> 
     )
 
 
+ActionLogger = Callable[[str, str, Mapping[str, Any]], None]
+
+
+class RedactingActionLogger:
+    """Daphne's "action logger" (its access log) with every request path passed through ``redact_path`` first."""
+
+    def __init__(self, inner: ActionLogger) -> None:
+        self.inner = inner
+
+    def __call__(self, protocol: str, action: str, details: Mapping[str, Any]) -> None:
+        if "path" in details:
+            details = {**details, "path": redact_path(str(details["path"]))}
+        self.inner(protocol, action, details)
+
+
+def run_daphne(args: Sequence[str]) -> None:
+    """Daphne's command-line entry with the access log redacted (Daphne itself is imported only here)."""
+    from daphne.cli import CommandLineInterface
+    from daphne.server import Server
+
+    class RedactingServer(Server):
+        def __init__(self, *server_args: Any, action_logger: ActionLogger | None = None, **kwargs: Any) -> None:
+            if action_logger is not None:
+                action_logger = RedactingActionLogger(action_logger)
+            super().__init__(*server_args, action_logger=action_logger, **kwargs)
+
+    class PortalCommandLineInterface(CommandLineInterface):
+        server_class = RedactingServer
+
+    PortalCommandLineInterface().run(list(args))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m family_portal.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (0 picks a free one; default 8000)")
     parser.add_argument("--app", default=ASGI_APPLICATION, help=argparse.SUPPRESS)  # the bench's bare ASGI app
-    parser.add_argument("--print", action="store_true", help="print the Daphne command line and exit")
+    parser.add_argument("--print", action="store_true", help="print Daphne's arguments and exit")
     options = parser.parse_args(argv)
     args = settings_args(options.bind, options.port, options.app)
-    command = [sys.executable, "-m", "daphne", *args]
     if options.print:
-        print(" ".join(command))  # noqa: T201
+        print(" ".join(["daphne", *args]))  # noqa: T201
         return
-    sys.stdout.flush()
-    os.execv(sys.executable, command)  # noqa: S606  (fixed argv, no shell)
+    run_daphne(args)
 
 
 if __name__ == "__main__":

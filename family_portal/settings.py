@@ -176,6 +176,12 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
+# Password reset mails a short code that works only in the browser that asked for it (3 tries, 10 minutes): no
+# reset key in any URL, so none in a log, a proxy or a browser history, and a copied code is useless elsewhere
+# (DATA-09).
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
+ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT = 10 * 60
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
@@ -321,12 +327,23 @@ STORAGES = {
     },
 }
 
-# --- Logging: structured, and never patient data (DATA-05) --------------------------------------------------
+# --- Logging: structured, never patient data (DATA-05), never a bearer token (DATA-09) -----------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "family_portal.redaction.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's defaults give these loggers their own handlers (an unformatted console copy in debug, admin
+        # mail, runserver's access lines): replaced, so every record leaves through the redacting handler above.
+        "django": {"handlers": []},
+        "django.server": {"handlers": ["console"], "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -2,8 +2,8 @@
 
 Two backends share one small interface (``send`` and ``find_sent``):
 
-- ``ConsoleBackend`` (default, development): logs the text with the number masked; the outbox row keeps the body so
-  staff can read it on the outbox page.
+- ``ConsoleBackend`` (default, development): logs the text with the number, any code and any short link masked
+  (DATA-09); the outbox row keeps the body so staff can read it on the outbox page (sign-in codes stay hidden).
 - ``TwilioBackend`` (when ``settings.TWILIO_ACCOUNT_SID`` is set): the real ``twilio`` client, one per thread, with an
   explicit timeout (``TWILIO_TIMEOUT_S``); ``TWILIO_API_BASE_URL`` points it at a fake server in tests and demos.
 
@@ -15,6 +15,7 @@ Twilio may have taken it — reconcile before resending), ``OptedOutError`` (216
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+
+from family_portal.redaction import redact_text
 
 logger = logging.getLogger(__name__)
 # twilio's client logs query strings (they carry phone numbers) at INFO; ours only says something when it fails.
@@ -86,8 +89,17 @@ def mask_number(number: str) -> str:
     return number[:2] + "•" * (len(number) - 4) + number[-2:]
 
 
+_DIGIT_RUN = re.compile(r"\d{4,}")
+
+
+def mask_text(body: str) -> str:
+    """A text as it may appear in a log: every run of four or more digits (a confirmation code, a number) and every
+    token-bearing link (``/notifications/go/…``) masked; the wording stays readable."""
+    return _DIGIT_RUN.sub(lambda match: "•" * len(match.group()), redact_text(body))
+
+
 class ConsoleBackend:
-    """Development backend: logs the message (number masked) and pretends it was accepted."""
+    """Development backend: logs the message (number, codes and links masked) and pretends it was accepted."""
 
     name = "console"
 
@@ -95,7 +107,7 @@ class ConsoleBackend:
         self.sender = settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER or "console"
 
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
-        logger.info("console SMS to %s: %s", mask_number(to), body)
+        logger.info("console SMS to %s: %s", mask_number(to), mask_text(body))
         return SendResult(sid=f"CONSOLE{uuid.uuid4().hex}", status="sent")
 
     def find_sent(self, *, to: str, body: str, since: datetime) -> list[str]:

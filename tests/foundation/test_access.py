@@ -20,9 +20,10 @@ PUBLIC_URL_NAMES = {
     "account_login",
     "account_signup",
     "account_reset_password",
-    "account_reset_password_done",
-    "account_reset_password_from_key",
-    "account_reset_password_from_key_done",
+    # password reset by code (the code works only in the session that asked for it; DATA-09)
+    "account_confirm_password_reset_code",
+    "account_complete_password_reset",
+    "account_password_reset_completed",
     "account_confirm_email",
     "account_email_verification_sent",
     "account_inactive",
