@@ -29,6 +29,7 @@ from scheduling.forms import (
     RescheduleForm,
     SessionForm,
     TimeOffForm,
+    WeekForm,
 )
 from scheduling.models import Availability, AvailabilityException, FamilySession
 from scheduling.services import (
@@ -181,12 +182,11 @@ def participant_remove(request: PortalRequest, pk: Any) -> HttpResponse:
 @staff_only
 @in_viewer_time_zone
 def counselor_week(request: PortalRequest) -> HttpResponse:
-    """Seven local days starting Monday; one query for the sessions, whatever their number."""
+    """Seven local days starting Monday; one query for the sessions, whatever their number. A ``?week=`` that is
+    not a day in the portal's range shows this week with the reason, as a 400."""
     today = timezone.localdate()
-    try:
-        anchor = date.fromisoformat(request.GET.get("week", "")) if request.GET.get("week") else today
-    except ValueError:
-        anchor = today
+    form = WeekForm(request.GET)
+    anchor = (form.cleaned_data["week"] if form.is_valid() else None) or today
     monday = anchor - timedelta(days=anchor.weekday())
     tz = request.viewer_tz
     start = datetime.combine(monday, datetime.min.time(), tzinfo=tz)
@@ -205,8 +205,9 @@ def counselor_week(request: PortalRequest) -> HttpResponse:
         "next_week": monday + timedelta(days=7),
         "today": today,
         "tz": tz,
+        "week_errors": form.errors.get("week", []),
     }
-    return render(request, "scheduling/week.html", context)
+    return render(request, "scheduling/week.html", context, status=400 if form.errors else 200)
 
 
 @staff_only
