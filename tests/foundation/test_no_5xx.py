@@ -10,7 +10,7 @@ doing, not a broken request."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -82,21 +82,21 @@ def _moment(days: int, hour: int = 12) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """One input: who sends it, where, the field under test, the other (good) fields, and a good value for it."""
+    """One input: who sends it, where, the parameter under test, the other (good) fields, and a good value for it."""
 
     name: str
     persona: str
     method: str
     url: Callable[[World], str]
-    field: str
+    param: str
     values: st.SearchStrategy[str]
     good: Callable[[World], str]
-    base: Callable[[World], dict[str, Any]] = field(default=lambda world: {})
+    base: Callable[[World], dict[str, Any]] = lambda world: {}
     good_changes: Callable[[World], Any] | None = None  # for POSTs: what the good value creates or moves
 
     def send(self, client: Client, world: World, value: str) -> Any:
         url = self.url(world)
-        data = {**self.base(world), self.field: value}
+        data = {**self.base(world), self.param: value}
         if self.method == "get":
             return client.get(url, data)
         return client.post(url, data)
