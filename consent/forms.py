@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from consent.models import Consent, ConsentFormVersion, PersonalRepresentative
 from consent.plain import scope_choices_for_patient
+from family_portal.date_fields import PortalDateField
 
 DISCHARGE_EVENT = "Discharge from the program"
 MAX_CONSENT_DAYS = 366  # policy backstop (consent-and-privacy § 2): renew with a new consent
@@ -48,7 +49,7 @@ class ConsentDetailsForm(forms.Form):
         help_text="Choose only what they need. Clinical notes, diagnoses and test results are never shared.",
     )
     purpose = forms.ChoiceField(label="Why you are sharing", choices=FAMILY_PURPOSES, widget=forms.RadioSelect)
-    expires_on = forms.DateField(
+    expires_on = PortalDateField(
         label="Sharing ends after this date",
         widget=DateInput,
         help_text="Up to one year from today. You can stop sharing sooner at any time.",
@@ -131,7 +132,7 @@ class PaperConsentForm(ConsentDetailsForm):
     signer_role = forms.ChoiceField(label="Who signed", choices=Consent.SignerRole.choices)
     signature = forms.CharField(label="Name as signed on the form", max_length=150)
     guardian_signature = forms.CharField(label="Parent or guardian's name as signed", max_length=150, required=False)
-    signed_on = forms.DateField(label="Date signed", widget=DateInput)
+    signed_on = PortalDateField(label="Date signed", widget=DateInput)
     paper_form_reference = forms.CharField(
         label="Form reference", max_length=120, help_text="Where the signed paper (or its scan) is filed."
     )
@@ -232,4 +233,4 @@ class RepresentativeForm(forms.Form):
     authority = forms.ChoiceField(label="Legal authority", choices=PersonalRepresentative.Authority.choices)
     document_reference = forms.CharField(label="Document reference", max_length=120)
     limits = forms.CharField(label="Limits of the authority (optional)", max_length=300, required=False)
-    expires_on = forms.DateField(label="Authority ends after (optional)", widget=DateInput, required=False)
+    expires_on = PortalDateField(label="Authority ends after (optional)", widget=DateInput, required=False)

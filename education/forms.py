@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from education.authoring import ChoiceData
 from education.models import Audience, Lesson, Module, ModuleVersion, Question, Topic, validate_https_url
+from family_portal.date_fields import PortalDateField
 
 MAX_CHOICES = 6
 SEARCH_MAX = 100
@@ -189,7 +190,7 @@ def quiz_answers(version: ModuleVersion, data: Any) -> dict[str, list[str]]:
 class AssignmentForm(forms.Form):
     patient: forms.ModelChoiceField = forms.ModelChoiceField(queryset=Module.objects.none(), label="Family of")
     module: forms.ModelChoiceField = ModuleChoiceField(queryset=Module.objects.none(), label="Module")
-    due_on = forms.DateField(
+    due_on = PortalDateField(
         required=False, label="Due date (optional)", widget=forms.DateInput(attrs={"type": "date"})
     )
 

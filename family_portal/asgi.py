@@ -1,4 +1,6 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (the Channels tutorial, verbatim shape)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (the Channels tutorial, verbatim shape).
+
+The WebSocket routes end in a catch-all that refuses unknown paths with a 403 (family_portal/routing.py)."""
 
 import os
 
@@ -11,7 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from messaging.routing import websocket_urlpatterns  # noqa: E402
+from family_portal.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

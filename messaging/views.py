@@ -20,6 +20,7 @@ from accounts.models import User
 from consent.gate import require_disclosure
 from consent.ledger import record_disclosures
 from consent.models import Scope
+from family_portal.staff_guard import staff_required
 from messaging import services
 from messaging.forms import EditMessageForm, MessageForm, StartConversationForm
 from messaging.hours import CRISIS_TEXT, after_hours_notice
@@ -210,6 +211,7 @@ def message_history(request: HttpRequest, conversation_id: Any, message_id: int)
     return render(request, "messaging/message_history.html", context)
 
 
+@staff_required
 @require_POST
 def read_receipts(request: HttpRequest) -> HttpResponse:
     """A counselor turns their own read receipts on or off."""

@@ -7,10 +7,10 @@ from typing import Any, cast
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from consent.gate import visible_patients
 from consent.models import Scope
+from family_portal.staff_guard import staff_required
 from notifications import phones
 from notifications.forms import ConfirmCodeForm, OptInForm, PhoneNumberForm
 from notifications.models import OutboxMessage, OutboxQuerySet, ShortLink, SmsPhone
@@ -162,15 +163,10 @@ def outbox_rows_for(user: User) -> QuerySet[OutboxMessage]:
     return rows.none()
 
 
-def _require_staff(request: HttpRequest) -> None:
-    if not _user(request).is_care_staff:
-        raise PermissionDenied
-
-
+@staff_required
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
     """Texts and emails for the staff member's patients: state, attempts, errors; dead rows can be requeued."""
-    _require_staff(request)
     rows = outbox_rows_for(_user(request))
     state = request.GET.get("state", "")
     if state == "attention":
@@ -190,11 +186,10 @@ def outbox(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_required
 def outbox_requeue(request: HttpRequest, row_id: uuid.UUID) -> HttpResponse:
     """Give a dead row another set of attempts. Rows outside the staff member's scope are 404 (AZ-03), checked
     before the method so the URL cannot be probed."""
-    if not _user(request).is_care_staff:
-        raise Http404
     row = get_object_or_404(outbox_rows_for(_user(request)), pk=row_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])

@@ -1,4 +1,5 @@
-"""Access functions for scheduling views: one per rule, each answering 404 when the gate says no (AZ-03)."""
+"""Access functions for scheduling views: one per rule, each answering 404 when the gate says no (AZ-03). Staff pages
+use the one staff guard, ``family_portal.staff_guard``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from accounts.models import User
 from consent.gate import require_disclosure, visibility, visible_patient_ids
 from consent.ledger import record_disclosures
 from consent.models import Disclosure, Scope
+from family_portal.staff_guard import require_care_staff
 from scheduling.models import FamilySession, SessionRequest
 
 UTC = zoneinfo.ZoneInfo("UTC")
@@ -63,18 +64,6 @@ def in_viewer_time_zone(view: Callable[..., HttpResponse]) -> Callable[..., Http
     return wrapper
 
 
-def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Pages without an object (week, booking, hours): 403 for non-staff. Object pages use the 404 getters."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not getattr(request.user, "is_care_staff", False):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def family_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -105,8 +94,7 @@ def get_session_for(
 
 def get_staff_session(request: HttpRequest, pk: Any) -> FamilySession:
     """A session on the staff member's caseload (or their program's open event); 404 for anyone else."""
-    if not getattr(request.user, "is_care_staff", False):
-        raise Http404("Not found")
+    require_care_staff(request)
     return get_session_for(request, pk, what="Family session (staff)")
 
 
@@ -126,8 +114,7 @@ def get_request_for(request: HttpRequest, pk: Any) -> SessionRequest:
 
 def get_staff_request(request: HttpRequest, pk: Any) -> SessionRequest:
     """A request a care-team member may answer; 404 for anyone else, the requester included."""
-    if not getattr(request.user, "is_care_staff", False):
-        raise Http404("Not found")
+    require_care_staff(request)
     return get_request_for(request, pk)
 
 

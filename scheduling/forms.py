@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from accounts.models import User, validate_time_zone
 from consent.gate import no_consents, recipients, visible_patients
 from consent.models import Consent, Scope
+from family_portal.date_fields import PortalDateField, PortalDateTimeField
 from scheduling.models import Availability, AvailabilityException, FamilySession, Participant
 from scheduling.slots import Slot
 
@@ -42,7 +43,7 @@ class TimeInput(forms.TimeInput):
 
 
 def local_datetime_field(label: str, **kwargs: Any) -> forms.DateTimeField:
-    return forms.DateTimeField(
+    return PortalDateTimeField(
         label=label, widget=DateTimeLocalInput(), input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"], **kwargs
     )
 
@@ -340,8 +341,8 @@ class TimeOffForm(forms.ModelForm):
 
 class ReportForm(forms.Form):
     patient = PatientChoiceField(label="Patient", queryset=User.objects.none())
-    start = forms.DateField(label="From", widget=DateInput())
-    end = forms.DateField(label="Until", widget=DateInput())
+    start = PortalDateField(label="From", widget=DateInput())
+    end = PortalDateField(label="Until", widget=DateInput())
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -357,6 +358,12 @@ class ReportForm(forms.Form):
         if data.get("start") and data.get("end") and (data["end"] - data["start"]).days > 366:
             self.add_error("end", "Choose at most one year.")
         return data
+
+
+class WeekForm(forms.Form):
+    """The week view's ``?week=`` (any day of the week to show; empty means this week)."""
+
+    week = PortalDateField(required=False, error_messages={"invalid": "That week is not a date (use YYYY-MM-DD)."})
 
 
 class ConsentChoiceField(forms.ModelChoiceField):

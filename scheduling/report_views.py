@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from consent.gate import release_consents, require_disclosure
 from consent.models import Scope
-from scheduling.access import PortalRequest, in_viewer_time_zone, staff_only
+from family_portal.staff_guard import staff_required
+from scheduling.access import PortalRequest, in_viewer_time_zone
 from scheduling.forms import ReleaseForm, ReportForm
 from scheduling.models import FamilySession, Participant
 from scheduling.services import release_attendance_report
@@ -47,7 +48,7 @@ def report_rows(user: Any, patient: Any, start: Any, end: Any) -> list[dict[str,
     return rows
 
 
-@staff_only
+@staff_required
 @in_viewer_time_zone
 def attendance_report(request: PortalRequest) -> HttpResponse:
     """GET shows the internal record; POST releases it to a consented recipient and records the disclosure."""

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from consent.gate import visible_patients
 from consent.models import Scope
-from scheduling.access import PortalRequest, get_staff_request, get_staff_session, in_viewer_time_zone, staff_only
+from family_portal.staff_guard import staff_required
+from scheduling.access import PortalRequest, get_staff_request, get_staff_session, in_viewer_time_zone
 from scheduling.forms import (
     AttendanceForm,
     AvailabilityForm,
@@ -29,6 +30,7 @@ from scheduling.forms import (
     RescheduleForm,
     SessionForm,
     TimeOffForm,
+    WeekForm,
 )
 from scheduling.models import Availability, AvailabilityException, FamilySession
 from scheduling.services import (
@@ -53,7 +55,7 @@ def _form_error(form: Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-@staff_only
+@staff_required
 @in_viewer_time_zone
 def session_create(request: PortalRequest) -> HttpResponse:
     """Step 1 chooses the patient (or an open event); step 2 books the session and invites the family."""
@@ -98,6 +100,7 @@ def _int(value: str) -> int:
         raise Http404("Not found") from None
 
 
+@staff_required
 @in_viewer_time_zone
 def session_reschedule(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_staff_session(request, pk)
@@ -120,6 +123,7 @@ def session_reschedule(request: PortalRequest, pk: Any) -> HttpResponse:
     return render(request, "scheduling/session_reschedule.html", {"form": form, "session": session})
 
 
+@staff_required
 @in_viewer_time_zone
 def session_cancel(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_staff_session(request, pk)
@@ -135,6 +139,7 @@ def session_cancel(request: PortalRequest, pk: Any) -> HttpResponse:
     return render(request, "scheduling/session_cancel.html", {"form": form, "session": session})
 
 
+@staff_required
 @in_viewer_time_zone
 def session_attendance(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_staff_session(request, pk)
@@ -151,6 +156,7 @@ def session_attendance(request: PortalRequest, pk: Any) -> HttpResponse:
     return render(request, "scheduling/session_attendance.html", {"form": form, "session": session})
 
 
+@staff_required
 @require_POST
 def session_invite(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_staff_session(request, pk)
@@ -167,6 +173,7 @@ def session_invite(request: PortalRequest, pk: Any) -> HttpResponse:
     return redirect(session)
 
 
+@staff_required
 @require_POST
 def participant_remove(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_staff_session(request, pk)
@@ -178,15 +185,14 @@ def participant_remove(request: PortalRequest, pk: Any) -> HttpResponse:
     return redirect(session)
 
 
-@staff_only
+@staff_required
 @in_viewer_time_zone
 def counselor_week(request: PortalRequest) -> HttpResponse:
-    """Seven local days starting Monday; one query for the sessions, whatever their number."""
+    """Seven local days starting Monday; one query for the sessions, whatever their number. A ``?week=`` that is
+    not a day in the portal's range shows this week with the reason, as a 400."""
     today = timezone.localdate()
-    try:
-        anchor = date.fromisoformat(request.GET.get("week", "")) if request.GET.get("week") else today
-    except ValueError:
-        anchor = today
+    form = WeekForm(request.GET)
+    anchor = (form.cleaned_data["week"] if form.is_valid() else None) or today
     monday = anchor - timedelta(days=anchor.weekday())
     tz = request.viewer_tz
     start = datetime.combine(monday, datetime.min.time(), tzinfo=tz)
@@ -205,11 +211,12 @@ def counselor_week(request: PortalRequest) -> HttpResponse:
         "next_week": monday + timedelta(days=7),
         "today": today,
         "tz": tz,
+        "week_errors": form.errors.get("week", []),
     }
-    return render(request, "scheduling/week.html", context)
+    return render(request, "scheduling/week.html", context, status=400 if form.errors else 200)
 
 
-@staff_only
+@staff_required
 @in_viewer_time_zone
 def availability(request: PortalRequest) -> HttpResponse:
     """Weekly hours (wall-clock in a time zone, so DST keeps them) and time off for the signed-in counselor."""
@@ -251,6 +258,7 @@ def availability(request: PortalRequest) -> HttpResponse:
     return render(request, "scheduling/availability.html", context)
 
 
+@staff_required
 @require_POST
 @in_viewer_time_zone
 def request_confirm(request: PortalRequest, pk: Any) -> HttpResponse:
@@ -277,6 +285,7 @@ def request_confirm(request: PortalRequest, pk: Any) -> HttpResponse:
     return render_request_detail(request, session_request, confirm_form=form, status=400)
 
 
+@staff_required
 @require_POST
 @in_viewer_time_zone
 def request_decline(request: PortalRequest, pk: Any) -> HttpResponse:

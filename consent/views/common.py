@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 from allauth.account.decorators import reauthentication_required
 from django.db.models import Model, QuerySet
@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import User
-from consent.audit import record_audit
-from consent.gate import DisclosureRefused, care_team_patients, patients_acted_for
-from consent.models import AuditEvent
+from consent.gate import care_team_patients, patients_acted_for
+from family_portal.staff_guard import refuse, require_care_staff
+
+__all__ = ["refuse", "require_care_staff"]  # the shared 404 and staff guard, re-exported for the consent views
 
 
 def visible_or_404[M: Model](request: HttpRequest, queryset: QuerySet[M], pk: Any) -> M:
@@ -24,19 +25,6 @@ def visible_or_404[M: Model](request: HttpRequest, queryset: QuerySet[M], pk: An
     if found is None:
         refuse(request, pk)
     return found
-
-
-def refuse(request: HttpRequest, object_id: Any = None) -> NoReturn:
-    """Audit a refused request (ids only) and raise the 404."""
-    match = request.resolver_match
-    user = request.user if request.user.is_authenticated else None
-    record_audit(
-        kind=AuditEvent.Kind.DISCLOSURE_REFUSED,
-        actor=user,
-        request=request,
-        data={"view": match.view_name if match else "", "object": str(object_id) if object_id is not None else ""},
-    )
-    raise DisclosureRefused("Not found")
 
 
 def with_reauthentication(request: HttpRequest, view: Callable[..., HttpResponse], *args: Any) -> HttpResponse:
@@ -55,14 +43,6 @@ def acted_patient_or_404(request: HttpRequest, patient_id: int | None) -> User:
             return user
         refuse(request)
     return visible_or_404(request, patients_acted_for(user), patient_id)
-
-
-def require_care_staff(request: HttpRequest) -> User:
-    """Staff pages answer 404 to everyone else, like a missing page (AZ-03)."""
-    user = request.user
-    if not (isinstance(user, User) and user.is_active and user.is_care_staff):
-        refuse(request)
-    return user
 
 
 def staff_patient_or_404(request: HttpRequest, patient_id: int) -> User:

@@ -36,10 +36,12 @@ from consent.services import (
     record_paper_consent as record_paper,
 )
 from consent.views.common import require_care_staff, staff_patient_or_404, visible_or_404
+from family_portal.staff_guard import staff_required
 
 EXPIRING_SOON = timedelta(days=14)
 
 
+@staff_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     """The viewer's caseload with each family member's consent status (constant queries at any size)."""
     user = require_care_staff(request)
@@ -60,6 +62,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render(request, "consent/patient_list.html", context)
 
 
+@staff_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     """One patient's family and consent status, with the staff actions."""
     patient = staff_patient_or_404(request, patient_id)
@@ -84,6 +87,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "consent/patient_detail.html", context)
 
 
+@staff_required
 def record_paper_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Enter a paper consent the patient signed; it waits for a second staff member's review."""
     patient = staff_patient_or_404(request, patient_id)
@@ -100,6 +104,7 @@ def record_paper_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "consent/paper_consent_form.html", {"patient": patient, "form": form})
 
 
+@staff_required
 def pending_reviews(request: HttpRequest) -> HttpResponse:
     """Paper consents recorded by someone else, waiting for this reviewer."""
     user = require_care_staff(request)
@@ -115,6 +120,7 @@ def pending_reviews(request: HttpRequest) -> HttpResponse:
     return render(request, "consent/pending_reviews.html", context)
 
 
+@staff_required
 def review(request: HttpRequest, consent_id: str) -> HttpResponse:
     """Check every element of a paper consent against the form, then approve or reject it."""
     require_care_staff(request)
@@ -136,6 +142,7 @@ def review(request: HttpRequest, consent_id: str) -> HttpResponse:
     return render(request, "consent/review.html", {"consent": consent, "can_review": can_review})
 
 
+@staff_required
 def record_revocation(request: HttpRequest, consent_id: str) -> HttpResponse:
     """Enter a written revocation the patient handed in; it takes effect the moment it is saved."""
     require_care_staff(request)
@@ -158,6 +165,7 @@ def record_revocation(request: HttpRequest, consent_id: str) -> HttpResponse:
     return render(request, "consent/record_revocation.html", {"consent": consent, "form": form})
 
 
+@staff_required
 def end_by_event(request: HttpRequest, consent_id: str) -> HttpResponse:
     """Record the ending event named on the consent (e.g. discharge): sharing stops at once."""
     require_care_staff(request)
@@ -174,6 +182,7 @@ def end_by_event(request: HttpRequest, consent_id: str) -> HttpResponse:
     return render(request, "consent/end_by_event.html", {"consent": consent, "form": form})
 
 
+@staff_required
 def record_representative(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Record a personal representative after checking their documents (§ 2.15)."""
     patient = staff_patient_or_404(request, patient_id)
@@ -204,6 +213,7 @@ def record_representative(request: HttpRequest, patient_id: int) -> HttpResponse
     return render(request, "consent/representative_form.html", {"patient": patient, "form": form})
 
 
+@staff_required
 def end_representative(request: HttpRequest, representative_id: str) -> HttpResponse:
     """End a representative's authority (POST); the page for a GET is the patient's page."""
     require_care_staff(request)
@@ -216,6 +226,7 @@ def end_representative(request: HttpRequest, representative_id: str) -> HttpResp
     return redirect("consent:patient_detail", patient_id=record.patient_id)
 
 
+@staff_required
 def break_glass(request: HttpRequest) -> HttpResponse:
     """Emergency access to a patient outside the caseload: reason required, one hour, audited, admins told."""
     user = require_care_staff(request)
@@ -244,6 +255,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     return render(request, "consent/break_glass.html", {"form": form})
 
 
+@staff_required
 def ledger_export(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient's accounting of disclosures as CSV, Statement 1 of § 2.32 on top; the export is audited."""
     patient = staff_patient_or_404(request, patient_id)

@@ -28,7 +28,7 @@ from education.access import (
 )
 from education.forms import AssignmentForm
 from education.models import ModuleProgress
-from education.views.authoring import staff_only
+from family_portal.staff_guard import staff_required
 
 
 def _form(request: AuthedRequest) -> AssignmentForm:
@@ -39,7 +39,7 @@ def _form(request: AuthedRequest) -> AssignmentForm:
     )
 
 
-@staff_only
+@staff_required
 @require_http_methods(["GET", "POST"])
 def assignment_list(request: AuthedRequest) -> HttpResponse:
     """Assignments for the viewer's patients, and a form to add one."""
@@ -67,7 +67,7 @@ def assignment_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "education/assignments/list.html", {"form": form, "assignments": assignments})
 
 
-@staff_only
+@staff_required
 def assignment_detail(request: AuthedRequest, assignment_id: Any) -> HttpResponse:
     """One assignment and the progress of each family member whose consent includes education."""
     assignment = get_visible_assignment(request.user, assignment_id)
@@ -84,7 +84,7 @@ def assignment_detail(request: AuthedRequest, assignment_id: Any) -> HttpRespons
     return render(request, "education/assignments/detail.html", {"assignment": assignment, "rows": rows})
 
 
-@staff_only
+@staff_required
 @require_POST
 def assignment_cancel(request: AuthedRequest, assignment_id: Any) -> HttpResponse:
     assignment = get_visible_assignment(request.user, assignment_id)

@@ -6,8 +6,6 @@ Every change goes through ``education.authoring``, which refuses to edit anythin
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from education import authoring
-from education.access import AuthedRequest, can_author, editable_modules, get_editable_module
+from education.access import AuthedRequest, editable_modules, get_editable_module
 from education.forms import (
     LessonForm,
     ModuleDetailsForm,
@@ -33,20 +31,9 @@ from education.forms import (
 from education.markdown import render_markdown
 from education.models import Lesson, Module, ModuleVersion, Question
 from education.readability import GRADE_LIMIT, reading_grade
+from family_portal.staff_guard import staff_required
 
 Status = ModuleVersion.Status
-
-
-def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Authoring pages exist only for care staff: a 404 for anyone else, as for any object they cannot see."""
-
-    @wraps(view)
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_author(request.user):
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _working_version(module: Module) -> ModuleVersion:
@@ -74,7 +61,7 @@ def _errors_to_messages(request: AuthedRequest, exc: ValidationError) -> None:
         messages.error(request, text)
 
 
-@staff_only
+@staff_required
 def manage_home(request: AuthedRequest) -> HttpResponse:
     """Every module the viewer may edit, grouped by the state of its newest version."""
     modules = list(
@@ -103,7 +90,7 @@ def manage_home(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@staff_only
+@staff_required
 @require_http_methods(["GET", "POST"])
 def module_new(request: AuthedRequest) -> HttpResponse:
     form = NewModuleForm(request.POST or None, modules=_prerequisite_choices(request))
@@ -121,7 +108,7 @@ def module_new(request: AuthedRequest) -> HttpResponse:
     return render(request, "education/manage/module_new.html", {"form": form})
 
 
-@staff_only
+@staff_required
 @require_http_methods(["GET", "POST"])
 def manage_module(request: AuthedRequest, slug: str) -> HttpResponse:
     """The working version: its details (editable while a draft), lessons, questions and workflow actions."""
@@ -173,7 +160,7 @@ def _lesson_of(version: ModuleVersion, lesson_id: Any) -> Lesson:
     return lesson
 
 
-@staff_only
+@staff_required
 @require_http_methods(["GET", "POST"])
 def lesson_edit(request: AuthedRequest, slug: str, lesson_id: Any = None) -> HttpResponse:
     """Write or edit a lesson. "Preview" shows the sanitised page without saving (works without JavaScript)."""
@@ -203,7 +190,7 @@ def lesson_edit(request: AuthedRequest, slug: str, lesson_id: Any = None) -> Htt
     )
 
 
-@staff_only
+@staff_required
 @require_POST
 def lesson_move(request: AuthedRequest, slug: str, lesson_id: Any) -> HttpResponse:
     _module, version = _draft_of(request, slug)
@@ -214,7 +201,7 @@ def lesson_move(request: AuthedRequest, slug: str, lesson_id: Any) -> HttpRespon
     return redirect(reverse("education:manage_module", kwargs={"slug": slug}) + "#lessons")
 
 
-@staff_only
+@staff_required
 @require_POST
 def lesson_delete(request: AuthedRequest, slug: str, lesson_id: Any) -> HttpResponse:
     _module, version = _draft_of(request, slug)
@@ -223,7 +210,7 @@ def lesson_delete(request: AuthedRequest, slug: str, lesson_id: Any) -> HttpResp
     return redirect("education:manage_module", slug=slug)
 
 
-@staff_only
+@staff_required
 @require_POST
 def markdown_preview(request: AuthedRequest) -> HttpResponse:
     """Server-sanitised HTML for the live preview (static/js/education-preview.js)."""
@@ -233,7 +220,7 @@ def markdown_preview(request: AuthedRequest) -> HttpResponse:
     return HttpResponse(render_markdown(form.cleaned_data["body"]), content_type="text/html; charset=utf-8")
 
 
-@staff_only
+@staff_required
 @require_http_methods(["GET", "POST"])
 def question_edit(request: AuthedRequest, slug: str, question_id: Any = None) -> HttpResponse:
     module, version = _draft_of(request, slug)
@@ -265,7 +252,7 @@ def question_edit(request: AuthedRequest, slug: str, question_id: Any = None) ->
     )
 
 
-@staff_only
+@staff_required
 @require_POST
 def question_delete(request: AuthedRequest, slug: str, question_id: Any) -> HttpResponse:
     _module, version = _draft_of(request, slug)
@@ -277,7 +264,7 @@ def question_delete(request: AuthedRequest, slug: str, question_id: Any) -> Http
     return redirect("education:manage_module", slug=slug)
 
 
-@staff_only
+@staff_required
 @require_POST
 def workflow(request: AuthedRequest, slug: str, action: str) -> HttpResponse:
     """Submit for review, send back, publish, start a new version, or archive."""
@@ -311,7 +298,7 @@ def workflow(request: AuthedRequest, slug: str, action: str) -> HttpResponse:
     return redirect("education:manage_module", slug=slug)
 
 
-@staff_only
+@staff_required
 def history(request: AuthedRequest, slug: str) -> HttpResponse:
     """Every version with who wrote, submitted and published it, and when."""
     module = get_editable_module(request.user, slug)
@@ -319,7 +306,7 @@ def history(request: AuthedRequest, slug: str) -> HttpResponse:
     return render(request, "education/manage/history.html", {"module": module, "versions": versions})
 
 
-@staff_only
+@staff_required
 def version_preview(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
     """Read any version as a learner would, all lessons on one page, with the knowledge check and answers."""
     module = get_editable_module(request.user, slug)

@@ -42,10 +42,10 @@ def _rows(member: User, patient: User, n: int, state: str = OutboxMessage.State.
         ("counselor", 200),
         ("program_admin", 200),
         ("unassigned_counselor", 200),
-        ("family_member", 403),
-        ("patient", 403),
-        ("outsider", 403),
-        ("learner", 403),
+        ("family_member", 404),
+        ("patient", 404),
+        ("outsider", 404),
+        ("learner", 404),
     ],
 )
 def test_outbox_page_access(login: Any, request: pytest.FixtureRequest, persona: str, status: int) -> None:

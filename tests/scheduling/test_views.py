@@ -232,8 +232,12 @@ def test_week_view_lists_sessions_by_day(login, counselor, family_session):
     assert family_session.get_absolute_url() in page
 
 
-def test_week_view_ignores_bad_week(login, counselor):
-    assert login(counselor).get(reverse("scheduling:week") + "?week=not-a-date").status_code == 200
+@pytest.mark.parametrize("week", ["not-a-date", "9999-12-31", "0001-01-01"])
+def test_week_view_shows_this_week_and_says_why_for_a_bad_week(login, counselor, week):
+    response = login(counselor).get(reverse("scheduling:week") + f"?week={week}")
+    assert response.status_code == 400
+    assert response.context["monday"] <= response.context["today"] <= response.context["days"][-1][0]
+    assert 'role="alert"' in response.content.decode()
 
 
 def _sessions(counselor, patient, member, count: int, start_index: int = 0) -> None:

@@ -1,0 +1,178 @@
+"""AZ-03: one staff guard, one answer. Every staff-only URL (found in the resolver by the guard's mark) answers 404
+to every persona who is not care staff, for GET and POST, even for objects that persona is part of."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import User
+from consent.models import AuditEvent, Consent, PersonalRepresentative
+from education.models import Assignment, Module
+from family_portal.staff_guard import STAFF_ONLY_MARK
+from notifications.models import OutboxMessage
+from tests.support import personas
+from tests.support.portal_world import World, build_world
+
+pytestmark = pytest.mark.django_db
+
+NON_STAFF = ("patient", "family_member", "representative", "learner", "revoked_member", "outsider")
+
+# Pages the issue named and every other page only staff use: the guard may gain pages, never lose one silently.
+EXPECTED_STAFF_URLS = {
+    "notifications:outbox",
+    "notifications:outbox_requeue",
+    "scheduling:week",
+    "scheduling:availability",
+    "scheduling:session_create",
+    "scheduling:attendance_report",
+    "scheduling:request_confirm",
+    "scheduling:request_decline",
+    "scheduling:session_reschedule",
+    "scheduling:session_cancel",
+    "scheduling:session_attendance",
+    "scheduling:session_invite",
+    "scheduling:participant_remove",
+    "consent:patient_list",
+    "consent:patient_detail",
+    "consent:record_paper_consent",
+    "consent:record_representative",
+    "consent:ledger_export",
+    "consent:review",
+    "consent:record_revocation",
+    "consent:end_by_event",
+    "consent:end_representative",
+    "consent:pending_reviews",
+    "consent:break_glass",
+    "education:manage",
+    "education:module_new",
+    "education:markdown_preview",
+    "education:manage_module",
+    "education:history",
+    "education:version_preview",
+    "education:lesson_new",
+    "education:lesson_edit",
+    "education:lesson_move",
+    "education:lesson_delete",
+    "education:question_new",
+    "education:question_edit",
+    "education:question_delete",
+    "education:workflow",
+    "education:assignments",
+    "education:assignment",
+    "education:assignment_cancel",
+    "messaging:read_receipts",
+}
+
+
+def _walk(patterns: list, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, f"{namespace}{entry.namespace}:" if entry.namespace else namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def marked_routes() -> set[str]:
+    return {
+        name for name, entry in _walk(get_resolver().url_patterns) if getattr(entry.callback, STAFF_ONLY_MARK, False)
+    }
+
+
+def staff_routes() -> dict[str, URLPattern]:
+    """Every route the guard marks, and every route expected to be staff-only whether marked or not."""
+    wanted = marked_routes() | EXPECTED_STAFF_URLS
+    return {name: entry for name, entry in _walk(get_resolver().url_patterns) if name in wanted}
+
+
+def _kwarg_names(entry: URLPattern) -> list[str]:
+    pattern: Any = entry.pattern
+    if hasattr(pattern, "converters") and pattern.converters:
+        return list(pattern.converters)
+    return list(pattern.regex.groupindex)
+
+
+def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
+    """For each URL kwarg, an object of the world the non-staff personas are part of (their patient, their own
+    consent, the session they are invited to, their request), so a 404 is the guard's, not a missing row."""
+    patient, member = world.people["patient"], world.people["family_member"]
+    draft = Module.objects.get(slug="crawl-draft").versions.get()
+    row = OutboxMessage.objects.filter(recipient=member).first()
+    return {
+        "patient_id": lambda name: patient.pk,
+        "consent_id": lambda name: Consent.objects.filter(patient=patient, recipient=member).get().pk,
+        "representative_id": lambda name: PersonalRepresentative.objects.get(patient=patient).pk,
+        "pk": lambda name: (world.session_request if "request" in name else world.sessions["upcoming"]).pk,  # type: ignore[union-attr]
+        "slug": lambda name: draft.module.slug,
+        "number": lambda name: draft.number,
+        "lesson_id": lambda name: draft.lessons.first().pk,  # type: ignore[union-attr]
+        "question_id": lambda name: draft.questions.first().pk,  # type: ignore[union-attr]
+        "action": lambda name: "submit",
+        "assignment_id": lambda name: Assignment.objects.get(patient=patient).pk,
+        "row_id": lambda name: row.pk if row else uuid.uuid4(),
+    }
+
+
+def staff_urls(world: World) -> dict[str, str]:
+    objects = real_objects(world)
+    return {
+        name: reverse(name, kwargs={kwarg: objects[kwarg](name) for kwarg in _kwarg_names(entry)})
+        for name, entry in staff_routes().items()
+    }
+
+
+@pytest.fixture
+def world(patient, counselor, program_admin, family_member, revoked_member, outsider, learner) -> World:  # noqa: ANN001
+    representative = personas.make_user("gwen@example.org", User.Role.FAMILY, None, full_name="Gwen Guardian")
+    return build_world(
+        {
+            "patient": patient,
+            "counselor": counselor,
+            "program_admin": program_admin,
+            "family_member": family_member,
+            "representative": representative,
+            "revoked_member": revoked_member,
+            "outsider": outsider,
+            "learner": learner,
+        }
+    )
+
+
+def test_every_page_only_staff_use_carries_the_guard() -> None:
+    missing = EXPECTED_STAFF_URLS - marked_routes()
+    assert not missing, f"staff pages without @staff_required: {sorted(missing)}"
+
+
+def test_every_staff_url_answers_404_to_everyone_who_is_not_staff(world: World) -> None:
+    urls = staff_urls(world)
+    assert len(urls) >= len(EXPECTED_STAFF_URLS)
+    answers = {}
+    for persona in NON_STAFF:
+        client = personas.login(Client(), world.people[persona])
+        for name, url in urls.items():
+            for method in ("get", "post"):
+                status = getattr(client, method)(url).status_code
+                if status != 404:
+                    answers[f"{persona}: {method.upper()} {url} ({name})"] = status
+    assert not answers, "\n".join(f"{key} → {status}" for key, status in answers.items())
+
+
+def test_the_staff_urls_are_real_pages_for_care_staff(world: World) -> None:
+    """The same URLs open for the counselor, so the 404s above are the guard's and not missing objects."""
+    client = personas.login(Client(), world.people["counselor"])
+    not_found = [name for name, url in staff_urls(world).items() if client.get(url).status_code == 404]
+    assert not not_found
+
+
+def test_a_refusal_is_audited_with_the_view_name(world: World) -> None:
+    client = personas.login(Client(), world.people["family_member"])
+    before = AuditEvent.objects.filter(kind=AuditEvent.Kind.DISCLOSURE_REFUSED).count()
+    assert client.get("/sessions/week/").status_code == 404
+    refusals = AuditEvent.objects.filter(kind=AuditEvent.Kind.DISCLOSURE_REFUSED).order_by("seq")
+    assert refusals.count() == before + 1
+    assert refusals.last().data["view"] == "scheduling:week"  # type: ignore[union-attr]
