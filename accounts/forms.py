@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django import forms
 
 from accounts.models import User
+from accounts.names import NAME_FIELDS, staff_name_error
+from accounts.validators import validate_display_name
 
 COMMON_ZONES = [
     ("", "Use my program's time zone"),
@@ -20,6 +23,12 @@ COMMON_ZONES = [
 ]
 
 
+def _tidy_name(value: str) -> str:
+    """Refuse hidden characters as typed (a line break too), then collapse runs of spaces."""
+    validate_display_name(value)
+    return " ".join(value.split())
+
+
 class ProfileForm(forms.ModelForm):
     time_zone = forms.ChoiceField(choices=COMMON_ZONES, required=False, label="Time zone")
 
@@ -28,6 +37,20 @@ class ProfileForm(forms.ModelForm):
         fields = ["full_name", "preferred_name", "time_zone"]
         labels = {"full_name": "Full name", "preferred_name": "What should we call you?"}
         help_texts = {"preferred_name": "Optional. Shown in greetings and messages."}
+
+    def clean_full_name(self) -> str:
+        return _tidy_name(self.cleaned_data["full_name"])
+
+    def clean_preferred_name(self) -> str:
+        return _tidy_name(self.cleaned_data["preferred_name"])
+
+    def clean(self) -> dict[str, Any]:
+        """A family member or patient may not take a staff member's name (AUTH-13)."""
+        cleaned = super().clean() or self.cleaned_data
+        names = {field: cleaned[field] for field in NAME_FIELDS if field in cleaned}
+        for field, message in staff_name_error(self.instance, names).items():
+            self.add_error(field, message)
+        return cleaned
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]

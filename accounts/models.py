@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.validators import validate_display_name
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -90,8 +92,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         PROGRAM_ADMIN = "program_admin", "Program admin"
 
     email = models.EmailField(unique=True)
-    full_name = models.CharField(max_length=150, blank=True)
-    preferred_name = models.CharField(max_length=80, blank=True)
+    full_name = models.CharField(max_length=150, blank=True, validators=[validate_display_name])
+    preferred_name = models.CharField(max_length=80, blank=True, validators=[validate_display_name])
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.FAMILY)
     program = models.ForeignKey(Program, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])

@@ -6,4 +6,4 @@ class ConsentConfig(AppConfig):
     verbose_name = "Consent, disclosures and audit"
 
     def ready(self) -> None:
-        from consent import receivers  # noqa: F401  (audit receivers for auth events)
+        from consent import links, receivers  # noqa: F401  (audit receivers; the staff-name rule's program links)

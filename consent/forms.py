@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.validators import validate_display_name
 from consent.models import Consent, ConsentFormVersion, PersonalRepresentative
 from consent.plain import scope_choices_for_patient
 from family_portal.date_fields import PortalDateField
@@ -34,7 +35,7 @@ def end_of_day(day: date, tz: ZoneInfo) -> datetime:
 class ConsentDetailsForm(forms.Form):
     """Step 1 of the wizard (and the top of the paper form): who, what, why and until when."""
 
-    recipient_name = forms.CharField(label="Their full name", max_length=150)
+    recipient_name = forms.CharField(label="Their full name", max_length=150, validators=[validate_display_name])
     recipient_email = forms.EmailField(
         label="Their email address", help_text="We send them an invitation to the portal at this address."
     )
@@ -95,10 +96,16 @@ class SignForm(forms.Form):
 
     form_version = forms.CharField(widget=forms.HiddenInput)
     signature = forms.CharField(
-        label="Type your full name to sign", max_length=150, help_text="This is your electronic signature."
+        label="Type your full name to sign",
+        max_length=150,
+        help_text="This is your electronic signature.",
+        validators=[validate_display_name],
     )
     guardian_signature = forms.CharField(
-        label="Parent or guardian: type your full name to sign", max_length=150, required=False
+        label="Parent or guardian: type your full name to sign",
+        max_length=150,
+        required=False,
+        validators=[validate_display_name],
     )
     agree = forms.BooleanField(
         label="I have read the consent form above and I agree to it.",
@@ -130,8 +137,10 @@ class PaperConsentForm(ConsentDetailsForm):
     """A paper consent the patient signed, entered by a counselor; a second staff member reviews it."""
 
     signer_role = forms.ChoiceField(label="Who signed", choices=Consent.SignerRole.choices)
-    signature = forms.CharField(label="Name as signed on the form", max_length=150)
-    guardian_signature = forms.CharField(label="Parent or guardian's name as signed", max_length=150, required=False)
+    signature = forms.CharField(label="Name as signed on the form", max_length=150, validators=[validate_display_name])
+    guardian_signature = forms.CharField(
+        label="Parent or guardian's name as signed", max_length=150, required=False, validators=[validate_display_name]
+    )
     signed_on = PortalDateField(label="Date signed", widget=DateInput)
     paper_form_reference = forms.CharField(
         label="Form reference", max_length=120, help_text="Where the signed paper (or its scan) is filed."

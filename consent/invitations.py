@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.names import give_up_staff_names
 from consent.audit import record_audit
 from consent.models import INVITATIONS_PER_HOUR, AuditEvent, Consent, Invitation
 
@@ -131,10 +132,9 @@ def accept_invitation(
         raise InvitationWrongAccount
     consent.recipient = user
     consent.save(update_fields=["recipient"])
-    if not user.full_name:
-        # The name the patient wrote on the consent; the person can change it on their account page.
-        user.full_name = consent.recipient_name
-        user.save(update_fields=["full_name"])
+    # The name the patient wrote on the consent, if they have none; never a staff member's name (AUTH-13). The
+    # person can change it on their account page.
+    give_up_staff_names(user, invited_name=consent.recipient_name)
     invitation.accepted_at = at
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

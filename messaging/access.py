@@ -13,7 +13,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,6 +24,7 @@ from django.utils.crypto import constant_time_compare
 
 from accounts.middleware import LOGIN_AT_KEY, SEEN_AT_KEY, session_passed_mfa
 from accounts.models import User
+from accounts.sessions import stored_session_data
 from consent import policy
 from consent.gate import can_disclose, is_care_team_for, recipients
 from consent.models import Scope
@@ -100,10 +100,15 @@ def can_participate_now(user_id: int, conversation: Conversation) -> bool:
     return user is not None and can_participate(user, conversation)
 
 
-# --- Socket lifetime (WS-05) -------------------------------------------------------------------------------------
+# --- Socket lifetime (WS-05, WS-11) -------------------------------------------------------------------------------
 
 SESSION_ENDED = 4401
 ACCESS_ENDED = 4403
+
+
+class SessionEnded(Exception):  # noqa: N818  (an outcome, like PermissionDenied)
+    """The socket's HTTP session is over: signed out, ended from another device or by an admin, expired, or
+    predating a password change. The socket closes with 4401 (WS-11)."""
 
 
 def session_group_suffix(session_key: str) -> str:
@@ -111,18 +116,15 @@ def session_group_suffix(session_key: str) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest()[:40]
 
 
-def _session_store(session_key: str) -> Any:
-    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-
-
 def socket_deadline(session_key: str, user: User) -> datetime | None:
     """When the socket must close: the HTTP session's idle expiry or the absolute cap since login, whichever comes
-    first (AUTH-10). ``None`` when the session is gone, belongs to someone else, or predates a password change."""
-    return session_deadline(_session_store(session_key).load(), user)  # {} when missing or expired
+    first (AUTH-10). ``None`` when the session is gone, belongs to someone else, or predates a password change.
+    Read from the session's row, never from the cached copy, which outlives a row deleted without a signal."""
+    return session_deadline(stored_session_data(session_key), user)  # {} when missing or expired
 
 
 def session_deadline(data: Mapping[str, Any], user: User) -> datetime | None:
-    """``socket_deadline`` for session data already loaded (the handshake's own session)."""
+    """``socket_deadline`` for session data already loaded."""
     if not data or str(data.get(SESSION_KEY)) != str(user.pk):
         return None
     if not constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), user.get_session_auth_hash()):
@@ -133,6 +135,28 @@ def session_deadline(data: Mapping[str, Any], user: User) -> datetime | None:
     seen_at = data.get(SEEN_AT_KEY, login_at)
     ends = min(float(seen_at) + settings.PORTAL_IDLE_TIMEOUT_S, float(login_at) + settings.PORTAL_ABSOLUTE_SESSION_S)
     return datetime.fromtimestamp(ends, tz=UTC)
+
+
+def require_live_session(session_key: str, user: User) -> None:
+    """Raise ``SessionEnded`` unless ``user``'s session ``session_key`` still exists and has not expired: asked on
+    every client frame (one query by primary key), so a session ended without any signal sends, stores and
+    replays nothing (WS-11). ``user`` must be freshly read (its password hash is compared)."""
+    deadline = socket_deadline(session_key, user)
+    if deadline is None or deadline <= timezone.now():
+        raise SessionEnded
+
+
+def session_close_code(session_key: str, user_id: int) -> int | None:
+    """The delivery-side recheck (WS-11): 4403 when the user is gone or inactive, 4401 when the session is over,
+    ``None`` while both live. Two queries by primary key."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return ACCESS_ENDED
+    try:
+        require_live_session(session_key, user)
+    except SessionEnded:
+        return SESSION_ENDED
+    return None
 
 
 @dataclass(frozen=True)
@@ -181,9 +205,9 @@ def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_
     """The handshake check (WS-02): a live session of an active user (staff: past the MFA step), a participant
     of the conversation, and for a family member a ledger row for the live disclosure (§ 2.25). ``None`` = refuse.
 
-    ``user`` and ``session`` are the ones the auth middleware loaded for this very handshake (the session checked
-    against the user's password hash there and here), so neither is read again: the gate, the conversation and
-    the ledger row are the only queries."""
+    ``user`` is the one the auth middleware loaded for this very handshake, so it is not read again; the session
+    is, from its row (the middleware may have read the cached copy of a session deleted without a signal). Then
+    the gate, the conversation and the ledger row."""
     from consent.gate import DisclosureRefused, require_disclosure
     from consent.models import Disclosure
 
@@ -191,7 +215,7 @@ def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_
     if not session_key or user is None or not getattr(user, "is_authenticated", False):
         return None
     now = timezone.now()
-    deadline = session_deadline(dict(session.items()), user)
+    deadline = socket_deadline(session_key, user)  # the row, not the cached copy the middleware may have read
     if deadline is None or deadline <= now:
         return None
     conversation = Conversation.objects.select_related("patient__program").filter(pk=conversation_id).first()

@@ -1,7 +1,8 @@
 """The conversation socket: frames become service calls, group events become frames (style 2.4).
 
-Close codes: 4403 access refused or ended (consent, deactivation, logout, password change), 4401 the session
-expired (idle or absolute cap), 4429 sustained flooding. Client frames (JSON):
+Close codes: 4403 access refused or ended (consent, deactivation), 4401 the session ended (signed out here or from
+another device, deleted, idle or absolute expiry, password change: WS-11), 4429 sustained flooding.
+Client frames (JSON):
 ``{"type": "message", "body": str, "client_id"?: str}``, ``{"type": "typing"}``, ``{"type": "read", "up_to": id}``,
 ``{"type": "resume", "after": id}``. Server frames: ``message``, ``ack``, ``typing``, ``read``, ``error``,
 ``status`` (live updates paused/resumed) and ``resync`` (too much missed: reload the page).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,12 +26,15 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from accounts.models import User
 from messaging import services
 from messaging.access import (
+    SessionEnded,
     SocketGrant,
     authorize_socket,
     can_participate,
     can_participate_now,
     check_socket,
+    require_live_session,
     require_participant_among,
+    session_close_code,
 )
 from messaging.hours import after_hours_notice
 from messaging.models import Conversation, Message
@@ -44,17 +49,26 @@ CLOSE_FLOODING = 4429
 MAX_FRAME_BYTES = 8 * 1024  # the app-level limit (WS-06); Daphne's own limit is far higher
 TYPING_INTERVAL_S = 2.0
 LAYER_RETRY_MAX_S = 30.0
+# A delivery trusts the last confirmation that the session lives for this long, then asks the database again
+# (WS-11). Ended sessions are announced at once (the session group); this bounds one that vanished silently.
+SESSION_RECHECK_S = 5.0
 
 
-# Each client frame is one trip to a worker thread that asks the gate again with the database's view of the user,
-# so a deactivation is seen (WS-03): ``participant_ids`` reads the user's state itself (messages, typing); the
-# other frames re-read the user first.
+# Each client frame is one trip to a worker thread that re-reads the user and the session row, so a deactivation
+# (WS-03) or a session that ended without any signal (WS-11) is seen, then asks the gate again.
 
 
 def _fresh_user(user_id: int) -> User:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise PermissionDenied("Not a participant")
+    return user
+
+
+def _live_user(session_key: str, user_id: int) -> User:
+    """The user, re-read, on a session that still exists: else ``SessionEnded`` (or ``PermissionDenied``)."""
+    user = _fresh_user(user_id)
+    require_live_session(session_key, user)
     return user
 
 
@@ -73,23 +87,31 @@ def _admit(*, scope: dict[str, Any], channel_name: str, max_wait_s: float) -> So
     return grant
 
 
-def _check_frame(user_id: int, conversation: Conversation) -> None:
-    if not can_participate(_fresh_user(user_id), conversation):
+def _check_frame(session_key: str, user_id: int, conversation: Conversation) -> None:
+    if not can_participate(_live_user(session_key, user_id), conversation):
         raise PermissionDenied("Not a participant")
 
 
-def _send_and_describe(user: User, conversation: Conversation, body: object) -> tuple[Message, dict[str, Any] | None]:
+def _send_and_describe(
+    session_key: str, user_id: int, conversation: Conversation, body: object
+) -> tuple[Message, dict[str, Any] | None]:
+    user = _live_user(session_key, user_id)  # before anything is stored
     message = services.send_message(sender=user, conversation=conversation, body=body)
     notice = None if user.is_care_staff else after_hours_notice(conversation.patient.program, message.created_at)
     return message, notice.as_event() if notice else None
 
 
-def _mark_read(user_id: int, conversation: Conversation, up_to: int) -> None:
-    services.mark_read(user=_fresh_user(user_id), conversation=conversation, up_to=up_to)
+def _typing_recipients(session_key: str, user_id: int, conversation: Conversation) -> frozenset[int]:
+    return require_participant_among(_live_user(session_key, user_id), conversation)
 
 
-def _replay(user_id: int, conversation: Conversation, after: int) -> list[dict[str, Any]]:
-    return [m.as_event() for m in services.messages_after(conversation, _fresh_user(user_id), after)]
+def _mark_read(session_key: str, user_id: int, conversation: Conversation, up_to: int) -> None:
+    services.mark_read(user=_live_user(session_key, user_id), conversation=conversation, up_to=up_to)
+
+
+def _replay(session_key: str, user_id: int, conversation: Conversation, after: int) -> list[dict[str, Any]]:
+    user = _live_user(session_key, user_id)
+    return [m.as_event() for m in services.messages_after(conversation, user, after)]
 
 
 def _as_id(value: object) -> int | None:
@@ -99,6 +121,7 @@ def _as_id(value: object) -> int | None:
 class ConversationConsumer(AsyncWebsocketConsumer):
     user: User
     conversation: Conversation
+    session_key: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,6 +131,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self._closing = False
         self._live = False
         self._last_typing = 0.0
+        self._session_confirmed_at = 0.0  # wall clock: when the session was last seen alive in the database
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- A channel layer outage must not kill the socket: keep retrying, report "live: false" (WS-08, WS-09) ----
@@ -164,6 +188,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self._present = True
         self.user = self.scope["user"]
         self.conversation = grant.conversation
+        self.session_key = grant.session_key
+        self._session_confirmed_at = time.time()  # the handshake read the session's row
         self.limiter = FrameLimiter(self.user.pk)
         self._group_names = [
             services.group_name(self.conversation.pk),
@@ -206,6 +232,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 if check.close_code is not None:
                     await self._end(check.close_code)
                     return
+                self._session_confirmed_at = time.time()
                 await database_sync_to_async(touch_socket)(channel_name=self.channel_name)
                 wait = check.wake_in_s
         except asyncio.CancelledError:
@@ -255,12 +282,14 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             "resume": self._on_resume,
         }.get(content["type"], self._on_unknown)
         try:
-            await handler(content)  # each handler asks the gate again, from the database (WS-03)
+            await handler(content)  # each handler re-reads the session and asks the gate again (WS-03, WS-11)
+        except SessionEnded:
+            await self._end(CLOSE_SESSION_ENDED)
         except PermissionDenied:
             await self._end(CLOSE_FORBIDDEN)
 
     async def _on_unknown(self, content: dict[str, Any]) -> None:
-        await database_sync_to_async(_check_frame)(self.user.pk, self.conversation)
+        await database_sync_to_async(_check_frame)(self.session_key, self.user.pk, self.conversation)
         await self._error("bad_request", "That request was not understood.")
 
     async def _on_message(self, content: dict[str, Any]) -> None:
@@ -268,10 +297,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         client_id = client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
         try:
             message, notice = await database_sync_to_async(_send_and_describe)(
-                self.user, self.conversation, content.get("body")
+                self.session_key, self.user.pk, self.conversation, content.get("body")
             )
         except ValidationError as exc:
             await self._error("invalid", " ".join(exc.messages), client_id=client_id)
+            return
+        except SessionEnded:
+            await self._end(CLOSE_SESSION_ENDED)
             return
         except PermissionDenied:
             await self._end(CLOSE_FORBIDDEN)
@@ -283,7 +315,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         await self._send_json({"type": "ack", "client_id": client_id, "message": message.as_event(), "notice": notice})
 
     async def _on_typing(self, content: dict[str, Any]) -> None:
-        recipients = await database_sync_to_async(require_participant_among)(self.user, self.conversation)
+        recipients = await database_sync_to_async(_typing_recipients)(self.session_key, self.user.pk, self.conversation)
         now = asyncio.get_running_loop().time()
         if now - self._last_typing < TYPING_INTERVAL_S:
             return
@@ -295,14 +327,14 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         if up_to is None:
             await self._on_unknown(content)
             return
-        await database_sync_to_async(_mark_read)(self.user.pk, self.conversation, up_to)
+        await database_sync_to_async(_mark_read)(self.session_key, self.user.pk, self.conversation, up_to)
 
     async def _on_resume(self, content: dict[str, Any]) -> None:
         after = _as_id(content.get("after"))
         if after is None:
             await self._on_unknown(content)
             return
-        missed = await database_sync_to_async(_replay)(self.user.pk, self.conversation, after)
+        missed = await database_sync_to_async(_replay)(self.session_key, self.user.pk, self.conversation, after)
         for event in missed:
             await self._send_json({"type": "message", "message": event})
         if len(missed) >= services.REPLAY_LIMIT:
@@ -328,12 +360,25 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def force_close(self, event: dict[str, Any]) -> None:
         await self._end(CLOSE_FORBIDDEN)
 
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        await self._end(CLOSE_SESSION_ENDED)
+
     async def _deliver(self, event: dict[str, Any], frame: dict[str, Any]) -> None:
-        """Send ``frame`` if the gate allowed this user when the event was made: its ``recipients`` were decided
-        in the sending transaction, so the usual delivery needs no query. Anyone not named there (their access
-        ended before it was sent, or began since) is asked of the gate now, and closed with 4403 if refused."""
+        """Send ``frame`` if the session lives and the gate allowed this user when the event was made.
+
+        The session: an ended one closed this socket already (``session.ended``); one that vanished silently is
+        caught by asking the database once the last confirmation is ``SESSION_RECHECK_S`` old (WS-11). The gate:
+        ``recipients`` were decided in the sending transaction, so the usual delivery needs no query. Anyone not
+        named there (their access ended before it was sent, or began since) is asked of the gate now, and closed
+        with 4403 if refused."""
         if self._closing:
             return
+        if not 0 <= time.time() - self._session_confirmed_at < SESSION_RECHECK_S:
+            code = await database_sync_to_async(session_close_code)(self.session_key, self.user.pk)
+            if code is not None:
+                await self._end(code)
+                return
+            self._session_confirmed_at = time.time()
         if self.user.pk not in event.get("recipients", ()) and not await database_sync_to_async(can_participate_now)(
             self.user.pk, self.conversation
         ):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from consent.gate import visible_patients
 from consent.models import Scope
+from messaging.roles import SenderRole, sender_role
 from messaging.text import MAX_BODY_CHARS, body_parts
 
 if TYPE_CHECKING:
@@ -160,12 +161,18 @@ class Message(models.Model):
     def parts(self) -> list[dict[str, str]]:
         return [] if self.is_deleted else body_parts(self.body)
 
+    @property
+    def sender_role(self) -> SenderRole:
+        """The sender's role from their account (AUTH-13); needs ``sender`` loaded."""
+        return sender_role(self.sender)
+
     def as_event(self) -> dict[str, Any]:
-        """The JSON shape sent to sockets (needs ``sender`` loaded); a deleted message carries no text."""
+        """The JSON shape sent to sockets (needs ``sender`` loaded); a deleted message carries no text. The sender's
+        role comes from their account, so a name cannot claim one (AUTH-13)."""
         return {
             "id": self.pk,
             "conversation": str(self.conversation_id),
-            "sender": {"id": self.sender_id, "name": self.sender.display_name},
+            "sender": {"id": self.sender_id, "name": self.sender.display_name, "role": self.sender_role.value},
             "parts": self.parts,
             "created_at": self.created_at.isoformat(),
             "edited": self.edited_at is not None,

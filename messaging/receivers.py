@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.signals import password_changed, password_reset
-from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts.models import User
+from accounts.signals import session_ended
 from consent.signals import consent_ended
 from messaging import services
 
@@ -23,24 +23,24 @@ def close_on_consent_end(sender: Any, consent: Any, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=User, dispatch_uid="messaging_close_on_user_change")
 def close_on_user_change(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
-    """Deactivation, and any password change (``set_password`` leaves ``_password`` set until the save ends)."""
+    """Deactivation (4403), and any password change (``set_password`` leaves ``_password`` set until the save
+    ends), which ends every session of the user (4401)."""
     if created:
         return
-    if not instance.is_active or getattr(instance, "_password", None) is not None:
+    if not instance.is_active:
         services.close_user_sockets(user_id=instance.pk)
+    elif getattr(instance, "_password", None) is not None:
+        services.close_signed_out_sockets(user_id=instance.pk)
 
 
 @receiver(password_changed, dispatch_uid="messaging_close_on_password_changed")
 @receiver(password_reset, dispatch_uid="messaging_close_on_password_reset")
 def close_on_password_change(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    services.close_user_sockets(user_id=user.pk)
+    services.close_signed_out_sockets(user_id=user.pk)
 
 
-@receiver(user_logged_out, dispatch_uid="messaging_close_on_logout")
-def close_on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    """Sign-out ends the sockets of that session; the user's other signed-in devices keep theirs."""
-    session_key = getattr(getattr(request, "session", None), "session_key", None)
-    if session_key:
-        services.close_session_sockets(session_key=session_key)
-    elif user is not None:
-        services.close_user_sockets(user_id=user.pk)
+@receiver(session_ended, dispatch_uid="messaging_close_on_session_end")
+def close_on_session_end(sender: Any, session_key: str, **kwargs: Any) -> None:
+    """However a session ended (sign-out, "sign out other sessions", deleted by an admin or ``clearsessions``),
+    the sockets opened on it close with 4401; the user's other signed-in devices keep theirs (WS-11)."""
+    services.close_session_sockets(session_key=session_key)

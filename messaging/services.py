@@ -304,7 +304,7 @@ async def broadcast_typing(*, user: User, conversation_id: Any, recipients: Iter
 
 
 def close_user_sockets(*, user_id: int) -> None:
-    """After commit, close every socket of a user (deactivated, password changed) with 4403 (WS-04)."""
+    """After commit, close every socket of a deactivated user with 4403 (WS-04)."""
     _broadcast_on_commit(user_group(user_id), {"type": "force.close"})
 
 
@@ -313,9 +313,14 @@ def close_consent_sockets(*, consent_id: Any) -> None:
     _broadcast_on_commit(consent_group(consent_id), {"type": "force.close"})
 
 
+def close_signed_out_sockets(*, user_id: int) -> None:
+    """After commit, close every socket of a user whose sessions all ended (password changed) with 4401 (WS-11)."""
+    _broadcast_on_commit(user_group(user_id), {"type": "session.ended"})
+
+
 def close_session_sockets(*, session_key: str) -> None:
-    """After commit, close the sockets of one signed-out session."""
-    _broadcast_on_commit(session_group(session_key), {"type": "force.close"})
+    """After commit, close the sockets of one ended session with 4401 (WS-11)."""
+    _broadcast_on_commit(session_group(session_key), {"type": "session.ended"})
 
 
 def _broadcast_on_commit(group: str, event: dict[str, Any]) -> None:

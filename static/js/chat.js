@@ -17,6 +17,9 @@
   const endedEl = document.getElementById("access-ended");
   const me = Number(root.dataset.userId);
   const canEdit = root.dataset.canEdit === "1";
+  const roleLabels = {
+    care_team: root.dataset.roleCareTeam, family: root.dataset.roleFamily, patient: root.dataset.rolePatient,
+  };
   const timeFormat = new Intl.DateTimeFormat(undefined, {
     month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZone: root.dataset.tz || undefined,
   });
@@ -60,6 +63,12 @@
     li.dataset.messageId = m.id;
     const meta = el("p", "message-meta");
     meta.appendChild(el("span", "message-sender", mine ? "You" : m.sender.name));
+    const roleLabel = roleLabels[m.sender.role];
+    if (!mine && roleLabel) {
+      // The role the server knows for this account, as text (not colour alone): a name cannot claim a role.
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(el("span", "role-badge role-badge-" + m.sender.role, roleLabel));
+    }
     meta.appendChild(document.createTextNode(" "));
     const when = timeFormat.format(new Date(m.created_at));
     const time = el("time", "", when);

@@ -36,6 +36,9 @@ def test_counselor_and_family_member_chat_live_with_typing_and_read_receipts(act
     staff.page.get_by_role("button", name="Send").click()
     fran_thread = me.page.get_by_role("log", name="Messages")
     expect(fran_thread).to_contain_text("Hello Fran, thank you for coming on Tuesday.")
+    # Each message names the sender's role from the server, as text (AUTH-13).
+    live = fran_thread.locator(".message", has_text="Hello Fran, thank you for coming on Tuesday.")
+    expect(live.locator(".role-badge")).to_have_text("Care team")
     expect(me.page.locator("#typing")).to_have_text("")
     expect(staff.page.get_by_role("log", name="Messages")).to_contain_text("Seen by Fran Rivera")
     me.check("thread after a live message")
@@ -46,6 +49,8 @@ def test_counselor_and_family_member_chat_live_with_typing_and_read_receipts(act
     expect(staff.page.locator("#typing")).to_have_text("Fran Rivera is typing…")
     fran_box.press("Control+Enter")
     expect(staff.page.get_by_role("log", name="Messages")).to_contain_text("Thank you. See you next week.")
+    reply = staff.page.get_by_role("log", name="Messages").locator(".message", has_text="See you next week.")
+    expect(reply.locator(".role-badge")).to_have_text("Family")
     expect(fran_thread.locator(".message-mine").last).to_contain_text("Thank you. See you next week.")
     expect(fran_thread).to_contain_text("Seen by Casey Morgan")
     staff.check("thread after a live reply")

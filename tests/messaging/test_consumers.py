@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.test import Client
@@ -215,7 +214,8 @@ async def test_any_frame_after_silent_deactivation_closes_socket(family_member, 
     await family.disconnect()
 
 
-# --- Closing on revocation, deactivation, logout, password change (WS-04) and session expiry (WS-05) ----------
+# --- Closing on revocation, deactivation, password change (WS-04) and session expiry (WS-05); every other way a
+# session ends is in test_session_end.py (WS-11) ---------------------------------------------------------------
 
 
 async def test_revocation_through_service_closes_socket_within_one_second(family_member, consent, care_team):
@@ -247,19 +247,8 @@ async def test_password_change_closes_socket(counselor, care_team):
         user.save()
 
     await database_sync_to_async(change_password)()
-    assert await staff.receive_output(timeout=1) == {"type": "websocket.close", "code": 4403}
+    assert await staff.receive_output(timeout=1) == {"type": "websocket.close", "code": 4401}  # signed out (WS-11)
     await staff.disconnect()
-
-
-async def test_logout_closes_that_sessions_socket(family_member, care_team):
-    client = await sync_to_async(personas.login)(Client(), family_member)
-    key = client.cookies["sessionid"].value
-    family = communicator_for(care_team, key)
-    assert (await family.connect(timeout=3))[0]
-    response = await sync_to_async(client.post)("/accounts/logout/")
-    assert response.status_code == 302
-    assert await family.receive_output(timeout=1) == {"type": "websocket.close", "code": 4403}
-    await family.disconnect()
 
 
 async def test_socket_closes_at_absolute_session_cap(settings, family_member, care_team):

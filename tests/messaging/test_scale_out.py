@@ -114,3 +114,43 @@ def test_two_daphne_processes_deliver_to_each_other_and_revocation_closes(
             for server in (server_a, server_b):
                 scan_text(server.output(), server.name)
     assert code == 4403
+
+
+def _end_session(cookie: str) -> None:
+    from django.contrib.sessions.models import Session
+
+    try:
+        Session.objects.filter(session_key=cookie.split("=", 1)[1]).delete()  # announced through Redis on commit
+    finally:
+        connections.close_all()
+
+
+def test_a_session_ended_in_another_process_closes_its_socket_with_4401(services_up, family_member, care_team):
+    """WS-11 across processes: the session is deleted here (as allauth's "sign out other sessions" does) and the
+    Daphne process holding its socket closes it."""
+    cookie = _cookie(family_member)
+    path = f"/ws/conversations/{care_team.pk}/"
+
+    async def scenario(port: int) -> int:
+        family = await websockets.connect(
+            f"ws://127.0.0.1:{port}{path}",
+            origin=websockets.Origin(f"http://127.0.0.1:{port}"),
+            additional_headers={"Cookie": cookie},
+            open_timeout=10,
+        )
+        await asyncio.to_thread(_end_session, cookie)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(family.recv(), 5)
+        assert closed.value.rcvd is not None
+        return closed.value.rcvd.code
+
+    with ProcessRegistry(grace_s=10) as procs:
+        server, port = procs.start_daphne("ws-session", env=_child_env())
+        try:
+            code = asyncio.run(scenario(port))
+        except Exception as exc:
+            raise AssertionError(f"scenario failed; server log:\n{server.output()[-3000:]}") from exc
+        finally:
+            procs.stop_all()
+            scan_text(server.output(), server.name)
+    assert code == 4401

@@ -1,0 +1,21 @@
+"""Which programs a person is linked to, for the staff-name rule (AUTH-13): a question about names, not access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from accounts.models import User
+from accounts.names import register_program_links
+from consent.models import Consent, PersonalRepresentative
+
+
+@register_program_links
+def linked_program_ids(user: User) -> Any:
+    """The programs of the patients ``user`` is named for on any consent or represents, in any state: a name
+    taken while a consent was paused must not surface when it is granted again."""
+    consents = Consent.objects.filter(recipient_id=user.pk).values("patient_id")
+    represented = PersonalRepresentative.objects.filter(representative_id=user.pk).values("patient_id")
+    patients = User.objects.filter(Q(pk__in=consents) | Q(pk__in=represented))
+    return patients.values("program_id")
