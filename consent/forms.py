@@ -7,12 +7,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import validate_display_name
 from consent.models import Consent, ConsentFormVersion, PersonalRepresentative
 from consent.plain import scope_choices_for_patient
+from consent.services import check_signature
 from family_portal.date_fields import PortalDateField
 
 DISCHARGE_EVENT = "Discharge from the program"
@@ -91,8 +94,51 @@ class ConsentDetailsForm(forms.Form):
         }
 
 
+class ChangeConsentForm(ConsentDetailsForm):
+    """Step 1 of changing a consent: the same recipient, new kinds of information, reason or end date."""
+
+    def __init__(self, *args: Any, consent: Consent, tz: ZoneInfo, **kwargs: Any) -> None:
+        self.consent = consent
+        super().__init__(*args, tz=tz, **kwargs)
+        for name in ("recipient_name", "recipient_email", "recipient_relationship"):
+            del self.fields[name]
+        if not self.is_bound:
+            last_day = (consent.expires_at - timedelta(microseconds=1)).astimezone(tz).date()
+            self.initial.update(
+                scopes=consent.scopes,
+                purpose=consent.purpose,
+                expires_on=max(last_day, timezone.localdate(timezone=tz)),
+                end_at_discharge=bool(consent.expiry_event),
+            )
+        self.fields["scopes"].label = _("What they may see from now on")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and self.change_kwargs() == self._unchanged():
+            raise forms.ValidationError(_("Nothing is different yet: change what they may see, why, or the end date."))
+        return data
+
+    def change_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "scopes": sorted(data["scopes"]),
+            "purpose": data["purpose"],
+            "expires_at": end_of_day(data["expires_on"], self.tz),
+            "expiry_event": DISCHARGE_EVENT if data["end_at_discharge"] else "",
+        }
+
+    def _unchanged(self) -> dict[str, Any]:
+        consent = self.consent
+        return {
+            "scopes": sorted(consent.scopes),
+            "purpose": consent.purpose,
+            "expires_at": consent.expires_at,
+            "expiry_event": consent.expiry_event,
+        }
+
+
 class SignForm(forms.Form):
-    """Step 2: the full form text is on the page; a typed name signs it."""
+    """Step 2: the full form text is on the page; a typed name signs it (the signer's full name as recorded)."""
 
     form_version = forms.CharField(widget=forms.HiddenInput)
     signature = forms.CharField(
@@ -112,9 +158,10 @@ class SignForm(forms.Form):
         error_messages={"required": "Tick the box to show you have read and agree to the form."},
     )
 
-    def __init__(self, *args: Any, needs_guardian: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, needs_guardian: bool = False, signer: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.needs_guardian = needs_guardian
+        self.signer = signer
         if needs_guardian:
             self.fields["guardian_signature"].required = True
         else:
@@ -124,6 +171,11 @@ class SignForm(forms.Form):
         signature = " ".join(self.cleaned_data["signature"].split())
         if len(signature) < 2:
             raise forms.ValidationError("Type your full name.")
+        if self.signer is not None:
+            try:
+                check_signature(signature, self.signer)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.message_dict["signature"]) from exc
         return signature
 
     def clean_form_version(self) -> str:

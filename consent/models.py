@@ -158,6 +158,14 @@ class Consent(models.Model):
         help_text="The account that signed in the portal (the patient or their representative).",
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaces",
+        help_text="The consent the patient signed to change this one's scopes or end date; this one ended then.",
+    )
     ended_by_event_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -198,6 +206,8 @@ class Consent(models.Model):
     @property
     def status_label(self) -> str:
         now = timezone.now()
+        if self.replaced_by_id and self.revoked_at and self.revoked_at <= now:
+            return "Replaced"
         if self.revoked_at and self.revoked_at <= now:
             return "Revoked"
         if self.ended_by_event_at and self.ended_by_event_at <= now:
@@ -224,6 +234,15 @@ class Consent(models.Model):
     def last_moment(self) -> datetime:
         """For display: sharing lasts "until" this instant (the form's end date is the day it falls on)."""
         return self.expires_at - timedelta(microseconds=1)
+
+    def lineage_ids(self) -> list[uuid.UUID]:
+        """This consent and every consent it replaced, newest first (sockets opened under any of them stay open
+        across a change of scopes, so an ending must reach them all)."""
+        ids, current = [self.pk], [self.pk]
+        while current:
+            current = list(Consent.objects.filter(replaced_by__in=current).values_list("pk", flat=True))
+            ids += current
+        return ids
 
     @property
     def ended_at(self) -> datetime | None:
@@ -285,6 +304,7 @@ class ConsentEvent(models.Model):
         PAPER_RECORDED = "paper_recorded", "Paper consent recorded"
         REVIEWED = "reviewed", "Paper consent reviewed"
         REVOKED = "revoked", "Revoked"
+        REPLACED = "replaced", "Replaced by a new consent"
         ENDED_BY_EVENT = "ended_by_event", "Ended by an event"
 
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events")

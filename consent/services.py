@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.names import name_key
 from consent.audit import record_audit
 from consent.minors import minor_decides_alone
 from consent.models import (
@@ -52,10 +53,13 @@ def grant_consent(
 ) -> Consent:
     """The patient (or their representative) signs a consent in the portal with a typed e-signature.
 
-    The caller must have re-authenticated (AUTH-08); ``full_clean`` rejects a deficient consent (AZ-01).
+    The caller must have re-authenticated (AUTH-08); ``full_clean`` rejects a deficient consent (AZ-01). When the
+    signing account is named (``signed_by``), the typed signature must be its holder's full name as recorded.
     """
     if patient.program is None:
         raise ValidationError("The patient is not enrolled in a program.")
+    if signed_by is not None:
+        check_signature(signature, signed_by)
     consent = _build(
         patient=patient,
         recipient=recipient,
@@ -89,6 +93,76 @@ def grant_consent(
         data={"consent": str(consent.pk), "scopes": consent.scopes, "form": consent.form_version.version},
     )
     return consent
+
+
+def check_signature(signature: str, signer: User) -> None:
+    """A typed e-signature must be the signer's full name as the program recorded it ("Sam" does not sign for
+    "Sam Okafor"); case, spacing and look-alike forms (NFKC) do not matter."""
+    if not signer.full_name.strip():
+        raise ValidationError({"signature": "Your full name is not on record yet: add it on your account page first."})
+    if name_key(signature) != name_key(signer.full_name):
+        raise ValidationError({"signature": f"Type your full name exactly as it is on record: {signer.full_name}."})
+
+
+@transaction.atomic
+def replace_consent(
+    *,
+    consent: Consent,
+    scopes: list[str],
+    expires_at: datetime,
+    signature: str,
+    signed_by: User,
+    purpose: str | None = None,
+    purpose_detail: str | None = None,
+    expiry_event: str | None = None,
+    signer_role: str = Consent.SignerRole.PATIENT,
+    guardian_signature: str = "",
+    request: HttpRequest | None = None,
+) -> Consent:
+    """Change what a recipient may see, or until when, in one step: the patient signs a replacement consent (Part 2
+    needs a new signed consent, § 2.31) naming the same recipient, and the old one ends at the instant the new one
+    is signed, so access to what both cover never lapses. The recipient's account stays linked (no invitation);
+    an outstanding invitation moves to the new consent. Sockets stay open while the new consent still covers
+    messaging; otherwise they close as on a revocation."""
+    old = Consent.objects.select_for_update().select_related("patient__program", "recipient").get(pk=consent.pk)
+    if not old.is_effective():
+        raise ValidationError("This consent has already ended. Set up sharing again instead.")
+    new = grant_consent(
+        patient=old.patient,
+        recipient=old.recipient,
+        recipient_name=old.recipient_name,
+        recipient_email=old.recipient_email,
+        recipient_relationship=old.recipient_relationship,
+        recipient_kind=old.recipient_kind,
+        recipient_organisation=old.recipient_organisation,
+        scopes=scopes,
+        expires_at=expires_at,
+        purpose=old.purpose if purpose is None else purpose,
+        purpose_detail=old.purpose_detail if purpose_detail is None else purpose_detail,
+        expiry_event=old.expiry_event if expiry_event is None else expiry_event,
+        signature=signature,
+        signer_role=signer_role,
+        guardian_signature=guardian_signature,
+        signed_by=signed_by,
+        request=request,
+    )
+    old.revoked_at = new.signed_at
+    old.replaced_by = new
+    old.save(update_fields=["revoked_at", "replaced_by"])
+    ConsentEvent.objects.create(
+        consent=old, kind=ConsentEvent.Kind.REPLACED, actor=signed_by, at=new.signed_at, note=f"Replaced by {new.pk}"
+    )
+    old.invitations.filter(accepted_at__isnull=True).update(consent=new)
+    record_audit(
+        kind=AuditEvent.Kind.CONSENT_REVOKED,
+        actor=signed_by,
+        patient=old.patient,
+        request=request,
+        data={"consent": str(old.pk), "replaced_by": str(new.pk), "scopes": new.scopes},
+    )
+    if old.scope_messaging and not new.scope_messaging:
+        consent_ended.send(sender=Consent, consent=old)
+    return new
 
 
 @transaction.atomic

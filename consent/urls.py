@@ -18,6 +18,7 @@ urlpatterns = [
     path("c/<uuid:consent_id>/", patient.consent_detail, name="consent_detail"),
     path("c/<uuid:consent_id>/print/", patient.consent_print, name="consent_print"),
     path("c/<uuid:consent_id>/stop/", patient.revoke, name="revoke"),
+    path("c/<uuid:consent_id>/change/", patient.change, name="change"),
     path("c/<uuid:consent_id>/invite/", invitations.invite, name="invite"),
     # Family members
     path("shared-with-me/", family.what_you_can_see, name="what_you_can_see"),

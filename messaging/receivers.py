@@ -18,7 +18,8 @@ from messaging import services
 def close_on_consent_end(sender: Any, consent: Any, **kwargs: Any) -> None:
     """Revoked or ended by an event: the sockets opened under this consent close. (Expiry by date has no event:
     the consumer schedules a close at ``expires_at`` and every delivery re-checks the gate.)"""
-    services.close_consent_sockets(consent_id=consent.pk)
+    for consent_id in consent.lineage_ids():  # a socket opened before a change of scopes is in an older group
+        services.close_consent_sockets(consent_id=consent_id)
 
 
 @receiver(post_save, sender=User, dispatch_uid="messaging_close_on_user_change")

@@ -8,21 +8,21 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from consent.forms import ConsentDetailsForm, RevokeForm, SignForm
+from consent.forms import ChangeConsentForm, ConsentDetailsForm, RevokeForm, SignForm
 from consent.gate import effective_consents_for, managed_consents, patients_acted_for
 from consent.invitations import send_invitation
 from consent.ledger import accounting_by_day, same_day_views
 from consent.minors import needs_guardian_signature
 from consent.models import Consent, ConsentFormVersion, Disclosure, Invitation, PersonalRepresentative
 from consent.plain import NEVER_SHARED, SCOPE_FOR_PATIENT, summary_for_family
-from consent.services import grant_consent, revoke_consent
+from consent.services import grant_consent, replace_consent, revoke_consent
 from consent.views.common import acted_patient_or_404, refuse, visible_or_404, with_reauthentication
 
 EXPIRING_SOON = timedelta(days=14)
@@ -79,24 +79,19 @@ def _grant(request: HttpRequest, patient: User) -> HttpResponse:
     if request.POST.get("step") != "sign":
         sign = SignForm(initial={"form_version": ConsentFormVersion.current().version}, needs_guardian=needs_guardian)
         return _render_sign(request, patient, details, sign, urls)
-    sign = SignForm(request.POST, needs_guardian=needs_guardian)
+    sign = SignForm(request.POST, needs_guardian=needs_guardian, signer=_signer(request))
     if not sign.is_valid():
         return _render_sign(request, patient, details, sign, urls)
-    acting_for_someone = patient.pk != request.user.pk
-    if acting_for_someone:
-        signer_role = Consent.SignerRole.PERSONAL_REPRESENTATIVE
-    elif needs_guardian:
-        signer_role = Consent.SignerRole.PATIENT_AND_GUARDIAN
-    else:
-        signer_role = Consent.SignerRole.PATIENT
+    signer = _signer(request)
+    assert signer is not None  # noqa: S101  (acted_patient: signed in)
     try:
         with transaction.atomic():
             consent = grant_consent(
                 patient=patient,
                 signature=sign.cleaned_data["signature"],
                 guardian_signature=sign.cleaned_data.get("guardian_signature", ""),
-                signer_role=signer_role,
-                signed_by=request.user if isinstance(request.user, User) else None,
+                signer_role=_signer_role(signer, patient, needs_guardian),
+                signed_by=signer,
                 request=request,
                 **details.grant_kwargs(),
             )
@@ -111,16 +106,90 @@ def _grant(request: HttpRequest, patient: User) -> HttpResponse:
     return redirect("consent:consent_detail", consent_id=consent.pk)
 
 
-def _render_details(request: HttpRequest, patient: User, form: ConsentDetailsForm, urls: dict) -> HttpResponse:
-    context = {"patient": patient, "form": form, "never_shared": NEVER_SHARED, "urls": urls}
+def _signer(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _render_details(
+    request: HttpRequest, patient: User, form: ConsentDetailsForm, urls: dict, changing: Consent | None = None
+) -> HttpResponse:
+    context = {"patient": patient, "form": form, "never_shared": NEVER_SHARED, "urls": urls, "changing": changing}
     return render(request, "consent/grant_details.html", context)
 
 
+def change(request: HttpRequest, consent_id: str) -> HttpResponse:
+    """Change what someone may see, or until when, in one step: sign a replacement consent for the same person
+    (after re-authentication). They keep one row on "My sharing" and access to what is still covered."""
+    consent = visible_or_404(
+        request,
+        Consent.objects.filter(patient__in=patients_acted_for(request.user)).select_related("patient__program"),
+        consent_id,
+    )
+    return with_reauthentication(request, _change, consent)
+
+
+def _change(request: HttpRequest, consent: Consent) -> HttpResponse:
+    patient = consent.patient
+    urls = _patient_urls(patient, request.user)
+    if not consent.is_effective():
+        messages.info(request, f"Sharing with {consent.recipient_name} has already ended.")
+        return redirect(urls["my_sharing"])
+    tz = patient.program.tz if patient.program else patient.tz
+    needs_guardian = needs_guardian_signature(patient)
+    if request.method != "POST":
+        return _render_details(request, patient, ChangeConsentForm(consent=consent, tz=tz), urls, consent)
+    details = ChangeConsentForm(request.POST, consent=consent, tz=tz)
+    if not details.is_valid() or "back" in request.POST:
+        return _render_details(request, patient, details, urls, consent)
+    if request.POST.get("step") != "sign":
+        sign = SignForm(initial={"form_version": ConsentFormVersion.current().version}, needs_guardian=needs_guardian)
+        return _render_sign(request, patient, details, sign, urls, consent)
+    sign = SignForm(request.POST, needs_guardian=needs_guardian, signer=_signer(request))
+    if not sign.is_valid():
+        return _render_sign(request, patient, details, sign, urls, consent)
+    signer = _signer(request)
+    assert signer is not None  # noqa: S101  (acted_patient: signed in)
+    try:
+        new = replace_consent(
+            consent=consent,
+            signature=sign.cleaned_data["signature"],
+            guardian_signature=sign.cleaned_data.get("guardian_signature", ""),
+            signer_role=_signer_role(signer, patient, needs_guardian),
+            signed_by=signer,
+            request=request,
+            **details.change_kwargs(),
+        )
+    except ValidationError as exc:
+        sign.add_error(None, exc.messages)
+        return _render_sign(request, patient, details, sign, urls, consent)
+    messages.success(request, f"Done. {new.recipient_name} now sees only what the new consent covers.")
+    return redirect("consent:consent_detail", consent_id=new.pk)
+
+
+def _signer_role(signer: User, patient: User, needs_guardian: bool) -> str:
+    if signer.pk != patient.pk:
+        return Consent.SignerRole.PERSONAL_REPRESENTATIVE
+    return Consent.SignerRole.PATIENT_AND_GUARDIAN if needs_guardian else Consent.SignerRole.PATIENT
+
+
 def _render_sign(
-    request: HttpRequest, patient: User, details: ConsentDetailsForm, sign: SignForm, urls: dict
+    request: HttpRequest,
+    patient: User,
+    details: ConsentDetailsForm,
+    sign: SignForm,
+    urls: dict,
+    changing: Consent | None = None,
 ) -> HttpResponse:
     data = details.cleaned_data
+    if changing is not None:
+        data = {
+            **data,
+            "recipient_name": changing.recipient_name,
+            "recipient_email": changing.recipient_email,
+            "recipient_relationship": changing.recipient_relationship,
+        }
     context = {
+        "changing": changing,
         "patient": patient,
         "details": details,
         "form": sign,
@@ -156,14 +225,35 @@ def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
         messages.info(request, f"Sharing with {consent.recipient_name} has already ended.")
         return redirect(urls["my_sharing"])
     form = RevokeForm(request.POST or None)
+    still = _still_covered(consent)
     if request.method == "POST" and form.is_valid():
         revoke_consent(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
-        messages.success(
-            request,
-            f"Sharing with {consent.recipient_name} has stopped. From now on they cannot see your information.",
-        )
+        if still:
+            messages.success(
+                request,
+                f"This consent has stopped. {consent.recipient_name} can still see what your other consent covers.",
+            )
+        else:
+            messages.success(
+                request,
+                f"Sharing with {consent.recipient_name} has stopped. From now on they cannot see your information.",
+            )
         return redirect(urls["my_sharing"])
-    return render(request, "consent/revoke.html", {"consent": consent, "form": form, "urls": urls})
+    context = {"consent": consent, "form": form, "urls": urls, "still": [SCOPE_FOR_PATIENT[c] for c in still]}
+    return render(request, "consent/revoke.html", context)
+
+
+def _still_covered(consent: Consent) -> list[str]:
+    """The kinds of information the same person may still see about the patient under their other effective
+    consents, in scope order (what a revocation of ``consent`` leaves)."""
+    same_person = (
+        Q(recipient_id=consent.recipient_id)
+        if consent.recipient_id
+        else Q(recipient_email__iexact=consent.recipient_email, recipient__isnull=True)
+    )
+    others = Consent.objects.effective().filter(same_person, patient_id=consent.patient_id).exclude(pk=consent.pk)
+    covered = {code for other in others for code in other.scopes}
+    return [code for code in SCOPE_FOR_PATIENT if code in covered]
 
 
 def history(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:

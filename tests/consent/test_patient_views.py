@@ -191,12 +191,16 @@ def test_signature_step_rejects_missing_signature_or_agreement(reauth_login, pat
 def test_minor_needs_guardian_signature(reauth_login, program):
     today = timezone.localdate()
     minor = personas.make_user(
-        "teen@example.org", User.Role.PATIENT, program, date_of_birth=today.replace(year=today.year - 15)
+        "teen@example.org",
+        User.Role.PATIENT,
+        program,
+        full_name="Toby Teen",
+        date_of_birth=today.replace(year=today.year - 15),
     )
     client = reauth_login(minor)
-    response = client.post(reverse("consent:grant"), _sign())
+    response = client.post(reverse("consent:grant"), _sign(signature="Toby Teen"))
     assert "guardian_signature" in response.context["form"].errors
-    client.post(reverse("consent:grant"), _sign(guardian_signature="Gale Guardian"))
+    client.post(reverse("consent:grant"), _sign(signature="Toby Teen", guardian_signature="Gale Guardian"))
     consent = Consent.objects.get(patient=minor)
     assert consent.signer_role == Consent.SignerRole.PATIENT_AND_GUARDIAN
     assert consent.guardian_signature == "Gale Guardian"
