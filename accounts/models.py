@@ -34,6 +34,17 @@ class Program(models.Model):
 
     name = models.CharField(max_length=200, help_text="Shown to staff only; never in texts to families.")
     legal_name = models.CharField(max_length=200, help_text="The discloser named on consent forms (§ 2.31(a)(2)).")
+    public_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="How families know the program, named in invitations. Blank: the legal name. Choose a name that "
+        "does not say what is treated if the people you invite would rather it did not.",
+    )
+    verification_phone = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="A number families can call to check an invitation is real. Blank: the help phone.",
+    )
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     office_opens = models.TimeField(default=time(9, 0))
     office_closes = models.TimeField(default=time(17, 0))
@@ -57,6 +68,16 @@ class Program(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def name_for_families(self) -> str:
+        """The name an invited family member sees: the public name, else the legal name."""
+        return self.public_name or self.legal_name
+
+    @property
+    def phone_to_verify(self) -> str:
+        """Where a family member checks an invitation is genuine: the verification phone, else the help phone."""
+        return self.verification_phone or self.help_phone
 
     def is_open_at(self, moment: Any = None) -> bool:
         """Whether staff are normally answering at ``moment`` (program-local office hours)."""

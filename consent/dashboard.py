@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from consent.gate import care_team_patients
 from consent.models import Consent
+from consent.welcome import pop_welcome
 from family_portal.dashboard import Card, effective_consents
 
 EXPIRING_DAYS = 14
@@ -54,5 +55,5 @@ def _staff_card(user: User) -> Card:
 
 
 def _family_card(request: HttpRequest) -> Card:
-    context = {"consents": effective_consents(request)}
+    context = {"consents": effective_consents(request), "welcome": pop_welcome(request)}
     return Card(title="What you can see", template="consent/cards/family.html", context=context, order=10)

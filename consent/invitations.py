@@ -27,6 +27,7 @@ from accounts.models import User
 from accounts.names import give_up_staff_names
 from consent.audit import record_audit
 from consent.models import INVITATIONS_PER_HOUR, AuditEvent, Consent, Invitation
+from consent.welcome import remember_welcome
 
 SESSION_KEY = "consent_invitation_token"
 
@@ -83,14 +84,22 @@ def send_invitation(
         request=request,
         data={"consent": str(consent.pk), "invitation": str(invitation.pk)},
     )
-    context = {"url": invitation_url(token), "ttl_hours": settings.PORTAL_INVITATION_TTL_H}
+    program = consent.program
+    context = {
+        "url": invitation_url(token),
+        "ttl_hours": settings.PORTAL_INVITATION_TTL_H,
+        "program_name": program.public_name,  # only a name the program chose to show families by email
+        "verify_phone": program.phone_to_verify,
+    }
     email = invitation.email
     transaction.on_commit(lambda: _mail_invitation(email, context), robust=True)
     return invitation, token
 
 
 def _mail_invitation(email: str, context: dict[str, Any]) -> None:
-    # Neutral wording: no patient name and no program name, which could reveal treatment (§ 2.13(c)).
+    # No patient name, and no program name unless the program chose one to show families (``public_name``): a mail
+    # may be read by others, and a program's legal name could reveal treatment (§ 2.13(c)). The landing page,
+    # behind the single-use link, names the program either way.
     send_mail(
         subject=render_to_string("consent/email/invitation_subject.txt", context).strip(),
         message=render_to_string("consent/email/invitation_body.txt", context),
@@ -103,7 +112,7 @@ def usable_invitation(token: str, at: datetime | None = None) -> Invitation | No
     """The invitation behind ``token`` if it can still be accepted, else ``None`` (one query either way)."""
     invitation = (
         Invitation.objects.filter(token_hash=hash_token(token), accepted_at__isnull=True)
-        .select_related("consent")
+        .select_related("consent__program")
         .first()
     )
     if invitation is None or not invitation.is_usable(at):
@@ -165,13 +174,13 @@ def link_pending_invitation(request: HttpRequest, user: Any) -> None:
         return
     session["account_verified_email"] = None
     try:
-        accept_invitation(token=token, user=user, request=request)
+        consent = accept_invitation(token=token, user=user, request=request)
     except InvitationWrongAccount:
         messages.warning(request, WRONG_ACCOUNT_MESSAGE, fail_silently=True)
     except InvitationUnusable:
         messages.warning(request, UNUSABLE_MESSAGE, fail_silently=True)
     else:
-        messages.success(request, "You're connected. You can now see what was shared with you.", fail_silently=True)
+        remember_welcome(request, consent)
 
 
 WRONG_ACCOUNT_MESSAGE = (

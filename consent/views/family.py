@@ -9,6 +9,7 @@ from consent.gate import effective_consents_for
 from consent.models import PersonalRepresentative
 from consent.plain import NEVER_SHARED, summary_for_family
 from consent.views.common import visible_or_404
+from consent.welcome import pop_welcome
 
 
 def what_you_can_see(request: HttpRequest) -> HttpResponse:
@@ -21,6 +22,7 @@ def what_you_can_see(request: HttpRequest) -> HttpResponse:
         .select_related("patient")
     )
     context = {
+        "welcome": pop_welcome(request),
         "items": [(consent, summary_for_family(consent)) for consent in consents],
         "represented": represented,
         "never_shared": NEVER_SHARED,

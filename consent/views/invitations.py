@@ -22,6 +22,7 @@ from consent.invitations import (
     accept_invitation as accept,
 )
 from consent.views.common import safe_next, visible_or_404
+from consent.welcome import remember_welcome
 
 
 @login_not_required
@@ -32,18 +33,19 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = usable_invitation(token)
     if invitation is None:
         return render(request, "consent/invitation_unusable.html")
+    context = {"program": invitation.consent.program}
     if not request.user.is_authenticated:
         remember_invitation(request, invitation, token)
-        return render(request, "consent/invitation_landing.html")
+        return render(request, "consent/invitation_landing.html", context)
     if request.method != "POST":
-        return render(request, "consent/invitation_accept.html")
+        return render(request, "consent/invitation_accept.html", context)
     try:
-        accept(token=token, user=request.user, request=request)  # type: ignore[arg-type]
+        consent = accept(token=token, user=request.user, request=request)  # type: ignore[arg-type]
     except InvitationWrongAccount:
         return render(request, "consent/invitation_wrong_account.html")
     except InvitationUnusable:
         return render(request, "consent/invitation_unusable.html")
-    messages.success(request, "You're connected. You can now see what was shared with you.")
+    remember_welcome(request, consent)  # greeted once on the next page: who shared what
     return redirect("consent:what_you_can_see")
 
 

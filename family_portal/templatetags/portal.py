@@ -1,10 +1,13 @@
-"""``{% part2_notice %}``: the § 2.32 notice, shown once per page however many cards ask for it."""
+"""``{% part2_notice %}``: the § 2.32 notice, shown once per page however many cards ask for it;
+``{% part2_statement %}``: its full legal text (§ 2.32(a)(1))."""
 
 from __future__ import annotations
 
 from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+
+from consent.ledger import STATEMENT_1
 
 register = template.Library()
 
@@ -17,3 +20,8 @@ def part2_notice(context: template.Context) -> SafeString | str:
             return ""
         request._part2_notice_shown = True
     return render_to_string("partials/part2_notice.html", request=request)
+
+
+@register.simple_tag
+def part2_statement() -> str:
+    return STATEMENT_1
