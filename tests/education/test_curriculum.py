@@ -68,7 +68,7 @@ def test_starter_module_meets_the_content_baseline(path: Path) -> None:
 
 
 def test_there_is_a_starter_curriculum() -> None:
-    assert len(FILES) >= 10
+    assert len(FILES) >= 16
     assert len({spec.slug for spec in parse_directory()}) == len(FILES)
 
 
