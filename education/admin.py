@@ -14,6 +14,7 @@ from education.models import (
     Assignment,
     Choice,
     Lesson,
+    LocalSupportGroup,
     Module,
     ModuleProgress,
     ModuleVersion,
@@ -129,3 +130,10 @@ class ModuleProgressAdmin(admin.ModelAdmin):
 class QuizAttemptAdmin(admin.ModelAdmin):
     list_display = ("id", "version", "score", "passed", "created_at")
     readonly_fields = ("progress", "version", "answers", "score", "passed", "created_at")
+
+
+@admin.register(LocalSupportGroup)
+class LocalSupportGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "program", "is_active", "updated_at")
+    list_filter = ("program", "is_active")
+    readonly_fields = ("created_by", "created_at", "updated_at")

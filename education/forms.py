@@ -9,7 +9,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from education.authoring import ChoiceData
-from education.models import Audience, Lesson, Module, ModuleVersion, Question, Topic, validate_https_url
+from education.models import (
+    Audience,
+    Lesson,
+    LocalSupportGroup,
+    Module,
+    ModuleVersion,
+    Question,
+    Topic,
+    validate_https_url,
+)
 from family_portal.date_fields import PortalDateField
 
 MAX_CHOICES = 6
@@ -207,3 +216,15 @@ class AssignmentForm(forms.Form):
         if due and due < timezone.localdate():
             raise ValidationError("Choose a date that is not in the past.")
         return due
+
+
+class LocalSupportGroupForm(forms.ModelForm):
+    """A program's own support group for families (``education.support_groups``)."""
+
+    class Meta:
+        model = LocalSupportGroup
+        fields = ["name", "description", "meeting_times", "how_to_join", "url"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "how_to_join": forms.Textarea(attrs={"rows": 3}),
+        }

@@ -27,6 +27,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import validate_display_name
 
 
 def validate_https_url(value: str) -> None:
@@ -308,3 +311,42 @@ class QuizAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.pk}: {self.score}%"
+
+
+class LocalSupportGroup(models.Model):
+    """A support group for families that a program lists for its own families (``education.support_groups``).
+
+    Program information, never patient data. Groups are deactivated rather than deleted, so the ids in the audit
+    log keep pointing at a row."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    program = models.ForeignKey("accounts.Program", on_delete=models.PROTECT, related_name="support_groups")
+    name = models.CharField(_("name"), max_length=160, validators=[validate_display_name])
+    description = models.TextField(_("what the group is"), max_length=1000, blank=True)
+    meeting_times = models.CharField(
+        _("when it meets"), max_length=300, help_text=_("For example: Tuesdays, 6 to 7 pm, in person and online.")
+    )
+    how_to_join = models.TextField(
+        _("how to join"),
+        max_length=600,
+        help_text=_("Who to call or write to, or where to go: program contacts only, never a patient's."),
+    )
+    url = models.URLField(
+        _("web page"),
+        max_length=500,
+        blank=True,
+        validators=[validate_https_url],
+        help_text=_("Optional, https only."),
+    )
+    is_active = models.BooleanField(_("shown to families"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

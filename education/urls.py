@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from education.views import assignments, authoring, learner
+from education.views import assignments, authoring, learner, support_groups
 
 app_name = "education"
 
@@ -38,4 +38,9 @@ urlpatterns = [
     path("assignments/", assignments.assignment_list, name="assignments"),
     path("assignments/<uuid:assignment_id>/", assignments.assignment_detail, name="assignment"),
     path("assignments/<uuid:assignment_id>/cancel/", assignments.assignment_cancel, name="assignment_cancel"),
+    # The program's own support groups for families (care staff)
+    path("support-groups/", support_groups.support_group_list, name="support_groups"),
+    path("support-groups/new/", support_groups.support_group_new, name="support_group_new"),
+    path("support-groups/<uuid:group_id>/", support_groups.support_group_edit, name="support_group_edit"),
+    path("support-groups/<uuid:group_id>/active/", support_groups.support_group_active, name="support_group_active"),
 ]

@@ -31,6 +31,10 @@ NON_OBJECT_ALLOWLIST: set[str] = {
     "education:lesson_delete",
     "education:question_edit",
     "education:question_delete",
+    # A program's support groups for families are program content, not a patient's object; staff of other programs
+    # and everyone who is not staff get 404 (tests/education/test_support_groups.py).
+    "education:support_group_edit",
+    "education:support_group_active",
 }
 INTRUDERS = ("outsider", "unassigned_counselor", "learner")
 TESTS_DIR = Path(__file__).resolve().parent

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from education import services
+from education import services, support_groups
 from education.access import AuthedRequest, disclosed_assignments, get_readable_module, readable_modules
 from education.forms import CatalogueFilterForm, quiz_answers
 from education.models import Assignment, Lesson, Module, ModuleProgress, ModuleVersion, Question
@@ -117,6 +117,11 @@ def _learner_state(request: AuthedRequest, slug: str) -> tuple[Module, ModulePro
     return module, progress
 
 
+def _local_groups(request: AuthedRequest, module: Module) -> list[Any]:
+    """The program's own support groups, for the one module that ends with them (no query for any other)."""
+    return support_groups.groups_for_learner(request.user) if support_groups.shows_local_groups(module) else []
+
+
 def module_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     """A module's overview: lessons with checkmarks, progress, prerequisites (with why), sources, next step."""
     module, progress = _learner_state(request, slug)
@@ -151,6 +156,7 @@ def module_detail(request: AuthedRequest, slug: str) -> HttpResponse:
             "prerequisites": prerequisites,
             "question_count": question_count,
             "updated": progress is not None and progress.version_id != module.current_version_id,
+            "local_groups": _local_groups(request, module),
         },
     )
 
@@ -186,6 +192,7 @@ def lesson(request: AuthedRequest, slug: str, position: int) -> HttpResponse:
             "done_count": len(done),
             "is_done": current.pk in done,
             "is_last": position == total,
+            "local_groups": _local_groups(request, module) if position == total else [],
         },
     )
 

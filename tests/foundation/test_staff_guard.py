@@ -13,7 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import User
 from consent.models import AuditEvent, Consent, PersonalRepresentative
-from education.models import Assignment, Module
+from education.models import Assignment, LocalSupportGroup, Module
+from education.support_groups import add_group
 from family_portal.staff_guard import STAFF_ONLY_MARK
 from notifications.models import OutboxMessage
 from tests.support import personas
@@ -66,6 +67,10 @@ EXPECTED_STAFF_URLS = {
     "education:assignments",
     "education:assignment",
     "education:assignment_cancel",
+    "education:support_groups",
+    "education:support_group_new",
+    "education:support_group_edit",
+    "education:support_group_active",
     "messaging:read_receipts",
 }
 
@@ -115,7 +120,16 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "action": lambda name: "submit",
         "assignment_id": lambda name: Assignment.objects.get(patient=patient).pk,
         "row_id": lambda name: row.pk if row else uuid.uuid4(),
+        "group_id": lambda name: _program_support_group(world).pk,
     }
+
+
+def _program_support_group(world: World) -> LocalSupportGroup:
+    """A support group of the program the non-staff personas' patient belongs to."""
+    existing = LocalSupportGroup.objects.filter(program=world.program).first()
+    return existing or add_group(
+        actor=world.people["counselor"], name="Crawl group", meeting_times="Mondays", how_to_join="Ask the desk."
+    )
 
 
 def staff_urls(world: World) -> dict[str, str]:
