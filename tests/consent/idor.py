@@ -31,6 +31,7 @@ def object_urls(owner_patient: User) -> list[str]:
         "consent_detail",
         "consent_print",
         "revoke",
+        "change",
         "invite",
         "review",
         "record_revocation",
