@@ -46,7 +46,9 @@ def test_catalogue_queries_do_not_grow_with_modules(
     client.get(url)
     with django_assert_num_queries(expected):
         page = client.get(url)
-    assert page.content.decode().count('class="module-card') >= 20
+    html = page.content.decode()
+    assert html.count('class="module-card') + html.count('class="path-step') >= 20
+    assert html.count('class="path-step') == 7
 
 
 def test_progress_page_queries_do_not_grow_with_modules(
