@@ -37,12 +37,14 @@ class Program(models.Model):
     public_name = models.CharField(
         max_length=200,
         blank=True,
+        db_default="",  # rows written by code that predates the column (historical models in migrations) stay valid
         help_text="How families know the program, named in invitations. Blank: the legal name. Choose a name that "
         "does not say what is treated if the people you invite would rather it did not.",
     )
     verification_phone = models.CharField(
         max_length=32,
         blank=True,
+        db_default="",
         help_text="A number families can call to check an invitation is real. Blank: the help phone.",
     )
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])

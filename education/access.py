@@ -1,10 +1,11 @@
 """Who may read or edit which learning content, and whose progress a counselor may see.
 
-Learners (rule of issue 4, decided here):
-- public published modules: every signed-in person, consented or not, patients included;
-- other published modules: care staff (shared content and their own program's), and family members who hold
-  at least one effective consent (any patient, any scope) or act as a patient's personal representative —
-  shared content, plus their patients' programs';
+Learners (rule of issue 15, decided here): general education is not patient information.
+- general published modules — all shared content, and a program's own modules unless marked enrolled-only: every
+  signed-in person, consented or not, patients included;
+- a program's enrolled-only module (``ModuleVersion.enrolled_only`` on its current version): that program's care
+  staff, and family members who hold an effective consent (any scope) or a personal representative's authority
+  for a patient of that program (``consent.gate.visibility(user).linked_programs``); everyone else 404;
 - drafts, modules in review, archived modules and other programs' unpublished content: never (404).
 Authoring: care staff edit shared content and their own program's modules; publishing needs
 ``User.may_publish_content``.
@@ -31,20 +32,26 @@ class AuthedRequest(HttpRequest):
     user: User  # type: ignore[assignment]
 
 
+def enrolled_programs(user: Any) -> frozenset[int]:
+    """The programs whose enrolled-only modules ``user`` may read: a care staff member's own program; for a family
+    member, the programs of the patients they hold an effective consent or authority for (the gate's answer,
+    remembered per request); nothing for anyone else."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user.is_care_staff:
+        return frozenset({user.program_id} - {None})
+    if user.is_family:
+        return frozenset(pk for pk in visibility(user).linked_programs if pk is not None)
+    return frozenset()
+
+
 def readable_modules(user: Any) -> ModuleQuerySet:
     """Published modules ``user`` may read as a learner (see the module docstring)."""
     live = Module.objects.live()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return live.none()
-    public = Q(current_version__public=True)
-    if user.is_care_staff:
-        return live.filter(public | Q(program__isnull=True) | Q(program_id=user.program_id))
-    if user.is_family:
-        seen = visibility(user)
-        programs = {pk for pk in seen.linked_programs if pk is not None}
-        shared = Q(program__isnull=True) if seen.linked else Q(pk__in=[])
-        return live.filter(public | shared | Q(program_id__in=programs))
-    return live.filter(public)
+    general = Q(program__isnull=True) | Q(current_version__enrolled_only=False)
+    return live.filter(general | Q(program_id__in=enrolled_programs(user)))
 
 
 def get_readable_module(user: Any, slug: str) -> Module:

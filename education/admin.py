@@ -34,7 +34,7 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(Module)
 class ModuleAdmin(admin.ModelAdmin):
-    list_display = ("slug", "program", "current_version", "archived_at")
+    list_display = ("slug", "program", "current_version", "path_position", "archived_at")
     list_filter = ("program",)
     search_fields = ("slug", "versions__title")
     readonly_fields = ("current_version", "created_by", "created_at")
@@ -58,7 +58,7 @@ class QuestionInline(admin.TabularInline):
 @admin.register(ModuleVersion)
 class ModuleVersionAdmin(admin.ModelAdmin):
     list_display = ("title", "module", "number", "status", "published_at", "reading_grade")
-    list_filter = ("status", "topic", "public")
+    list_filter = ("status", "topic", "enrolled_only")
     search_fields = ("title", "module__slug")
     readonly_fields = (
         "module",

@@ -27,7 +27,7 @@ VERSION_FIELDS = (
     "topic",
     "audience",
     "estimated_minutes",
-    "public",
+    "enrolled_only",
     "pass_mark",
     "sources",
 )
@@ -61,11 +61,20 @@ def create_module(*, author: Any, slug: str, program: Any = None, **fields: Any)
     return version
 
 
+KEEP: Any = object()  # ``update_version(path_position=KEEP)``: leave the module's place on the path as it is
+
+
 @transaction.atomic
 def update_version(
-    *, version: ModuleVersion, prerequisites: list[Module] | None = None, **fields: Any
+    *,
+    version: ModuleVersion,
+    prerequisites: list[Module] | None = None,
+    path_position: int | None = KEEP,
+    **fields: Any,
 ) -> ModuleVersion:
-    """Change a draft's details (title, summary, topic, sources …) and, optionally, the module's prerequisites."""
+    """Change a draft's details (title, summary, topic, sources, enrolled-only …) and, optionally, the module's
+    prerequisites and its place on the "Start here" path (``None`` takes it off the path). Those two belong to the
+    module, not the version, so they apply at once, as the rest of the module's placement does."""
     version = _locked_version(version)
     _require_draft(version)
     for name, value in fields.items():
@@ -78,7 +87,18 @@ def update_version(
         if any(p.pk == version.module_id for p in prerequisites):
             raise ValidationError("A module cannot be its own prerequisite.")
         version.module.prerequisites.set(prerequisites)
+    if path_position is not KEEP:
+        set_path_position(module=version.module, position=path_position)
     return version
+
+
+def set_path_position(*, module: Module, position: int | None) -> Module:
+    """Put ``module`` at ``position`` on the "Start here" path (1 comes first), or take it off with ``None``.
+    Ties are listed by title; the path shows shared modules and the viewer's own programs' (see the catalogue)."""
+    module.path_position = position
+    module.clean_fields(exclude=[f.name for f in Module._meta.concrete_fields if f.name != "path_position"])
+    Module.objects.filter(pk=module.pk).update(path_position=position)
+    return module
 
 
 @transaction.atomic

@@ -5,6 +5,9 @@ message naming the file and the field, and the database is left as it was (one t
 idempotent: a module whose file has not changed is kept; a changed file becomes a new published version (the
 previous one is archived and learners part-way through it keep it, see ``education.models``); nothing is ever
 duplicated.
+
+A file's ``path_position`` places its module on the "Start here" path (1 comes first). It belongs to the module,
+not to a version: it is set on every load, like the prerequisites, and changing it alone makes no new version.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from education import authoring
-from education.models import Audience, Module, ModuleVersion, Question, Topic
+from education.models import PATH_POSITION_MAX, Audience, Module, ModuleVersion, Question, Topic
 
 CURRICULUM_DIR = Path(__file__).resolve().parent / "curriculum"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -32,7 +35,7 @@ TOP_LEVEL_KEYS = {
     "audience",
     "summary",
     "estimated_minutes",
-    "public",
+    "path_position",
     "prerequisites",
     "sources",
     "lessons",
@@ -52,6 +55,10 @@ class CurriculumError(Exception):
         self.problems = problems
 
 
+# Keys that place the module rather than make up a version's content: left out of the fingerprint.
+PLACEMENT_KEYS = {"path_position"}
+
+
 @dataclass
 class ModuleSpec:
     path: Path
@@ -61,6 +68,8 @@ class ModuleSpec:
     lessons: list[dict[str, str]]
     questions: list[dict[str, Any]]
     fingerprint: str
+    path_position: int | None = None
+    earlier_fingerprints: tuple[str, ...] = ()
 
 
 @dataclass
@@ -115,7 +124,6 @@ def parse_file(path: Path) -> ModuleSpec:
         "topic": data.get("topic"),
         "audience": data.get("audience", Audience.FAMILY),
         "estimated_minutes": data.get("estimated_minutes"),
-        "public": data.get("public", False),
     }
     if fields["topic"] not in Topic.values:
         check.fail("topic", f"must be one of {', '.join(Topic.values)}")
@@ -124,8 +132,11 @@ def parse_file(path: Path) -> ModuleSpec:
     minutes = fields["estimated_minutes"]
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 240:
         check.fail("estimated_minutes", "must be a whole number of minutes from 1 to 240")
-    if not isinstance(fields["public"], bool):
-        check.fail("public", "must be true or false")
+    position = data.get("path_position")
+    if position is not None and (
+        not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= PATH_POSITION_MAX
+    ):
+        check.fail("path_position", f"must be a whole number from 1 to {PATH_POSITION_MAX} (1 comes first)")
     prerequisites = data.get("prerequisites", [])
     if not isinstance(prerequisites, list) or not all(isinstance(p, str) for p in prerequisites):
         check.fail("prerequisites", "must be a list of module slugs")
@@ -145,6 +156,7 @@ def parse_file(path: Path) -> ModuleSpec:
         questions = _questions(check, quiz.get("questions", []))
     if check.problems:
         raise CurriculumError(check.problems)
+    content = {key: value for key, value in data.items() if key not in PLACEMENT_KEYS}
     return ModuleSpec(
         path=path,
         slug=slug,
@@ -152,8 +164,16 @@ def parse_file(path: Path) -> ModuleSpec:
         prerequisites=list(prerequisites),
         lessons=lessons,
         questions=questions,
-        fingerprint=hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest(),
+        fingerprint=_fingerprint(content),
+        path_position=position,
+        # Files written before issue 15 carried ``public`` (true or false) where ``path_position`` is now: the same
+        # content loaded then is unchanged, not a new version.
+        earlier_fingerprints=tuple(_fingerprint(content | {"public": public}) for public in (False, True)),
     )
+
+
+def _fingerprint(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _sources(check: _Checker, sources: Any) -> list[dict[str, str]]:
@@ -254,10 +274,16 @@ def parse_directory(directory: Path = CURRICULUM_DIR) -> list[ModuleSpec]:
         except CurriculumError as exc:
             problems += exc.problems
     seen: dict[str, str] = {}
+    places: dict[int, str] = {}
     for spec in specs:
         if spec.slug in seen:
             problems.append(f"{spec.path.name}: slug: {spec.slug!r} is also used by {seen[spec.slug]}")
         seen[spec.slug] = spec.path.name
+        if spec.path_position is not None:
+            if spec.path_position in places:
+                other = places[spec.path_position]
+                problems.append(f"{spec.path.name}: path_position: {spec.path_position} is also used by {other}")
+            places[spec.path_position] = spec.path.name
     for spec in specs:
         for slug in spec.prerequisites:
             if slug == spec.slug:
@@ -288,6 +314,8 @@ def load_curriculum(directory: Path = CURRICULUM_DIR) -> LoadReport:
             modules[spec.slug] = _load_one(spec, report)
         for spec in specs:
             modules[spec.slug].prerequisites.set(Module.objects.filter(slug__in=spec.prerequisites))
+            if modules[spec.slug].path_position != spec.path_position:
+                authoring.set_path_position(module=modules[spec.slug], position=spec.path_position)
     return report
 
 
@@ -297,7 +325,13 @@ def _load_one(spec: ModuleSpec, report: LoadReport) -> Module:
         report.skipped.append(spec.slug)  # staff withdrew it; the loader does not bring it back
         return module
     current = module.current_version if module else None
-    if module is not None and current is not None and current.source_hash == spec.fingerprint:
+    if (
+        module is not None
+        and current is not None
+        and current.source_hash in (spec.fingerprint, *spec.earlier_fingerprints)
+    ):
+        if current.source_hash != spec.fingerprint:  # same content, fingerprinted the earlier way: note the new one
+            ModuleVersion.objects.filter(pk=current.pk).update(source_hash=spec.fingerprint)
         report.unchanged.append(spec.slug)
         return module
     if module is None:

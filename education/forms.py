@@ -7,9 +7,11 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from education.authoring import ChoiceData
 from education.models import (
+    PATH_POSITION_MAX,
     Audience,
     Lesson,
     LocalSupportGroup,
@@ -53,8 +55,25 @@ class ModuleDetailsForm(forms.Form):
     topic = forms.ChoiceField(choices=Topic.choices)
     audience = forms.ChoiceField(choices=Audience.choices)
     estimated_minutes = forms.IntegerField(min_value=1, max_value=240, label="Estimated minutes")
-    public = forms.BooleanField(
-        required=False, label="Open to everyone", help_text="Anyone signed in may read it, even without a consent."
+    enrolled_only = forms.BooleanField(
+        required=False,
+        label=_("For enrolled families only"),
+        help_text=_(
+            "Leave this off for general education: everyone signed in can learn from it, even a family whose "
+            "loved one has not signed a consent yet. Tick it only for content meant for your program's own "
+            "families (for example visiting rules): then only your program's staff and families linked to one of "
+            "its patients can open it."
+        ),
+    )
+    path_position = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=PATH_POSITION_MAX,
+        label=_("Place on the “Start here” path"),
+        help_text=_(
+            "Learners see the path first, in this order: 1 comes first. Leave it empty to list the module with "
+            "the other modules instead."
+        ),
     )
     pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label="Pass mark (percent)")
     sources = forms.CharField(
@@ -70,8 +89,11 @@ class ModuleDetailsForm(forms.Form):
     )
     change_note = forms.CharField(max_length=300, required=False, label="What changed in this version")
 
-    def __init__(self, *args: Any, modules: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, modules: Any = None, shared: bool = False, **kwargs: Any) -> None:
+        """``shared``: the module is shared content (no program), which is always general: no enrolled-only box."""
         super().__init__(*args, **kwargs)
+        if shared:
+            del self.fields["enrolled_only"]
         field = self.fields["prerequisites"]
         assert isinstance(field, forms.ModelMultipleChoiceField)  # noqa: S101  (narrowing for mypy)
         field.queryset = modules if modules is not None else Module.objects.none()
@@ -97,8 +119,9 @@ class ModuleDetailsForm(forms.Form):
 
     @staticmethod
     def initial_for(version: ModuleVersion) -> dict[str, Any]:
-        initial = {name: getattr(version, name) for name in ("title", "summary", "topic", "audience", "public")}
+        initial = {name: getattr(version, name) for name in ("title", "summary", "topic", "audience", "enrolled_only")}
         initial |= {
+            "path_position": version.module.path_position,
             "estimated_minutes": version.estimated_minutes,
             "pass_mark": version.pass_mark,
             "sources": "\n".join(f"{s['title']} | {s['url']}" for s in version.sources),

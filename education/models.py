@@ -63,6 +63,9 @@ class Audience(models.TextChoices):
     EVERYONE = "everyone", "Everyone"
 
 
+PATH_POSITION_MAX = 99
+
+
 class ModuleQuerySet(models.QuerySet["Module"]):
     def live(self) -> ModuleQuerySet:
         """Modules a learner could read: a published current version and not retired."""
@@ -85,6 +88,12 @@ class Module(models.Model):
         on_delete=models.PROTECT,
         related_name="education_modules",
         help_text="Empty for shared starter content every program uses.",
+    )
+    path_position = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(PATH_POSITION_MAX)],
+        help_text=_("Place on the “Start here” path (1 comes first); empty when the module is not on the path."),
     )
     prerequisites = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="unlocks", help_text="Suggested to finish first."
@@ -126,7 +135,13 @@ class ModuleVersion(models.Model):
     estimated_minutes = models.PositiveSmallIntegerField(
         default=15, validators=[MinValueValidator(1), MaxValueValidator(240)]
     )
-    public = models.BooleanField(default=False, help_text="Every signed-in person may read it, consent or not.")
+    enrolled_only = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Only for the program's staff and families linked to one of its patients. Off: general education, "
+            "open to everyone signed in. A shared module is always general."
+        ),
+    )
     pass_mark = models.PositiveSmallIntegerField(
         default=80, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text="Percent to pass."
     )
@@ -157,6 +172,16 @@ class ModuleVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (v{self.number})"
+
+    def clean(self) -> None:
+        if self.enrolled_only and self.module_id is not None and self.module.program_id is None:
+            raise ValidationError(
+                {
+                    "enrolled_only": _(
+                        "Shared modules are general education; only a program's own module can be limited."
+                    )
+                }
+            )
 
     @property
     def is_editable(self) -> bool:

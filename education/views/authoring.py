@@ -93,13 +93,15 @@ def manage_home(request: AuthedRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def module_new(request: AuthedRequest) -> HttpResponse:
-    form = NewModuleForm(request.POST or None, modules=_prerequisite_choices(request))
+    form = NewModuleForm(
+        request.POST or None, modules=_prerequisite_choices(request), shared=request.user.program_id is None
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        slug, prerequisites = data.pop("slug"), data.pop("prerequisites")
+        slug, prerequisites, position = data.pop("slug"), data.pop("prerequisites"), data.pop("path_position")
         try:
             version = authoring.create_module(author=request.user, slug=slug, program=request.user.program, **data)
-            authoring.update_version(version=version, prerequisites=list(prerequisites))
+            authoring.update_version(version=version, prerequisites=list(prerequisites), path_position=position)
         except ValidationError as exc:
             _errors_to_messages(request, exc)
         else:
@@ -120,12 +122,13 @@ def manage_module(request: AuthedRequest, slug: str) -> HttpResponse:
             request.POST or None,
             initial=ModuleDetailsForm.initial_for(version),
             modules=_prerequisite_choices(request, exclude=module),
+            shared=module.program_id is None,
         )
         if request.method == "POST" and form.is_valid():
             data = dict(form.cleaned_data)
-            prerequisites = list(data.pop("prerequisites"))
+            prerequisites, position = list(data.pop("prerequisites")), data.pop("path_position")
             try:
-                authoring.update_version(version=version, prerequisites=prerequisites, **data)
+                authoring.update_version(version=version, prerequisites=prerequisites, path_position=position, **data)
             except ValidationError as exc:
                 _errors_to_messages(request, exc)
             else:

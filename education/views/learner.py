@@ -18,7 +18,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from education import services, support_groups
-from education.access import AuthedRequest, disclosed_assignments, get_readable_module, readable_modules
+from education.access import (
+    AuthedRequest,
+    disclosed_assignments,
+    enrolled_programs,
+    get_readable_module,
+    readable_modules,
+)
 from education.forms import CatalogueFilterForm, quiz_answers
 from education.models import Assignment, Lesson, Module, ModuleProgress, ModuleVersion, Question
 
@@ -66,7 +72,9 @@ def _current_lesson_counts(assignments: list[Assignment]) -> dict[Any, int]:
 
 
 def catalogue(request: AuthedRequest) -> HttpResponse:
-    """All modules the viewer may read, with topic filter and search; assigned and started modules first."""
+    """All modules the viewer may read, with topic filter and search: assigned modules first, then the "Start here"
+    path (``Module.path_position`` order, with the learner's progress), modules started off the path, and the other
+    modules by title. A search or topic filter lists every match by title instead of the path."""
     user = request.user
     form = CatalogueFilterForm(request.GET or None)
     modules = readable_modules(user).select_related("current_version")
@@ -98,17 +106,34 @@ def catalogue(request: AuthedRequest) -> HttpResponse:
         if not row.completed_at and row.module_id not in assigned_ids
     ]
     cards = [card(m, m.lesson_count) for m in modules]  # type: ignore[attr-defined]
+    path = [] if filtering else start_here_path(cards, enrolled_programs(user))
+    on_path = {c.module.pk for c in path}
     return render(
         request,
         "education/catalogue.html",
         {
             "form": form,
             "assigned": assigned,
-            "continuing": continuing[:3],
-            "cards": cards,
+            "continuing": [c for c in continuing if c.module.pk not in on_path][:3],
+            "path": path,
+            "path_done": sum(1 for c in path if c.progress is not None and c.progress.completed_at),
+            "next_step": next((c for c in path if c.progress is None or not c.progress.completed_at), None),
+            "cards": [c for c in cards if c.module.pk not in on_path],
             "filtering": filtering,
         },
     )
+
+
+def start_here_path(cards: list[ModuleCard], own_programs: frozenset[int]) -> list[ModuleCard]:
+    """The "Start here" path: the cards of modules with a ``path_position``, in that order (ties by title, the
+    order ``cards`` come in). Shared modules and the viewer's own programs' only: another program's general
+    module stays in the catalogue but does not step into this viewer's path."""
+    steps = [
+        c
+        for c in cards
+        if c.module.path_position is not None and (c.module.program_id is None or c.module.program_id in own_programs)
+    ]
+    return sorted(steps, key=lambda c: c.module.path_position or 0)
 
 
 def _learner_state(request: AuthedRequest, slug: str) -> tuple[Module, ModuleProgress | None]:

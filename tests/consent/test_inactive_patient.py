@@ -113,13 +113,14 @@ def family_pages(world: World, viewer: User) -> dict[str, str]:
 
 
 def patient_traces(world: World) -> list[str]:
-    """What betrays the patient on a page: their name, their objects' addresses, the assigned module, the § 2.32
-    notice that accompanies disclosed Part 2 information."""
+    """What betrays the patient on a page: their name, their objects' addresses, the module shown as assigned (its
+    title alone does not: general education is listed for everyone, issue 15), the § 2.32 notice that accompanies
+    disclosed Part 2 information."""
     return [
         world.patient.full_name,
         world.session.get_absolute_url(),
         world.care_team.get_absolute_url(),
-        "Supporting recovery at home",
+        "Assigned by your care team",
         NOTICE,
     ]
 

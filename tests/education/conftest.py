@@ -1,4 +1,4 @@
-"""Education fixtures: shared published content, a program-only draft, and a second program."""
+"""Education fixtures: shared published content, a program's enrolled-only module, and a second program."""
 
 from __future__ import annotations
 
@@ -12,13 +12,20 @@ from tests.support import personas
 
 @pytest.fixture
 def shared_module(db: None) -> Module:
-    """Published, shared, not public: for consented family members and staff."""
+    """Published shared content: general education, open to everyone signed in."""
     return published_module("understanding-addiction", title="How the brain changes")
 
 
 @pytest.fixture
-def public_module(db: None) -> Module:
-    return published_module("overdose-basics", title="Overdose basics", public=True, topic="overdose")
+def overdose_module(db: None) -> Module:
+    """A second shared module, on another topic."""
+    return published_module("overdose-basics", title="Overdose basics", topic="overdose")
+
+
+@pytest.fixture
+def enrolled_module(program: Program) -> Module:
+    """``program``'s own module, marked for its enrolled families only."""
+    return published_module("riverside-visiting", title="Visiting Riverside", program=program, enrolled_only=True)
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def draft_module(
     questions: list[dict[str, Any]] | None = None,
     program: Any = None,
     author: Any = None,
-    public: bool = False,
+    enrolled_only: bool = False,
     topic: str = "addiction",
     title: str | None = None,
 ) -> ModuleVersion:
@@ -51,7 +51,7 @@ def draft_module(
         title=title or slug.replace("-", " ").capitalize(),
         summary=f"A short summary of {slug}.",
         topic=topic,
-        public=public,
+        enrolled_only=enrolled_only,
         pass_mark=100,
         sources=SOURCES,
     )

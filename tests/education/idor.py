@@ -1,12 +1,19 @@
-"""IDOR matrix support (AZ-03): GET URLs of education objects that belong to ``owner_patient``.
+"""IDOR support (AZ-03) for education.
 
-A cross-app test requests each as an outsider, an unassigned counselor and a learner and expects 404.
+``object_urls``: GET URLs of education objects that belong to ``owner_patient`` (assignments); the cross-app test
+requests each as an outsider, an unassigned counselor and a learner and expects 404.
+
+``learner_urls`` and ``walk``: every learner page of a module, asked as one viewer. Module content is not patient
+information, so the walk for it is the rule of ``education.access``: a general module opens for everyone signed in
+(consent or not); an enrolled-only module answers 404 on every page to anyone but its program's staff and the
+families linked to one of its patients (tests/education/test_access.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import CaseloadAssignment, User
@@ -14,6 +21,15 @@ from education.models import Assignment, Module
 from education.services import assign_module
 from tests.education.factories import published_module
 from tests.support import personas
+from tests.support.idor import status_of
+
+LEARNER_PAGES = (
+    "education:module",
+    "education:quiz",
+    "education:quiz_result",
+    "education:restart",
+    "education:certificate",
+)
 
 
 def object_urls(owner_patient: Any) -> list[str]:
@@ -31,3 +47,28 @@ def object_urls(owner_patient: Any) -> list[str]:
         reverse("education:assignment", kwargs={"assignment_id": created.pk}),
         reverse("education:assignment_cancel", kwargs={"assignment_id": created.pk}),
     ]
+
+
+def learner_urls(module: Module) -> list[str]:
+    """Every learner page of ``module``: overview, first lesson, knowledge check and its result, restart (POST)
+    and certificate."""
+    return [reverse(name, args=[module.slug]) for name in LEARNER_PAGES] + [
+        reverse("education:lesson", args=[module.slug, 1])
+    ]
+
+
+def walk(client: Client, module: Module) -> dict[str, int]:
+    """The status of each of ``module``'s learner pages for the client's viewer (a POST-only page is POSTed).
+    A readable module answers 200 or a redirect to the next step; an unreadable one 404 on every page."""
+    return {url: status_of(client, url) for url in learner_urls(module)}
+
+
+def opens(client: Client, module: Module) -> bool:
+    """True when every learner page of ``module`` answers the viewer (none is 404); the overview must be a 200."""
+    statuses = walk(client, module)
+    return 404 not in statuses.values() and statuses[reverse("education:module", args=[module.slug])] == 200
+
+
+def closed(client: Client, module: Module) -> bool:
+    """True when every learner page of ``module`` is a 404 for the viewer."""
+    return set(walk(client, module).values()) == {404}

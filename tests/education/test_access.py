@@ -1,63 +1,121 @@
-"""Who may read which modules: public for everyone, the rest for consented families and staff, drafts for nobody."""
+"""Who may read which modules (issue 15): general education for everyone signed in, a program's enrolled-only
+modules for its staff and linked families, drafts for nobody."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from education import authoring
 from education.models import Module
-from tests.education.factories import draft_module, published_module
+from tests.education import idor
+from tests.education.factories import SOURCES, draft_module, published_module
 from tests.support import personas
 
 pytestmark = pytest.mark.django_db
+
+DETAILS = {"title": "Limited", "summary": "Short.", "topic": "other", "sources": SOURCES}
 
 
 def _module_url(module: Module) -> str:
     return reverse("education:module", kwargs={"slug": module.slug})
 
 
+EVERYONE = (
+    "family_member",
+    "outsider",
+    "counselor",
+    "unassigned_counselor",
+    "program_admin",
+    "learner",
+    "revoked_member",
+    "patient",
+    "other_program_counselor",
+    "other_program_member",
+)
+
+
+@pytest.fixture
+def other_program_member(other_program):
+    """A family member linked (by consent) to a patient of the other program only."""
+    hill_patient = personas.make_user("hp@example.org", "patient", other_program)
+    member = personas.make_user("hm@example.org", "family", None, full_name="Hana Hill")
+    personas.consent_for(hill_patient, member)
+    return member
+
+
+@pytest.fixture
+def general_modules(program, other_program):
+    """General education of every kind: shared, this program's own and another program's own (not marked)."""
+    return [
+        published_module("understanding-addiction", title="How the brain changes"),
+        published_module("riverside-welcome", title="Welcome to Riverside", program=program),
+        published_module("hillside-welcome", title="Welcome to Hillside", program=other_program),
+    ]
+
+
+@pytest.mark.parametrize("persona", EVERYONE)
+def test_general_modules_open_for_everyone_signed_in(client, login, request, general_modules, persona):
+    """Issue 15: general education is not patient information; no consent is needed to learn."""
+    login(request.getfixturevalue(persona))
+    for module in general_modules:
+        assert idor.opens(client, module), (persona, module.slug, idor.walk(client, module))
+
+
+def test_learner_with_no_consent_sees_every_general_module_in_the_catalogue(
+    client, login, learner, general_modules, overdose_module, enrolled_module
+):
+    login(learner)
+    html = client.get(reverse("education:catalogue")).content.decode()
+    for title in ("How the brain changes", "Welcome to Riverside", "Welcome to Hillside", "Overdose basics"):
+        assert title in html
+    assert "Visiting Riverside" not in html
+
+
 @pytest.mark.parametrize(
-    ("persona", "status"),
+    ("persona", "opens"),
     [
-        ("family_member", 200),
-        ("outsider", 200),  # consented for another patient: any effective consent opens shared content
-        ("counselor", 200),
-        ("program_admin", 200),
-        ("learner", 404),
-        ("revoked_member", 404),
-        ("patient", 404),
+        ("counselor", True),
+        ("unassigned_counselor", True),  # staff of the program, caseload or not: content is not patient data
+        ("program_admin", True),
+        ("family_member", True),
+        ("outsider", True),  # consented for another patient of the same program
+        ("learner", False),
+        ("revoked_member", False),
+        ("patient", False),
+        ("other_program_counselor", False),
+        ("other_program_member", False),
     ],
 )
-def test_non_public_module_access(client, login, request, shared_module, persona, status):
+def test_enrolled_only_module_is_for_the_programs_staff_and_linked_families(
+    client, login, request, enrolled_module, persona, opens
+):
     login(request.getfixturevalue(persona))
-    assert client.get(_module_url(shared_module)).status_code == status
-    assert client.get(reverse("education:lesson", args=[shared_module.slug, 1])).status_code == status
+    if opens:
+        assert idor.opens(client, enrolled_module), idor.walk(client, enrolled_module)
+    else:
+        assert idor.closed(client, enrolled_module), idor.walk(client, enrolled_module)
+        assert "Visiting Riverside" not in client.get(reverse("education:catalogue")).content.decode()
 
 
-@pytest.mark.parametrize("persona", ["family_member", "learner", "revoked_member", "patient", "counselor", "outsider"])
-def test_public_module_is_open_to_everyone_signed_in(client, login, request, public_module, persona):
-    login(request.getfixturevalue(persona))
-    assert client.get(_module_url(public_module)).status_code == 200
+def test_consent_of_any_scope_links_a_family_to_the_program(client, login, patient, enrolled_module):
+    member = personas.make_user("min@example.org", "family", None)
+    personas.consent_for(patient, member, scopes=["messaging"])
+    login(member)
+    assert idor.opens(client, enrolled_module)
 
 
-def test_anonymous_visitor_is_sent_to_sign_in(client, public_module):
-    response = client.get(_module_url(public_module))
+def test_anonymous_visitor_is_sent_to_sign_in(client, shared_module):
+    response = client.get(_module_url(shared_module))
     assert response.status_code == 302
     assert "login" in response["Location"]
 
 
-def test_learner_catalogue_lists_public_modules_only(client, login, learner, shared_module, public_module):
-    login(learner)
-    html = client.get(reverse("education:catalogue")).content.decode()
-    assert "Overdose basics" in html
-    assert "How the brain changes" not in html
-
-
 @pytest.mark.parametrize("persona", ["family_member", "learner", "counselor", "program_admin", "patient"])
 def test_nobody_reads_a_draft_or_a_version_in_review_as_a_learner(client, login, request, program, persona):
-    draft = draft_module("draft-only", public=True, program=program)
-    review = draft_module("in-review", public=True)
+    draft = draft_module("draft-only", program=program)
+    review = draft_module("in-review")
     authoring.submit_for_review(version=review, author=None)
     login(request.getfixturevalue(persona))
     for version in (draft, review):
@@ -87,26 +145,14 @@ def test_other_programs_unpublished_content_is_404_for_its_learners_and_other_st
     assert client.get(reverse("education:manage_module", args=[draft.module.slug])).status_code == 200
 
 
-def test_program_module_is_for_that_programs_families_and_staff(
-    client, login, program, family_member, counselor, other_program, other_program_counselor
-):
-    module = published_module("riverside-only", program=program)
-    hill_patient = personas.make_user("hp@example.org", "patient", other_program)
-    hill_member = personas.make_user("hm@example.org", "family", None)
-    personas.consent_for(hill_patient, hill_member)
-    url = _module_url(module)
-    for viewer, status in ((family_member, 200), (counselor, 200), (hill_member, 404), (other_program_counselor, 404)):
-        login(viewer)
-        assert client.get(url).status_code == status, viewer
-
-
-def test_family_member_loses_non_public_content_when_consent_is_revoked(
-    client, login, family_member, consent, shared_module
+def test_family_member_loses_enrolled_only_content_but_not_general_when_consent_is_revoked(
+    client, login, family_member, consent, shared_module, enrolled_module
 ):
     login(family_member)
-    assert client.get(_module_url(shared_module)).status_code == 200
+    assert idor.opens(client, enrolled_module)
     personas.revoke(consent)
-    assert client.get(_module_url(shared_module)).status_code == 404
+    assert idor.closed(client, enrolled_module)
+    assert idor.opens(client, shared_module)
 
 
 @pytest.mark.parametrize("persona", ["family_member", "learner", "patient", "outsider"])
@@ -123,9 +169,13 @@ def test_authoring_pages_are_404_for_non_staff(client, login, request, shared_mo
     assert client.post(reverse("education:markdown_preview"), {"body": "x"}).status_code == 404
 
 
-def test_personal_representative_reads_shared_modules(client, login, patient, counselor, learner, shared_module):
+def test_personal_representative_reads_enrolled_only_modules(
+    client, login, patient, counselor, learner, enrolled_module
+):
     from consent.models import PersonalRepresentative
 
+    login(learner)
+    assert idor.closed(client, enrolled_module)
     PersonalRepresentative.objects.create(
         representative=learner,
         patient=patient,
@@ -133,5 +183,14 @@ def test_personal_representative_reads_shared_modules(client, login, patient, co
         document_reference="Court order 12",
         verified_by=counselor,
     )
-    login(learner)
-    assert client.get(_module_url(shared_module)).status_code == 200
+    assert idor.opens(client, enrolled_module)
+
+
+def test_a_shared_module_cannot_be_enrolled_only(counselor):
+    with pytest.raises(ValidationError, match="Shared modules are general"):
+        authoring.create_module(author=counselor, slug="shared-limited", enrolled_only=True, **DETAILS)
+    version = authoring.create_module(author=counselor, slug="shared-open", **DETAILS)
+    with pytest.raises(ValidationError, match="Shared modules are general"):
+        authoring.update_version(version=version, enrolled_only=True)
+    version.refresh_from_db()
+    assert version.enrolled_only is False

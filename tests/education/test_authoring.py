@@ -287,3 +287,61 @@ def test_version_preview_shows_answers_to_staff(client, login, counselor, shared
     login(counselor)
     page = client.get(reverse("education:version_preview", args=[shared_module.slug, 1])).content.decode()
     assert "Right answer" in page and "Lesson 3" in page
+
+
+def test_program_module_form_offers_enrolled_only_with_help_and_shared_module_form_does_not(
+    client, login, counselor, shared_module
+):
+    login(counselor)
+    page = client.get(reverse("education:module_new")).content.decode()
+    assert "For enrolled families only" in page
+    assert "Leave this off for general education" in page
+    assert "Place on the “Start here” path" in page
+    authoring.start_new_version(module=shared_module, author=counselor)
+    page = client.get(reverse("education:manage_module", args=[shared_module.slug])).content.decode()
+    assert "For enrolled families only" not in page
+    assert "Place on the “Start here” path" in page
+
+
+def test_author_limits_a_program_module_to_enrolled_families_and_places_it_on_the_path(
+    client, login, counselor, reviewer, learner, family_member
+):
+    login(counselor)
+    client.post(reverse("education:module_new"), NEW_MODULE | {"enrolled_only": "on", "path_position": "3"})
+    module = Module.objects.get(slug="talking-with-teens")
+    assert module.versions.get().enrolled_only is True and module.path_position == 3
+    version = module.versions.get()
+    authoring.add_lesson(version=version, title="One", body="Short.")
+    authoring.submit_for_review(version=version, author=counselor)
+    authoring.publish_version(version=version, publisher=reviewer)
+    for viewer, status in ((learner, 404), (family_member, 200)):
+        login(viewer)
+        assert client.get(reverse("education:module", args=[module.slug])).status_code == status
+    new = authoring.start_new_version(module=module, author=counselor)
+    assert new.enrolled_only is True  # a new version keeps the audience until an author unticks it
+    login(counselor)
+    details = NEW_MODULE | {"path_position": ""}
+    del details["slug"]
+    client.post(reverse("education:manage_module", args=[module.slug]), details)
+    new.refresh_from_db()
+    module.refresh_from_db()
+    assert new.enrolled_only is False and module.path_position is None
+
+
+@pytest.mark.parametrize("position", ["0", "100", "first"])
+def test_bad_path_position_is_a_form_error_and_changes_nothing(client, login, counselor, position):
+    login(counselor)
+    response = client.post(reverse("education:module_new"), NEW_MODULE | {"path_position": position})
+    assert response.status_code == 200
+    assert 'id="id_path_position_error"' in response.content.decode()
+    assert not Module.objects.exists()
+
+
+def test_a_posted_enrolled_only_box_on_a_shared_module_is_ignored(client, login, counselor, shared_module):
+    version = authoring.start_new_version(module=shared_module, author=counselor)
+    login(counselor)
+    details = NEW_MODULE | {"enrolled_only": "on"}
+    del details["slug"]
+    client.post(reverse("education:manage_module", args=[shared_module.slug]), details)
+    version.refresh_from_db()
+    assert version.title == "Talking with teens" and version.enrolled_only is False

@@ -20,7 +20,7 @@ topic = "addiction"
 audience = "family"
 summary = "A short summary."
 estimated_minutes = 10
-public = false
+path_position = 1
 prerequisites = []
 sources = [ { title = "NIDA", url = "https://nida.nih.gov/" } ]
 
@@ -87,7 +87,8 @@ def test_load_curriculum_is_idempotent() -> None:
         module = Module.objects.get(slug=spec.slug)
         version = ModuleVersion.objects.get(module=module)
         assert module.program is None and module.current_version_id == version.pk
-        assert (version.title, version.public) == (spec.fields["title"], spec.fields["public"])
+        assert version.title == spec.fields["title"] and not version.enrolled_only
+        assert module.path_position == spec.path_position
         assert version.lessons.count() == len(spec.lessons) and version.questions.count() == len(spec.questions)
         assert set(module.prerequisites.values_list("slug", flat=True)) == set(spec.prerequisites)
 
@@ -99,12 +100,10 @@ def _copy(tmp_path: Path, text: str = GOOD, name: str = "01-sample.toml") -> Pat
 
 @pytest.mark.django_db
 def test_changed_file_becomes_a_new_version_and_learners_keep_theirs(tmp_path: Path, learner) -> None:
-    load_curriculum(_copy(tmp_path, GOOD.replace("public = false", "public = true")))
+    load_curriculum(_copy(tmp_path))
     module = Module.objects.get(slug="sample-module")
     progress = start_module(learner=learner, module=module)
-    report = load_curriculum(
-        _copy(tmp_path, GOOD.replace("public = false", "public = true").replace("It is done.", "All done."))
-    )
+    report = load_curriculum(_copy(tmp_path, GOOD.replace("It is done.", "All done.")))
     assert report.updated == ["sample-module"]
     current = ModuleVersion.objects.get(module=module, status=ModuleVersion.Status.PUBLISHED)
     assert current.number == 2
@@ -129,11 +128,15 @@ def test_changed_file_becomes_a_new_version_and_learners_keep_theirs(tmp_path: P
         (GOOD.replace('body = "You can read this."', 'body = ""'), "lessons[1].body: must be non-empty text"),
         (GOOD.replace('slug = "sample-module"', 'slug = "Sample Module"'), "slug: use lowercase"),
         (GOOD + '\ncolour = "blue"\n', "colour: is not a known field"),
+        (GOOD.replace("path_position = 1", "path_position = 0"), "path_position: must be a whole number from 1"),
+        (GOOD.replace("path_position = 1", 'path_position = "first"'), "path_position: must be a whole number"),
+        (GOOD.replace("path_position = 1", "path_position = 1\npublic = true"), "public: is not a known field"),
         (GOOD.replace("[quiz]", "[quiz"), "not valid TOML"),
     ],
 )
 def test_bad_file_is_a_clear_error_and_nothing_is_written(tmp_path: Path, broken: str, message: str) -> None:
-    _copy(tmp_path, GOOD.replace("sample-module", "first-module"), name="00-first.toml")
+    first = GOOD.replace("sample-module", "first-module").replace("path_position = 1", "path_position = 2")
+    _copy(tmp_path, first, name="00-first.toml")
     _copy(tmp_path, broken)
     with pytest.raises(CommandError) as excinfo:
         call_command("load_curriculum", "--dir", str(tmp_path))
@@ -174,3 +177,69 @@ def test_archived_starter_module_is_not_revived(tmp_path: Path, reviewer) -> Non
 def test_empty_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(CurriculumError, match="no .toml"):
         parse_directory(tmp_path)
+
+
+START_HERE = [
+    "what-addiction-is",
+    "mental-illness-basics",
+    "co-occurring-disorders",
+    "how-treatment-works",
+    "enabling-vs-supporting",
+    "communication-that-helps",
+    "boundaries-and-natural-consequences",
+    "relapse-and-warning-signs",
+    "overdose-response",
+    "crisis-resources",
+    "self-care-for-families",
+    "confidentiality-and-consent",
+    "family-sessions",
+    "brothers-sisters-and-children",
+    "parents-of-teens-in-treatment",
+    "finding-support-for-yourself",
+]
+
+
+def test_start_here_path_begins_with_what_addiction_is_and_keeps_prerequisites_first() -> None:
+    place = {s.slug: s.path_position for s in parse_directory() if s.path_position is not None}
+    specs = sorted((s for s in parse_directory() if s.slug in place), key=lambda s: place[s.slug])
+    assert [s.slug for s in specs] == START_HERE
+    for spec in specs:
+        assert all(place[before] < place[spec.slug] for before in spec.prerequisites), spec.slug
+
+
+@pytest.mark.django_db
+def test_loader_places_modules_on_the_path_and_a_new_place_is_no_new_version(tmp_path: Path) -> None:
+    load_curriculum(_copy(tmp_path))
+    assert Module.objects.get().path_position == 1
+    report = load_curriculum(_copy(tmp_path, GOOD.replace("path_position = 1", "path_position = 4")))
+    assert report.unchanged == ["sample-module"]
+    assert Module.objects.get().path_position == 4 and ModuleVersion.objects.count() == 1
+    load_curriculum(_copy(tmp_path, GOOD.replace("path_position = 1\n", "")))
+    assert Module.objects.get().path_position is None and ModuleVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_duplicate_path_positions_across_files_are_refused(tmp_path: Path) -> None:
+    _copy(tmp_path)
+    _copy(tmp_path, GOOD.replace("sample-module", "other-module"), name="02-other.toml")
+    with pytest.raises(CurriculumError, match="path_position: 1 is also used by 01-sample.toml"):
+        load_curriculum(tmp_path)
+    assert not Module.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("public", [False, True])
+def test_module_loaded_from_a_file_with_the_old_public_key_is_unchanged(tmp_path: Path, public: bool) -> None:
+    """Installs loaded before issue 15 fingerprinted files that said ``public = …``: the same content is no new
+    version (learners would be offered an "updated version" that is not)."""
+    import hashlib
+    import json
+    import tomllib
+
+    load_curriculum(_copy(tmp_path))
+    old = tomllib.loads(GOOD.replace("path_position = 1", f"public = {str(public).lower()}"))
+    old_hash = hashlib.sha256(json.dumps(old, sort_keys=True, default=str).encode()).hexdigest()
+    ModuleVersion.objects.update(source_hash=old_hash)
+    assert load_curriculum(tmp_path).unchanged == ["sample-module"]
+    assert ModuleVersion.objects.count() == 1
+    assert ModuleVersion.objects.get().source_hash == parse_file(tmp_path / "01-sample.toml").fingerprint

@@ -12,10 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_family_card_lists_assigned_modules_first_with_notice(
-    client, login, family_member, counselor, patient, shared_module, public_module
+    client, login, family_member, counselor, patient, shared_module, overdose_module
 ):
     services.assign_module(counselor=counselor, patient=patient, module=shared_module)
-    services.start_module(learner=family_member, module=public_module)
+    services.start_module(learner=family_member, module=overdose_module)
     login(family_member)
     page = client.get(reverse("dashboard")).content.decode()
     assert "Assigned by your care team" in page
@@ -41,7 +41,7 @@ def test_counselor_card_counts_drafts_and_reviews_and_lists_own_assignments(
     assert "Assignments you made" in page and "How the brain changes" in page
 
 
-def test_patient_card_links_to_public_modules(client, login, patient):
+def test_patient_card_links_to_the_catalogue(client, login, patient):
     login(patient)
     page = client.get(reverse("dashboard")).content.decode()
     assert "Learn about family involvement" in page

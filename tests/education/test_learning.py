@@ -101,9 +101,9 @@ def test_unanswered_question_is_a_form_error_not_an_attempt(client, login, famil
     assert not ModuleProgress.objects.get(learner=family_member).attempts.exists()
 
 
-def test_foreign_choice_ids_count_for_nothing(family_member, shared_module, public_module):
+def test_foreign_choice_ids_count_for_nothing(family_member, shared_module, overdose_module):
     progress = services.start_module(learner=family_member, module=shared_module)
-    foreign = answers_for(public_module.current_version)
+    foreign = answers_for(overdose_module.current_version)
     assert services.grade_answers(progress=progress, answers=foreign).score == 0
 
 
@@ -198,7 +198,7 @@ def test_module_without_questions_completes_after_reading(client, login, family_
     assert client.get(reverse("education:quiz", args=[module.slug])).status_code == 404
 
 
-def test_catalogue_filters_by_topic_and_search(client, login, family_member, shared_module, public_module):
+def test_catalogue_filters_by_topic_and_search(client, login, family_member, shared_module, overdose_module):
     login(family_member)
     url = reverse("education:catalogue")
     by_topic = client.get(url, {"topic": "overdose"}).content.decode()
@@ -247,7 +247,7 @@ def test_choice_rules_are_enforced(shared_module, reviewer):
 
 
 def test_an_assigned_module_not_started_says_how_many_lessons_even_when_filtered_out(
-    client, login, family_member, counselor, patient, shared_module, public_module
+    client, login, family_member, counselor, patient, shared_module, overdose_module
 ):
     services.assign_module(counselor=counselor, patient=patient, module=shared_module)
     lessons = shared_module.current_version.lessons.count()

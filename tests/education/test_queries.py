@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from education import services
+from education.authoring import set_path_position
 from tests.education.factories import answers_for, published_module
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,11 @@ def _queries(client, url: str) -> int:
 
 
 def _learned_module(index: int, learner, counselor, patient, *, lessons: int = 2):
-    module = published_module(f"module-{index:02d}", lessons=lessons, public=index % 2 == 0)
+    """Shared and program modules, some enrolled-only, a third of them on the "Start here" path."""
+    program = patient.program if index % 2 == 0 else None
+    module = published_module(f"module-{index:02d}", lessons=lessons, program=program, enrolled_only=index % 4 == 0)
+    if index % 3 == 0:
+        set_path_position(module=module, position=index + 1)
     progress = services.start_module(learner=learner, module=module)
     services.complete_lesson(progress=progress, lesson=progress.version.lessons.order_by("position")[0])
     services.submit_quiz(progress=progress, answers=answers_for(progress.version, right=False))
@@ -41,7 +46,9 @@ def test_catalogue_queries_do_not_grow_with_modules(
     client.get(url)
     with django_assert_num_queries(expected):
         page = client.get(url)
-    assert page.content.decode().count('class="module-card') >= 20
+    html = page.content.decode()
+    assert html.count('class="module-card') + html.count('class="path-step') >= 20
+    assert html.count('class="path-step') == 7
 
 
 def test_progress_page_queries_do_not_grow_with_modules(

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_display_name_characters'),
-        ('education', '0001_initial'),
+        ('education', '0002_enrolled_only_and_start_here_path'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
