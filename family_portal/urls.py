@@ -15,6 +15,7 @@ urlpatterns = [
     path("crisis/", views.crisis_resources, name="crisis"),
     path("session/keep-alive/", views.keep_alive, name="keep_alive"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("consent/", include("consent.urls")),

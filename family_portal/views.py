@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -30,6 +31,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def crisis_resources(request: HttpRequest) -> HttpResponse:
     return render(request, "crisis.html")
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon instead of a 404."""
+    return HttpResponseRedirect(static("favicon.svg"))  # not permanent: the hashed name changes
 
 
 @require_POST

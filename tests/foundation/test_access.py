@@ -16,6 +16,7 @@ PUBLIC_URL_NAMES = {
     "home",
     "crisis",
     "healthz",
+    "favicon",  # a redirect to the static icon: browsers ask for it before anyone signs in
     # allauth's own anonymous flows
     "account_login",
     "account_signup",
