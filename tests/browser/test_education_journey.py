@@ -22,7 +22,7 @@ def test_family_member_completes_assigned_module_and_gets_certificate(actors, pe
     me = actors("fran")
     me.sign_in(fran)
     page = me.page
-    me.click(page.get_by_role("navigation", name="Main").get_by_role("link", name="Learn"))
+    me.click(me.main_nav().get_by_role("link", name="Learn"))
     me.heading("Learn")
     me.click(page.get_by_role("main").get_by_role("link", name=module["title"]).first)
     me.heading(module["title"])

@@ -18,7 +18,7 @@ def test_counselor_and_family_member_chat_live_with_typing_and_read_receipts(act
 
     me = actors("fran")
     me.sign_in(fran)
-    me.click(me.page.get_by_role("navigation", name="Main").get_by_role("link", name="Messages"))
+    me.click(me.main_nav().get_by_role("link", name="Messages"))
     me.heading("Messages")
     me.click(me.page.get_by_role("main").locator("a.conversation-link").first)
     me.wait_until_live()

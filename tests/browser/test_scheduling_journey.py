@@ -49,7 +49,7 @@ def test_counselor_books_family_rsvps_downloads_ics_and_reminder_is_neutral(
     me = actors("fran")
     me.sign_in(fran)
     page = me.page
-    me.click(page.get_by_role("navigation", name="Main").get_by_role("link", name="Sessions"))
+    me.click(me.main_nav().get_by_role("link", name="Sessions"))
     me.click(page.get_by_role("main").get_by_role("link", name=re.compile("Family session")).first)
     me.heading("Family session")
     expect(page.get_by_role("main")).to_contain_text("Room 2, ground floor")
@@ -70,7 +70,7 @@ def test_counselor_books_family_rsvps_downloads_ics_and_reminder_is_neutral(
     reminder = wait_for_mail(portal.mail_dir, fran.email, subject_contains="reminder")
     assert "appointment" in reminder.body.lower()
     assert not any(word in reminder.subject + reminder.body for word in PRIVATE_WORDS), reminder.body
-    staff.click(staff.page.get_by_role("navigation", name="Main").get_by_role("link", name="Reminders"))
+    staff.click(staff.main_nav().get_by_role("link", name="Reminders"))
     staff.heading("Texts and emails")
     row = staff.page.get_by_role("row").filter(has_text=fran.name).filter(has_text="Session reminder").first
     expect(row).to_contain_text("Sent")

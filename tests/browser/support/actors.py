@@ -74,6 +74,14 @@ class Actor:
         """Until the page's WebSocket (the live chat) is open."""
         self.page.wait_for_function("() => window.__e2eOpenSockets > 0")
 
+    def main_nav(self) -> Locator:
+        """The main navigation, its links shown: on a phone they sit behind the "Menu" button, pressed here first."""
+        nav = self.page.get_by_role("navigation", name="Main")
+        toggle = nav.get_by_role("button", name="Menu")
+        if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+            toggle.click()
+        return nav
+
     def heading(self, text: str | re.Pattern[str]) -> None:
         expect(self.page.get_by_role("heading", level=1)).to_contain_text(text)
 
