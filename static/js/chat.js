@@ -268,6 +268,12 @@
       textarea.value = "";
       setStatus("Sending…");
     });
+    const shortcut = document.getElementById("send-shortcut");
+    if (shortcut) {  // the hint names the key this computer has (CSS hides it on touch screens)
+      const modifier = shortcut.querySelector("[data-modifier-key]");
+      if (modifier && /Mac|iPhone|iPad/.test(navigator.platform || "")) modifier.textContent = "Cmd";
+      shortcut.hidden = false;
+    }
     textarea.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();

@@ -1,6 +1,7 @@
 """Phone navigation: at 390×844 every destination of each role's main navigation, and Sign out, sit behind one
 "Menu" button (a disclosure: aria-expanded, aria-controls) and are reached from it without sideways scrolling.
-Desktop keeps the bar; without JavaScript the links are listed."""
+Desktop keeps the bar; without JavaScript the links are listed. On a touch screen the composer does not offer a
+keyboard shortcut."""
 
 from __future__ import annotations
 
@@ -146,3 +147,21 @@ def test_without_javascript_every_destination_is_listed_on_a_phone(browser: Brow
         expect(page).to_have_url(re.compile(r"/accounts/login/"))
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_send_shortcut_is_named_only_with_a_mouse_and_keyboard(actors, people, viewport: str) -> None:
+    patient = people.patient()
+    people.counselor(caseload=[patient])
+    fran = people.family(of=patient, scopes=["messaging"])
+    touch = {"has_touch": True, "is_mobile": True} if viewport == "phone" else {}
+    me = actors("fran", **touch)
+    me.sign_in(fran)
+    me.goto("/messages/")
+    me.click(me.page.get_by_role("main").locator("a.conversation-link").first)
+    me.wait_until_live()
+    hint = me.page.get_by_text(re.compile(r"(Ctrl|Cmd)\+Enter to send"))
+    if viewport == "phone":
+        expect(hint).to_be_hidden()
+    else:
+        expect(hint).to_be_visible()
