@@ -1,14 +1,15 @@
 """Phone navigation: at 390×844 every destination of each role's main navigation, and Sign out, sit behind one
 "Menu" button (a disclosure: aria-expanded, aria-controls) and are reached from it without sideways scrolling.
 Desktop keeps the bar; without JavaScript the links are listed. On a touch screen the composer does not offer a
-keyboard shortcut."""
+keyboard shortcut, and cards in plain lists (the session cards) keep their inner padding."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.browser.conftest import VIEWPORTS
 from tests.browser.support.actors import Actor, Person
@@ -165,3 +166,32 @@ def test_send_shortcut_is_named_only_with_a_mouse_and_keyboard(actors, people, v
         expect(hint).to_be_hidden()
     else:
         expect(hint).to_be_visible()
+
+
+PORTAL_CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "portal.css"
+CARDS_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Cards</title>
+<link rel="stylesheet" href="/portal.css"></head><body><main>
+<ul class="list-plain sched-list"><li class="card" id="item-card"><h3>Family session</h3><p>Thursday</p></li></ul>
+<ul class="list-plain card" id="list-card"><li>A request</li><li>Another request</li></ul>
+</main></body></html>"""
+PADDING = "(id) => { const s = getComputedStyle(document.getElementById(id)); return [s.paddingLeft, s.paddingRight]; }"
+
+
+@pytest.mark.parametrize("width", [VIEWPORTS["phone"]["width"], VIEWPORTS["desktop"]["width"]])
+def test_cards_in_plain_lists_keep_their_inner_padding(browser: Browser, width: int) -> None:
+    def serve(route: Route) -> None:
+        if route.request.url.endswith("/portal.css"):
+            route.fulfill(body=PORTAL_CSS.read_text(encoding="utf-8"), headers={"Content-Type": "text/css"})
+        else:
+            route.fulfill(body=CARDS_PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
+
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page = context.new_page()
+        page.route("http://cards.e2e.test/**", serve)
+        page.goto("http://cards.e2e.test/cards")
+        for card in ("item-card", "list-card"):
+            left, right = page.evaluate(PADDING, card)
+            assert float(left.removesuffix("px")) >= 16 and float(right.removesuffix("px")) >= 16, (card, left, right)
+    finally:
+        context.close()
