@@ -28,6 +28,7 @@ from education.access import (
 )
 from education.forms import AssignmentForm
 from education.models import ModuleProgress
+from education.views.time_zone import in_user_time_zone
 from family_portal.staff_guard import staff_required
 
 
@@ -41,6 +42,7 @@ def _form(request: AuthedRequest) -> AssignmentForm:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
+@in_user_time_zone
 def assignment_list(request: AuthedRequest) -> HttpResponse:
     """Assignments for the viewer's patients, and a form to add one."""
     form = _form(request)
@@ -68,6 +70,7 @@ def assignment_list(request: AuthedRequest) -> HttpResponse:
 
 
 @staff_required
+@in_user_time_zone
 def assignment_detail(request: AuthedRequest, assignment_id: Any) -> HttpResponse:
     """One assignment and the progress of each family member whose consent includes education."""
     assignment = get_visible_assignment(request.user, assignment_id)

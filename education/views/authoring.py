@@ -31,6 +31,7 @@ from education.forms import (
 from education.markdown import render_markdown
 from education.models import Lesson, Module, ModuleVersion, Question
 from education.readability import GRADE_LIMIT, reading_grade
+from education.views.time_zone import in_user_time_zone
 from family_portal.staff_guard import staff_required
 
 Status = ModuleVersion.Status
@@ -62,6 +63,7 @@ def _errors_to_messages(request: AuthedRequest, exc: ValidationError) -> None:
 
 
 @staff_required
+@in_user_time_zone
 def manage_home(request: AuthedRequest) -> HttpResponse:
     """Every module the viewer may edit, grouped by the state of its newest version."""
     modules = list(
@@ -112,6 +114,7 @@ def module_new(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
+@in_user_time_zone
 def manage_module(request: AuthedRequest, slug: str) -> HttpResponse:
     """The working version: its details (editable while a draft), lessons, questions and workflow actions."""
     module = get_editable_module(request.user, slug)
@@ -302,6 +305,7 @@ def workflow(request: AuthedRequest, slug: str, action: str) -> HttpResponse:
 
 
 @staff_required
+@in_user_time_zone
 def history(request: AuthedRequest, slug: str) -> HttpResponse:
     """Every version with who wrote, submitted and published it, and when."""
     module = get_editable_module(request.user, slug)
