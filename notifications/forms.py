@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
-from notifications.phones import OPT_IN_TEXT
+from notifications.phones import EXAMPLE_NUMBER, OPT_IN_TEXT
 
 
 class PhoneNumberForm(forms.Form):
     number = forms.CharField(
         label="Mobile number",
         max_length=32,
-        help_text="US numbers can be typed as you would dial them, for example (555) 123-4567.",
+        help_text=f"US numbers can be typed as you would dial them, for example {EXAMPLE_NUMBER}.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 

@@ -30,6 +30,9 @@ CODES_PER_WINDOW = 3
 CODE_WINDOW = timedelta(minutes=15)
 CODE_MIN_GAP = timedelta(seconds=60)
 DEFAULT_REGION = "US"
+# The number the form shows as an example: a valid US mobile-or-landline number (555-01xx is reserved for
+# fiction), typed as people dial it. normalize_phone must accept it; (555) 123-4567 is not a valid US number.
+EXAMPLE_NUMBER = "(201) 555-0123"
 
 OPT_IN_TEXT = (
     "Yes, send appointment reminders and new-message alerts by text message to this number. "
@@ -49,7 +52,7 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     try:
         parsed = phonenumbers.parse((raw or "").strip(), region)
     except phonenumbers.NumberParseException:
-        raise ValidationError("Enter a mobile number such as (555) 123-4567.", code="invalid") from None
+        raise ValidationError(f"Enter a mobile number such as {EXAMPLE_NUMBER}.", code="invalid") from None
     if not phonenumbers.is_valid_number(parsed):
         raise ValidationError("That does not look like a complete phone number.", code="invalid")
     if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE:
@@ -58,7 +61,7 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
 
 
 def display_phone(e164: str) -> str:
-    """Friendly national form of a number for its owner, e.g. ``(555) 123-4567``."""
+    """Friendly national form of a number for its owner, e.g. ``(201) 555-0123``."""
     try:
         return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
     except phonenumbers.NumberParseException:

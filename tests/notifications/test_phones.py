@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -200,3 +201,28 @@ def test_remove_number_switches_pending_texts_to_email(client: Client, texting_m
     assert row is not None
     row.refresh_from_db()
     assert row.channel == "email"
+
+
+# --- the example the page shows -----------------------------------------------------------------------------------
+EXAMPLE_IN_TEXT = re.compile(r"for example (\([0-9]{3}\) [0-9]{3}-[0-9]{4})")
+
+
+def test_the_example_in_the_help_text_is_accepted(client: Client, family_member: User, daytime: Any) -> None:
+    client.force_login(family_member)
+    shown = EXAMPLE_IN_TEXT.search(client.get(PAGE).content.decode())
+    assert shown, "the page shows no example number"
+    response = client.post(reverse("notifications:phone_number"), {"number": shown.group(1)})
+    assert response.status_code == 302
+    assert SmsPhone.objects.get(user=family_member).e164 == phones.normalize_phone(shown.group(1))
+
+
+@pytest.mark.parametrize("typed", ["(201) 555-0123", "201-555-0123", "201.555.0123", "2015550123", "+1 201 555 0123"])
+def test_national_and_international_forms_of_the_example_are_one_number(typed: str) -> None:
+    assert phones.normalize_phone(typed) == "+12015550123"
+
+
+def test_the_example_in_the_error_message_is_accepted() -> None:
+    with pytest.raises(ValidationError) as refused:
+        phones.normalize_phone("hello")
+    example = re.search(r"such as (.+)\.$", refused.value.messages[0])
+    assert example and phones.normalize_phone(example.group(1)).startswith("+1")
