@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from education.authoring import ChoiceData
@@ -132,17 +133,28 @@ class ModuleDetailsForm(forms.Form):
 
 
 class NewModuleForm(ModuleDetailsForm):
-    slug = forms.SlugField(max_length=80, help_text="Used in the address, e.g. talking-with-teens. Cannot change.")
+    """A new module's details. Its address (slug) is made from the title, not typed: see ``slug_from_title``."""
 
-    field_order = ["title", "slug"]
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if title := cleaned.get("title"):
+            cleaned["slug"] = slug_from_title(title)
+        return cleaned
 
-    def clean_slug(self) -> str:
-        slug = self.cleaned_data["slug"].lower()
-        if slug in RESERVED_SLUGS:
-            raise ValidationError("That address is reserved. Choose another.")
-        if Module.objects.filter(slug=slug).exists():
-            raise ValidationError("That address is taken. Choose another.")
-        return slug
+
+SLUG_MAX = 80
+
+
+def slug_from_title(title: str) -> str:
+    """A free address for a new module: "Talking with teens" → ``talking-with-teens``; when that is taken or
+    reserved, ``talking-with-teens-2``, ``-3`` … (the unique slug column still has the last word on a race)."""
+    base = slugify(title)[: SLUG_MAX - 8].strip("-") or "module"
+    taken = set(Module.objects.filter(slug__startswith=base).values_list("slug", flat=True)) | RESERVED_SLUGS
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
 
 
 class LessonForm(forms.ModelForm):

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from education import authoring
+from education.forms import slug_from_title
 from education.models import Module, ModuleVersion
 from tests.education.factories import draft_module
 
@@ -61,13 +62,52 @@ def test_counselor_creates_a_module_with_lessons_and_a_question(client, login, c
 
 def test_bad_module_input_is_a_form_error(client, login, counselor):
     login(counselor)
-    bad = NEW_MODULE | {"sources": "no separator here", "slug": "new"}
+    bad = NEW_MODULE | {"sources": "no separator here"}
     response = client.post(reverse("education:module_new"), bad)
     assert response.status_code == 200
     page = response.content.decode()
     assert "write the title, a | and the address" in page
-    assert "That address is reserved" in page
     assert not Module.objects.exists()
+
+
+def test_new_module_form_asks_for_no_slug_and_makes_it_from_the_title(client, login, counselor):
+    login(counselor)
+    page = client.get(reverse("education:module_new")).content.decode()
+    assert 'name="slug"' not in page and "Slug" not in page
+    typed = {key: value for key, value in NEW_MODULE.items() if key != "slug"}
+    for _ in range(3):
+        assert client.post(reverse("education:module_new"), typed).status_code == 302
+    assert sorted(Module.objects.values_list("slug", flat=True)) == [
+        "talking-with-teens",
+        "talking-with-teens-2",
+        "talking-with-teens-3",
+    ]
+    # A posted slug is ignored: the address always comes from the title.
+    client.post(reverse("education:module_new"), typed | {"title": "Sleep and stress", "slug": "../admin"})
+    assert Module.objects.filter(slug="sleep-and-stress").exists()
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Talking with Teens: What Helps?", "talking-with-teens-what-helps"),
+        ("  Cómo   hablar  ", "como-hablar"),
+        ("New", "new-2"),  # "new" and "preview" are taken by the authoring pages' own addresses
+        ("Preview", "preview-2"),
+        ("🙂 — ✓", "module"),
+        ("x" * 160, "x" * 72),
+    ],
+)
+def test_slug_from_title(title, slug):
+    assert slug_from_title(title) == slug
+
+
+def test_slug_from_title_skips_taken_slugs_but_not_mere_prefixes(counselor):
+    draft_module("sleep", author=counselor)
+    draft_module("sleep-2", author=counselor)
+    draft_module("sleep-hygiene", author=counselor)
+    assert slug_from_title("Sleep") == "sleep-3"
+    assert slug_from_title("Sleep hygiene") == "sleep-hygiene-2"
 
 
 def test_question_with_two_right_answers_to_a_choose_one_is_refused(client, login, counselor):
