@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User
 from consent import gate
@@ -121,13 +123,51 @@ def accounting_by_day(patient: Any, tz: tzinfo) -> QuerySet[Any, Any]:
     )
 
 
+# The descriptions the code stores in ``Disclosure.what`` (grep ``what=``), as the patient reads them on "Who saw
+# what". The ledger keeps the stored text (and the CSV export shows it); an unknown one is shown as stored.
+FRIENDLY_WHAT: dict[str, Any] = {  # lazy: translated when shown; "their" is the person in the "Who" column
+    "List of secure conversations": gettext_lazy("Their list of conversations"),
+    "Secure messages": gettext_lazy("A conversation"),
+    "Secure message (editing)": gettext_lazy("A conversation, while editing a message"),
+    "Secure message (deleting)": gettext_lazy("A conversation, while deleting a message"),
+    "Live messages": gettext_lazy("New messages as they arrived"),
+    "Education assignments": gettext_lazy("Modules the care team assigned"),
+    "Open times for a family session": gettext_lazy("Open times to ask for a session"),
+    "Family session request": gettext_lazy("A request for a session"),
+    "Upcoming family sessions (home page)": gettext_lazy("Upcoming sessions on their home page"),
+    "Family session dates and times": gettext_lazy("Dates and times of sessions"),
+    "Family session details": gettext_lazy("A session's details"),
+    "Family session (staff)": gettext_lazy("A session's details"),
+    "Family session RSVP": gettext_lazy("Their reply to a session invitation"),
+    "Calendar file for a family session": gettext_lazy("A session saved to their calendar"),
+    "Appointment times in a calendar subscription": gettext_lazy("Session times in their calendar app"),
+    "Attendance record (care team)": gettext_lazy("The attendance record"),
+}
+_ATTENDANCE_RELEASE = re.compile(r"Family session attendance record (\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})")
+
+
+def friendly_what(what: str) -> str:
+    """A stored description in plain words for the patient; the stored text when it is not one the code writes."""
+    if known := FRIENDLY_WHAT.get(what):
+        return str(known)
+    if release := _ATTENDANCE_RELEASE.fullmatch(what):
+        try:
+            start, end = (date.fromisoformat(day) for day in release.groups())
+        except ValueError:
+            return what
+        return gettext("The attendance record from {start} to {end}").format(
+            start=formats.date_format(start, "F j, Y"), end=formats.date_format(end, "F j, Y")
+        )
+    return what
+
+
 def same_day_views(rows: Any) -> list[SameDayViews]:
-    """``accounting_by_day`` rows ready for the page, with readable kinds and channels."""
+    """``accounting_by_day`` rows ready for the page, with readable descriptions, kinds and channels."""
     channels = dict(Disclosure.Channel.choices)
     return [
         SameDayViews(
             recipient_name=row["recipient_name"],
-            what=row["what"],
+            what=friendly_what(row["what"]),
             scope_label=Scope(row["scope"]).label if row["scope"] in Scope.values else row["scope"],
             channel_label=channels.get(row["channel"], row["channel"]),
             times=row["times"],
