@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 
 from consent.models import Scope
 from education.access import (
@@ -34,22 +34,34 @@ def cards(request: AuthedRequest) -> list[Card]:
 
 
 def _family_card(request: AuthedRequest) -> Card:
-    """Assigned modules first (disclosed through the gate), then modules in progress."""
+    """Assigned modules first (disclosed through the gate), each with how far the learner got, then modules in
+    progress. One query reads both kinds of progress row (with lesson counts), so the card costs what it did."""
     assigned = _disclosed_assignments(request)
     assigned_ids = {a.module_id for a in assigned}
-    in_progress = [
-        row
-        for row in ModuleProgress.objects.filter(
-            learner=request.user, completed_at__isnull=True, module__in=readable_modules(request.user)
-        )
+    rows = list(
+        ModuleProgress.objects.filter(learner=request.user, module__in=readable_modules(request.user))
+        .filter(Q(completed_at__isnull=True) | Q(module_id__in=assigned_ids))
         .select_related("module", "version")
-        .order_by("-updated_at")[: LIMIT + len(assigned_ids)]
-        if row.module_id not in assigned_ids
-    ][:LIMIT]
+        .annotate(
+            lesson_done=Count("completions", distinct=True),
+            lesson_total=Count("version__lessons", distinct=True),
+            assigned_first=Case(When(module_id__in=assigned_ids, then=Value(0)), default=Value(1))
+            if assigned_ids
+            else Value(1),
+        )
+        .order_by("assigned_first", "-updated_at")[: LIMIT + len(assigned_ids)]
+    )
+    progress = {row.module_id: row for row in rows if row.module_id in assigned_ids}
+    in_progress = [row for row in rows if row.module_id not in assigned_ids][:LIMIT]
     return Card(
         "Learning",
         "education/cards/family.html",
-        {"assigned": assigned[:LIMIT], "more_assigned": max(0, len(assigned) - LIMIT), "in_progress": in_progress},
+        {
+            "assigned": assigned[:LIMIT],
+            "assigned_progress": [(a, progress.get(a.module_id)) for a in assigned[:LIMIT]],
+            "more_assigned": max(0, len(assigned) - LIMIT),
+            "in_progress": in_progress,
+        },
         order=20,
     )
 
