@@ -27,7 +27,7 @@ from consent.models import (
     PersonalRepresentative,
     Scope,
 )
-from consent.signals import consent_ended
+from consent.signals import consent_ended, consent_granted
 
 
 @transaction.atomic
@@ -92,6 +92,7 @@ def grant_consent(
         request=request,
         data={"consent": str(consent.pk), "scopes": consent.scopes, "form": consent.form_version.version},
     )
+    consent_granted.send(sender=Consent, consent=consent)
     return consent
 
 
@@ -265,6 +266,8 @@ def review_paper_consent(
         request=request,
         data={"consent": str(consent.pk), "approved": approve},
     )
+    if approve:
+        consent_granted.send(sender=Consent, consent=consent)
     return consent
 
 
