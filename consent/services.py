@@ -27,7 +27,7 @@ from consent.models import (
     PersonalRepresentative,
     Scope,
 )
-from consent.signals import consent_ended, consent_granted
+from consent.signals import consent_ended, consent_granted, consent_replaced
 
 
 @transaction.atomic
@@ -163,6 +163,7 @@ def replace_consent(
     )
     if old.scope_messaging and not new.scope_messaging:
         consent_ended.send(sender=Consent, consent=old)
+    consent_replaced.send(sender=Consent, consent=old, replacement=new)
     return new
 
 

@@ -9,3 +9,7 @@ consent_ended = Signal()
 # Sent inside the transaction that makes a consent effective (signed in the portal, or a paper form approved on
 # review), with ``consent``. Notifications tells the family member it names, if their account is linked.
 consent_granted = Signal()
+
+# Sent inside the transaction of ``replace_consent``, with ``consent`` (the old one, now ended) and ``replacement``
+# (the new one, naming the same recipient): one change, so the recipient hears of it once.
+consent_replaced = Signal()

@@ -8,7 +8,7 @@ from typing import Any
 from django.dispatch import receiver
 from django.urls import reverse
 
-from consent.signals import consent_ended, consent_granted
+from consent.signals import consent_ended, consent_granted, consent_replaced
 from notifications.notices import ACCESS_CHANGED, CONSENT_GRANTED, send_notice, withdraw_notices
 
 
@@ -50,3 +50,12 @@ def notice_access_changed(sender: Any, consent: Any, **kwargs: Any) -> None:
         program=consent.program,
         subject=_subject(consent),
     )
+
+
+@receiver(consent_replaced, dispatch_uid="notifications_consent_replaced")
+def notice_consent_changed(sender: Any, consent: Any, replacement: Any, **kwargs: Any) -> None:
+    """A change of scopes or end date is one event: the "shared with you" notice the replacement's signing queued
+    is withdrawn, and the recipient is told once that their access changed (the same notice, and key, as when
+    the old consent ends)."""
+    withdraw_notices(subject=_subject(replacement), template_keys=[CONSENT_GRANTED])
+    notice_access_changed(sender, consent=consent)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from consent.models import Consent, Scope
-from consent.services import end_consent_by_event, grant_consent, revoke_consent
+from consent.services import end_consent_by_event, grant_consent, replace_consent, revoke_consent
 from notifications.models import OutboxMessage
 from notifications.rendering import clinical_words_in, is_single_gsm7_segment
 from tests.notifications.conftest import give_phone, run_worker
@@ -127,6 +127,31 @@ def test_an_ending_event_says_access_changed_once(daytime: Any, patient: User, m
     end_consent_by_event(consent=consent, actor=counselor, note="Discharged")
     revoke_consent(consent=consent, actor=patient)  # a later revocation of the ended consent: no second notice
     assert [r.channel for r in rows(member, ACCESS_CHANGED)] == [Channel.EMAIL]
+
+
+@pytest.mark.parametrize("scopes", [[Scope.SCHEDULE], [Scope.MESSAGING, Scope.EDUCATION]])
+def test_a_change_of_what_is_shared_is_told_once_as_access_changed(
+    daytime: Any, patient: User, member: User, scopes: list[str]
+) -> None:
+    give_phone(member)
+    consent = share(patient, member)  # schedule and messaging
+    run_worker()
+    mail.outbox.clear()
+
+    new = replace_consent(
+        consent=consent,
+        scopes=scopes,
+        expires_at=timezone.now() + timedelta(days=30),
+        signature=patient.full_name,
+        signed_by=patient,
+    )
+
+    assert [r.state for r in rows(member, CONSENT_GRANTED) if r.subject == f"consent:{new.pk}"] == [State.CANCELLED] * 2
+    changed = rows(member, ACCESS_CHANGED)
+    assert [r.channel for r in changed] == [Channel.EMAIL, Channel.SMS]  # one notice, whether messaging ended or not
+    assert all(r.patient_id is None and r.scope == "" for r in changed)
+    run_worker()
+    assert [m.subject for m in mail.outbox] == ["Your access in the portal has changed"]
 
 
 def test_a_shared_notice_still_waiting_is_withdrawn_when_the_consent_is_revoked(
