@@ -27,7 +27,7 @@ from consent.models import (
     PersonalRepresentative,
     Scope,
 )
-from consent.signals import consent_ended
+from consent.signals import consent_ended, consent_granted, consent_replaced
 
 
 @transaction.atomic
@@ -92,6 +92,7 @@ def grant_consent(
         request=request,
         data={"consent": str(consent.pk), "scopes": consent.scopes, "form": consent.form_version.version},
     )
+    consent_granted.send(sender=Consent, consent=consent)
     return consent
 
 
@@ -162,6 +163,7 @@ def replace_consent(
     )
     if old.scope_messaging and not new.scope_messaging:
         consent_ended.send(sender=Consent, consent=old)
+    consent_replaced.send(sender=Consent, consent=old, replacement=new)
     return new
 
 
@@ -265,6 +267,8 @@ def review_paper_consent(
         request=request,
         data={"consent": str(consent.pk), "approved": approve},
     )
+    if approve:
+        consent_granted.send(sender=Consent, consent=consent)
     return consent
 
 

@@ -19,6 +19,7 @@ from consent.audit import record_audit
 from consent.gate import is_care_team_for
 from consent.models import AuditEvent
 from education.models import Assignment, Choice, Lesson, LessonCompletion, Module, ModuleProgress, QuizAttempt
+from education.notices import send_assignment_notices
 
 
 def start_module(*, learner: Any, module: Module) -> ModuleProgress:
@@ -151,7 +152,8 @@ def _refresh_completion(progress: ModuleProgress) -> None:
 
 @transaction.atomic
 def assign_module(*, counselor: Any, patient: Any, module: Module, due_on: date | None = None) -> Assignment:
-    """Ask a patient's family to take a module. Family members see it while their consent includes education."""
+    """Ask a patient's family to take a module. Family members see it while their consent includes education, and
+    each of them gets a neutral notice (email, and a text if opted in) in this transaction."""
     if not is_care_team_for(counselor, patient):
         raise PermissionDenied("Not on your caseload.")
     if module.current_version_id is None or module.archived_at is not None:
@@ -167,6 +169,7 @@ def assign_module(*, counselor: Any, patient: Any, module: Module, due_on: date 
         patient=patient,
         data={"assignment": str(assignment.pk), "module": str(module.pk)},
     )
+    send_assignment_notices(assignment)
     return assignment
 
 

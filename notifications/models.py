@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxQuerySet(models.QuerySet["OutboxMessage"]):
@@ -98,6 +99,24 @@ class OutboxMessage(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    @property
+    def kind_label(self) -> str:
+        """What the message is, in words for the staff outbox page."""
+        return str(TEMPLATE_LABELS.get(self.template_key, self.template_key.replace("_", " ").capitalize()))
+
+
+TEMPLATE_LABELS = {
+    "session_reminder": _("Session reminder"),
+    "new_message": _("New-message notice"),
+    "phone_code": _("Phone confirmation code"),
+    "session_invited": _("Session invitation notice"),
+    "session_rescheduled": _("New session time notice"),
+    "session_cancelled": _("Session cancelled notice"),
+    "assignment_new": _("New assignment notice"),
+    "consent_granted": _("Sharing started notice"),
+    "access_changed": _("Access changed notice"),
+}
 
 
 CLAIMABLE_STATES = (OutboxMessage.State.QUEUED, OutboxMessage.State.UNKNOWN)

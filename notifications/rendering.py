@@ -19,7 +19,21 @@ GSM7_BASIC = (
 GSM7_EXTENDED = "^{}\\[~]|€\f"
 SEGMENT_LIMIT = 160
 
-SMS_TEMPLATES = ("session_reminder", "phone_code", "new_message", "help_reply", "stop_reply", "start_reply")
+SMS_TEMPLATES = (
+    "session_reminder",
+    "phone_code",
+    "new_message",
+    "help_reply",
+    "stop_reply",
+    "start_reply",
+    # Notices that something changed (``notifications.notices``).
+    "session_invited",
+    "session_rescheduled",
+    "session_cancelled",
+    "assignment_new",
+    "consent_granted",
+    "access_changed",
+)
 
 # Words that must never appear in a text or email to a family (SMS-08, consent-and-privacy §12).
 CLINICAL_WORDS = (
@@ -55,6 +69,12 @@ REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
     "session_reminder": ("when", "link"),
     "new_message": ("link",),
     "phone_code": ("code", "minutes"),
+    "session_invited": ("when", "when_full", "link", "url"),
+    "session_rescheduled": ("when", "when_full", "link", "url"),
+    "session_cancelled": ("when", "when_full", "link", "url"),
+    "assignment_new": ("link", "url"),
+    "consent_granted": ("link", "url"),
+    "access_changed": ("link", "url"),
 }
 
 

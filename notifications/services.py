@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -117,6 +118,20 @@ def describe_when(starts_at: datetime, send_at: datetime, tz: ZoneInfo) -> str:
     return f"on {start_local.strftime('%a %b')} {start_local.day} at {clock}"
 
 
+def describe_fully(starts_at: datetime, tz: ZoneInfo) -> str:
+    """Full local wording for an email: "Tuesday, March 4, 2025 at 6:00 PM EST"."""
+    local = starts_at.astimezone(tz)
+    clock = local.strftime("%I:%M %p").lstrip("0")
+    return f"{local.strftime('%A, %B')} {local.day}, {local.year} at {clock} {local.tzname()}"
+
+
+def page_url(path: str) -> str:
+    """The full address of a portal page, for emails (built from ``PORTAL_BASE_URL``; the page asks for sign-in)."""
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError("Links point at local paths only.")
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
 def portal_link(path: str) -> str:
     """A short, opaque, login-protected link to ``path`` that fits in one text (use it for every SMS link)."""
     return short_link(path)
@@ -146,6 +161,8 @@ def plan_reminders(
     has already passed is skipped. Rows carry ``scope="schedule"`` and ``patient`` so the worker re-checks consent,
     and ``subject`` so the registered subject check can drop them if the session is cancelled or moved.
     Re-planning the same start is idempotent; a moved start gets new keys (cancel the old subject first).
+    A text says when in a few neutral words and links through a short link; an email also gives the full date and
+    time in the recipient's zone (``when_full``) and the page's address (``url``, from ``PORTAL_BASE_URL``).
     """
     now = timezone.now()
     starts_at = starts_at.astimezone(UTC)  # offsets are real elapsed time, also across a DST change
@@ -168,7 +185,9 @@ def plan_reminders(
                 ),
                 context={
                     "when": describe_when(starts_at, send_at, tz),
+                    "when_full": describe_fully(starts_at, tz),
                     "link": link,
+                    "url": page_url(link_path),
                     "starts_at": starts_at.isoformat(),
                 },
                 send_after=send_at,

@@ -7,6 +7,6 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications.checks import register_subject_check
-        from scheduling.checks import session_reminder_still_due
+        from scheduling.checks import session_message_still_due
 
-        register_subject_check("session", session_reminder_still_due)
+        register_subject_check("session", session_message_still_due)

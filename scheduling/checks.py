@@ -1,4 +1,4 @@
-"""The send-time check the notifications worker asks before a session reminder goes out (JOB-05)."""
+"""The send-time checks the notifications worker asks before a session reminder or notice goes out (JOB-05)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,32 @@ def session_reminder_still_due(row: Any) -> bool:
     if participant is None or not participant.expects_reminders:
         return False
     return FamilySession.objects.visible_to(row.recipient).filter(pk=session.pk).exists()
+
+
+def session_notice_still_current(row: Any) -> bool:
+    """True only while a notice still tells the truth: an invitation or a new time is of the session's current
+    revision and the session is still on; a cancellation is of a session still cancelled. The recipient must still
+    be a participant who may see the session (the gate, through ``visible_to``)."""
+    try:
+        session_id = uuid.UUID(row.subject.split(":", 1)[1])
+        revision = int(row.context.get("revision", -1))
+    except (IndexError, TypeError, ValueError):
+        return False
+    session = FamilySession.objects.filter(pk=session_id).first()
+    if session is None:
+        return False
+    if row.template_key == "session_cancelled":
+        if session.status != FamilySession.Status.CANCELLED:
+            return False
+    elif not session.is_scheduled or session.sequence != revision:
+        return False
+    if not Participant.objects.current().filter(session=session, user_id=row.recipient_id).exists():
+        return False
+    return FamilySession.objects.visible_to(row.recipient).filter(pk=session.pk).exists()
+
+
+def session_message_still_due(row: Any) -> bool:
+    """The check registered for ``session:`` subjects: reminders and notices each have their own rule."""
+    if row.template_key == "session_reminder":
+        return session_reminder_still_due(row)
+    return session_notice_still_current(row)

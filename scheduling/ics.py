@@ -5,17 +5,18 @@ because calendars sync to phones, shared family accounts and lock screens (conse
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
 from scheduling.models import FamilySession
 
 NEUTRAL_TITLE = "Appointment"
 PRODID = "-//Portal//Appointments//EN"
+ALARM_BEFORE = timedelta(hours=1)
 
 
 def _uid_domain() -> str:
@@ -23,7 +24,8 @@ def _uid_domain() -> str:
 
 
 def session_event(session: FamilySession, *, stamp: datetime | None = None) -> Event:
-    """One VEVENT: UTC times, a stable UID, the revision number, and a cancelled status when it is off."""
+    """One VEVENT: UTC times, a stable UID, the revision number, a cancelled status when it is off, and an alarm
+    an hour before while it is on."""
     link = f"{settings.PORTAL_BASE_URL}{session.get_absolute_url()}"
     event = Event()
     event.add("uid", f"{session.pk}@{_uid_domain()}")
@@ -37,7 +39,18 @@ def session_event(session: FamilySession, *, stamp: datetime | None = None) -> E
     event.add("class", "PRIVATE")
     event.add("status", "CANCELLED" if session.status == FamilySession.Status.CANCELLED else "CONFIRMED")
     event.add("transp", "OPAQUE")
+    if session.is_scheduled:
+        event.add_component(reminder_alarm())
     return event
+
+
+def reminder_alarm(before: timedelta = ALARM_BEFORE) -> Alarm:
+    """A VALARM that shows the neutral title ``before`` the start (RFC 5545 § 3.6.6: DISPLAY needs a description)."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", NEUTRAL_TITLE)
+    alarm.add("trigger", -before)
+    return alarm
 
 
 def build_calendar(sessions: Iterable[FamilySession], *, method: str = "PUBLISH") -> bytes:

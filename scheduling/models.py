@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import validate_time_zone
 from consent.gate import visibility, visible_patients
@@ -340,6 +341,25 @@ class SessionRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def session_cancelled(self) -> bool:
+        """Confirmed, but the session it became was cancelled afterwards (load with ``select_related("session")``)."""
+        session = self.session
+        return (
+            self.status == self.Status.CONFIRMED
+            and session is not None
+            and session.status == FamilySession.Status.CANCELLED
+        )
+
+    @property
+    def current_status(self) -> str:
+        """The state to show now: the request's own status, or ``"cancelled"`` when its session was cancelled."""
+        return "cancelled" if self.session_cancelled else self.status
+
+    @property
+    def current_status_display(self) -> str:
+        return str(_("Session cancelled")) if self.session_cancelled else self.get_status_display()
 
 
 class SessionNoticeQuerySet(models.QuerySet["SessionNotice"]):

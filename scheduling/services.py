@@ -31,6 +31,7 @@ from scheduling.models import (
     SessionNotice,
     SessionRequest,
 )
+from scheduling.notices import send_session_notices
 from scheduling.reminders import cancel_session_reminders, plan_session_reminders
 from scheduling.slots import find_open_slot
 
@@ -195,7 +196,7 @@ def schedule_session(
 @transaction.atomic
 def reschedule_session(*, actor: User, session: FamilySession, starts_at: datetime, ends_at: datetime) -> FamilySession:
     """Move a scheduled session: overlap check under lock, old reminders cancelled and new ones planned in this
-    transaction, calendar revision bumped, and every participant told in the portal."""
+    transaction, calendar revision bumped, and every participant told in the portal and by email or text."""
     session = FamilySession.objects.select_for_update().get(pk=session.pk)
     _check_staff(actor, session.patient)
     if not session.is_scheduled:
@@ -526,6 +527,8 @@ def _notify(
     request: SessionRequest | None = None,
     previous_starts_at: datetime | None = None,
 ) -> None:
+    """Tell participants of a change in the portal (``SessionNotice``) and by email or text (the outbox)."""
+    participants = list(participants)
     SessionNotice.objects.bulk_create(
         [
             SessionNotice(
@@ -538,6 +541,7 @@ def _notify(
             for p in participants
         ]
     )
+    send_session_notices(session, [p.user_id for p in participants], kind=kind)
 
 
 def mark_notices_read(*, user: User) -> int:

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -118,7 +119,9 @@ def session_reschedule(request: PortalRequest, pk: Any) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "The session has moved. Participants are told in the portal.")
+            messages.success(
+                request, _("The session has moved. Participants are told in the portal and by email or text.")
+            )
             return redirect(session)
     return render(request, "scheduling/session_reschedule.html", {"form": form, "session": session})
 
@@ -134,7 +137,9 @@ def session_cancel(request: PortalRequest, pk: Any) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "The session is cancelled. Participants are told in the portal.")
+            messages.success(
+                request, _("The session is cancelled. Participants are told in the portal and by email or text.")
+            )
             return redirect(session)
     return render(request, "scheduling/session_cancel.html", {"form": form, "session": session})
 

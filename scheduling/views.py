@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from consent.models import Disclosure
 from scheduling.access import PortalRequest, get_session_for, in_viewer_time_zone, record_list_disclosures
+from scheduling.calendar_links import calendar_links
 from scheduling.forms import InviteForm, RsvpForm
 from scheduling.ics import build_calendar
 from scheduling.models import FamilySession, FamilySessionQuerySet, Participant, SessionNotice, SessionRequest
@@ -78,7 +79,7 @@ def session_list(request: PortalRequest) -> HttpResponse:
     context.update(
         upcoming=upcoming,
         past=past,
-        requests=list(SessionRequest.objects.visible_to(user).select_related("counselor")[:20])
+        requests=list(SessionRequest.objects.visible_to(user).select_related("counselor", "session")[:20])
         if user.is_family
         else [],
         notices=list(SessionNotice.objects.visible_to(user).select_related("session", "request")[:10]),
@@ -109,6 +110,9 @@ def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
         and session.starts_at > timezone.now()
         and (me is not None or (session.is_open_event and user.is_family)),
         "rsvp_choices": [c for c in Participant.Rsvp.choices if c[0] != Participant.Rsvp.INVITED],
+        "calendar_links": calendar_links(session)
+        if session.is_scheduled and me is not None and session.ends_at > timezone.now()
+        else [],
     }
     if user.is_care_staff:
         context["participants"] = list(session.participants.current().select_related("user"))

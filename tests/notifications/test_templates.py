@@ -33,6 +33,9 @@ FIXTURE_CONTEXT: dict[str, Any] = {
     "minutes": 10,
     "help_phone": "(555) 010-2000",
     "starts_at": "2030-09-24T16:30:00+00:00",
+    "when_full": "Wednesday, September 24, 2030 at 12:30 PM EDT",
+    "url": "https://family-portal.example-health.org/sessions/7f8e9d0c-1b2a-4c3d-9e8f-7a6b5c4d3e2f/",
+    "revision": 2,
 }
 
 
@@ -61,7 +64,20 @@ def test_sms_template_is_neutral_and_one_gsm7_segment(
         assert word not in lowered, (key, word)
 
 
-@pytest.mark.parametrize("key", ["session_reminder", "new_message", "phone_code"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "session_reminder",
+        "new_message",
+        "phone_code",
+        "session_invited",
+        "session_rescheduled",
+        "session_cancelled",
+        "assignment_new",
+        "consent_granted",
+        "access_changed",
+    ],
+)
 def test_email_template_is_neutral(key: str, patient: User, family_member: User, program: Program) -> None:
     subject, body = render_email(key, {**FIXTURE_CONTEXT, "patient": patient, "program": program})
     text = f"{subject}\n{body}"

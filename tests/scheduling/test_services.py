@@ -31,7 +31,8 @@ pytestmark = pytest.mark.django_db
 
 
 def reminders(session: FamilySession, state: str = OutboxMessage.State.QUEUED) -> list[OutboxMessage]:
-    return list(OutboxMessage.objects.filter(subject=session.subject, state=state))
+    rows = OutboxMessage.objects.filter(subject=session.subject, state=state, template_key="session_reminder")
+    return list(rows)
 
 
 def test_counselor_books_session_with_patient_and_family(family_session, patient, family_member):
@@ -157,7 +158,9 @@ def test_cancelling_needs_a_reason(family_session, counselor):
 
 
 def test_subject_check_refuses_cancelled_moved_and_declined(family_session, counselor, family_member):
-    row = OutboxMessage.objects.filter(subject=family_session.subject, recipient=family_member).first()
+    row = OutboxMessage.objects.filter(
+        subject=family_session.subject, recipient=family_member, template_key="session_reminder"
+    ).first()
     assert session_reminder_still_due(row)
     respond_rsvp(user=family_member, session=family_session, response=Participant.Rsvp.DECLINED)
     assert not session_reminder_still_due(row)
@@ -171,7 +174,9 @@ def test_subject_check_refuses_cancelled_moved_and_declined(family_session, coun
 
 
 def test_subject_check_refuses_after_consent_revoked(family_session, family_member, consent):
-    row = OutboxMessage.objects.filter(subject=family_session.subject, recipient=family_member).first()
+    row = OutboxMessage.objects.filter(
+        subject=family_session.subject, recipient=family_member, template_key="session_reminder"
+    ).first()
     personas.revoke(consent)
     assert not session_reminder_still_due(row)
 

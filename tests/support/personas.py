@@ -68,21 +68,33 @@ def assign(counselor: User, patient: User) -> CaseloadAssignment:
 
 
 def consent_for(patient: User, member: User, scopes: list[str] | None = None, days: int = 180, **extra: Any) -> Consent:
-    return grant_consent(
-        patient=patient,
-        recipient=member,
-        recipient_name=member.full_name,
-        recipient_email=member.email,
-        recipient_relationship="Parent",
-        scopes=ALL_SCOPES if scopes is None else scopes,
-        expires_at=timezone.now() + timedelta(days=days),
-        signature=patient.full_name,
-        **extra,
+    """A consent in force, part of the world a test starts in: the "shared with you" notice granting it queues is
+    dropped, so the outbox starts empty (``tests/notifications/test_notices.py`` tests that notice)."""
+    return _without_consent_notices(
+        grant_consent(
+            patient=patient,
+            recipient=member,
+            recipient_name=member.full_name,
+            recipient_email=member.email,
+            recipient_relationship="Parent",
+            scopes=ALL_SCOPES if scopes is None else scopes,
+            expires_at=timezone.now() + timedelta(days=days),
+            signature=patient.full_name,
+            **extra,
+        )
     )
 
 
 def revoke(consent: Consent) -> Consent:
-    return revoke_consent(consent=consent, actor=consent.patient)
+    """Revoke as the patient; the "your access changed" notice it queues is dropped, as for ``consent_for``."""
+    return _without_consent_notices(revoke_consent(consent=consent, actor=consent.patient))
+
+
+def _without_consent_notices(consent: Consent) -> Consent:
+    from notifications.models import OutboxMessage
+
+    OutboxMessage.objects.filter(subject=f"consent:{consent.pk}").delete()
+    return consent
 
 
 def login(client: Client, user: User, *, signed_in_ago: float | None = None) -> Client:

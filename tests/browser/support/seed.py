@@ -114,6 +114,31 @@ def assign_module(counselor_id: int, patient_id: int, slug: str) -> dict[str, An
 
 
 @op
+def book_session(counselor_id: int, patient_id: int, member_ids: list[int], days: int = 3) -> str:
+    """The counselor books a family session (2 PM program time, ``days`` from now) with the patient and members."""
+    from datetime import datetime, timedelta
+
+    from accounts.models import User
+    from scheduling.services import schedule_session
+
+    counselor = User.objects.select_related("program").get(pk=counselor_id)
+    assert counselor.program is not None
+    day = datetime.now(counselor.program.tz) + timedelta(days=days)
+    starts = day.replace(hour=14, minute=0, second=0, microsecond=0)
+    session = schedule_session(
+        actor=counselor,
+        kind="family_therapy",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        modality="in_person",
+        location="Room 2, ground floor",
+        patient=User.objects.get(pk=patient_id),
+        family_members=list(User.objects.filter(pk__in=member_ids)),
+    )
+    return str(session.pk)
+
+
+@op
 def reminders_due_now(recipient_id: int) -> int:
     """Bring the recipient's queued reminders forward to now (instead of waiting a day for them): the worker then
     sends them exactly as it would at their planned time."""
