@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -218,3 +219,44 @@ def test_accepted_invitation_names_the_new_account_as_the_consent_did(unlinked, 
     accept_invitation(token=token, user=sam)
     sam.refresh_from_db()
     assert sam.full_name == "Sam Rivera"
+
+
+def _token(link: str) -> str:
+    return link.rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_second_outstanding_invitation_is_refused_once_the_consent_is_linked(invite, unlinked):
+    """The linked-consent guard on its own: the second link was never used, yet it must not move the consent.
+
+    Sam accepts the first link, then moves to another address; whoever holds sam@example.org next must not take
+    over the consent with the second link still sitting in the old inbox."""
+    first, second = _path(invite()), _path(invite())
+    sam = personas.make_user("sam@example.org", User.Role.FAMILY, None)
+    accept_invitation(token=_token(first), user=sam)
+    User.objects.filter(pk=sam.pk).update(email="sam.new@example.org")
+    EmailAddress.objects.filter(user=sam).update(email="sam.new@example.org")
+    stranger = personas.make_user("sam@example.org", User.Role.FAMILY, None, full_name="Not Sam")
+
+    assert [t.name for t in Client().get(second).templates][0] == "consent/invitation_unusable.html"
+    with pytest.raises(InvitationUnusable):
+        accept_invitation(token=_token(second), user=stranger)
+    unlinked.refresh_from_db()
+    assert unlinked.recipient == sam
+    assert Invitation.objects.get(token_hash=hashlib.sha256(_token(second).encode()).hexdigest()).accepted_at is None
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.INVITATION_ACCEPTED).count() == 1
+
+
+def test_used_invitation_is_refused_even_when_the_consent_is_no_longer_linked(invite, unlinked):
+    """The single-use guard on its own: with the consent unlinked again (an administrator detached the account),
+    the used link must not link anyone a second time."""
+    link = _path(invite())
+    sam = personas.make_user("sam@example.org", User.Role.FAMILY, None)
+    accept_invitation(token=_token(link), user=sam)
+    Consent.objects.filter(pk=unlinked.pk).update(recipient=None)
+
+    assert [t.name for t in Client().get(link).templates][0] == "consent/invitation_unusable.html"
+    with pytest.raises(InvitationUnusable):
+        accept_invitation(token=_token(link), user=sam)
+    unlinked.refresh_from_db()
+    assert unlinked.recipient is None
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.INVITATION_ACCEPTED).count() == 1
