@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -13,7 +14,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 
-from consent.audit import canonical_payload, chain_head, record_audit, verify_chain
+from consent.audit import (
+    GENESIS_HASH,
+    ChainBreak,
+    canonical_payload,
+    chain_hash,
+    chain_head,
+    event_payload,
+    record_audit,
+    verify_chain,
+)
 from consent.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +118,77 @@ def test_verify_audit_detects_truncated_tail_against_recorded_head():
         cursor.execute("DELETE FROM consent_auditevent WHERE seq = %s", [head.seq])
     assert _verify()[0] == 0  # a chain alone cannot see its own tail cut off ...
     with pytest.raises(CommandError, match=f"seq {head.seq}"):  # ... an anchored head can
+        call_command("verify_audit", expect_head=f"{head.seq}:{head.hash}")
+
+
+# A fixed row: its canonical form and its link in the chain are pinned as literals, so a change to either (a field
+# dropped, the previous hash left out, another separator) fails here rather than passing its own round trip.
+KNOWN_ROW = {
+    "seq": 3,
+    "at": datetime(2025, 1, 2, 8, 4, 5, 6, tzinfo=timezone(timedelta(hours=5))),
+    "kind": "login",
+    "actor_id": 7,
+    "patient_id": None,
+    "ip": "127.0.0.1",
+    "user_agent": "UA/1",
+    "data": {"b": 2, "a": "\u00e9"},
+}
+KNOWN_PAYLOAD = (
+    '{"actor":7,"at":"2025-01-02T03:04:05.000006+00:00","data":{"a":"\\u00e9","b":2},"ip":"127.0.0.1",'
+    '"kind":"login","patient":null,"seq":3,"user_agent":"UA/1"}'
+)
+
+
+def test_canonical_payload_known_answer():
+    assert canonical_payload(**KNOWN_ROW) == KNOWN_PAYLOAD
+
+
+def test_chain_hash_known_answer_covers_the_previous_hash():
+    """hash_n = SHA-256(hash_{n-1} | canonical(entry_n)) (DATA-02), pinned for two different previous hashes."""
+    assert chain_hash(GENESIS_HASH, KNOWN_PAYLOAD) == "852f3b0ac014d159187ebdcfee3450dcd04126b6ab1fbd0f4e8af6681ce46207"
+    assert chain_hash("a" * 64, KNOWN_PAYLOAD) == "86527ca962c8881b5ee4f16464323ee5357fe3173b2ab24c903ddc0253dfaa61"
+
+
+def _rewrite(seq: int, data: dict[str, int]) -> str:
+    """Edit one row's data and give it the hash the chain function computes for the new contents: what someone
+    who knows the algorithm would do. Returns the new hash."""
+    event = AuditEvent.objects.get(seq=seq)
+    event.data = data
+    new_hash = chain_hash(event.prev_hash, event_payload(event))
+    with triggers_bypassed():
+        AuditEvent.objects.filter(seq=seq).update(data=data, hash=new_hash)
+    return new_hash
+
+
+def test_edited_row_with_a_recomputed_hash_is_caught_by_the_next_rows_hash():
+    """Row N is edited and re-hashed correctly, and row N+1's prev_hash is made to match: row N+1's own hash still
+    covers the old previous hash, so the chain breaks there."""
+    events = _append(10)
+    target = events[4].seq
+    new_hash = _rewrite(target, {"n": 99})
+    with triggers_bypassed():
+        AuditEvent.objects.filter(seq=target + 1).update(prev_hash=new_hash)
+    broken = verify_chain()
+    assert broken == ChainBreak(target + 1, "its contents do not match its hash")
+    code, output = _verify()
+    assert code == 1
+    assert f"seq {target + 1}:" in output
+
+
+def test_a_fully_recomputed_chain_is_caught_only_by_the_recorded_head():
+    """Every hash from the edit onwards recomputed: the chain is self-consistent again, which the chain alone
+    cannot tell; the head copied outside the database before the edit can (DATA-02 anchoring)."""
+    events = _append(6)
+    head = chain_head()
+    prev_hash = _rewrite(events[2].seq, {"n": 99})
+    for event in AuditEvent.objects.filter(seq__gt=events[2].seq).order_by("seq"):
+        event.prev_hash = prev_hash
+        prev_hash = chain_hash(prev_hash, event_payload(event))
+        with triggers_bypassed():
+            AuditEvent.objects.filter(seq=event.seq).update(prev_hash=event.prev_hash, hash=prev_hash)
+    assert verify_chain() is None
+    assert _verify()[0] == 0
+    with pytest.raises(CommandError, match=f"seq {head.seq}: it does not match the recorded head"):
         call_command("verify_audit", expect_head=f"{head.seq}:{head.hash}")
 
 
