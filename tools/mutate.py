@@ -6,8 +6,9 @@
 The static mutmut settings are in pyproject's ``[tool.mutmut]`` (every app is copied into ``mutants/`` so Django
 starts there). This script narrows them to the module (``only_mutate``) and to the test files listed for it in
 ``TESTS_FOR``, runs ``mutmut run`` on the embedded SQLite default (``DATABASE_URL`` and ``REDIS_URL`` are
-dropped), one child at a time unless told otherwise, then reports. Results are cached in ``mutants/``; delete
-it to start over. ``docs/testing.md`` records the last scores and the survivors judged equivalent.
+dropped), one child at a time unless told otherwise, then reports. Every run starts from an empty ``mutants/``:
+mutmut keeps a mutant's old verdict unless asked to rerun it, so a survivor would stay "survived" after the test
+that kills it is written. ``docs/testing.md`` records the last scores and the survivors judged equivalent.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--max-children must be at least 1")
 
     os.chdir(ROOT)
+    shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     os.environ["DJANGO_DEBUG"] = "True"
     for name in ("DATABASE_URL", "REDIS_URL"):
         os.environ.pop(name, None)

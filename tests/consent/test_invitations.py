@@ -312,8 +312,8 @@ def test_usable_invitation_judges_the_link_and_the_consent_at_the_time_given(unl
     assert usable_invitation(short_token, at=later) is None  # ... but the consent behind it has ended
 
 
-def _toasts(response) -> str:  # noqa: ANN001
-    return " ".join(str(message) for message in response.context["messages"])
+def _toasts(response) -> list[str]:  # noqa: ANN001
+    return [str(message) for message in response.context["messages"]]
 
 
 def test_signing_in_through_the_link_links_says_so_and_forgets_the_vouched_email(invite, unlinked):
@@ -324,7 +324,7 @@ def test_signing_in_through_the_link_links_says_so_and_forgets_the_vouched_email
     response = client.post(
         reverse("account_login"), {"login": "sam@example.org", "password": personas.PASSWORD}, follow=True
     )
-    assert "You're connected. You can now see what was shared with you." in _toasts(response)
+    assert "You're connected. You can now see what was shared with you." in _toasts(response)  # one whole toast
     assert not client.session.get("account_verified_email")  # a later sign-up here gets no pre-verified address
     unlinked.refresh_from_db()
     assert unlinked.recipient == sam
