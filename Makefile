@@ -11,7 +11,7 @@ PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=True
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install system-packages run test lint typecheck migrations-check pytest test-browser bench bench-ci screenshots clean
+.PHONY: install system-packages run test lint typecheck migrations-check pytest test-browser bench bench-ci screenshots mutate clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ bench: install
 # rate-limit fidelity) on PostgreSQL and Redis; timings are reported, never gated. .ci/run calls this.
 bench-ci: install
 	$(DEV_ENV) $(PY) -m bench.run --ci --db postgres --layer redis
+
+# Mutation testing of one module with the tests listed for it in tools/mutate.py (mutmut, one child, SQLite).
+mutate: install
+	@test -n "$(MODULE)" || { echo "usage: make mutate MODULE=consent/audit.py"; exit 2; }
+	$(PY) tools/mutate.py $(MODULE)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -5,6 +5,7 @@ knowing the ways (WS-11: messaging closes the session's sockets): sign-out, a se
 out other sessions", the admin, ``clearsessions``), a user session deleted in the admin. It may be sent more than
 once for one session (sign-out also deletes the row); receivers must be idempotent. Expiry by the clock and a
 password change end sessions without deleting them: the socket's own timer and the user's post_save cover those.
+Deactivation ends every session the account signed in (AUTH-09).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.signals import authenticator_added
 from allauth.usersessions.models import UserSession
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from accounts import sessions
 from accounts.middleware import LOGIN_AT_KEY, SEEN_AT_KEY
+from accounts.models import User
 
 session_ended = Signal()
 
@@ -66,3 +68,13 @@ def end_deleted_user_session(sender: Any, instance: UserSession, **kwargs: Any) 
     """allauth's record of a signed-in device was deleted (the admin, a deleted account): end the session it
     lists, which deleting the record alone would leave signed in. A no-op after ``UserSession.end()``."""
     sessions.end_session(instance.session_key)
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts_end_sessions_on_deactivation")
+def end_sessions_on_deactivation(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
+    """Deactivation ends every session of the account (AUTH-09). Django only ignores an inactive user's session:
+    left alone it would be signed in again the moment the account is reactivated."""
+    if created or instance.is_active:
+        return
+    for session in UserSession.objects.filter(user=instance):
+        session.end()

@@ -136,9 +136,20 @@ def test_certificate_of_another_learner_is_not_reachable(client, login, family_m
     login(family_member)
     client.post(reverse("education:quiz", args=[shared_module.slug]), _quiz_post(shared_module.current_version))
     _read_all_lessons(client, shared_module)
+    fran = ModuleProgress.objects.get(learner=family_member)
+    assert fran.completed_at is not None
     login(outsider)
-    response = client.get(reverse("education:certificate", args=[shared_module.slug]))
-    assert response.status_code == 302  # the outsider has no completion of their own; nothing of Fran's shows
+    url = reverse("education:certificate", args=[shared_module.slug])
+    response = client.get(url)
+    # The URL names a module, not a learner: it can only ever mean "my certificate". The outsider has not finished
+    # the module, so they get what any unfinished learner gets: the module overview, saying what is left to do.
+    assert response.status_code == 302
+    assert response["Location"] == reverse("education:module", args=[shared_module.slug])
+    page = client.get(url, follow=True).content.decode()
+    assert "Finish every lesson and pass the knowledge check to get your certificate." in page
+    assert "Certificate of completion" not in page
+    assert "Fran Rivera" not in page and fran.certificate_code not in page
+    assert not ModuleProgress.objects.filter(learner=outsider).exists()
 
 
 def test_new_version_keeps_progress_on_the_version_started(client, login, family_member, reviewer, shared_module):
@@ -256,3 +267,62 @@ def test_an_assigned_module_not_started_says_how_many_lessons_even_when_filtered
     assigned = page.split('id="assigned-heading"', 1)[1].split("</section>", 1)[0]
     assert "How the brain changes" in assigned
     assert f"{lessons} lesson" in assigned
+
+
+def _pending_version(module, author, marker: str, source=None):  # noqa: ANN001, ANN202
+    """A newer, unpublished version whose every visible text carries ``marker``."""
+    version = authoring.copy_version(source=source, author=author) if source else None
+    version = version or authoring.start_new_version(module=module, author=author)
+    authoring.update_version(version=version, title=f"{marker} title")
+    authoring.update_lesson(lesson=version.lessons.get(position=1), title=f"{marker} lesson", body=f"{marker} words.")
+    authoring.save_question(
+        version=version,
+        prompt=f"{marker} question?",
+        kind="single",
+        choices=[ChoiceData(f"{marker} yes", True), ChoiceData(f"{marker} no", False)],
+    )
+    return version
+
+
+@pytest.mark.parametrize("pending", ["draft", "in_review", "in_review_and_a_newer_draft"])
+def test_learner_reads_the_published_version_while_a_newer_one_is_pending(
+    client, login, family_member, outsider, reviewer, shared_module, pending
+):
+    """Only the published version reaches learners: a newer draft or a version in review never does, whether the
+    learner starts, reads, takes the check or restarts."""
+    published = shared_module.current_version
+    markers = ["Unpublished"]
+    newer = _pending_version(shared_module, reviewer, "Unpublished")
+    if pending != "draft":
+        authoring.submit_for_review(version=newer, author=reviewer)
+    if pending == "in_review_and_a_newer_draft":
+        markers.append("Newest draft")
+        _pending_version(shared_module, reviewer, "Newest draft", source=newer)
+
+    def assert_published_only(page: str) -> None:
+        shown = [marker for marker in markers if marker in page]
+        assert shown == []
+
+    login(family_member)
+    catalogue = client.get(reverse("education:catalogue")).content.decode()
+    assert "How the brain changes" in catalogue
+    assert_published_only(catalogue)
+    lesson = client.get(reverse("education:lesson", args=[shared_module.slug, 1]))
+    assert lesson.status_code == 200
+    assert_published_only(lesson.content.decode())
+    assert "You can read this." in lesson.content.decode()
+    progress = ModuleProgress.objects.get(learner=family_member, module=shared_module)
+    assert progress.version_id == published.pk
+    overview = client.get(reverse("education:module", args=[shared_module.slug])).content.decode()
+    assert_published_only(overview)
+    quiz = client.get(reverse("education:quiz", args=[shared_module.slug])).content.decode()
+    assert_published_only(quiz)
+    assert "Which one is right?" in quiz
+    client.post(reverse("education:quiz", args=[shared_module.slug]), _quiz_post(published))
+    assert progress.attempts.get().version_id == published.pk
+
+    client.post(reverse("education:restart", args=[shared_module.slug]))
+    progress.refresh_from_db()
+    assert progress.version_id == published.pk
+    assert_published_only(client.get(reverse("education:lesson", args=[shared_module.slug, 1])).content.decode())
+    assert services.start_module(learner=outsider, module=shared_module).version_id == published.pk

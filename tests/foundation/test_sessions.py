@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.sessions.backends.cached_db import SessionStore
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -74,10 +76,22 @@ def test_login_rotates_the_session_key(client, family_member):
     assert client.session.session_key != before
 
 
+def _session_exists(key: str) -> bool:
+    """Whether the server still holds the session, as the session engine sees it (cache and database)."""
+    return SessionStore().exists(key) or Session.objects.filter(session_key=key).exists()
+
+
 def test_logout_ends_the_session(client, family_member):
     _login_by_form(client, family_member)
-    client.post(reverse("account_logout"))
-    assert client.get("/dashboard/").status_code == 302
+    key = client.session.session_key
+    response = client.post(reverse("account_logout"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login")
+    assert not _session_exists(key)
+    assert "_auth_user_id" not in client.session
+    after = client.get("/dashboard/")
+    assert after.status_code == 302
+    assert after["Location"].startswith("/accounts/login/")
 
 
 def test_password_change_signs_out_other_sessions(family_member):
@@ -92,9 +106,17 @@ def test_password_change_signs_out_other_sessions(family_member):
 
 def test_deactivated_user_is_signed_out(client, family_member):
     _login_by_form(client, family_member)
+    key = client.session.session_key
     family_member.is_active = False
     family_member.save()
-    assert client.get("/dashboard/").status_code == 302
+    assert not _session_exists(key)  # ended at deactivation, not merely ignored while the account is inactive
+    response = client.get("/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
+    family_member.is_active = True
+    family_member.save()
+    assert client.get("/dashboard/").status_code == 302  # reactivating the account does not revive the old session
 
 
 def test_sessions_are_server_side():

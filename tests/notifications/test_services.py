@@ -25,6 +25,8 @@ from notifications.services import (
     portal_link,
     sms_phone_for,
 )
+from notifications.views import phone_status
+from notifications.worker import Worker
 from tests.notifications.conftest import give_phone
 
 pytestmark = pytest.mark.django_db
@@ -105,25 +107,28 @@ def test_enqueue_for_later_wakes_no_worker(texting_member: User) -> None:
         ({}, False, True),  # opted back in
     ],
 )
-def test_sms_phone_for_matches_the_rule_written_in_the_orm(
+def test_every_textability_check_in_the_code_agrees(
     texting_member: User, phone: dict[str, Any], opt_out: bool | None, textable: bool
 ) -> None:
+    """The code answers "may this person get a text?" in three places: the enqueue-time lookup (``sms_phone_for``,
+    hand-written SQL), the worker's send-time refusal, and the phone settings page. Each is asked here, for each
+    way a phone can stop being textable, and must give the expected answer."""
     SmsPhone.objects.filter(user=texting_member).update(**phone)
     number = SmsPhone.objects.get(user=texting_member).e164
     if opt_out is not None:
         SmsOptOut.objects.create(e164=number, active=opt_out)
     SmsOptOut.objects.create(e164="+12125550199")  # someone else's STOP changes nothing
-    rule = (
-        SmsPhone.objects.filter(
-            user=texting_member, verified_at__isnull=False, opted_in_at__isnull=False, sms_capable=True
-        )
-        .exclude(e164__in=SmsOptOut.objects.filter(active=True).values("e164"))
-        .exists()
-    )
+
     found = sms_phone_for(texting_member)
-    assert rule is textable
     assert (found is not None) is textable
     assert found is None or found.user_id == texting_member.pk
+    chosen = enqueue_message(recipient=texting_member, template_key="new_message", idempotency_key="auto")
+    assert chosen is not None and chosen.channel == ("sms" if textable else "email")
+    pinned = enqueue_message(recipient=texting_member, template_key="new_message", idempotency_key="sms", channel="sms")
+    assert pinned is not None
+    refusal = Worker(worker_id="rule").refusal_reason(OutboxMessage.objects.get(pk=pinned.pk), timezone.now())
+    assert (refusal == "") is textable, refusal
+    assert (phone_status(texting_member)["state"] == "on") is textable
 
 
 def test_patient_and_scope_go_together(family_member: User, patient: User) -> None:

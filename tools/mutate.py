@@ -1,0 +1,121 @@
+"""Mutation-test one module with the tests that cover it (mutmut 3), and print the score and the survivors.
+
+    make mutate MODULE=consent/audit.py
+    .venv/bin/python tools/mutate.py consent/audit.py [--max-children 1]
+
+The static mutmut settings are in pyproject's ``[tool.mutmut]`` (every app is copied into ``mutants/`` so Django
+starts there). This script narrows them to the module (``only_mutate``) and to the test files listed for it in
+``TESTS_FOR``, runs ``mutmut run`` on the embedded SQLite default (``DATABASE_URL`` and ``REDIS_URL`` are
+dropped), one child at a time unless told otherwise, then reports. Every run starts from an empty ``mutants/``:
+mutmut keeps a mutant's old verdict unless asked to rerun it, so a survivor would stay "survived" after the test
+that kills it is written. ``docs/testing.md`` records the last scores and the survivors judged equivalent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Which tests cover which module. Add a module here before mutating it; keep each list to the tests written for it.
+TESTS_FOR: dict[str, list[str]] = {
+    "consent/audit.py": ["tests/consent/test_audit.py"],
+    "consent/invitations.py": ["tests/consent/test_invitations.py"],
+}
+
+
+def _narrow_mutmut_config(module: str, tests: list[str]) -> None:
+    """Point mutmut at one module and its tests. mutmut 3 reads its settings from pyproject only, so the loaded
+    configuration is replaced before anything asks for it (``configuration._config`` is mutmut's own cache)."""
+    from mutmut import configuration
+
+    base = configuration._load_config()
+    configuration._config = dataclasses.replace(
+        base, only_mutate=[module], pytest_add_cli_args_test_selection=list(tests)
+    )
+
+
+def _run_mutmut(max_children: int) -> int:
+    from mutmut.__main__ import cli
+
+    try:
+        cli.main(["run", "--max-children", str(max_children)], prog_name="mutmut", standalone_mode=False)
+    except SystemExit as exc:  # mutmut exits 1 when the clean run fails
+        return int(exc.code or 0)
+    return 0
+
+
+def _report(module: str) -> tuple[float, list[str]]:
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    from mutmut.stats import status_by_exit_code
+
+    data = SourceFileMutationData(path=Path(module))
+    data.load()
+    statuses = {name: status_by_exit_code[code] for name, code in data.exit_code_by_key.items()}
+    counts = Counter(statuses.values())
+    survivors = sorted(name for name, status in statuses.items() if status != "killed")
+    scored = len(statuses)
+    score = 100.0 * counts["killed"] / scored if scored else 0.0
+    print()
+    print(f"Mutation score for {module}: {counts['killed']}/{scored} killed ({score:.1f}%)")
+    print("  " + ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())))
+    for name in survivors:
+        print()
+        print(f"--- {name}: {statuses[name]}")
+        print(get_diff_for_mutant(name, path=data.path))
+    return score, survivors
+
+
+def pytest_unconfigure(config: object) -> None:
+    """A pytest hook: mutmut loads this module into its pytest runs (``-p tools.mutate`` in pyproject).
+
+    mutmut calls pytest many times in one process (stats, clean run, then a fork per mutant). Django never closes
+    an in-memory SQLite database, since closing destroys it, so without this each run would start from whatever
+    the previous one left behind (the audit log's append-only triggers dropped by a transactional test's flush,
+    for one), not from a freshly migrated database as a new ``pytest`` process does. Close it for real here."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    from django.db import connections
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
+            BaseDatabaseWrapper.close(connection)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("module", help=f"one of: {', '.join(TESTS_FOR)}")
+    parser.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
+    args = parser.parse_args(argv)
+    module = args.module.removeprefix("./")
+    if module not in TESTS_FOR:
+        parser.error(f"no tests are listed for {module!r} in tools/mutate.py TESTS_FOR; known: {', '.join(TESTS_FOR)}")
+    if args.max_children < 1:
+        parser.error("--max-children must be at least 1")
+
+    os.chdir(ROOT)
+    shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    os.environ["DJANGO_DEBUG"] = "True"
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+    _narrow_mutmut_config(module, TESTS_FOR[module])
+    code = _run_mutmut(args.max_children)
+    if code != 0:
+        print(f"mutmut stopped with exit code {code}", file=sys.stderr)
+        return code
+    _report(module)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
