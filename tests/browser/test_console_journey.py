@@ -36,7 +36,7 @@ def test_program_admin_manages_staff_caseloads_and_hours(actors, seed) -> None:
     admin = actors("avery")
     admin.sign_in(avery)
     page = admin.page
-    admin.click(page.get_by_role("navigation", name="Main").get_by_role("link", name="Program"))
+    admin.click(admin.main_nav().get_by_role("link", name="Program"))
     console = page.get_by_role("navigation", name="Program console")
 
     # Staff: a form sent with a mistake shows it on the field, then the counselor is added.
