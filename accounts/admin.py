@@ -1,4 +1,4 @@
-"""Program admins manage staff, patients' caseloads and program settings here (admin lives at /staff-admin/)."""
+"""The Django admin for superusers (/staff-admin/); program admins manage their program in the console (/console/)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY as AUTH_USER_KEY
 from django.core.cache import caches
 from django.utils import timezone
 
@@ -51,3 +52,24 @@ def forget_cached_copy(session_key: str) -> None:
     prefix = getattr(import_module(settings.SESSION_ENGINE).SessionStore, "cache_key_prefix", None)
     if prefix is not None:
         caches[settings.SESSION_CACHE_ALIAS].delete(prefix + session_key)
+
+
+def end_sessions_of(user: Any) -> int:
+    """End every session signed in as ``user`` (row, cached copy, allauth's listing of it); how many ended.
+
+    The sessions are those allauth lists for the user and, on a database-backed engine, every unexpired row whose
+    data names the user (a session allauth never listed, such as one started by ``force_login``): a rare admin
+    action may afford decoding the table once. Each deleted row announces ``session_ended``
+    (``accounts.signals``), so the sockets opened on those sessions close too (WS-11)."""
+    from allauth.usersessions.models import UserSession  # the app registry is ready by the time anyone calls this
+
+    keys = set(UserSession.objects.filter(user_id=user.pk).values_list("session_key", flat=True))
+    model = session_model()
+    if model is not None:
+        store = session_store()
+        rows = model.objects.filter(expire_date__gt=timezone.now()).values_list("session_key", "session_data")
+        keys |= {key for key, data in rows.iterator() if str(store.decode(data).get(AUTH_USER_KEY)) == str(user.pk)}
+    for key in keys:
+        end_session(key)
+    UserSession.objects.filter(session_key__in=keys).delete()
+    return len(keys)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "scheduling",
     "messaging",
     "notifications",
+    "console",
     "family_portal",
 ]
 

@@ -7,6 +7,9 @@ open it; a 404 looks like any page that does not exist, as object URLs outside t
 ``@staff_required`` guards a view (outermost, so no method or form check answers first); ``require_care_staff``
 is the same check for code that needs the staff member back. Views carrying the decorator are marked
 ``care_staff_only``, which is how tests/foundation/test_staff_guard.py finds every staff URL in the resolver.
+
+``@program_admin_required`` is the stricter guard of the program console: an active program admin of a program;
+counselors get the same 404 as everyone else. Its views carry both marks (``program_admin_only`` as well).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from consent.gate import DisclosureRefused
 from consent.models import AuditEvent
 
 STAFF_ONLY_MARK = "care_staff_only"
+PROGRAM_ADMIN_ONLY_MARK = "program_admin_only"
 
 
 def is_care_staff(user: Any) -> bool:
@@ -61,4 +65,31 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     setattr(guarded, STAFF_ONLY_MARK, True)
+    return guarded
+
+
+def is_program_admin(user: Any) -> bool:
+    """An active program admin who belongs to a program (the console manages that program and nothing else)."""
+    return is_care_staff(user) and user.is_program_admin and user.program_id is not None
+
+
+def require_program_admin(request: HttpRequest) -> User:
+    """The signed-in program admin; a 404 for anyone else, counselors included."""
+    user = request.user
+    if not is_program_admin(user):
+        refuse(request)
+    assert isinstance(user, User)  # noqa: S101  (narrowing for mypy: is_program_admin checked it)
+    return user
+
+
+def program_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorate a view only program admins may open: anyone else gets the same 404 as a missing page."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        require_program_admin(request)
+        return view(request, *args, **kwargs)
+
+    setattr(guarded, STAFF_ONLY_MARK, True)
+    setattr(guarded, PROGRAM_ADMIN_ONLY_MARK, True)
     return guarded

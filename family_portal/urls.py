@@ -23,5 +23,6 @@ urlpatterns = [
     path("sessions/", include("scheduling.urls")),
     path("messages/", include("messaging.urls")),
     path("notifications/", include("notifications.urls")),
+    path("console/", include("console.urls")),
     path("staff-admin/", admin.site.urls),
 ]

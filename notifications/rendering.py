@@ -75,6 +75,7 @@ REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
     "assignment_new": ("link", "url"),
     "consent_granted": ("link", "url"),
     "access_changed": ("link", "url"),
+    "staff_welcome": ("link",),
 }
 
 

@@ -40,6 +40,18 @@ def must_reach(world: World, persona: str) -> set[str]:
     pages = {"/accounts/sessions/", "/account/"}
     if persona in ("counselor", "program_admin"):
         pages |= {"/sessions/week/", "/notifications/outbox/", "/consent/patients/", upcoming}
+    if persona == "program_admin":
+        pages |= {
+            "/console/",
+            "/console/staff/",
+            "/console/staff/new/",
+            f"/console/staff/{world.people['counselor'].pk}/deactivate/",
+            "/console/caseloads/",
+            "/console/hours/",
+            "/console/consent-forms/",
+            "/console/consent-forms/new/",
+            "/console/review/",
+        }
     if persona == "counselor":
         pages |= {"/sessions/availability/", f"/messages/{world.conversations['direct'].pk}/"}
     if persona == "family_member":

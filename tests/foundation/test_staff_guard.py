@@ -11,11 +11,11 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.models import User
-from consent.models import AuditEvent, Consent, PersonalRepresentative
+from accounts.models import CaseloadAssignment, User
+from consent.models import AuditEvent, Consent, ConsentFormVersion, PersonalRepresentative
 from education.models import Assignment, LocalSupportGroup, Module
 from education.support_groups import add_group
-from family_portal.staff_guard import STAFF_ONLY_MARK
+from family_portal.staff_guard import PROGRAM_ADMIN_ONLY_MARK, STAFF_ONLY_MARK
 from notifications.models import OutboxMessage
 from tests.support import personas
 from tests.support.portal_world import World, build_world
@@ -72,6 +72,19 @@ EXPECTED_STAFF_URLS = {
     "education:support_group_edit",
     "education:support_group_active",
     "messaging:read_receipts",
+    "console:home",
+    "console:staff",
+    "console:staff_new",
+    "console:staff_edit",
+    "console:staff_deactivate",
+    "console:staff_reactivate",
+    "console:caseloads",
+    "console:caseload_end",
+    "console:program_settings",
+    "console:consent_forms",
+    "console:consent_form_new",
+    "console:consent_form",
+    "console:review_queue",
 }
 
 
@@ -83,10 +96,8 @@ def _walk(patterns: list, namespace: str = "") -> Iterator[tuple[str, URLPattern
             yield f"{namespace}{entry.name}", entry
 
 
-def marked_routes() -> set[str]:
-    return {
-        name for name, entry in _walk(get_resolver().url_patterns) if getattr(entry.callback, STAFF_ONLY_MARK, False)
-    }
+def marked_routes(mark: str = STAFF_ONLY_MARK) -> set[str]:
+    return {name for name, entry in _walk(get_resolver().url_patterns) if getattr(entry.callback, mark, False)}
 
 
 def staff_routes() -> dict[str, URLPattern]:
@@ -121,6 +132,9 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "assignment_id": lambda name: Assignment.objects.get(patient=patient).pk,
         "row_id": lambda name: row.pk if row else uuid.uuid4(),
         "group_id": lambda name: _program_support_group(world).pk,
+        "staff_id": lambda name: world.people["counselor"].pk,
+        "caseload_id": lambda name: CaseloadAssignment.objects.active().get(patient=patient).pk,
+        "form_id": lambda name: ConsentFormVersion.current().pk,
     }
 
 
@@ -177,10 +191,30 @@ def test_every_staff_url_answers_404_to_everyone_who_is_not_staff(world: World) 
 
 
 def test_the_staff_urls_are_real_pages_for_care_staff(world: World) -> None:
-    """The same URLs open for the counselor, so the 404s above are the guard's and not missing objects."""
-    client = personas.login(Client(), world.people["counselor"])
-    not_found = [name for name, url in staff_urls(world).items() if client.get(url).status_code == 404]
+    """The same URLs open for the counselor (the program console's for the program admin, its only users), so the
+    404s above are the guard's and not missing objects."""
+    counselor = personas.login(Client(), world.people["counselor"])
+    admin = personas.login(Client(), world.people["program_admin"])
+    admin_only = marked_routes(PROGRAM_ADMIN_ONLY_MARK)
+    not_found = [
+        name
+        for name, url in staff_urls(world).items()
+        if (admin if name in admin_only else counselor).get(url).status_code == 404
+    ]
     assert not not_found
+
+
+def test_the_program_console_is_404_for_counselors_too(world: World) -> None:
+    client = personas.login(Client(), world.people["counselor"])
+    admin_only = marked_routes(PROGRAM_ADMIN_ONLY_MARK)
+    assert admin_only
+    found = {
+        name: status
+        for name, url in staff_urls(world).items()
+        if name in admin_only
+        if (status := client.get(url).status_code) != 404
+    }
+    assert found == {}
 
 
 def test_a_refusal_is_audited_with_the_view_name(world: World) -> None:

@@ -76,6 +76,7 @@ def test_sms_template_is_neutral_and_one_gsm7_segment(
         "assignment_new",
         "consent_granted",
         "access_changed",
+        "staff_welcome",
     ],
 )
 def test_email_template_is_neutral(key: str, patient: User, family_member: User, program: Program) -> None:
