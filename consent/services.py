@@ -125,7 +125,11 @@ def replace_consent(
     is signed, so access to what both cover never lapses. The recipient's account stays linked (no invitation);
     an outstanding invitation moves to the new consent. Sockets stay open while the new consent still covers
     messaging; otherwise they close as on a revocation."""
-    old = Consent.objects.select_for_update().select_related("patient__program", "recipient").get(pk=consent.pk)
+    old = (
+        Consent.objects.select_for_update(of=("self",))
+        .select_related("patient__program", "recipient")
+        .get(pk=consent.pk)
+    )
     if not old.is_effective():
         raise ValidationError("This consent has already ended. Set up sharing again instead.")
     new = grant_consent(
