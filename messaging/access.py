@@ -4,13 +4,15 @@
 every incoming frame) call it. It decides roles and membership; every question about the patient goes to
 ``consent.gate`` (AZ-02, WS-02, WS-03). ``participant_ids`` is its batch form (the same rules for everyone at once,
 one query): a message's permitted recipients are decided when it is sent and travel in the group event, so a
-delivery needs no query (performance plan §7.7).
+delivery needs no query (performance plan §7.7). Taking part is not reading everything: a family member reads a
+shared family thread only from the start of their own messaging consent (``reading_start``, ``withheld_from``;
+MSG-01), wherever messages are read: the page, the socket's resume and deliveries, unread counts, offline notices.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -19,6 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Q, QuerySet
+from django.db.models.expressions import Expression
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -27,16 +31,19 @@ from accounts.models import User
 from accounts.sessions import stored_session_data
 from consent import policy
 from consent.gate import can_disclose, is_care_team_for, recipients
+from consent.history import history_start
 from consent.models import Scope
-from messaging.models import Conversation, Participant
+from messaging.models import Conversation, Message, Participant
 
 
 def can_participate(user: Any, conversation: Conversation, at: datetime | None = None) -> bool:
     """True when ``user`` may read and write ``conversation`` at ``at`` (default now).
 
-    Care team: the patient's counselors (caseload or break-glass), family members whose consent includes
-    ``messaging``, and the patient when the program lets patients join. One-to-one: its two participants, each
-    still passing the gate for the patient. Program admins take part in no conversation.
+    Shared family thread: the patient's counselors (caseload or break-glass), family members whose consent
+    includes ``messaging`` or who act as the patient, and the patient when the program lets patients join.
+    Private with the care team: its family member (the same gate) and the patient's counselors. One-to-one: its
+    two participants, each still passing the gate for the patient. Program admins take part in no conversation.
+    What a family member reads of a shared thread is narrowed further by ``reading_start`` (MSG-01).
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
@@ -46,28 +53,34 @@ def can_participate(user: Any, conversation: Conversation, at: datetime | None =
             return False
         if not Participant.objects.filter(conversation=conversation, user=user).exists():
             return False
+    if conversation.kind == Conversation.Kind.FAMILY_PRIVATE and user.is_family and user.pk != conversation.member_id:
+        return False
     if user.is_counselor:
         return is_care_team_for(user, patient, at)
     if user.is_family:
         return can_disclose(user, patient, Scope.MESSAGING, at)
-    if user.is_patient and user.pk == patient.pk:
+    if user.is_patient and user.pk == patient.pk and conversation.is_shared:
         return _patients_join(conversation) and can_disclose(user, patient, Scope.MESSAGING, at)
     return False
 
 
 def participant_ids(conversation: Conversation, at: datetime | None = None) -> frozenset[int]:
     """The ids of everyone who may take part in ``conversation`` at ``at`` (default now): ``can_participate`` for
-    all users at once, in one query whatever their number.
+    all users at once, in one query whatever their number. It decides deliveries, and the composer names these
+    people as the readers of what is written (MSG-01).
 
     The gate answers who may see the patient's messages (``consent.gate.recipients``); messaging narrows it to
     the grants that take part: counselors through the caseload or break-glass, family members through a consent
-    or an authority, the patient when their program lets patients join the care team; in a one-to-one, only its
-    seated counselor and family member; program admins never.
+    or an authority, the patient when their program lets patients join the shared thread; in a private thread,
+    only its family member among the family; in a one-to-one, only its seated counselor and family member;
+    program admins never.
     """
     grants = [policy.CASELOAD, policy.BREAK_GLASS, policy.REPRESENTATIVE, policy.CONSENT]
-    among = None
+    among: Any = None
     if conversation.kind == Conversation.Kind.DIRECT:
         among = Participant.objects.filter(conversation_id=conversation.pk).values("user_id")
+    elif conversation.kind == Conversation.Kind.FAMILY_PRIVATE:
+        among = User.objects.filter(Q(role=User.Role.COUNSELOR) | Q(pk=conversation.member_id)).values("pk")
     elif _patients_join(conversation):
         grants.append(policy.SELF)
     return recipients(conversation.patient_id, Scope.MESSAGING, at, grants=grants, among=among)
@@ -76,6 +89,38 @@ def participant_ids(conversation: Conversation, at: datetime | None = None) -> f
 def _patients_join(conversation: Conversation) -> bool:
     program = conversation.patient.program
     return bool(program and program.patients_join_care_team)
+
+
+def reading_start(user: Any, conversation: Conversation, at: datetime | None = None) -> Expression | None:
+    """From when ``user`` reads ``conversation``'s messages, as an SQL expression to compare ``created_at`` with,
+    or ``None`` for the whole thread. A family member reads a shared family thread only from the start of their
+    own messaging consent (``consent.history.history_start``; acting as the patient, everything); staff, the
+    patient, and everyone in a private thread or a one-to-one read it all (MSG-01)."""
+    if conversation.is_shared and getattr(user, "is_family", False):
+        return history_start(user.pk, conversation.patient_id, Scope.MESSAGING, at)
+    return None
+
+
+def readable_messages(user: Any, conversation: Conversation, at: datetime | None = None) -> QuerySet[Message]:
+    """``conversation``'s messages that ``user`` may read (``reading_start``), to be scoped further by the caller;
+    the cut-off is part of the same query."""
+    messages = Message.objects.filter(conversation_id=conversation.pk)
+    start = reading_start(user, conversation, at)
+    return messages if start is None else messages.filter(created_at__gte=start)
+
+
+def withheld_from(conversation: Conversation, written_at: datetime, user_ids: Iterable[int]) -> frozenset[int]:
+    """Of ``user_ids`` (who may take part), the family members who may not read a message of ``conversation``
+    written at ``written_at``: it predates their own sharing (MSG-01). One query, none outside shared threads."""
+    ids = list(user_ids)
+    if not conversation.is_shared or not ids:
+        return frozenset()
+    starts = (
+        User.objects.filter(pk__in=ids, role=User.Role.FAMILY)
+        .annotate(start=history_start(OuterRef("pk"), conversation.patient_id, Scope.MESSAGING))
+        .values_list("pk", "start")
+    )
+    return frozenset(pk for pk, start in starts if start is None or start > written_at)
 
 
 def require_participant_among(user: Any, conversation: Conversation) -> frozenset[int]:

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -35,6 +36,7 @@ from messaging.access import (
     require_live_session,
     require_participant_among,
     session_close_code,
+    withheld_from,
 )
 from messaging.hours import after_hours_notice
 from messaging.models import Conversation, Message
@@ -112,6 +114,17 @@ def _mark_read(session_key: str, user_id: int, conversation: Conversation, up_to
 def _replay(session_key: str, user_id: int, conversation: Conversation, after: int) -> list[dict[str, Any]]:
     user = _live_user(session_key, user_id)
     return [m.as_event() for m in services.messages_after(conversation, user, after)]
+
+
+def _verdict_for_unnamed(user_id: int, conversation: Conversation, written_at: str | None) -> bool | None:
+    """For a socket whose user the event does not name: ``None`` when their access has ended (close), ``False``
+    when they may take part but the message predates their own sharing of a shared thread (MSG-01: skip it),
+    ``True`` to deliver."""
+    if not can_participate_now(user_id, conversation):
+        return None
+    if written_at is None:
+        return True
+    return not withheld_from(conversation, datetime.fromisoformat(written_at), [user_id])
 
 
 def _as_id(value: object) -> int | None:
@@ -370,7 +383,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         caught by asking the database once the last confirmation is ``SESSION_RECHECK_S`` old (WS-11). The gate:
         ``recipients`` were decided in the sending transaction, so the usual delivery needs no query. Anyone not
         named there (their access ended before it was sent, or began since) is asked of the gate now, and closed
-        with 4403 if refused."""
+        with 4403 if refused; one who may take part is still not sent a message written before their own sharing
+        of a shared thread began (MSG-01)."""
         if self._closing:
             return
         if not 0 <= time.time() - self._session_confirmed_at < SESSION_RECHECK_S:
@@ -379,11 +393,14 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 await self._end(code)
                 return
             self._session_confirmed_at = time.time()
-        if self.user.pk not in event.get("recipients", ()) and not await database_sync_to_async(can_participate_now)(
-            self.user.pk, self.conversation
-        ):
-            await self._end(CLOSE_FORBIDDEN)
-            return
+        if self.user.pk not in event.get("recipients", ()):
+            written_at = event["message"]["created_at"] if "message" in event else None
+            verdict = await database_sync_to_async(_verdict_for_unnamed)(self.user.pk, self.conversation, written_at)
+            if verdict is None:
+                await self._end(CLOSE_FORBIDDEN)
+                return
+            if not verdict:
+                return
         await self._send_json(frame)
 
     # --- Helpers -------------------------------------------------------------------------------------------------

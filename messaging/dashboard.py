@@ -35,17 +35,19 @@ def cards(request: HttpRequest) -> list[Card]:
     waiting = Conversation.objects.visible_to(user).with_unread(user).filter(unread__gt=0)
     items: list[tuple[str, str, int]] = []
     if user.is_counselor:
-        unread = list(waiting.select_related("patient").order_by("-last_message_at"))
+        unread = list(waiting.select_related("patient", "member").order_by("-last_message_at"))
         counts = [c.unread for c in unread]
         shown = unread[:SHOWN]
         # Only one-to-one titles name the other participants.
-        prefetch_related_objects([c for c in shown if not c.is_care_team], "participants__user")
+        prefetch_related_objects([c for c in shown if c.kind == Conversation.Kind.DIRECT], "participants__user")
         items = [(c.title_for(user), c.get_absolute_url(), c.unread) for c in shown]
     else:
         counts = list(waiting.values_list("unread", flat=True))
     remember_unread_total(request, sum(counts))  # the navigation badge shows the same number
     context = {
         "list_url": reverse("messaging:conversation_list"),
+        # A family member's default conversation is private with the care team (MSG-01).
+        "private_url": reverse("messaging:care_team") if user.is_family else "",
         "unread_total": sum(counts),
         "unread_conversations": len(counts),
         "items": items,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from messaging.text import MAX_BODY_CHARS, clean_body
@@ -36,7 +37,7 @@ class EditMessageForm(forms.Form):
 class StartConversationForm(forms.Form):
     """Choose who to talk to one-to-one; the choices are exactly the pairs the viewer may start."""
 
-    person = forms.ChoiceField(label="Start a private conversation with")
+    person = forms.ChoiceField(label=_("Start a one-to-one conversation with"))
 
     def __init__(self, *args: Any, options: list[tuple[User, User]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

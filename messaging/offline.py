@@ -13,13 +13,14 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.urls import reverse
 
-from accounts.models import Program
+from accounts.models import Program, User
+from consent.history import EVERYTHING, history_start
 from consent.models import Scope
 from messaging.access import can_participate
-from messaging.models import Message, Participant
+from messaging.models import Conversation, Message, Participant
 from messaging.presence import online_exists, purge_stale
 
 logger = logging.getLogger(__name__)
@@ -33,16 +34,28 @@ def notice_key(*, conversation_id: object, user_id: int, latest_message_id: int)
 
 
 def due_seats(program: Program, now: datetime) -> list[Participant]:
-    """Participants of ``program``'s conversations who are owed a notice at ``now``."""
+    """Participants of ``program``'s conversations who are owed a notice at ``now``. A family member's seat in a
+    shared family thread counts only messages from the start of their own sharing (MSG-01)."""
     cutoff = now - timedelta(minutes=program.offline_notice_minutes)
     aged_unread = Message.objects.filter(
         conversation=OuterRef("conversation"),
         id__gt=OuterRef("last_read_message_id"),
         created_at__lte=cutoff,
+        created_at__gte=OuterRef("visible_from"),
         deleted_at__isnull=True,
     ).exclude(sender=OuterRef("user"))
+    family_in_shared = Q(user__role=User.Role.FAMILY, conversation__kind=Conversation.Kind.CARE_TEAM)
+    visible_from = Case(
+        When(
+            family_in_shared,
+            then=history_start(OuterRef("user_id"), OuterRef("conversation__patient_id"), Scope.MESSAGING, now),
+        ),
+        default=Value(EVERYTHING, output_field=DateTimeField()),
+        output_field=DateTimeField(),
+    )
     return list(
-        Participant.objects.filter(
+        Participant.objects.annotate(visible_from=visible_from)
+        .filter(
             conversation__patient__program=program,
             user__is_active=True,
             notified_up_to__lte=F("last_read_message_id"),
@@ -66,19 +79,19 @@ def scan_offline_notices(now: datetime) -> int:
     purge_stale(now)
     for program in Program.objects.all():
         for seat in due_seats(program, now):
-            queued += _notify(seat)
+            queued += _notify(seat, now)
     return queued
 
 
 @transaction.atomic
-def _notify(seat: Participant) -> int:
+def _notify(seat: Participant, now: datetime) -> int:
     from notifications.services import enqueue_message, portal_link
 
     conversation = seat.conversation
     latest = conversation.last_message_id
     # Mark first: whatever happens below, this burst is handled and the seat leaves the scan until read again.
     Participant.objects.filter(pk=seat.pk).update(notified_up_to=latest)
-    if not can_participate(seat.user, conversation):
+    if not can_participate(seat.user, conversation, now):
         return 0
     row = enqueue_message(
         recipient=seat.user,

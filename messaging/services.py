@@ -20,17 +20,26 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from consent import policy
-from consent.gate import recipients_by_patient, visible_patient_ids, visible_patients
+from consent.gate import (
+    acts_as_patient,
+    effective_consent,
+    recipients_by_patient,
+    visible_patient_ids,
+    visible_patients,
+)
 from consent.models import Scope
 from messaging.access import (
     can_participate,
     participant_ids,
+    readable_messages,
     require_participant,
     require_participant_among,
     session_group_suffix,
+    withheld_from,
 )
 from messaging.models import Conversation, Message, MessageRevision, Participant
 from messaging.text import clean_body
@@ -64,12 +73,12 @@ def session_group(session_key: str) -> str:
 
 
 def ensure_care_team_conversations(viewer: Any, *, existing: set[int] | None = None) -> bool:
-    """Create the care-team conversation of every patient ``viewer`` may message about and that has none yet;
-    True when any was missing.
+    """Create the shared family thread (kind ``CARE_TEAM``) of every patient ``viewer`` may message about and that
+    has none yet; True when any was missing.
 
-    ``existing``: the patients whose care-team conversation the caller has just listed, so finding what is
-    missing costs no query inside a read-only request; otherwise one query. ``ignore_conflicts`` makes
-    concurrent page loads harmless.
+    ``existing``: the patients whose shared thread the caller has just listed, so finding what is missing costs no
+    query inside a read-only request; otherwise one query. ``ignore_conflicts`` makes concurrent page loads
+    harmless.
     """
     if not (viewer.is_counselor or viewer.is_family or viewer.is_patient):
         return False
@@ -88,9 +97,62 @@ def ensure_care_team_conversations(viewer: Any, *, existing: set[int] | None = N
 
 
 def care_team_conversation(patient: User) -> Conversation:
-    """The patient's care-team conversation, created on first use."""
+    """The patient's shared family thread (kind ``CARE_TEAM``), created on first use."""
     conversation, _ = Conversation.objects.get_or_create(patient=patient, kind=Conversation.Kind.CARE_TEAM)
     return conversation
+
+
+def ensure_private_conversations(member: Any, *, existing: set[int] | None = None) -> bool:
+    """Create a family member's private conversation with the care team for every patient they may message about
+    and that has none yet: their default conversation (MSG-01). True when any was missing.
+
+    ``existing``: the patients whose private conversation the caller has just listed (no query then, inside a
+    read-only request); otherwise one query. The relationship shown to staff comes from the consent relied on."""
+    if not getattr(member, "is_family", False):
+        return False
+    patients = visible_patient_ids(member, Scope.MESSAGING)
+    if existing is None:
+        existing = set(
+            Conversation.objects.filter(
+                kind=Conversation.Kind.FAMILY_PRIVATE, member=member, patient_id__in=patients
+            ).values_list("patient_id", flat=True)
+        )
+    missing = sorted(patients - existing)[:200]
+    if missing:
+        Conversation.objects.bulk_create(
+            [
+                Conversation(
+                    kind=Conversation.Kind.FAMILY_PRIVATE,
+                    patient_id=pk,
+                    member=member,
+                    member_relationship=_relationship(member, pk),
+                )
+                for pk in missing
+            ],
+            ignore_conflicts=True,
+        )
+    return bool(missing)
+
+
+def private_conversation(member: User, patient: User) -> Conversation:
+    """``member``'s private conversation with ``patient``'s care team, created on first use. Who may open it is
+    still the gate's answer (``can_participate``)."""
+    conversation, _ = Conversation.objects.get_or_create(
+        kind=Conversation.Kind.FAMILY_PRIVATE,
+        patient=patient,
+        member=member,
+        defaults={"member_relationship": _relationship(member, patient.pk)},
+    )
+    return conversation
+
+
+def _relationship(member: Any, patient_id: int) -> str:
+    consent = effective_consent(member, patient_id, Scope.MESSAGING)
+    if consent is not None and consent.recipient_relationship:
+        return consent.recipient_relationship[:80]
+    if acts_as_patient(member, patient_id):
+        return "Personal representative"
+    return ""
 
 
 def direct_partner_options(viewer: Any) -> list[tuple[User, User]]:
@@ -134,12 +196,33 @@ def start_direct_conversation(*, starter: User, patient: User, other: User) -> C
     return conversation
 
 
-def is_open_for_both(conversation: Conversation, viewer: Any) -> bool:
-    """A one-to-one stays writable only while the other person may still take part; care-team threads always are."""
-    if conversation.is_care_team:
+def is_open_for_both(conversation: Conversation, viewer: Any, readers: frozenset[int] | None = None) -> bool:
+    """Whether ``viewer`` may still write: a shared family thread always; a private conversation while its family
+    member may take part; a one-to-one while the other person may. ``readers``: ``participant_ids`` when the
+    caller has them (no query then, with the seats prefetched)."""
+    if conversation.is_shared:
         return True
-    others = User.objects.filter(conversation_seats__conversation=conversation).exclude(pk=viewer.pk)
-    return all(can_participate(user, conversation) for user in others)
+    readers = participant_ids(conversation) if readers is None else readers
+    seats = {seat.user_id for seat in conversation.participants.all()}
+    return _open_with(conversation, viewer.pk, seats, readers)
+
+
+def _open_with(conversation: Conversation, writer_id: int, seats: set[int], readers: frozenset[int]) -> bool:
+    if conversation.is_shared:
+        return True
+    if conversation.is_private:
+        return conversation.member_id in readers
+    return seats - {writer_id} <= readers
+
+
+def closed_text(conversation: Conversation) -> str:
+    """Why a conversation no longer takes messages, and where to write instead."""
+    if conversation.is_private:
+        return gettext("This conversation is closed because the family member can no longer take part.")
+    return gettext(
+        "This one-to-one is closed because the other person can no longer take part. Family members can write "
+        "in their private conversation with the care team instead."
+    )
 
 
 def _seat_user_ids(conversation: Conversation) -> set[int]:
@@ -168,8 +251,8 @@ def send_message(*, sender: User, conversation: Conversation, body: object, at: 
     conversation = _locked(conversation)
     recipients = require_participant_among(sender, conversation)
     seats = _seat_user_ids(conversation)
-    if not conversation.is_care_team and not seats - {sender.pk} <= recipients:
-        raise ValidationError("This conversation is closed. Please write in the care team conversation instead.")
+    if not _open_with(conversation, sender.pk, seats, recipients):
+        raise ValidationError(closed_text(conversation))
     message = Message(conversation=conversation, sender=sender, body=clean_body(body), created_at=at or timezone.now())
     message.full_clean(exclude=["conversation", "sender"])  # both just checked above: no existence queries
     message.save()
@@ -242,14 +325,18 @@ def delete_message(*, actor: User, message: Message) -> Message:
 
 
 def _broadcast_update(message: Message) -> None:
+    """An edit or a delete reaches whoever may take part, except family members whose own sharing began after the
+    message was written (MSG-01): they never had it."""
     recipients = participant_ids(message.conversation)
+    recipients -= withheld_from(message.conversation, message.created_at, recipients)
     event = _event("message.updated", recipients, message=message.as_event())
     _broadcast_on_commit(group_name(message.conversation_id), event)
 
 
 @transaction.atomic
-def mark_read(*, user: User, conversation: Conversation, up_to: int) -> int:
-    """Move ``user``'s "seen up to" position forward (never back); others see it unless receipts are off."""
+def mark_read(*, user: User, conversation: Conversation, up_to: int, recipients: frozenset[int] | None = None) -> int:
+    """Move ``user``'s "seen up to" position forward (never back); others see it unless receipts are off.
+    ``recipients``: ``participant_ids`` when the caller has just asked for them."""
     require_participant(user, conversation)
     latest = Conversation.objects.filter(pk=conversation.pk).values_list("last_message_id", flat=True).get()
     up_to = max(0, min(int(up_to), latest))
@@ -258,23 +345,27 @@ def mark_read(*, user: User, conversation: Conversation, up_to: int) -> int:
         return seat.last_read_message_id
     Participant.objects.filter(pk=seat.pk, last_read_message_id__lt=up_to).update(last_read_message_id=up_to)
     if user.read_receipts_enabled:
-        recipients = participant_ids(conversation)
+        recipients = participant_ids(conversation) if recipients is None else recipients
         event = _event("read.updated", recipients, user_id=user.pk, name=user.display_name, up_to=up_to)
         _broadcast_on_commit(group_name(conversation.pk), event)
     return up_to
 
 
 def messages_after(conversation: Conversation, user: User, after_id: int, limit: int = REPLAY_LIMIT) -> list[Message]:
-    """What a reconnecting client missed: messages with an id above ``after_id``, oldest first, at most ``limit``."""
+    """What a reconnecting client missed: messages ``user`` may read (``readable_messages``: never from before
+    a family member's own sharing of a shared thread) with an id above ``after_id``, oldest first, at most
+    ``limit``."""
     require_participant(user, conversation)
-    return list(
-        conversation.messages.filter(id__gt=max(0, int(after_id))).select_related("sender").order_by("id")[:limit]
-    )
+    readable = readable_messages(user, conversation).filter(id__gt=max(0, int(after_id)))
+    return list(readable.select_related("sender").order_by("id")[:limit])
 
 
-def thread_messages(conversation: Conversation, *, before: int | None = None) -> tuple[list[Message], bool]:
-    """The newest ``THREAD_PAGE`` messages (before ``before``), oldest first, and whether earlier ones exist."""
-    queryset: QuerySet[Message] = conversation.messages.select_related("sender")
+def thread_messages(
+    conversation: Conversation, viewer: Any, *, before: int | None = None
+) -> tuple[list[Message], bool]:
+    """The newest ``THREAD_PAGE`` messages ``viewer`` may read (before ``before``), oldest first, and whether
+    earlier ones they may read exist. One query, the reading cut-off included (MSG-01)."""
+    queryset: QuerySet[Message] = readable_messages(viewer, conversation).select_related("sender")
     if before:
         queryset = queryset.filter(id__lt=before)
     newest = list(queryset.order_by("-id")[: THREAD_PAGE + 1])

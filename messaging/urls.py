@@ -8,6 +8,7 @@ app_name = "messaging"
 
 urlpatterns = [
     path("", views.conversation_list, name="conversation_list"),
+    path("care-team/", views.care_team, name="care_team"),
     path("start/", views.start_conversation, name="start_conversation"),
     path("read-receipts/", views.read_receipts, name="read_receipts"),
     path("<uuid:conversation_id>/", views.conversation_detail, name="conversation"),

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -22,9 +23,11 @@ from consent.ledger import record_disclosures
 from consent.models import Scope
 from family_portal.staff_guard import staff_required
 from messaging import services
+from messaging.access import participant_ids, readable_messages, withheld_from
 from messaging.forms import EditMessageForm, MessageForm, StartConversationForm
 from messaging.hours import CRISIS_TEXT, after_hours_notice
 from messaging.models import Conversation, Message, Participant
+from messaging.readers import composer_readers
 from messaging.templatetags.messaging_tags import remember_unread_total
 
 _SEATS = Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("pk"))
@@ -38,7 +41,11 @@ class MessageRow:
 
 
 def _visible(request: HttpRequest, conversation_id: Any) -> Conversation:
-    queryset = Conversation.objects.visible_to(request.user).select_related("patient__program").prefetch_related(_SEATS)
+    queryset = (
+        Conversation.objects.visible_to(request.user)
+        .select_related("patient__program", "member")
+        .prefetch_related(_SEATS)
+    )
     return get_object_or_404(queryset, pk=conversation_id)
 
 
@@ -52,14 +59,18 @@ def _int_param(value: str | None) -> int | None:
 
 
 def conversation_list(request: HttpRequest) -> HttpResponse:
-    """Every conversation the viewer may open, newest activity first, with unread counts."""
+    """Every conversation the viewer may open, newest activity first, with unread counts, in three lists: private
+    conversations with the care team (a family member's default), shared family threads, one-to-ones (MSG-01)."""
     user: User = request.user  # type: ignore[assignment]
     conversations = _listed(user)
     if user.is_patient:  # a patient's own thread is listed only where their program lets patients join
         services.ensure_care_team_conversations(user)
     else:
-        care_team = {c.patient_id for c in conversations if c.kind == Conversation.Kind.CARE_TEAM}
-        if services.ensure_care_team_conversations(user, existing=care_team):
+        shared = {c.patient_id for c in conversations if c.is_shared}
+        private = {c.patient_id for c in conversations if c.is_private and c.member_id == user.pk}
+        created = services.ensure_care_team_conversations(user, existing=shared)
+        created = services.ensure_private_conversations(user, existing=private) or created
+        if created:
             conversations = _listed(user)
     if user.is_family:  # one ledger row per patient, written in one insert (the list is gate-scoped above)
         record_disclosures(
@@ -68,21 +79,85 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     remember_unread_total(request, sum(c.unread for c in conversations))  # the badge counts the same rows
     options = services.direct_partner_options(user) if (user.is_counselor or user.is_family) else []
     context = {
-        "rows": [(c, c.title_for(user)) for c in conversations],
+        "sections": _sections(user, conversations),
         "start_form": StartConversationForm(options=options) if options else None,
         "show_part2": user.is_family and bool(conversations),
     }
     return render(request, "messaging/conversation_list.html", context)
 
 
+@dataclass
+class ListRow:
+    conversation: Any
+    title: str
+    last_message_at: Any  # None when there is nothing the viewer may read yet
+
+
+@dataclass
+class ListSection:
+    key: str
+    heading: str
+    note: str
+    rows: list[ListRow]
+
+
+def _sections(user: User, conversations: list[Any]) -> list[ListSection]:
+    """The listed conversations by kind, each kind under a heading that says who reads it."""
+    family = user.is_family
+    sections = [
+        ListSection(
+            "private",
+            _("Private with the care team") if family else _("Private family conversations"),
+            _("Only you and the care team read these.")
+            if family
+            else _("Each family member's private conversation with the care team. Other family members never see it."),
+            [],
+        ),
+        ListSection(
+            "shared",
+            _("Shared family threads"),
+            _(
+                "Read by the care team and every family member who takes part. A family member who joins later "
+                "sees only what is written from then on."
+            ),
+            [],
+        ),
+        ListSection("direct", _("One-to-one conversations"), _("Between one counselor and one family member."), []),
+    ]
+    by_kind = {
+        Conversation.Kind.FAMILY_PRIVATE: sections[0],
+        Conversation.Kind.CARE_TEAM: sections[1],
+        Conversation.Kind.DIRECT: sections[2],
+    }
+    for c in conversations:
+        since = c.visible_from
+        last = c.last_message_at if since is not None and c.last_message_at and c.last_message_at >= since else None
+        by_kind[c.kind].rows.append(ListRow(c, c.title_for(user), last))
+    return [section for section in sections if section.rows]
+
+
 def _listed(user: User) -> list[Any]:
     return list(
         Conversation.objects.visible_to(user)
         .with_unread(user)
-        .select_related("patient")
+        .select_related("patient", "member")
         .prefetch_related(_SEATS)
         .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
     )
+
+
+def care_team(request: HttpRequest) -> HttpResponse:
+    """Where "Message the care team" leads: a family member's private conversation with the care team, their
+    default (MSG-01), created on first use; the list of conversations when there are several (one per patient) or
+    none, and for everyone else."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.is_family:
+        services.ensure_private_conversations(user)
+        private = Conversation.objects.visible_to(user).filter(kind=Conversation.Kind.FAMILY_PRIVATE)
+        found = list(private.values_list("pk", flat=True)[:2])
+        if len(found) == 1:
+            return redirect("messaging:conversation", conversation_id=found[0])
+    return redirect("messaging:conversation_list")
 
 
 @require_POST
@@ -101,15 +176,18 @@ def start_conversation(request: HttpRequest) -> HttpResponse:
 
 
 def conversation_detail(request: HttpRequest, conversation_id: Any) -> HttpResponse:
-    """The thread: read it, write to it (plain post + redirect), and mark it read."""
+    """The thread: read it, write to it (plain post + redirect), and mark it read. The composer names everyone who
+    reads what is written here at this moment (``participant_ids``, the answer that decides deliveries), and a
+    family member reads a shared thread only from the start of their own sharing (MSG-01)."""
     user: User = request.user  # type: ignore[assignment]
     conversation = _visible(request, conversation_id)
     _disclose(request, conversation, "Secure messages")
     program = conversation.patient.program
-    is_open = services.is_open_for_both(conversation, user)
+    readers = participant_ids(conversation)
+    is_open = services.is_open_for_both(conversation, user, readers)
     form = MessageForm(request.POST or None)
     if request.method == "POST" and not is_open:
-        form.add_error(None, "This conversation is closed. Please write in the care team conversation instead.")
+        form.add_error(None, services.closed_text(conversation))
     elif request.method == "POST" and form.is_valid():
         try:
             message = services.send_message(sender=user, conversation=conversation, body=form.cleaned_data["body"])
@@ -122,20 +200,23 @@ def conversation_detail(request: HttpRequest, conversation_id: Any) -> HttpRespo
             toasts.success(request, notice.sent_text if notice else "Your message was saved and sent.")
             return redirect(f"{conversation.get_absolute_url()}#m{message.pk}")
     before = _int_param(request.GET.get("before"))
-    page, has_earlier = services.thread_messages(conversation, before=before)
-    if page and before is None:
-        services.mark_read(user=user, conversation=conversation, up_to=page[-1].pk)
-    others = [s for s in conversation.participants.all() if s.user_id != user.pk]
+    page, has_earlier = services.thread_messages(conversation, user, before=before)
+    seats = list(conversation.participants.all())
+    own_seat = next((seat for seat in seats if seat.user_id == user.pk), None)
+    newest = min(page[-1].pk, conversation.last_message_id) if page else 0  # mark_read clamps the same way
+    if before is None and newest and (own_seat is None or own_seat.last_read_message_id < newest):
+        services.mark_read(user=user, conversation=conversation, up_to=newest, recipients=readers)
     rows = [MessageRow(message=m, mine=m.sender_id == user.pk) for m in page]
     seen = []
-    for seat in others:
-        if not seat.user.read_receipts_enabled or not seat.last_read_message_id:
+    for seat in seats:
+        if seat.user_id == user.pk or not seat.user.read_receipts_enabled or not seat.last_read_message_id:
             continue
         seen.append({"user": seat.user_id, "name": seat.user.display_name, "up_to": seat.last_read_message_id})
         # A receipt belongs under the newest of the viewer's own messages the other person has read.
         read_rows = [row for row in rows if row.mine and row.message.pk <= seat.last_read_message_id]
         if read_rows:
             read_rows[-1].seen_by.append(seat.user.display_name)
+    form.fields["body"].widget.attrs["aria-describedby"] = "composer-readers body-help"
     notice = None if user.is_care_staff else after_hours_notice(program)
     context = {
         "conversation": conversation,
@@ -146,6 +227,8 @@ def conversation_detail(request: HttpRequest, conversation_id: Any) -> HttpRespo
         "paged": before is not None,
         "form": form,
         "is_open": is_open,
+        "closed_text": services.closed_text(conversation),
+        "readers": composer_readers(conversation, user, readers),
         "after_hours": notice.banner if notice else "",
         "crisis_text": CRISIS_TEXT,
         "show_part2": user.is_family,
@@ -159,9 +242,8 @@ def conversation_detail(request: HttpRequest, conversation_id: Any) -> HttpRespo
 
 def _own_message(request: HttpRequest, conversation_id: Any, message_id: int) -> tuple[Conversation, Message]:
     conversation = _visible(request, conversation_id)
-    message = get_object_or_404(
-        conversation.messages.select_related("sender"), pk=message_id, sender=request.user, deleted_at__isnull=True
-    )
+    readable = readable_messages(request.user, conversation).select_related("sender")
+    message = get_object_or_404(readable, pk=message_id, sender=request.user, deleted_at__isnull=True)
     return conversation, message
 
 
@@ -180,7 +262,17 @@ def edit_message(request: HttpRequest, conversation_id: Any, message_id: int) ->
         else:
             toasts.success(request, "Your message was updated.")
             return redirect(f"{conversation.get_absolute_url()}#m{message.pk}")
-    context = {"conversation": conversation, "message": message, "form": form, "show_part2": user.is_family}
+    # The edited text reaches whoever reads this message now: the composer names them (MSG-01).
+    readers = participant_ids(conversation)
+    readers -= withheld_from(conversation, message.created_at, readers)
+    form.fields["body"].widget.attrs["aria-describedby"] = "composer-readers body-help"
+    context = {
+        "conversation": conversation,
+        "message": message,
+        "form": form,
+        "readers": composer_readers(conversation, user, readers),
+        "show_part2": user.is_family,
+    }
     return render(request, "messaging/message_edit.html", context)
 
 

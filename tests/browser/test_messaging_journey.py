@@ -1,5 +1,5 @@
-"""Journey 4: the counselor and the family member (two browsers) write to each other live, and each sees the
-other typing and reading."""
+"""Journey 4: the counselor and the family member (two browsers) write to each other live in her private
+conversation with the care team, and each sees the other typing and reading."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def test_counselor_and_family_member_chat_live_with_typing_and_read_receipts(act
     me.click(me.page.get_by_role("main").locator("a.conversation-link").first)
     me.wait_until_live()
     thread_url = me.page.url
+    # Her default conversation is private with the care team, and the composer names who reads it (MSG-01).
+    me.heading("Private with the care team (about Pat Rivera)")
+    expect(me.page.locator("#reader-list")).to_have_text("Read by: you, Casey Morgan (Care team)")
 
     staff = actors("casey")
     staff.sign_in(casey)

@@ -39,6 +39,8 @@ def object_urls(owner_patient: User) -> list[str]:
     counselor = _counselor_for(owner_patient)
     family = _family_for(owner_patient)
     care_team = services.care_team_conversation(owner_patient)
+    private = services.private_conversation(family, owner_patient)
+    services.send_message(sender=family, conversation=private, body="Only for the care team")
     direct = services.start_direct_conversation(starter=counselor, patient=owner_patient, other=family)
     staff_note = services.send_message(sender=counselor, conversation=care_team, body="Care team note")
     services.edit_message(editor=counselor, message=staff_note, body="Care team note (edited)")
@@ -46,6 +48,7 @@ def object_urls(owner_patient: User) -> list[str]:
     return [
         reverse("messaging:conversation", args=[care_team.pk]),
         reverse("messaging:conversation", args=[direct.pk]),
+        reverse("messaging:conversation", args=[private.pk]),
         reverse("messaging:edit_message", args=[care_team.pk, staff_note.pk]),
         reverse("messaging:delete_message", args=[care_team.pk, staff_note.pk]),
         reverse("messaging:message_history", args=[care_team.pk, staff_note.pk]),

@@ -72,6 +72,20 @@ def test_one_to_one_batch_matches_can_participate_for_every_persona(everyone, pa
     assert participant_ids(conversation) == expected == {counselor.pk, family_member.pk}
 
 
+def test_private_batch_matches_can_participate_and_the_visible_list_for_every_persona(
+    everyone, patient, counselor, family_member
+):
+    """A family member's private conversation: them and the care team; no other family member (not even one who
+    acts as the patient), not the patient, no program admin (MSG-01)."""
+    conversation = services.private_conversation(family_member, patient)
+    expected = _one_by_one(everyone, conversation)
+    visible = {u.pk for u in everyone if Conversation.objects.visible_to(u).filter(pk=conversation.pk).exists()}
+
+    assert participant_ids(conversation) == expected == visible
+    names = {u.email for u in everyone if u.pk in expected}
+    assert names == {"fran@example.org", counselor.email, "glass@example.org"}
+
+
 def test_batch_matches_at_a_later_instant(everyone, patient):
     conversation = services.care_team_conversation(patient)
     later = timezone.now() + timedelta(days=400)  # consents and break-glass have ended by then

@@ -225,7 +225,7 @@ def test_list_shows_unread_count(login, family_member, counselor, care_team):
 def test_learner_list_has_a_neutral_empty_state(login, learner):
     html = login(learner).get(LIST_URL).content.decode()
     assert "No conversations yet" in html
-    assert "Start a private conversation" not in html
+    assert "Start a one-to-one conversation" not in html
 
 
 def test_counselor_starts_a_private_conversation(login, counselor, family_member, patient):
@@ -275,7 +275,7 @@ def test_dashboard_card_counts_without_names_for_family(login, family_member, co
 def test_dashboard_card_lists_waiting_conversations_for_counselor(login, family_member, counselor, care_team):
     services.send_message(sender=family_member, conversation=care_team, body="one")
     html = login(counselor).get(reverse("dashboard")).content.decode()
-    assert "Care team for Pat Rivera" in html
+    assert "Shared family thread (about Pat Rivera)" in html
 
 
 def test_learner_dashboard_has_no_messages_card(login, learner):
@@ -343,7 +343,7 @@ def test_idor_matrix_urls_are_refused(
     from tests.messaging.idor import object_urls
 
     urls = object_urls(patient)
-    assert len(urls) == 8
+    assert len(urls) == 9
     for person in (outsider, learner, unassigned_counselor):
         client = login(person)
         for url in urls:
