@@ -19,7 +19,7 @@ SCRIPT = ROOT / "tools" / "system-packages.sh"
 # Every Debian system has these (Essential packages: coreutils, util-linux; bash and make run the suite itself),
 # and shell keywords, builtins and .ci/run's own `log` function: no package to install.
 BASE_SYSTEM = {"bash", "make", "dirname", "head", "id", "ls", "rm", "seq", "sleep", "touch", "setpriv", "taskset"}
-BASE_SYSTEM |= {"break", "cd", "do", "done", "echo", "fi", "for", "log", "set", "test", "trap"}
+BASE_SYSTEM |= {"break", "cd", "do", "done", "echo", "exit", "fi", "for", "log", "set", "test", "trap"}
 
 PY_ABSOLUTE = re.compile(r"""["'](/usr/s?bin/[\w.+-]+)["']""")
 PY_WHICH = re.compile(r"""which\(\s*["']([\w.+-]+)["']""")
