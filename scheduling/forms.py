@@ -83,7 +83,7 @@ class MemberChoiceField(forms.ModelMultipleChoiceField):
 
 class SessionForm(forms.Form):
     """A counselor books a session for one patient's family, or a group (no patient): open to the program's
-    families, or inviting the families of several patients of the counselor's caseload (``caseload``)."""
+    families, or inviting the families of several patients of the counselor's caseload (``group_patients``)."""
 
     kind = forms.ChoiceField(label="Kind of session", choices=FamilySession.Kind.choices)
     title = forms.CharField(
@@ -134,14 +134,14 @@ class SessionForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, patient: User | None = None, caseload: QuerySet[User] | None = None, **kwargs: Any
+        self, *args: Any, patient: User | None = None, group_patients: QuerySet[User] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
-        if patient is not None or caseload is None:
+        if patient is not None or group_patients is None:
             del self.fields["patients"]
         else:
-            _model_field(self, "patients").queryset = caseload.order_by("full_name")
+            _model_field(self, "patients").queryset = group_patients.order_by("full_name")
         if patient is not None:
             _model_field(self, "family_members").queryset = schedule_members(patient)
             _choice_field(self, "kind").choices = [

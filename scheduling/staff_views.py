@@ -70,8 +70,8 @@ def session_create(request: PortalRequest) -> HttpResponse:
             raise Http404("Not found")
     elif request.GET.get("open") != "1":
         return render(request, "scheduling/session_choose_patient.html", {"form": ChoosePatientForm(user=user)})
-    caseload = visible_patients(user, Scope.SCHEDULE) if patient is None else None
-    form = SessionForm(request.POST or None, patient=patient, caseload=caseload)
+    group_patients = visible_patients(user, Scope.SCHEDULE) if patient is None else None
+    form = SessionForm(request.POST or None, patient=patient, group_patients=group_patients)
     if request.method == "POST" and form.is_valid() and form.cleaned_data.get("patients"):
         return _book_group(request, form)
     if request.method == "POST" and form.is_valid():
