@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, validate_time_zone
 from consent.gate import no_consents, recipients, visible_patients
@@ -70,15 +71,42 @@ class PatientChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
+class PatientsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.display_name
+
+
 class MemberChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.display_name
 
 
 class SessionForm(forms.Form):
-    """A counselor books a session for one patient's family, or an open event (no patient)."""
+    """A counselor books a session for one patient's family, or a group (no patient): open to the program's
+    families, or inviting the families of several patients of the counselor's caseload (``group_patients``)."""
 
     kind = forms.ChoiceField(label="Kind of session", choices=FamilySession.Kind.choices)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=120,
+        required=False,
+        help_text=_("Shown on the portal only, never in calendar files. Required for groups."),
+    )
+    description = forms.CharField(
+        label=_("Description for families"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    patients = PatientsChoiceField(
+        label=_("Invite the families of these patients"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Everyone whose sharing covers sessions is invited. Leave empty for an event open to all families."
+        ),
+    )
     starts_at = local_datetime_field("Starts")
     duration = forms.TypedChoiceField(label="Length", choices=DURATION_CHOICES, coerce=int, initial=60)
     modality = forms.ChoiceField(
@@ -105,9 +133,15 @@ class SessionForm(forms.Form):
         help_text="Room, interpreter, parking. Never clinical notes. Families never see this.",
     )
 
-    def __init__(self, *args: Any, patient: User | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, patient: User | None = None, group_patients: QuerySet[User] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
+        if patient is not None or group_patients is None:
+            del self.fields["patients"]
+        else:
+            _model_field(self, "patients").queryset = group_patients.order_by("full_name")
         if patient is not None:
             _model_field(self, "family_members").queryset = schedule_members(patient)
             _choice_field(self, "kind").choices = [
@@ -126,6 +160,10 @@ class SessionForm(forms.Form):
             self.add_error("join_url", "Add the video link for a video session.")
         if data.get("modality") == FamilySession.Modality.IN_PERSON and not (data.get("location") or "").strip():
             self.add_error("location", "Add where the session takes place.")
+        if data.get("kind") and data["kind"] != FamilySession.Kind.FAMILY_THERAPY and not data.get("title", "").strip():
+            self.add_error("title", _("Give the group a title, e.g. “Family night: coping with cravings”."))
+        if data.get("patients") and data.get("kind") != FamilySession.Kind.MULTI_FAMILY_GROUP:
+            self.add_error("patients", _("Only a multi-family group invites the families of chosen patients."))
         return data
 
 

@@ -90,6 +90,15 @@ class FamilySession(models.Model):
     )
     counselors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="family_sessions_led")
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.FAMILY_THERAPY)
+    title = models.CharField(
+        max_length=120, blank=True, help_text="Shown on the portal's pages only, never in calendar files."
+    )
+    description = models.TextField(max_length=2000, blank=True, help_text="Plain text for the families invited.")
+    invite_summary = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Counts from booking a group: invited, families, notified, not_covered (no names).",
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     modality = models.CharField(max_length=10, choices=Modality.choices, default=Modality.IN_PERSON)
@@ -131,6 +140,15 @@ class FamilySession(models.Model):
     def subject(self) -> str:
         """The reminder subject shared with ``notifications`` (one per session)."""
         return f"session:{self.pk}"
+
+    @property
+    def heading(self) -> str:
+        """The name shown on the portal's pages: the title, or the kind of session."""
+        return self.title or str(self.get_kind_display())
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind != self.Kind.FAMILY_THERAPY
 
     @property
     def is_open_event(self) -> bool:
@@ -189,6 +207,14 @@ class Participant(models.Model):
     session = models.ForeignKey(FamilySession, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_participations")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.FAMILY)
+    via_patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="For a group: the patient whose family this person was invited as (shown to their care team only).",
+    )
     rsvp = models.CharField(max_length=10, choices=Rsvp.choices, default=Rsvp.INVITED)
     rsvp_at = models.DateTimeField(null=True, blank=True)
     attendance = models.CharField(max_length=10, choices=Attendance.choices, blank=True, default="")

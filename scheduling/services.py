@@ -10,16 +10,26 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consent.audit import record_audit
-from consent.gate import DisclosureRefused, can_disclose, is_care_team_for, recipients, release_consents
+from consent.gate import (
+    DisclosureRefused,
+    can_disclose,
+    is_care_team_for,
+    recipients,
+    recipients_by_patient,
+    release_consents,
+)
 from consent.ledger import record_disclosure
 from consent.models import AuditEvent, Consent, Disclosure, Scope
 from consent.policy import CASELOAD
@@ -110,6 +120,8 @@ def _book(
     capacity: int | None,
     staff_notes: str,
     exclude_request: SessionRequest | None = None,
+    title: str = "",
+    description: str = "",
 ) -> tuple[FamilySession, list[Participant]]:
     _check_staff(actor, patient)
     counselor_list = list(counselors) or [actor]
@@ -123,6 +135,8 @@ def _book(
         program=actor.program,
         patient=patient,
         kind=kind,
+        title=title.strip(),
+        description=description.strip(),
         starts_at=starts_at,
         ends_at=ends_at,
         modality=modality,
@@ -170,11 +184,15 @@ def schedule_session(
     include_patient: bool = True,
     capacity: int | None = None,
     staff_notes: str = "",
+    title: str = "",
+    description: str = "",
 ) -> FamilySession:
     """A counselor books a session, invites the patient and consented family members, and plans reminders.
 
     Refuses overlaps with the counselors' other sessions, held requests and time off (under a row lock)."""
     session, participants = _book(
+        title=title,
+        description=description,
         actor=actor,
         kind=kind,
         starts_at=starts_at,
@@ -191,6 +209,103 @@ def schedule_session(
     )
     _notify(participants, session=session, kind=SessionNotice.Kind.INVITED)
     return session
+
+
+@dataclass(frozen=True)
+class GroupInvites:
+    """What booking a multi-family group did, in counts only (no names): the confirmation and staff page say it."""
+
+    invited: int
+    families: int
+    notified: int
+    not_covered: int
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _group_invitees(patients: Sequence[User]) -> tuple[list[tuple[User, User]], int]:
+    """(family member, patient they come through) for every family member the gate lets see a chosen patient's
+    schedule now, each person once; and how many other family members share something else but not sessions."""
+    ids = [patient.pk for patient in patients]
+    covered = recipients_by_patient(ids, Scope.SCHEDULE)
+    family = User.objects.filter(role=User.Role.FAMILY, is_active=True)
+    members = family.in_bulk(set().union(*covered.values()) if covered else set())
+    chosen: dict[int, tuple[User, User]] = {}
+    for patient in patients:
+        for member_id in sorted(covered.get(patient.pk, ())):
+            if member_id in members and member_id not in chosen:
+                chosen[member_id] = (members[member_id], patient)
+    linked: set[int] = set()
+    for scope in Scope.values:
+        if scope != Scope.SCHEDULE:
+            for viewer_ids in recipients_by_patient(ids, scope).values():
+                linked.update(viewer_ids)
+    not_covered = family.filter(pk__in=linked - set(chosen)).count()
+    return list(chosen.values()), not_covered
+
+
+@transaction.atomic
+def schedule_group_session(
+    *,
+    actor: User,
+    patients: Sequence[User],
+    starts_at: datetime,
+    ends_at: datetime,
+    modality: str,
+    title: str,
+    description: str = "",
+    location: str = "",
+    join_url: str = "",
+    capacity: int | None = None,
+    staff_notes: str = "",
+) -> tuple[FamilySession, GroupInvites]:
+    """Book a multi-family group (no patient of its own) and invite the families of ``patients`` at once.
+
+    Each patient must be on the counselor's care team (404 otherwise). Every family member whose sharing covers
+    the patient's schedule now (``consent.gate.recipients_by_patient``) is invited once, with the patient they
+    came through; each is told in the portal and by email or text through the outbox. Returns the counts the
+    confirmation shows: invited, families, notified (an outbox row queued) and family members whose sharing
+    does not cover sessions (not invited)."""
+    for patient in patients:
+        _check_staff(actor, patient)
+    if not title.strip():
+        raise ValidationError({"title": _("Give the group a title.")})
+    session, _unused = _book(
+        actor=actor,
+        kind=FamilySession.Kind.MULTI_FAMILY_GROUP,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        modality=modality,
+        location=location,
+        join_url=join_url,
+        patient=None,
+        counselors=(),
+        family_members=(),
+        include_patient=False,
+        capacity=capacity,
+        staff_notes=staff_notes,
+        title=title,
+        description=description,
+    )
+    invitees, not_covered = _group_invitees(patients)
+    participants = Participant.objects.bulk_create(
+        [
+            Participant(session=session, user=member, role=Participant.Role.FAMILY, via_patient=patient)
+            for member, patient in invitees
+        ]
+    )
+    plan_session_reminders(session, recipients=[p.user for p in participants])
+    rows = _notify(participants, session=session, kind=SessionNotice.Kind.INVITED)
+    outcome = GroupInvites(
+        invited=len(participants),
+        families=len({patient.pk for _member, patient in invitees}),
+        notified=len({row.recipient_id for row in rows}),
+        not_covered=not_covered,
+    )
+    session.invite_summary = outcome.as_dict()
+    session.save(update_fields=["invite_summary"])
+    return session, outcome
 
 
 @transaction.atomic
@@ -526,8 +641,9 @@ def _notify(
     kind: str,
     request: SessionRequest | None = None,
     previous_starts_at: datetime | None = None,
-) -> None:
-    """Tell participants of a change in the portal (``SessionNotice``) and by email or text (the outbox)."""
+) -> list[Any]:
+    """Tell participants of a change in the portal (``SessionNotice``) and by email or text (the outbox); returns
+    the outbox rows queued."""
     participants = list(participants)
     SessionNotice.objects.bulk_create(
         [
@@ -541,7 +657,7 @@ def _notify(
             for p in participants
         ]
     )
-    send_session_notices(session, [p.user_id for p in participants], kind=kind)
+    return send_session_notices(session, [p.user_id for p in participants], kind=kind)
 
 
 def mark_notices_read(*, user: User) -> int:
@@ -570,7 +686,7 @@ def issue_calendar_feed(*, user: User) -> str:
 
 def revoke_calendar_feed(*, user: User) -> bool:
     """Stop the user's feed address; calendar apps get 404 from now on."""
-    deleted, _ = CalendarFeed.objects.filter(user=user).delete()
+    deleted, _rows = CalendarFeed.objects.filter(user=user).delete()
     return bool(deleted)
 
 

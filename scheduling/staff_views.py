@@ -42,8 +42,10 @@ from scheduling.services import (
     record_attendance,
     remove_participant,
     reschedule_session,
+    schedule_group_session,
     schedule_session,
 )
+from scheduling.summaries import group_invites_summary
 from scheduling.views import staff_sessions
 
 
@@ -68,7 +70,10 @@ def session_create(request: PortalRequest) -> HttpResponse:
             raise Http404("Not found")
     elif request.GET.get("open") != "1":
         return render(request, "scheduling/session_choose_patient.html", {"form": ChoosePatientForm(user=user)})
-    form = SessionForm(request.POST or None, patient=patient)
+    group_patients = visible_patients(user, Scope.SCHEDULE) if patient is None else None
+    form = SessionForm(request.POST or None, patient=patient, group_patients=group_patients)
+    if request.method == "POST" and form.is_valid() and form.cleaned_data.get("patients"):
+        return _book_group(request, form)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -85,6 +90,8 @@ def session_create(request: PortalRequest) -> HttpResponse:
                 family_members=data.get("family_members") or [],
                 include_patient=bool(data.get("include_patient")),
                 staff_notes=data["staff_notes"],
+                title=data["title"],
+                description=data["description"],
             )
         except ValidationError as exc:
             _form_error(form, exc)
@@ -92,6 +99,30 @@ def session_create(request: PortalRequest) -> HttpResponse:
             messages.success(request, "The session is booked and the invitations are sent.")
             return redirect(session)
     return render(request, "scheduling/session_form.html", {"form": form, "patient": patient, "tz": request.viewer_tz})
+
+
+def _book_group(request: PortalRequest, form: SessionForm) -> HttpResponse:
+    """Book a multi-family group for the chosen patients' families and say truthfully whom it told."""
+    data = form.cleaned_data
+    try:
+        session, outcome = schedule_group_session(
+            actor=request.user,
+            patients=list(data["patients"]),
+            title=data["title"],
+            description=data["description"],
+            starts_at=data["starts_at"],
+            ends_at=data["starts_at"] + timedelta(minutes=data["duration"]),
+            modality=data["modality"],
+            location=data["location"],
+            join_url=data["join_url"],
+            capacity=data["capacity"],
+            staff_notes=data["staff_notes"],
+        )
+    except ValidationError as exc:
+        _form_error(form, exc)
+        return render(request, "scheduling/session_form.html", {"form": form, "patient": None, "tz": request.viewer_tz})
+    messages.success(request, group_invites_summary(outcome.as_dict()))
+    return redirect(session)
 
 
 def _int(value: str) -> int:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from consent.gate import care_team_patients
 from consent.models import Disclosure
 from scheduling.access import PortalRequest, get_session_for, in_viewer_time_zone, record_list_disclosures
 from scheduling.calendar_links import calendar_links
@@ -21,6 +22,7 @@ from scheduling.forms import InviteForm, RsvpForm
 from scheduling.ics import build_calendar
 from scheduling.models import FamilySession, FamilySessionQuerySet, Participant, SessionNotice, SessionRequest
 from scheduling.services import mark_notices_read, respond_rsvp
+from scheduling.summaries import group_invites_summary
 
 UPCOMING_LIMIT = 100
 PAST_LIMIT = 50
@@ -115,8 +117,12 @@ def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
         else [],
     }
     if user.is_care_staff:
-        context["participants"] = list(session.participants.current().select_related("user"))
-        context["going_count"] = sum(1 for p in context["participants"] if p.rsvp == Participant.Rsvp.ACCEPTED)
+        everyone = list(session.participants.current().select_related("user"))
+        seen = set(care_team_patients(user).values_list("pk", flat=True))
+        context["participants"] = [p for p in everyone if p.via_patient_id is None or p.via_patient_id in seen]
+        context["others_count"] = len(everyone) - len(context["participants"])
+        context["invite_summary"] = group_invites_summary(session.invite_summary)
+        context["going_count"] = sum(1 for p in everyone if p.rsvp == Participant.Rsvp.ACCEPTED)
         context["may_record_attendance"] = (
             session.status != FamilySession.Status.CANCELLED and session.starts_at <= timezone.now()
         )

@@ -111,7 +111,13 @@ def _upcoming(world: World) -> FamilySession:
 
 
 def _session_fields(world: World) -> dict[str, Any]:
-    return {"kind": "family_therapy", "duration": 60, "modality": "in_person", "location": "Room 2"}
+    return {
+        "kind": "family_therapy",
+        "title": "Family night",
+        "duration": 60,
+        "modality": "in_person",
+        "location": "Room 2",
+    }
 
 
 def _consent_details(world: World) -> dict[str, Any]:
