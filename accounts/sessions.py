@@ -54,6 +54,20 @@ def forget_cached_copy(session_key: str) -> None:
         caches[settings.SESSION_CACHE_ALIAS].delete(prefix + session_key)
 
 
+def live_session_keys(user: Any) -> set[str]:
+    """The keys of every session signed in as ``user``: those allauth lists and, on a database-backed engine,
+    every unexpired row whose data names the user."""
+    from allauth.usersessions.models import UserSession
+
+    keys = set(UserSession.objects.filter(user_id=user.pk).values_list("session_key", flat=True))
+    model = session_model()
+    if model is not None:
+        store = session_store()
+        rows = model.objects.filter(expire_date__gt=timezone.now()).values_list("session_key", "session_data")
+        keys |= {key for key, data in rows.iterator() if str(store.decode(data).get(AUTH_USER_KEY)) == str(user.pk)}
+    return keys
+
+
 def end_sessions_of(user: Any) -> int:
     """End every session signed in as ``user`` (row, cached copy, allauth's listing of it); how many ended.
 
@@ -63,12 +77,7 @@ def end_sessions_of(user: Any) -> int:
     (``accounts.signals``), so the sockets opened on those sessions close too (WS-11)."""
     from allauth.usersessions.models import UserSession  # the app registry is ready by the time anyone calls this
 
-    keys = set(UserSession.objects.filter(user_id=user.pk).values_list("session_key", flat=True))
-    model = session_model()
-    if model is not None:
-        store = session_store()
-        rows = model.objects.filter(expire_date__gt=timezone.now()).values_list("session_key", "session_data")
-        keys |= {key for key, data in rows.iterator() if str(store.decode(data).get(AUTH_USER_KEY)) == str(user.pk)}
+    keys = live_session_keys(user)
     for key in keys:
         end_session(key)
     UserSession.objects.filter(session_key__in=keys).delete()

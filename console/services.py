@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Program, User
 from accounts.names import STAFF_ROLES
-from accounts.sessions import end_sessions_of
+from accounts.sessions import end_sessions_of, live_session_keys
 from consent.audit import record_audit
 from consent.caseloads import caseload_sizes
 from consent.models import AuditEvent, ConsentFormVersion
@@ -157,9 +157,10 @@ def deactivate_staff(*, admin: User, member: User, request: HttpRequest | None =
         raise ValidationError(_("You cannot deactivate your own account."))
     if not member.is_active:
         raise ValidationError(_("This account is already deactivated."))
+    ended = len(live_session_keys(member))
     member.is_active = False
-    member.save(update_fields=["is_active"])
-    ended = end_sessions_of(member)
+    member.save(update_fields=["is_active"])  # sockets close (4403) and the receiver ends every session
+    end_sessions_of(member)  # nothing left when the receiver ran; kept so the count above is what ended
     _audit(admin, "staff_deactivated", request, user=member.pk, sessions_ended=ended)
     return ended
 
