@@ -26,8 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # Which tests cover which module. Add a module here before mutating it; keep each list to the tests written for it.
 TESTS_FOR: dict[str, list[str]] = {
     "consent/audit.py": ["tests/consent/test_audit.py"],
-    "consent/invitations.py": ["tests/consent/test_invitations.py"],
+    "consent/invitations.py": ["tests/consent/test_invitations.py", "tests/consent/test_first_visit.py"],
 }
+
+
+def _django_apps() -> list[Path]:
+    """Every top-level directory with an ``apps.py``: a new app is copied into mutants/ without editing pyproject."""
+    return sorted(path.parent.relative_to(ROOT) for path in ROOT.glob("*/apps.py"))
 
 
 def _narrow_mutmut_config(module: str, tests: list[str]) -> None:
@@ -36,8 +41,13 @@ def _narrow_mutmut_config(module: str, tests: list[str]) -> None:
     from mutmut import configuration
 
     base = configuration._load_config()
+    source_paths = sorted(set(base.source_paths) | set(_django_apps()))
     configuration._config = dataclasses.replace(
-        base, only_mutate=[module], pytest_add_cli_args_test_selection=list(tests)
+        base,
+        source_paths=source_paths,
+        resolved_mutated_source_paths=[ROOT.resolve() / "mutants" / path for path in source_paths],
+        only_mutate=[module],
+        pytest_add_cli_args_test_selection=list(tests),
     )
 
 
