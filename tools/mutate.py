@@ -8,7 +8,8 @@ starts there). This script narrows them to the module (``only_mutate``) and to t
 ``TESTS_FOR``, runs ``mutmut run`` on the embedded SQLite default (``DATABASE_URL`` and ``REDIS_URL`` are
 dropped), one child at a time unless told otherwise, then reports. Every run starts from an empty ``mutants/``:
 mutmut keeps a mutant's old verdict unless asked to rerun it, so a survivor would stay "survived" after the test
-that kills it is written. ``docs/testing.md`` records the last scores and the survivors judged equivalent.
+that kills it is written. ``mutants/`` is removed afterwards (``--keep`` keeps it): the suite's source-walking
+tests would read its copies. ``docs/testing.md`` records the last scores and the survivors judged equivalent.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("module", help=f"one of: {', '.join(TESTS_FOR)}")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
+    parser.add_argument("--keep", action="store_true", help="keep mutants/ afterwards (for `mutmut browse`)")
     args = parser.parse_args(argv)
     module = args.module.removeprefix("./")
     if module not in TESTS_FOR:
@@ -119,12 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("DATABASE_URL", "REDIS_URL"):
         os.environ.pop(name, None)
     _narrow_mutmut_config(module, TESTS_FOR[module])
-    code = _run_mutmut(args.max_children)
-    if code != 0:
-        print(f"mutmut stopped with exit code {code}", file=sys.stderr)
-        return code
-    _report(module)
-    return 0
+    try:
+        code = _run_mutmut(args.max_children)
+        if code != 0:
+            print(f"mutmut stopped with exit code {code}", file=sys.stderr)
+            return code
+        _report(module)
+        return 0
+    finally:
+        if not args.keep:  # the tree's source-walking tests (e.g. tests/messaging/test_boundaries.py) would read it
+            shutil.rmtree(ROOT / "mutants", ignore_errors=True)
 
 
 if __name__ == "__main__":
