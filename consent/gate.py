@@ -53,6 +53,7 @@ __all__ = [
     "recipients",
     "recipients_by_patient",
     "represented_by",
+    "scopes_still_covered",
     "require_disclosure",
     "visibility",
     "visible_patient_ids",
@@ -326,6 +327,19 @@ def release_consents(patient: Any, scope: str, at: datetime | None = None) -> Qu
     or an external recipient such as a probation officer): the recipients a record may be released to."""
     consents = Consent.objects.effective(instant(at)).with_scope(scope).filter(patient_id=_pk(patient))
     return consents.select_related("form_version").order_by("recipient_name")
+
+
+def scopes_still_covered(consent: Consent, at: datetime | None = None) -> list[str]:
+    """The scopes the person ``consent`` names may still see about its patient under their other consents
+    effective at ``at``, in scope order: what ending ``consent`` leaves them."""
+    same_person = (
+        Q(recipient_id=consent.recipient_id)
+        if consent.recipient_id
+        else Q(recipient_email__iexact=consent.recipient_email, recipient__isnull=True)
+    )
+    others = Consent.objects.effective(instant(at)).filter(same_person, patient_id=consent.patient_id)
+    covered = {code for other in others.exclude(pk=consent.pk) for code in other.scopes}
+    return [scope.value for scope in Scope if scope.value in covered]
 
 
 def no_consents() -> QuerySet[Consent]:

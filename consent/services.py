@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.names import name_key
@@ -100,9 +101,12 @@ def check_signature(signature: str, signer: User) -> None:
     """A typed e-signature must be the signer's full name as the program recorded it ("Sam" does not sign for
     "Sam Okafor"); case, spacing and look-alike forms (NFKC) do not matter."""
     if not signer.full_name.strip():
-        raise ValidationError({"signature": "Your full name is not on record yet: add it on your account page first."})
+        raise ValidationError(
+            {"signature": _("Your full name is not on record yet: add it on your account page first.")}
+        )
     if name_key(signature) != name_key(signer.full_name):
-        raise ValidationError({"signature": f"Type your full name exactly as it is on record: {signer.full_name}."})
+        message = _("Type your full name exactly as it is on record: %(name)s.") % {"name": signer.full_name}
+        raise ValidationError({"signature": message})
 
 
 @transaction.atomic
@@ -131,7 +135,7 @@ def replace_consent(
         .get(pk=consent.pk)
     )
     if not old.is_effective():
-        raise ValidationError("This consent has already ended. Set up sharing again instead.")
+        raise ValidationError(_("This consent has already ended. Set up sharing again instead."))
     new = grant_consent(
         patient=old.patient,
         recipient=old.recipient,

@@ -8,15 +8,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consent.forms import ChangeConsentForm, ConsentDetailsForm, RevokeForm, SignForm
-from consent.gate import effective_consents_for, managed_consents, patients_acted_for
+from consent.gate import effective_consents_for, managed_consents, patients_acted_for, scopes_still_covered
 from consent.invitations import send_invitation
 from consent.ledger import accounting_by_day, same_day_views
 from consent.minors import needs_guardian_signature
@@ -132,7 +133,7 @@ def _change(request: HttpRequest, consent: Consent) -> HttpResponse:
     patient = consent.patient
     urls = _patient_urls(patient, request.user)
     if not consent.is_effective():
-        messages.info(request, f"Sharing with {consent.recipient_name} has already ended.")
+        messages.info(request, _("Sharing with %(name)s has already ended.") % {"name": consent.recipient_name})
         return redirect(urls["my_sharing"])
     tz = patient.program.tz if patient.program else patient.tz
     needs_guardian = needs_guardian_signature(patient)
@@ -162,7 +163,9 @@ def _change(request: HttpRequest, consent: Consent) -> HttpResponse:
     except ValidationError as exc:
         sign.add_error(None, exc.messages)
         return _render_sign(request, patient, details, sign, urls, consent)
-    messages.success(request, f"Done. {new.recipient_name} now sees only what the new consent covers.")
+    messages.success(
+        request, _("Done. %(name)s now sees only what the new consent covers.") % {"name": new.recipient_name}
+    )
     return redirect("consent:consent_detail", consent_id=new.pk)
 
 
@@ -225,13 +228,14 @@ def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
         messages.info(request, f"Sharing with {consent.recipient_name} has already ended.")
         return redirect(urls["my_sharing"])
     form = RevokeForm(request.POST or None)
-    still = _still_covered(consent)
+    still = scopes_still_covered(consent)
     if request.method == "POST" and form.is_valid():
         revoke_consent(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
         if still:
             messages.success(
                 request,
-                f"This consent has stopped. {consent.recipient_name} can still see what your other consent covers.",
+                _("This consent has stopped. %(name)s can still see what your other consent covers.")
+                % {"name": consent.recipient_name},
             )
         else:
             messages.success(
@@ -241,19 +245,6 @@ def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
         return redirect(urls["my_sharing"])
     context = {"consent": consent, "form": form, "urls": urls, "still": [SCOPE_FOR_PATIENT[c] for c in still]}
     return render(request, "consent/revoke.html", context)
-
-
-def _still_covered(consent: Consent) -> list[str]:
-    """The kinds of information the same person may still see about the patient under their other effective
-    consents, in scope order (what a revocation of ``consent`` leaves)."""
-    same_person = (
-        Q(recipient_id=consent.recipient_id)
-        if consent.recipient_id
-        else Q(recipient_email__iexact=consent.recipient_email, recipient__isnull=True)
-    )
-    others = Consent.objects.effective().filter(same_person, patient_id=consent.patient_id).exclude(pk=consent.pk)
-    covered = {code for other in others for code in other.scopes}
-    return [code for code in SCOPE_FOR_PATIENT if code in covered]
 
 
 def history(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
