@@ -22,6 +22,7 @@ import sqlite3
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,14 +103,14 @@ def pytest_configure(config: object) -> None:
 
     if getattr(DatabaseCreation.create_test_db, "_restores_migrated_copy", False):
         return
-    migrate = DatabaseCreation.create_test_db
+    migrate: Any = DatabaseCreation.create_test_db
 
-    def create_test_db(self: DatabaseCreation, *args: object, **kwargs: object) -> str:
+    def create_test_db(self: Any, *args: Any, **kwargs: Any) -> str:
         alias = self.connection.alias
-        if not self.connection.is_in_memory_db() or kwargs.get("serialize"):  # type: ignore[attr-defined]
-            return migrate(self, *args, **kwargs)  # type: ignore[arg-type]
+        if not self.connection.is_in_memory_db() or kwargs.get("serialize"):
+            return migrate(self, *args, **kwargs)
         if alias not in _MIGRATED:
-            name = migrate(self, *args, **kwargs)  # type: ignore[arg-type]
+            name: str = migrate(self, *args, **kwargs)
             copy = sqlite3.connect(":memory:", check_same_thread=False)
             self.connection.connection.backup(copy)
             _MIGRATED[alias] = copy
@@ -123,7 +124,7 @@ def pytest_configure(config: object) -> None:
         return name
 
     create_test_db._restores_migrated_copy = True  # type: ignore[attr-defined]
-    DatabaseCreation.create_test_db = create_test_db  # type: ignore[method-assign]
+    DatabaseCreation.create_test_db = create_test_db  # type: ignore[method-assign,assignment]
 
 
 def pytest_unconfigure(config: object) -> None:
