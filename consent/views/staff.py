@@ -265,7 +265,7 @@ def ledger_export(request: HttpRequest, patient_id: int) -> HttpResponse:
     return response
 
 
-def _pending_reviews(user: User):  # noqa: ANN202  (a Consent QuerySet)
+def _pending_reviews(user: User):
     return (
         Consent.objects.pending_review()
         .filter(patient__in=care_team_patients(user))
@@ -274,7 +274,7 @@ def _pending_reviews(user: User):  # noqa: ANN202  (a Consent QuerySet)
     )
 
 
-def _add_errors(form, exc: ValidationError) -> None:  # noqa: ANN001
+def _add_errors(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

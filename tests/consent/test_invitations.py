@@ -171,7 +171,7 @@ def test_invitation_is_single_use(invite, unlinked):
     assert [t.name for t in response.templates][0] == "consent/invitation_unusable.html"
 
 
-def _neutral(response) -> tuple[int, list[str], str]:  # noqa: ANN001
+def _neutral(response) -> tuple[int, list[str], str]:
     return response.status_code, [t.name for t in response.templates], strip_csrf(response.content)
 
 
@@ -312,7 +312,7 @@ def test_usable_invitation_judges_the_link_and_the_consent_at_the_time_given(unl
     assert usable_invitation(short_token, at=later) is None  # ... but the consent behind it has ended
 
 
-def _toasts(response) -> list[str]:  # noqa: ANN001
+def _toasts(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 

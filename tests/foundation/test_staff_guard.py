@@ -155,7 +155,7 @@ def staff_urls(world: World) -> dict[str, str]:
 
 
 @pytest.fixture
-def world(patient, counselor, program_admin, family_member, revoked_member, outsider, learner) -> World:  # noqa: ANN001
+def world(patient, counselor, program_admin, family_member, revoked_member, outsider, learner) -> World:
     representative = personas.make_user("gwen@example.org", User.Role.FAMILY, None, full_name="Gwen Guardian")
     return build_world(
         {
