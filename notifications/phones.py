@@ -261,8 +261,3 @@ def record_keyword_opt_in(*, e164: str) -> bool:
     if updated:
         record_audit(kind=AUDIT_SMS_OPTED_IN, data={"method": "keyword"})
     return bool(updated)
-
-
-def mark_not_sms_capable(*, e164: str) -> int:
-    """Carrier error 30006 (landline or unreachable carrier): stop texting this number until it is re-added."""
-    return SmsPhone.objects.filter(e164=e164).update(sms_capable=False, updated_at=timezone.now())
