@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",  # allauth.usersessions' session list loads it
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER
     "channels",
     "allauth",
     "allauth.account",
@@ -97,6 +98,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "family_portal.form_rendering.PortalFormRenderer"
 
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")

@@ -20,7 +20,7 @@ def part2_notice(context: template.Context) -> SafeString | str:
         if getattr(request, "_part2_notice_shown", False):
             return ""
         request._part2_notice_shown = True
-    return render_to_string("partials/part2_notice.html", request=request)
+    return render_to_string("_part2_notice.html", request=request)
 
 
 @register.simple_tag
