@@ -97,10 +97,6 @@ class OutboxMessage(models.Model):
         return f"{self.template_key} ({self.get_state_display()})"
 
     @property
-    def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
-
-    @property
     def kind_label(self) -> str:
         """What the message is, in words for the staff outbox page."""
         return str(TEMPLATE_LABELS.get(self.template_key, self.template_key.replace("_", " ").capitalize()))
