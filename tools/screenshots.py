@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
 ]
 WIDTHS: dict[str, ViewportSize] = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 MAX_HEIGHT = {"phone": 1900, "desktop": 1300}  # long pages are cut here (keeps docs/screenshots small)
-DEMO_PASSWORD = "demo-portal-pass-2026"  # noqa: S105  (accounts/management/commands/load_demo_data.py)
+DEMO_PASSWORD = "demo-portal-pass-2026"  # noqa: S105  (family_portal/management/commands/load_demo_data.py)
 
 # (file name, who, path or a function of the demo content returning the path, what it shows)
 Shot = tuple[str, str, Callable[[dict], str], str]
