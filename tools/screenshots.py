@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser, FloatRect, Page, ViewportSize, sync_playwright  # noqa: E402
 
-from tests.browser.support import server as srv  # noqa: E402
-from tests.browser.support.seeder import Seeder  # noqa: E402
-from tests.browser.support.totp import fresh_totp  # noqa: E402
+from tests.support.browser import server as srv  # noqa: E402
+from tests.support.browser.seeder import Seeder  # noqa: E402
+from tests.support.browser.totp import fresh_totp  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
