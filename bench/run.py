@@ -113,9 +113,9 @@ def main(argv: list[str] | None = None) -> int:
 
         stages.run_all(bench, procs)
     from bench import report
-    from bench.evaluate import metrics
+    from bench.evaluate import evaluate
 
-    bench.metrics = metrics(bench)
+    bench.metrics = evaluate(bench.r)
     result = {
         "meta": {
             "started": started.strftime("%Y-%m-%d %H:%M UTC"),
