@@ -17,11 +17,11 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from bench.procs import Child, ProcessRegistry, wait_until
 from bench.seed import Dataset
 from consent.models import Scope
 from notifications.models import TERMINAL_STATES, OutboxMessage, SmsPhone
 from notifications.services import enqueue_message
+from tests.support.procs import Child, ProcessRegistry, wait_until
 
 DONE = {*TERMINAL_STATES, OutboxMessage.State.SENT}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bench import ws_client
 from bench.seed import Dataset, Family
-from bench.sessions import cookie_header, session_key_for
+from tests.support.sessions import cookie_header, session_key_for
 
 
 def rss_kb(pid: int) -> int:

@@ -497,7 +497,7 @@ class Worker:
             self._sent_sids.append(result.sid)
 
     def _status_callback_url(self) -> str:
-        """Where Twilio posts delivery statuses; built once per worker (``reverse`` costs ~0.2 ms a text, R1)."""
+        """Where Twilio posts delivery statuses; built once per worker (a ``reverse`` per text shows in R1)."""
         if self._callback_url is None:
             self._callback_url = f"{settings.TWILIO_WEBHOOK_BASE_URL}{reverse('notifications:twilio_status')}"
         return self._callback_url

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from tests.browser.support.checks import Checks
+from tests.support.browser.checks import Checks
 
 pytestmark = pytest.mark.browser
 

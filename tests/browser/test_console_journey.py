@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support.actors import Person, unique_email
+from tests.support.browser.actors import Person, unique_email
 
 pytestmark = pytest.mark.browser
 

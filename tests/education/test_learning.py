@@ -8,7 +8,7 @@ from django.urls import reverse
 from education import authoring, services
 from education.authoring import ChoiceData
 from education.models import ModuleProgress
-from tests.education.factories import answers_for
+from tests.support.education_content import answers_for
 
 pytestmark = pytest.mark.django_db
 
@@ -198,7 +198,7 @@ def test_completed_learner_keeps_certificate_for_old_version(client, login, fami
 
 
 def test_module_without_questions_completes_after_reading(client, login, family_member, program):
-    from tests.education.factories import published_module
+    from tests.support.education_content import published_module
 
     module = published_module("reading-only", questions=[], lessons=2)
     login(family_member)

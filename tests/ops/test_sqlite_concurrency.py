@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import server as srv
-from tests.browser.support.totp import fresh_totp
+from tests.support.browser import server as srv
+from tests.support.browser.totp import fresh_totp
 
 COUNSELORS = 4
 FAMILY_MEMBERS = 16

@@ -3,7 +3,7 @@
 It reads one JSON command per line on stdin (``{"op": "user", "args": {...}}``) and answers one JSON line on
 stdout (``{"ok": result}`` or ``{"error": traceback}``). People and consents are made through the real services
 (``tests.support.personas``), the same way the unit tests make them. Start it with ``python -m
-tests.browser.support.seed`` and the server's environment (DATABASE_URL, DJANGO_DEBUG).
+tests.support.browser.seed`` and the server's environment (DATABASE_URL, DJANGO_DEBUG).
 """
 
 from __future__ import annotations

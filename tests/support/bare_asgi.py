@@ -1,7 +1,8 @@
 """The bare ASGI app: the floor for "what Daphne costs before Django" (HTTP 200 "ok", WebSocket echo).
 
-Served through family_portal.serve (``--app bench.bare_asgi:application``) so it runs with the portal's pinned
-Daphne flags; the ops tests use it to check the frame-size limit without depending on any consumer.
+Served through family_portal.serve (``--app tests.support.bare_asgi:application``) so it runs with the portal's
+pinned Daphne flags; the bench measures it, and the ops tests use it to check the frame-size limit without
+depending on any consumer.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Child processes for the benchmark and the ops tests: a PID registry, deadlines, and port discovery.
+"""Child processes for the benchmark, the ops tests and tools: a PID registry, deadlines, and port discovery.
 
 Rules (performance plan §1 "Safe by construction"): loopback only; every child is recorded by PID when it starts
 and, in a ``finally``, sent SIGTERM and then SIGKILL after a grace period; nothing is ever killed by name; every
@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"Listening on TCP address ([0-9.]+):(\d+)")
 
 
@@ -149,8 +149,8 @@ class ProcessRegistry:
         for child in reversed(self.children):
             try:
                 self.stop(child)
-            except Exception as exc:  # keep stopping the others
-                print(f"could not stop {child.name} (pid {child.pid}): {exc}", file=sys.stderr)
+            except Exception as exc:
+                sys.stderr.write(f"could not stop {child.name} (pid {child.pid}): {exc}\n")
 
 
 def _signal(child: Child, sig: int) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.support.checks import Checks
-from tests.browser.support.totp import fresh_totp
+from tests.support.browser.checks import Checks
+from tests.support.browser.totp import fresh_totp
 
 
 @dataclass

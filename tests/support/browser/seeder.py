@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from queue import Empty, Queue
 from typing import Any
 
-from tests.browser.support.server import ROOT, Child, stop_child
+from tests.support.browser.server import ROOT, Child, stop_child
 
 
 class SeedError(RuntimeError):
@@ -20,7 +20,7 @@ class SeedError(RuntimeError):
 class Seeder:
     def __init__(self, env: Mapping[str, str]) -> None:
         popen = subprocess.Popen(
-            [sys.executable, "-m", "tests.browser.support.seed"],
+            [sys.executable, "-m", "tests.support.browser.seed"],
             cwd=ROOT,
             env={**env, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.PIPE,
