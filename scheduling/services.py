@@ -7,7 +7,6 @@ cancelled in the same transaction as the change that causes them (JOB-01).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -33,6 +32,7 @@ from consent.gate import (
 from consent.ledger import record_disclosure
 from consent.models import AuditEvent, Consent, Disclosure, Scope
 from consent.policy import CASELOAD
+from family_portal.tokens import hash_token
 from scheduling.models import (
     AvailabilityException,
     CalendarFeed,
@@ -668,10 +668,6 @@ def mark_notices_read(*, user: User) -> int:
 # --- calendar feeds -------------------------------------------------------------------------------------------
 
 
-def hash_feed_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def issue_calendar_feed(*, user: User) -> str:
     """Create or replace the user's private feed token; only its hash is stored, so the raw token (returned)
@@ -679,7 +675,7 @@ def issue_calendar_feed(*, user: User) -> str:
     token = secrets.token_urlsafe(32)
     CalendarFeed.objects.update_or_create(
         user=user,
-        defaults={"token_hash": hash_feed_token(token), "created_at": timezone.now(), "last_fetched_at": None},
+        defaults={"token_hash": hash_token(token), "created_at": timezone.now(), "last_fetched_at": None},
     )
     return token
 
@@ -694,7 +690,7 @@ def feed_owner(token: str) -> User | None:
     """The active user a feed token belongs to, or ``None``; marks the fetch time."""
     if not token or len(token) > 100:
         return None
-    feed = CalendarFeed.objects.select_related("user").filter(token_hash=hash_feed_token(token)).first()
+    feed = CalendarFeed.objects.select_related("user").filter(token_hash=hash_token(token)).first()
     if feed is None or not feed.user.is_active:
         return None
     CalendarFeed.objects.filter(pk=feed.pk).update(last_fetched_at=timezone.now())
