@@ -32,7 +32,7 @@ def _at_least(value: Any, goal: float) -> tuple[bool | None, bool]:
     return value >= goal, value < goal / 2
 
 
-def metrics(bench: Any) -> list[Metric]:  # noqa: C901, PLR0915  (one table, read top to bottom)
+def metrics(bench: Any) -> list[Metric]:
     r = bench.r
     out: list[Metric] = []
 

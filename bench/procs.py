@@ -101,7 +101,7 @@ class ProcessRegistry:
         if cpu is not None and _can_pin(cpu):
             command = ["taskset", "-c", str(cpu), *command]
         full_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
-        popen = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
+        popen = subprocess.Popen(
             command,
             cwd=ROOT,
             env=full_env,
@@ -149,7 +149,7 @@ class ProcessRegistry:
         for child in reversed(self.children):
             try:
                 self.stop(child)
-            except Exception as exc:  # noqa: BLE001  (keep stopping the others)
+            except Exception as exc:  # keep stopping the others
                 print(f"could not stop {child.name} (pid {child.pid}): {exc}", file=sys.stderr)
 
 
@@ -187,7 +187,7 @@ def _which(program: str) -> str | None:
     return which(program)
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):  # noqa: ANN001, ANN201
+def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
     """Poll ``predicate()`` until it returns a truthy value or the deadline passes (bench and tests of external
     processes, where no event exists to wait on). Returns the truthy value."""
     deadline = time.monotonic() + timeout

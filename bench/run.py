@@ -90,7 +90,7 @@ class Bench:
         print(f"[bench] stage {number}: {name} …", flush=True)
         try:
             fn()
-        except Exception as exc:  # noqa: BLE001  (a broken stage is reported; the others still run)
+        except Exception as exc:  # a broken stage is reported; the others still run
             self.errors.append(f"stage {number} ({name}): {type(exc).__name__}: {exc}")
             traceback.print_exc()
         print(f"[bench] stage {number} done in {time.monotonic() - started:.1f} s", flush=True)

@@ -151,7 +151,7 @@ SESSION_ENDED = 4401
 ACCESS_ENDED = 4403
 
 
-class SessionEnded(Exception):  # noqa: N818  (an outcome, like PermissionDenied)
+class SessionEnded(Exception):
     """The socket's HTTP session is over: signed out, ended from another device or by an admin, expired, or
     predating a password change. The socket closes with 4401 (WS-11)."""
 

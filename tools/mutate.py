@@ -18,9 +18,11 @@ import argparse
 import dataclasses
 import os
 import shutil
+import sqlite3
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,6 +84,47 @@ def _report(module: str) -> tuple[float, list[str]]:
         print(f"--- {name}: {statuses[name]}")
         print(get_diff_for_mutant(name, path=data.path))
     return score, survivors
+
+
+# The first run's freshly migrated in-memory database, copied once (see ``pytest_configure``).
+_MIGRATED: dict[str, sqlite3.Connection] = {}
+
+
+def pytest_configure(config: object) -> None:
+    """A pytest hook: migrate once, then start every later run in this process (and its forks) from a copy.
+
+    Migrating the in-memory test database takes longer than most modules' tests, and mutmut starts a pytest run
+    per mutant. The first ``create_test_db`` of the process migrates as usual and keeps a private copy of the
+    result (SQLite's backup API, so triggers and every table's rows come along); later calls restore that copy
+    into the new connection and skip ``migrate``. A fork inherits the copy, so each mutant starts from exactly
+    the database a new ``pytest`` process would migrate."""
+    from django.conf import settings
+    from django.db.backends.sqlite3.creation import DatabaseCreation
+
+    if getattr(DatabaseCreation.create_test_db, "_restores_migrated_copy", False):
+        return
+    migrate: Any = DatabaseCreation.create_test_db
+
+    def create_test_db(self: Any, *args: Any, **kwargs: Any) -> str:
+        alias = self.connection.alias
+        if not self.connection.is_in_memory_db() or kwargs.get("serialize"):
+            return migrate(self, *args, **kwargs)
+        if alias not in _MIGRATED:
+            name: str = migrate(self, *args, **kwargs)
+            copy = sqlite3.connect(":memory:", check_same_thread=False)
+            self.connection.connection.backup(copy)
+            _MIGRATED[alias] = copy
+            return name
+        name = self._get_test_db_name()
+        self.connection.close()
+        settings.DATABASES[alias]["NAME"] = name
+        self.connection.settings_dict["NAME"] = name
+        self.connection.ensure_connection()
+        _MIGRATED[alias].backup(self.connection.connection)
+        return name
+
+    create_test_db._restores_migrated_copy = True  # type: ignore[attr-defined]
+    DatabaseCreation.create_test_db = create_test_db  # type: ignore[method-assign,assignment]
 
 
 def pytest_unconfigure(config: object) -> None:

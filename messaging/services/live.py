@@ -48,7 +48,7 @@ async def broadcast_typing(*, user: User, conversation_id: Any, recipients: Iter
     event = conversation_event("typing.started", recipients, user_id=user.pk, name=user.display_name)
     try:
         await get_channel_layer().group_send(group_name(conversation_id), event)
-    except Exception as exc:  # noqa: BLE001  (a lost typing hint is harmless)
+    except Exception as exc:  # a lost typing hint is harmless
         logger.warning("typing broadcast failed: %s", type(exc).__name__)
 
 
@@ -80,5 +80,5 @@ def _broadcast(group: str, event: dict[str, Any]) -> None:
     """Send to a group; the database already holds the record, so a failure is only logged (no text, no names)."""
     try:
         async_to_sync(get_channel_layer().group_send)(group, event)
-    except Exception as exc:  # noqa: BLE001  (channel layer down: clients replay by id)
+    except Exception as exc:  # channel layer down: clients replay by id
         logger.warning("live update %s to %s failed: %s", event.get("type"), group, type(exc).__name__)

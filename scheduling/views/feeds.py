@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import User
 from consent.models import Disclosure
-from scheduling.access import PortalRequest, in_viewer_time_zone, record_list_disclosures
+from family_portal.requests import PortalRequest
+from scheduling.access import in_viewer_time_zone, record_list_disclosures
 from scheduling.ics import build_calendar
 from scheduling.models import CalendarFeed, FamilySession, Participant
 from scheduling.services import feed_owner, issue_calendar_feed, revoke_calendar_feed

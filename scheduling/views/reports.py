@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from consent.gate import release_consents, require_disclosure
 from consent.models import Scope
+from family_portal.requests import PortalRequest
 from family_portal.staff_guard import staff_required
-from scheduling.access import PortalRequest, in_viewer_time_zone
+from scheduling.access import in_viewer_time_zone
 from scheduling.forms import ReleaseForm, ReportForm
 from scheduling.models import FamilySession, Participant
 from scheduling.services import release_attendance_report
@@ -55,7 +56,7 @@ def attendance_report(request: PortalRequest) -> HttpResponse:
     user = request.user
     data = request.POST if request.method == "POST" else (request.GET or None)
     form = ReportForm(data, user=user)
-    context: dict[str, Any] = {"form": form, "tz": request.viewer_tz}
+    context: dict[str, Any] = {"form": form, "tz": timezone.get_current_timezone()}
     if form.is_bound and form.is_valid():
         patient, start, end = form.cleaned_data["patient"], form.cleaned_data["start"], form.cleaned_data["end"]
         require_disclosure(user, patient, Scope.ATTENDANCE, what="Attendance record (care team)", request=request)

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from consent.gate import require_disclosure, visible_patients
 from consent.models import Scope
-from scheduling.access import PortalRequest, family_only, get_request_for, in_viewer_time_zone
+from family_portal.requests import PortalRequest
+from scheduling.access import family_only, get_request_for, in_viewer_time_zone
 from scheduling.forms import ConfirmForm, DeclineForm, RequestForm
 from scheduling.models import SessionRequest
 from scheduling.services import assigned_counselor_ids, request_session, withdraw_request
@@ -62,7 +63,7 @@ def request_create(request: PortalRequest) -> HttpResponse:
         "counselor_names": names,
         "show_counselor": len(names) > 1,
         "horizon_days": HORIZON_DAYS,
-        "tz": request.viewer_tz,
+        "tz": timezone.get_current_timezone(),
         "has_counselor": bool(counselor_ids),
     }
     return render(request, "scheduling/request_form.html", context)
@@ -80,7 +81,7 @@ def render_request_detail(
     context: dict[str, Any] = {
         "req": session_request,
         "is_staff_view": staff,
-        "tz": getattr(request, "viewer_tz", timezone.get_current_timezone()),
+        "tz": timezone.get_current_timezone(),
     }
     if staff and session_request.is_pending:
         context["confirm_form"] = confirm_form or ConfirmForm(

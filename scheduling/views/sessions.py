@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 
 from consent.gate import care_team_patients
 from consent.models import Disclosure
-from scheduling.access import PortalRequest, get_session_for, in_viewer_time_zone, record_list_disclosures
+from family_portal.requests import PortalRequest
+from scheduling.access import get_session_for, in_viewer_time_zone, record_list_disclosures
 from scheduling.calendar_links import calendar_links
 from scheduling.forms import InviteForm, RsvpForm
 from scheduling.ics import build_calendar
@@ -60,7 +61,7 @@ def session_list(request: PortalRequest) -> HttpResponse:
     """Upcoming and past sessions, shaped for the viewer's role (nav link for everyone)."""
     user = request.user
     now = timezone.now()
-    context: dict[str, Any] = {"tz": request.viewer_tz, "now": now}
+    context: dict[str, Any] = {"tz": timezone.get_current_timezone(), "now": now}
     if user.is_care_staff:
         sessions = staff_sessions(user).prefetch_related(None)  # counselors: one prefetch for both lists below
         context["upcoming"] = list(sessions.upcoming(now)[:UPCOMING_LIMIT])
@@ -105,7 +106,7 @@ def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
     context: dict[str, Any] = {
         "session": session,
         "me": me,
-        "tz": request.viewer_tz,
+        "tz": timezone.get_current_timezone(),
         "counselors": list(session.counselors.all()),
         "is_staff_view": user.is_care_staff,
         "may_answer": session.is_scheduled

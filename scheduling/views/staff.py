@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,8 +17,10 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from consent.gate import visible_patients
 from consent.models import Scope
+from family_portal.form_errors import show_errors
+from family_portal.requests import PortalRequest
 from family_portal.staff_guard import staff_required
-from scheduling.access import PortalRequest, get_staff_request, get_staff_session, in_viewer_time_zone
+from scheduling.access import get_staff_request, get_staff_session, in_viewer_time_zone
 from scheduling.forms import (
     AttendanceForm,
     AvailabilityForm,
@@ -47,15 +48,6 @@ from scheduling.services import (
 )
 from scheduling.summaries import group_invites_summary
 from scheduling.views.sessions import staff_sessions
-
-
-def _form_error(form: Form, exc: ValidationError) -> None:
-    """Show a service's refusal on the form: field errors where they belong, the rest on top."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @staff_required
@@ -94,11 +86,15 @@ def session_create(request: PortalRequest) -> HttpResponse:
                 description=data["description"],
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, "The session is booked and the invitations are sent.")
             return redirect(session)
-    return render(request, "scheduling/session_form.html", {"form": form, "patient": patient, "tz": request.viewer_tz})
+    return render(
+        request,
+        "scheduling/session_form.html",
+        {"form": form, "patient": patient, "tz": timezone.get_current_timezone()},
+    )
 
 
 def _book_group(request: PortalRequest, form: SessionForm) -> HttpResponse:
@@ -119,8 +115,12 @@ def _book_group(request: PortalRequest, form: SessionForm) -> HttpResponse:
             staff_notes=data["staff_notes"],
         )
     except ValidationError as exc:
-        _form_error(form, exc)
-        return render(request, "scheduling/session_form.html", {"form": form, "patient": None, "tz": request.viewer_tz})
+        show_errors(form, exc)
+        return render(
+            request,
+            "scheduling/session_form.html",
+            {"form": form, "patient": None, "tz": timezone.get_current_timezone()},
+        )
     messages.success(request, group_invites_summary(outcome.as_dict()))
     return redirect(session)
 
@@ -148,7 +148,7 @@ def session_reschedule(request: PortalRequest, pk: Any) -> HttpResponse:
                 ends_at=starts_at + timedelta(minutes=form.cleaned_data["duration"]),
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(
                 request, _("The session has moved. Participants are told in the portal and by email or text.")
@@ -166,7 +166,7 @@ def session_cancel(request: PortalRequest, pk: Any) -> HttpResponse:
         try:
             cancel_session(actor=request.user, session=session, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            _form_error(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(
                 request, _("The session is cancelled. Participants are told in the portal and by email or text.")
@@ -185,7 +185,7 @@ def session_attendance(request: PortalRequest, pk: Any) -> HttpResponse:
         try:
             record_attendance(actor=request.user, session=session, marks=form.marks())
         except ValidationError as exc:
-            _form_error(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, "Attendance is saved.")
             return redirect(session)
@@ -230,7 +230,7 @@ def counselor_week(request: PortalRequest) -> HttpResponse:
     form = WeekForm(request.GET)
     anchor = (form.cleaned_data["week"] if form.is_valid() else None) or today
     monday = anchor - timedelta(days=anchor.weekday())
-    tz = request.viewer_tz
+    tz = timezone.get_current_timezone()
     start = datetime.combine(monday, datetime.min.time(), tzinfo=tz)
     end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz)
     sessions = list(staff_sessions(request.user).overlapping(start, end).order_by("starts_at"))
@@ -257,7 +257,7 @@ def counselor_week(request: PortalRequest) -> HttpResponse:
 def availability(request: PortalRequest) -> HttpResponse:
     """Weekly hours (wall-clock in a time zone, so DST keeps them) and time off for the signed-in counselor."""
     user = request.user
-    tz_name = str(request.viewer_tz)
+    tz_name = str(timezone.get_current_timezone())
     action = request.POST.get("action", "")
     hours_form = AvailabilityForm(
         request.POST if action == "add_hours" else None, initial={"time_zone": tz_name, "slot_minutes": 60}
@@ -289,7 +289,7 @@ def availability(request: PortalRequest) -> HttpResponse:
         "time_off": list(AvailabilityException.objects.filter(counselor=user, ends_at__gt=timezone.now())),
         "hours_form": hours_form,
         "off_form": off_form,
-        "tz": request.viewer_tz,
+        "tz": timezone.get_current_timezone(),
     }
     return render(request, "scheduling/availability.html", context)
 
@@ -312,7 +312,7 @@ def request_confirm(request: PortalRequest, pk: Any) -> HttpResponse:
                 message=form.cleaned_data["message"],
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, "Confirmed. The family sees the session and gets reminders.")
             return redirect(session)
@@ -331,7 +331,7 @@ def request_decline(request: PortalRequest, pk: Any) -> HttpResponse:
         try:
             decline_request(actor=request.user, session_request=session_request, message=form.cleaned_data["message"])
         except ValidationError as exc:
-            _form_error(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, "The family will see your message in the portal.")
             return HttpResponseRedirect(reverse("scheduling:session_list"))

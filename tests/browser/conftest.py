@@ -133,7 +133,7 @@ def actors(
             try:
                 actor.page.screenshot(path=str(shot), full_page=True)
                 print(f"screenshot of {actor.name}'s page at failure: {shot} ({actor.page.url})")  # noqa: T201
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 print(f"no screenshot of {actor.name}: {exc}")  # noqa: T201
         else:
             try:

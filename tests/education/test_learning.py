@@ -269,7 +269,7 @@ def test_an_assigned_module_not_started_says_how_many_lessons_even_when_filtered
     assert f"{lessons} lesson" in assigned
 
 
-def _pending_version(module, author, marker: str, source=None):  # noqa: ANN001, ANN202
+def _pending_version(module, author, marker: str, source=None):
     """A newer, unpublished version whose every visible text carries ``marker``."""
     version = authoring.copy_version(source=source, author=author) if source else None
     version = version or authoring.start_new_version(module=module, author=author)

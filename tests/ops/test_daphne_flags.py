@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024
 
 
-def _parsed(args: list[str]):  # noqa: ANN202
+def _parsed(args: list[str]):
     return CommandLineInterface().parser.parse_args(args)
 
 

@@ -197,7 +197,7 @@ def test_whole_topology_delivers_across_web_processes_and_reports_healthy(
         tails = "\n".join(f"--- {c.name}\n{c.output()[-1500:]}" for c in (web_a, web_b))
         raise AssertionError(f"cross-process delivery failed: {exc!r}\n{tails}") from exc
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{port_b}/healthz", timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{port_b}/healthz", timeout=10) as response:
         health = json.loads(response.read())
     assert health == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "worker": "ok"}}
     for child in (web_a, web_b, *workers):

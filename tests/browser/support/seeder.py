@@ -19,7 +19,7 @@ class SeedError(RuntimeError):
 
 class Seeder:
     def __init__(self, env: Mapping[str, str]) -> None:
-        popen = subprocess.Popen(  # noqa: S603
+        popen = subprocess.Popen(
             [sys.executable, "-m", "tests.browser.support.seed"],
             cwd=ROOT,
             env={**env, "PYTHONUNBUFFERED": "1"},

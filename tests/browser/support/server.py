@@ -137,9 +137,7 @@ def portal_env(database_path: Path, mail_dir: Path, **extra: str) -> dict[str, s
 
 def run_checked(name: str, argv: list[str], env: Mapping[str, str], timeout: float = 180) -> str:
     """Run a setup command to completion; ``ServerFailed`` with its output when it fails."""
-    result = subprocess.run(  # noqa: S603
-        argv, cwd=ROOT, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
-    )
+    result = subprocess.run(argv, cwd=ROOT, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)
     if result.returncode != 0:
         raise ServerFailed(f"{name} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result.stdout
