@@ -19,11 +19,10 @@ from django.utils import timezone
 from accounts.models import User
 from bench.seed import Dataset
 from consent.models import Scope
-from notifications.models import TERMINAL_STATES, OutboxMessage, SmsPhone
+from notifications.models import OutboxMessage, SmsPhone
 from notifications.services import enqueue_message
+from notifications.worker import DONE_STATES as DONE
 from tests.support.procs import Child, ProcessRegistry, wait_until
-
-DONE = {*TERMINAL_STATES, OutboxMessage.State.SENT}
 
 
 def waking_zone() -> str:

@@ -6,7 +6,6 @@ up) with the invited, verified email address — never because an email address 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from accounts.names import give_up_staff_names
 from consent.audit import record_audit
 from consent.models import INVITATIONS_PER_HOUR, AuditEvent, Consent, Invitation
 from consent.welcome import remember_welcome
+from family_portal.tokens import hash_token
 
 SESSION_KEY = "consent_invitation_token"
 
@@ -38,10 +38,6 @@ class InvitationUnusable(Exception):
 
 class InvitationWrongAccount(InvitationUnusable):
     """The signed-in account does not hold the invited, verified email address."""
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invitation_url(token: str) -> str:

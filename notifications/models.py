@@ -117,18 +117,6 @@ TEMPLATE_LABELS = {
 
 CLAIMABLE_STATES = (OutboxMessage.State.QUEUED, OutboxMessage.State.UNKNOWN)
 
-TERMINAL_STATES = frozenset(
-    {
-        OutboxMessage.State.DELIVERED,
-        OutboxMessage.State.UNDELIVERED,
-        OutboxMessage.State.FAILED,
-        OutboxMessage.State.OPTED_OUT,
-        OutboxMessage.State.CANCELLED,
-        OutboxMessage.State.SUPPRESSED,
-        OutboxMessage.State.DEAD,
-    }
-)
-
 
 class SmsPhone(models.Model):
     """A user's mobile number for texts: confirmed by code (SMS by the outbox) and opted in with recorded words."""

@@ -13,7 +13,7 @@ from family_portal.dashboard import Card, disclose, visible_patient_ids
 from family_portal.requests import PortalRequest
 from scheduling.access import viewer_tz
 from scheduling.models import Participant, SessionNotice, SessionRequest
-from scheduling.views import family_sessions, staff_sessions
+from scheduling.views.sessions import family_sessions, staff_sessions
 
 NEXT_SESSIONS = 3
 

@@ -1,4 +1,5 @@
-"""Consent workflows: sign, record on paper, review, revoke, end by event. Each is atomic and audited."""
+"""Giving consent: sign in the portal, replace, record on paper and review it (§ 2.31). Each is atomic and
+audited."""
 
 from __future__ import annotations
 
@@ -6,28 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.names import name_key
 from consent.audit import record_audit
-from consent.minors import minor_decides_alone
-from consent.models import (
-    BREAK_GLASS_DURATION,
-    SCOPE_FIELDS,
-    AuditEvent,
-    BreakGlassAccess,
-    Consent,
-    ConsentEvent,
-    ConsentFormVersion,
-    PersonalRepresentative,
-    Scope,
-)
+from consent.models import SCOPE_FIELDS, AuditEvent, Consent, ConsentEvent, ConsentFormVersion, Scope
 from consent.signals import consent_ended, consent_granted, consent_replaced
 
 
@@ -278,191 +266,6 @@ def review_paper_consent(
     if approve:
         consent_granted.send(sender=Consent, consent=consent)
     return consent
-
-
-@transaction.atomic
-def revoke_consent(
-    *,
-    consent: Consent,
-    actor: User,
-    method: str = Consent.Method.PORTAL,
-    document_reference: str = "",
-    at: datetime | None = None,
-    request: HttpRequest | None = None,
-) -> Consent:
-    """Revoke in writing, effective at once (§ 2.31(a)(6)): the gate checks time, open sockets close on commit.
-
-    Revocation is an event; the consent row keeps every element and only gains ``revoked_at``.
-    """
-    consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    if consent.revoked_at is not None:
-        return consent
-    if method == Consent.Method.PAPER and not document_reference.strip():
-        raise ValidationError({"document_reference": "Give the reference of the written revocation."})
-    at = at or timezone.now()
-    consent.revoked_at = at
-    consent.save(update_fields=["revoked_at"])
-    ConsentEvent.objects.create(
-        consent=consent,
-        kind=ConsentEvent.Kind.REVOKED,
-        actor=actor,
-        at=at,
-        method=method,
-        document_reference=document_reference,
-    )
-    record_audit(
-        kind=AuditEvent.Kind.CONSENT_REVOKED,
-        actor=actor,
-        patient=consent.patient,
-        request=request,
-        data={"consent": str(consent.pk), "method": method},
-    )
-    consent_ended.send(sender=Consent, consent=consent)
-    return consent
-
-
-@transaction.atomic
-def end_consent_by_event(
-    *,
-    consent: Consent,
-    actor: User,
-    note: str,
-    at: datetime | None = None,
-    request: HttpRequest | None = None,
-) -> Consent:
-    """Staff record the consent's ending event (e.g. discharge); it ends at that instant."""
-    consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    if not consent.expiry_event:
-        raise ValidationError("This consent has no ending event.")
-    if consent.ended_by_event_at is not None:
-        return consent
-    at = at or timezone.now()
-    consent.ended_by_event_at = at
-    consent.save(update_fields=["ended_by_event_at"])
-    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.ENDED_BY_EVENT, actor=actor, at=at, note=note)
-    record_audit(
-        kind=AuditEvent.Kind.CONSENT_ENDED,
-        actor=actor,
-        patient=consent.patient,
-        request=request,
-        data={"consent": str(consent.pk)},
-    )
-    consent_ended.send(sender=Consent, consent=consent)
-    return consent
-
-
-@transaction.atomic
-def start_break_glass(
-    *, counselor: User, patient: User, reason: str, request: HttpRequest | None = None
-) -> BreakGlassAccess:
-    """Emergency access to a patient outside the counselor's caseload (AZ-06, 164.312(a)(2)(ii)).
-
-    A reason is required; access lasts one hour; it is audited and the program admins are emailed (without the
-    patient's name) once the access is committed."""
-    if not (counselor.is_active and counselor.is_counselor):
-        raise PermissionDenied("Only counselors use emergency access.")
-    if not (patient.is_active and patient.is_patient and patient.program_id == counselor.program_id):
-        raise ValidationError({"patient": "Choose a patient in your program."})
-    reason = " ".join(reason.split())
-    if len(reason) < 10:
-        raise ValidationError({"reason": "Say why you need emergency access, in a short sentence."})
-    now = timezone.now()
-    access = BreakGlassAccess(
-        counselor=counselor, patient=patient, reason=reason, started_at=now, expires_at=now + BREAK_GLASS_DURATION
-    )
-    access.full_clean()
-    access.save()
-    event = record_audit(
-        kind=AuditEvent.Kind.BREAK_GLASS,
-        actor=counselor,
-        patient=patient,
-        request=request,
-        data={"access": access.pk, "expires_at": access.expires_at.isoformat()},
-    )
-    supervisors = list(
-        User.objects.filter(role=User.Role.PROGRAM_ADMIN, program=counselor.program, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    context = {"counselor": counselor.display_name, "access": access, "audit_seq": event.seq}
-    transaction.on_commit(lambda: _notify_supervisors(supervisors, context), robust=True)
-    return access
-
-
-def _notify_supervisors(recipients: list[str], context: dict[str, Any]) -> None:
-    if not recipients:
-        return
-    send_mail(
-        subject=render_to_string("consent/email/break_glass_subject.txt", context).strip(),
-        message=render_to_string("consent/email/break_glass_body.txt", context),
-        from_email=None,
-        recipient_list=recipients,
-    )
-
-
-@transaction.atomic
-def record_personal_representative(
-    *,
-    staff: User,
-    patient: User,
-    representative: User,
-    authority: str,
-    document_reference: str,
-    limits: str = "",
-    expires_at: datetime | None = None,
-    request: HttpRequest | None = None,
-) -> PersonalRepresentative:
-    """Staff record someone who may act as the patient (§ 2.15, HIPAA 164.502(g)) after checking documents.
-
-    Where the state lets a minor consent alone to treatment, a parent is not their representative (§ 2.14)."""
-    if not staff.is_care_staff:
-        raise PermissionDenied("Only care staff record personal representatives.")
-    if not (representative.is_active and representative.is_family) or representative.pk == patient.pk:
-        raise ValidationError({"representative": "The representative needs their own family-member account."})
-    if authority == PersonalRepresentative.Authority.GUARDIAN_OF_MINOR and minor_decides_alone(patient):
-        raise ValidationError(
-            {"authority": "In this program's state the minor decides alone about sharing these records (§ 2.14)."}
-        )
-    record = PersonalRepresentative(
-        representative=representative,
-        patient=patient,
-        authority=authority,
-        limits=limits.strip(),
-        document_reference=document_reference.strip(),
-        verified_by=staff,
-        expires_at=expires_at,
-    )
-    record.full_clean()
-    record.save()
-    record_audit(
-        kind=AuditEvent.Kind.REPRESENTATIVE_RECORDED,
-        actor=staff,
-        patient=patient,
-        request=request,
-        data={"representative": str(record.pk), "authority": authority, "action": "recorded"},
-    )
-    return record
-
-
-@transaction.atomic
-def end_personal_representative(
-    *, staff: User, record: PersonalRepresentative, request: HttpRequest | None = None
-) -> PersonalRepresentative:
-    """Staff end a representative's authority at once (documents withdrawn, authority lapsed)."""
-    if not staff.is_care_staff:
-        raise PermissionDenied("Only care staff end a personal representative's authority.")
-    record = PersonalRepresentative.objects.select_for_update().get(pk=record.pk)
-    if record.ended_at is None:
-        record.ended_at = timezone.now()
-        record.save(update_fields=["ended_at"])
-        record_audit(
-            kind=AuditEvent.Kind.REPRESENTATIVE_RECORDED,
-            actor=staff,
-            patient=record.patient,
-            request=request,
-            data={"representative": str(record.pk), "action": "ended"},
-        )
-    return record
 
 
 def _build(*, patient: User, scopes: list[str], **fields: Any) -> Consent:

@@ -47,7 +47,7 @@ from scheduling.services import (
     schedule_session,
 )
 from scheduling.summaries import group_invites_summary
-from scheduling.views import staff_sessions
+from scheduling.views.sessions import staff_sessions
 
 
 @staff_required
@@ -316,7 +316,7 @@ def request_confirm(request: PortalRequest, pk: Any) -> HttpResponse:
         else:
             messages.success(request, "Confirmed. The family sees the session and gets reminders.")
             return redirect(session)
-    from scheduling.request_views import render_request_detail
+    from scheduling.views.requests import render_request_detail
 
     return render_request_detail(request, session_request, confirm_form=form, status=400)
 
@@ -335,6 +335,6 @@ def request_decline(request: PortalRequest, pk: Any) -> HttpResponse:
         else:
             messages.success(request, "The family will see your message in the portal.")
             return HttpResponseRedirect(reverse("scheduling:session_list"))
-    from scheduling.request_views import render_request_detail
+    from scheduling.views.requests import render_request_detail
 
     return render_request_detail(request, session_request, decline_form=form, status=400)
