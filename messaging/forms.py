@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -10,8 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from messaging.text import MAX_BODY_CHARS, clean_body
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _body_field(label: str, help_text: str) -> forms.CharField:
+
+def _body_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.CharField:
     """The message box; rendered by the one field template, which ties its help and errors to it."""
     return forms.CharField(
         label=label,
