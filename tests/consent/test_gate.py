@@ -16,6 +16,7 @@ from consent.gate import (
     acts_as_patient,
     can_disclose,
     care_team_patients,
+    effective_consent,
     managed_consents,
     require_disclosure,
     visible_patients,
@@ -33,6 +34,15 @@ def test_family_member_disclosure_writes_one_ledger_row(patient, family_member, 
     row = Disclosure.objects.get()
     assert (row.recipient, row.patient, row.consent, row.scope) == (family_member, patient, consent, "schedule")
     assert row.form_version == consent.form_version.version
+
+
+def test_the_consent_relied_on_comes_with_its_form_version(patient, family_member, consent, django_assert_num_queries):
+    """The ledger row names the consent's form version: reading it costs no query beyond the gate's own."""
+    version = consent.form_version.version
+    with django_assert_num_queries(1):
+        relied_on = effective_consent(family_member, patient, Scope.SCHEDULE)
+        assert relied_on is not None
+        assert relied_on.form_version.version == version
 
 
 def test_patient_and_care_team_reads_write_no_ledger_row(patient, counselor):
