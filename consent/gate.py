@@ -276,7 +276,7 @@ def _visibility(viewer: Any, at: datetime) -> Visibility:
     consents: tuple[Consent, ...] = ()
     if policy.CONSENT in grants:
         consents = tuple(
-            policy.consents_in_force(at, viewers=[viewer.pk]).select_related("patient__program", "form_version")
+            policy.consents_in_force(at, viewers=[viewer.pk]).select_related("patient__program")  # and form_version
         )
         programs |= {c.patient_id: c.patient.program_id for c in consents}
     return Visibility(
