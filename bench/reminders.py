@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
 import sys
@@ -147,9 +146,8 @@ def worker_env(fake_port: int, *, mps: float, lease_s: int = 60, poll_s: float |
 
 
 def start_worker(procs: ProcessRegistry, name: str, env: dict[str, str], cpu: int | None = 0) -> Child:
+    # The production command line: sending threads by the command's default (8 on PostgreSQL, 1 on SQLite).
     command = [sys.executable, "manage.py", "run_notifications", "--worker-id", name, "--batch", "20"]
-    if env.get("DATABASE_URL", os.environ.get("DATABASE_URL", "")).startswith("postgres"):
-        command += ["--senders", "4"]  # parallel writers need PostgreSQL; SQLite locks the table
     return procs.start(name, command, env, cpu=cpu)
 
 
