@@ -74,14 +74,12 @@ def enqueue_message(
     ``subject`` must never hold patient names or clinical words. ``to_address`` pins the destination (used for
     phone confirmation codes); empty means "resolve at send time".
     """
-    if channel is None:
-        channel = OutboxMessage.Channel.SMS if sms_phone_for(recipient) else OutboxMessage.Channel.EMAIL
-    if channel not in OutboxMessage.Channel.values:
+    if channel is not None and channel not in OutboxMessage.Channel.values:
         raise ValueError(f"Unknown channel {channel!r}.")
     if (patient is None) != (scope is None):
         raise ValueError("patient and scope go together: both or neither.")
     row = OutboxMessage(
-        channel=channel,
+        channel=channel or "",
         recipient=recipient,
         template_key=template_key,
         idempotency_key=idempotency_key,
@@ -96,15 +94,55 @@ def enqueue_message(
     # own transaction and a failure leaves nothing to undo, so the BEGIN/COMMIT round trips are skipped (R6).
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            row.save(force_insert=True)
+            if channel is None:
+                _insert_choosing_channel(row)
+            else:
+                row.save(force_insert=True)
             if row.send_after <= timezone.now():
                 notify_workers()  # R4: wakes idle workers once the row is committed
     except IntegrityError:
         if not OutboxMessage.objects.filter(idempotency_key=idempotency_key).exists():
             raise
         return None
-    logger.info("outbox row %s queued (%s, %s)", row.pk, template_key, channel)
+    logger.info("outbox row %s queued (%s, %s)", row.pk, template_key, row.channel)
     return row
+
+
+def _insert_choosing_channel(row: OutboxMessage) -> None:
+    """Insert ``row`` with its channel chosen by the database in the same statement: SMS when the recipient's phone
+    may receive texts now (the rule of ``sms_phone_for``), else email. One round trip instead of a lookup and an
+    insert (R6); ``tests/notifications/test_services.py`` checks the choice against every other textability check.
+    No model signal is sent (none is connected to ``OutboxMessage``)."""
+    sql, fields = _channel_choosing_insert_sql()
+    params = [field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields]
+    params += [row.recipient_id, True, True, OutboxMessage.Channel.SMS, OutboxMessage.Channel.EMAIL]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (row.channel,) = cursor.fetchone()
+    row._state.adding = False
+    row._state.db = connection.alias
+
+
+@cache
+def _channel_choosing_insert_sql() -> tuple[str, list[Any]]:
+    quote = connection.ops.quote_name
+    meta = OutboxMessage._meta
+    fields = [f for f in meta.concrete_fields if f.attname != "channel"]
+    columns = ", ".join(quote(f.column or f.attname) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    phones, opt_outs = quote(SmsPhone._meta.db_table), quote(SmsOptOut._meta.db_table)
+    channel = quote(OutboxMessage._meta.get_field("channel").column or "channel")
+    # Table and column names come from the models' own metadata; every value is a parameter.
+    textable = (
+        f"SELECT 1 FROM {phones} p WHERE p.user_id = %s AND p.verified_at IS NOT NULL "  # noqa: S608
+        "AND p.opted_in_at IS NOT NULL AND p.sms_capable = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {opt_outs} o WHERE o.e164 = p.e164 AND o.active = %s)"
+    )
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}, {channel}) "  # noqa: S608
+        f"VALUES ({values}, CASE WHEN EXISTS ({textable}) THEN %s ELSE %s END) RETURNING {channel}"
+    )
+    return sql, fields
 
 
 def describe_when(starts_at: datetime, send_at: datetime, tz: ZoneInfo) -> str:
