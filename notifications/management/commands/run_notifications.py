@@ -56,3 +56,13 @@ class Command(BaseCommand):
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             logger.info("worker %s stopped after %d messages", worker.worker_id, worker.processed)
+            close_pool()
+
+
+def close_pool() -> None:
+    """Close psycopg's pool (``PORTAL_DB_POOL``) on the way out: left open, its threads hold the interpreter's exit
+    for ~5 s each, longer than a process manager's stop timeout allows."""
+    pool = getattr(connection, "pool", None)
+    if pool is not None and not connection.in_atomic_block:
+        connection.close()
+        pool.close()
