@@ -43,7 +43,8 @@ async def _connect(port: int) -> Conn:
 
 
 def _raw(path: str, port: int, cookie: str) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: keep-alive"]
+    # X-Forwarded-Proto as the TLS-terminating proxy sends it (read only with PORTAL_BEHIND_PROXY, the production run)
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: keep-alive", "X-Forwarded-Proto: https"]
     if cookie:
         lines.append(f"Cookie: {cookie}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()

@@ -73,10 +73,18 @@ def markdown(result: dict[str, Any]) -> str:
     meta = result["meta"]
     m = meta["machine"]
     noisy = " (above 0.5: numbers are noisy)" if meta["load_warning"] else ""
+    settings = ""
+    if "profile" in meta:
+        on = {True: "on", False: "off"}
+        settings = (
+            f"Settings: {meta['profile']} (DJANGO_DEBUG={meta['debug']}, connection pool "
+            f"{on[bool(meta.get('db_pool'))]}, cached templates {on[bool(meta.get('cached_templates'))]})."
+        )
     lines = [
         f"Run {meta['started']} · mode {meta['mode']} · database {meta['db']} · channel layer {meta['layer']} · "
         f"seed {meta['seed']} · {meta['families']} families · {meta['duration_s']} s",
         "",
+        *([settings, ""] if settings else []),
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gb']} GB RAM, Python {m['python']}, kernel "
         f"{m['kernel']}; loadavg at start {meta['loadavg']}{noisy}.",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",

@@ -3,7 +3,11 @@
 Stages: 0 setup (fresh database, migrate, seed) · 1 calibration (the machine's limits) · 2 query counts ·
 3 HTTP · 4 WebSocket · 5 reminders · 6 report. Options: ``--quick`` (one short repeat), ``--ci`` (reduced size;
 exit 1 only on deterministic checks), ``--strict`` (also fail timings past 2× their goal), ``--stage N``
-(repeatable), ``--db {sqlite,postgres}``, ``--layer {memory,redis}``, ``--out DIR``.
+(repeatable), ``--db {sqlite,postgres}``, ``--layer {memory,redis}``, ``--out DIR``, ``--profile``:
+``production`` (``DJANGO_DEBUG=False``, PostgreSQL through psycopg's pool, Redis, cached templates, static files
+collected, clients behind a TLS-terminating proxy, a notifications worker running beside Daphne), ``embedded`` (the
+development default: ``DJANGO_DEBUG=True``, and ``--db``/``--layer``), or ``auto`` (production when PostgreSQL and
+Redis answer, else embedded, said loudly; what ``make bench`` runs).
 
 Safe by construction: loopback only, every child started through tests.support.procs (PID registry, stopped in a
 ``finally``), deadlines on every wait, a throw-away database (``bench/results/bench.sqlite3`` or ``fp_bench``).
@@ -13,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import socket
 import sys
 import time
 import traceback
@@ -27,6 +33,51 @@ PG_BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0
 REDIS_BENCH_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
+def production_env() -> dict[str, str]:
+    """Production settings for this process and every child, as deploy/ and .env.example set them, except what the
+    bench must own: loopback host names, a throw-away secret key, no real mail or texts (workers get ``TWILIO_*``
+    pointing at the fake Twilio; the bench process and Daphne never text)."""
+    return {
+        "DJANGO_DEBUG": "False",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "PORTAL_DB_POOL": "True",
+        "PORTAL_BEHIND_PROXY": "True",  # clients send X-Forwarded-Proto: https, as deploy/nginx.conf does
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": "9",  # nothing in the bench sends mail; a stray one fails fast and is retried
+        "PORTAL_ALLOW_CONSOLE_SMS": "True",
+    }
+
+
+def reachable(url: str, default_port: int) -> bool:
+    """True when something accepts a TCP connection at ``url``'s host and port within a second."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def resolve_profile(options: argparse.Namespace) -> None:
+    """Turn ``--profile auto`` into production or embedded; production implies PostgreSQL and Redis."""
+    if options.profile == "auto":
+        services = reachable(PG_BENCH_URL, 5432) and reachable(REDIS_BENCH_URL, 6379)
+        options.profile = "production" if services else "embedded"
+        if not services:
+            print(
+                "[bench] *** PostgreSQL or Redis is not reachable: falling back to the EMBEDDED DEFAULT "
+                "(DJANGO_DEBUG=True, SQLite, in-memory channel layer). These numbers describe a development setup, "
+                "not production. ***",
+                flush=True,
+            )
+    if options.profile == "production":
+        options.db, options.layer = "postgres", "redis"
+        print("[bench] production settings: DJANGO_DEBUG=False, PostgreSQL + pool, Redis, cached templates", flush=True)
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one short repeat of everything")
@@ -36,16 +87,25 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--layer", choices=["memory", "redis"], default="memory")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--profile",
+        choices=["auto", "production", "embedded"],
+        default="embedded",
+        help="production settings, the embedded default, or production when PostgreSQL and Redis answer (auto)",
+    )
     return parser.parse_args(argv)
 
 
 def prepare_environment(options: argparse.Namespace) -> str:
     """Point this process and every child at a fresh bench database (never the developer's db.sqlite3)."""
-    os.environ.setdefault("DJANGO_DEBUG", "True")
     os.environ["DJANGO_SETTINGS_MODULE"] = "family_portal.settings"
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_API_BASE_URL", "SMTP_HOST"):
         os.environ.pop(name, None)  # the bench process itself never sends
+    if options.profile == "production":
+        os.environ.update(production_env())
+    else:
+        os.environ.setdefault("DJANGO_DEBUG", "True")
     if options.db == "sqlite":
         options.out.mkdir(parents=True, exist_ok=True)
         path = options.out / "bench.sqlite3"
@@ -98,10 +158,17 @@ class Bench:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse(argv)
+    resolve_profile(options)
     prepare_environment(options)
     import django
 
     django.setup()
+    from django.conf import settings
+
+    if options.profile == "production":
+        from django.core.management import call_command
+
+        call_command("collectstatic", interactive=False, verbosity=0)  # the manifest storage needs it, as deploys do
     from tests.support.procs import ProcessRegistry
 
     bench = Bench(options)
@@ -128,12 +195,16 @@ def main(argv: list[str] | None = None) -> int:
             "loadavg": loadavg,
             "load_warning": loadavg != "?" and float(loadavg) > 0.5,
             "machine": report.machine(),
-            "debug": True,
+            "profile": options.profile,
+            "debug": settings.DEBUG,
+            "db_pool": bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool")),
+            "cached_templates": cached_templates(),
         },
         "metrics": bench.metrics,
         "raw": bench.r,
         "errors": bench.errors,
     }
+    close_pools()
     json_path, md_path = report.write(result, options.out, started.strftime("%Y%m%dT%H%M%SZ"))
     print(md_path.read_text())
     print(f"[bench] wrote {json_path} and {md_path}")
@@ -146,6 +217,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] timings past 2x their goal: {strict_failures}")
         return 1
     return 0
+
+
+def cached_templates() -> bool:
+    """Whether Django's template engine caches compiled templates (the default when DEBUG is off)."""
+    from django.template import engines
+    from django.template.loaders.cached import Loader
+
+    return any(isinstance(loader, Loader) for loader in engines["django"].engine.template_loaders)  # type: ignore[attr-defined]
+
+
+def close_pools() -> None:
+    """Close psycopg's pool before exit (left open, its threads hold the interpreter's exit for ~5 s each)."""
+    from django.db import connections
+
+    for conn in connections.all():
+        close_pool = getattr(conn, "close_pool", None)
+        if close_pool is not None:
+            conn.close()
+            close_pool()
 
 
 if __name__ == "__main__":

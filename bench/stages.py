@@ -107,6 +107,12 @@ def run_all(bench: Any, procs: ProcessRegistry) -> None:
                 )
         fake = procs.start("fake-twilio", [sys.executable, "-m", "bench.fake_twilio"], cpu=SERVER_CPU)
         state["fake_port"] = int(fake.wait_for(LISTENING, timeout=30).group(2))
+        if bench.o.profile == "production":
+            # As deployed: the notifications worker runs beside Daphne (heartbeat, periodic scans, LISTEN) through
+            # the HTTP and WebSocket stages; stage 5 stops it and measures workers of its own.
+            state["background_worker"] = reminders.start_worker(
+                procs, "worker-background", reminders.worker_env(state["fake_port"], mps=1.0), cpu=SERVER_CPU
+            )
         if not ci:
             r["twilio_raw"] = floors.twilio_raw(f"http://127.0.0.1:{state['fake_port']}", int(bench.scaled(1000, 300)))
             r["noop_outbox"] = floors.noop_outbox_loop(family_q.members[0].pk, int(bench.scaled(1000, 300)))
@@ -198,6 +204,8 @@ def run_all(bench: Any, procs: ProcessRegistry) -> None:
     bench.stage(4, "WebSocket", ws)
 
     def sms() -> None:
+        if (background := state.pop("background_worker", None)) is not None:
+            procs.stop(background)
         fake_port = state.get("fake_port")
         if fake_port is None:
             return

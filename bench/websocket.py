@@ -119,7 +119,7 @@ def family_rooms(
     whose consent ended try to connect."""
     sweep_rates = default_sweep(rate) if sweep_rates is None else sweep_rates
     families = [f for f in data.families if len(f.members) >= 2][:groups]
-    origin = {"Origin": f"http://127.0.0.1:{port}"}
+    origin = {"Origin": f"http://127.0.0.1:{port}", "X-Forwarded-Proto": "https"}
 
     def header(user: Any) -> dict[str, str]:
         return {**origin, "Cookie": cookie_header(session_key_for(user))}

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.links import short_link
@@ -74,14 +73,12 @@ def enqueue_message(
     ``subject`` must never hold patient names or clinical words. ``to_address`` pins the destination (used for
     phone confirmation codes); empty means "resolve at send time".
     """
-    if channel is None:
-        channel = OutboxMessage.Channel.SMS if sms_phone_for(recipient) else OutboxMessage.Channel.EMAIL
-    if channel not in OutboxMessage.Channel.values:
+    if channel is not None and channel not in OutboxMessage.Channel.values:
         raise ValueError(f"Unknown channel {channel!r}.")
     if (patient is None) != (scope is None):
         raise ValueError("patient and scope go together: both or neither.")
     row = OutboxMessage(
-        channel=channel,
+        channel=channel or "",
         recipient=recipient,
         template_key=template_key,
         idempotency_key=idempotency_key,
@@ -92,19 +89,61 @@ def enqueue_message(
         subject=subject,
         to_address=to_address,
     )
-    # In the caller's transaction a savepoint keeps it usable after a duplicate key; outside one the INSERT is its
-    # own transaction and a failure leaves nothing to undo, so the BEGIN/COMMIT round trips are skipped (R6).
-    try:
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            row.save(force_insert=True)
-            if row.send_after <= timezone.now():
-                notify_workers()  # R4: wakes idle workers once the row is committed
-    except IntegrityError:
-        if not OutboxMessage.objects.filter(idempotency_key=idempotency_key).exists():
-            raise
+    # One statement, no savepoint: a duplicate key inserts nothing (ON CONFLICT DO NOTHING) and leaves the caller's
+    # transaction usable; outside a transaction the INSERT is its own (R6).
+    if not _insert(row, choose_channel=channel is None):
         return None
-    logger.info("outbox row %s queued (%s, %s)", row.pk, template_key, channel)
+    if row.send_after <= timezone.now():
+        notify_workers()  # R4: wakes idle workers once the row is committed
+    logger.info("outbox row %s queued (%s, %s)", row.pk, template_key, row.channel)
     return row
+
+
+def _insert(row: OutboxMessage, *, choose_channel: bool) -> bool:
+    """Insert ``row`` in one statement; False (nothing written) when its idempotency key is taken. With
+    ``choose_channel`` the database picks the channel in the same statement: SMS when the recipient's phone may
+    receive texts now (the rule of ``sms_phone_for``), else email — one round trip instead of a lookup and an insert
+    (R6); ``tests/notifications/test_services.py`` checks the choice against every other textability check.
+    No model signal is sent (none is connected to ``OutboxMessage``)."""
+    sql, fields = _insert_sql(choose_channel)
+    params = [field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields]
+    if choose_channel:
+        params += [row.recipient_id, True, True, OutboxMessage.Channel.SMS, OutboxMessage.Channel.EMAIL]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchone()
+    if returned is None:
+        return False
+    row.channel = returned[0]
+    row._state.adding = False
+    row._state.db = connection.alias
+    return True
+
+
+@cache
+def _insert_sql(choose_channel: bool) -> tuple[str, list[Any]]:
+    quote = connection.ops.quote_name
+    meta = OutboxMessage._meta
+    fields = [f for f in meta.concrete_fields if f.attname != "channel" or not choose_channel]
+    columns = ", ".join(quote(f.column or f.attname) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    channel = quote(meta.get_field("channel").column or "channel")
+    key = quote(meta.get_field("idempotency_key").column or "idempotency_key")
+    conflict = f"ON CONFLICT ({key}) DO NOTHING RETURNING {channel}"
+    if not choose_channel:
+        return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values}) {conflict}", fields  # noqa: S608
+    phones, opt_outs = quote(SmsPhone._meta.db_table), quote(SmsOptOut._meta.db_table)
+    # Table and column names come from the models' own metadata; every value is a parameter.
+    textable = (
+        f"SELECT 1 FROM {phones} p WHERE p.user_id = %s AND p.verified_at IS NOT NULL "  # noqa: S608
+        "AND p.opted_in_at IS NOT NULL AND p.sms_capable = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {opt_outs} o WHERE o.e164 = p.e164 AND o.active = %s)"
+    )
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}, {channel}) "  # noqa: S608
+        f"VALUES ({values}, CASE WHEN EXISTS ({textable}) THEN %s ELSE %s END) {conflict}"
+    )
+    return sql, fields
 
 
 def describe_when(starts_at: datetime, send_at: datetime, tz: ZoneInfo) -> str:

@@ -9,9 +9,9 @@ an earlier attempt may have reached Twilio (SMS-06), re-check consent / opt-out 
 ``lease_owner`` (JOB-03, JOB-04): a worker that lost its lease changes nothing. Logs carry row ids and codes only,
 never names, numbers or bodies.
 
-One module per job: ``loop`` (passes, sending threads, stop), ``claims`` (claiming, leases, the batch's facts),
-``rules`` (the send-time checks and quiet hours), ``sending`` (SMS and email) and ``outcomes`` (fenced final updates,
-retries, dead rows). The public names are re-exported here.
+One module per job: ``loop`` (passes, stop), ``pool`` (the sending threads, which outlive a batch), ``claims``
+(claiming, leases, the batch's facts), ``rules`` (the send-time checks and quiet hours), ``sending`` (SMS and email)
+and ``outcomes`` (fenced final updates, retries, dead rows). The public names are re-exported here.
 """
 
 from notifications.worker.claims import DECISION_MAX_AGE_S, Claim, ClaimedBatch, Leases, decide_consent

@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -26,6 +25,7 @@ from notifications.periodic import run_periodic
 from notifications.ratelimit import RateLimiter
 from notifications.wakeup import Wakeup
 from notifications.worker.claims import Claim
+from notifications.worker.pool import SenderPool
 from notifications.worker.rules import QUIET_HOURS_SKIP, next_waking_time, refusal_reason
 from notifications.worker.sending import Sending
 
@@ -60,6 +60,7 @@ class Worker(Sending):
         self.clock = clock  # ages ``ClaimedBatch`` loads; injectable so tests decide when time passes
         self._callback_url: str | None = None
         self.wakeup = Wakeup()  # idle wait: LISTEN on PostgreSQL (R4), the poll interval as fallback
+        self._pool: SenderPool | None = None  # the sending threads when ``senders`` > 1, started at the first batch
 
     # --- loop -----------------------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -73,7 +74,10 @@ class Worker(Sending):
                 self._warm_up()
             self._run_passes(once=once, max_passes=max_passes)
         finally:
-            self.wakeup.close()
+            try:
+                self._stop_senders()
+            finally:
+                self.wakeup.close()
 
     def _warm_up(self) -> None:
         """Before the first pass of a long-running worker: listen for wakeups (so nothing committed between the
@@ -122,7 +126,7 @@ class Worker(Sending):
         self.heartbeat(now)
         run_periodic(now)
         claims = self.claim(now)
-        if self.senders > 1 and len(claims) > 1:
+        if self.senders > 1:
             self._process_in_threads(claims)
         else:
             for index, claim in enumerate(claims):
@@ -144,42 +148,26 @@ class Worker(Sending):
             self._retry_later(claim.id, code="", error="internal error", clear_claim=False)
 
     def _process_in_threads(self, claims: list[Claim]) -> None:
-        """R2: up to ``senders`` threads take rows from the batch, each with its own database connection (closed
-        when the thread ends) and its own twilio client. Leases, fencing and the shared rate limiter are per row,
-        so this changes no guarantee. On stop the rows not yet started are released; a database error stops every
-        thread and is raised here (the rest of the batch stays leased, as in the sequential path)."""
-        pending = deque(claims)
-        lock = threading.Lock()
-        errors: list[DatabaseError] = []
+        """R2: hand the batch to the sending threads (``SenderPool``: each thread keeps its own database connection
+        and twilio client across batches) and return once fewer rows wait than there are threads, so the next pass
+        claims the next batch while these are still being sent. With nothing claimed, wait until the rows in flight
+        are finished. On stop the rows not yet started are released; a database error in a thread is raised here."""
+        if self.stopping.is_set():
+            self.release([claim.id for claim in claims])
+            return
+        if self._pool is None:
+            self._pool = SenderPool(self.senders, self._process_guarded, self.stopping)
+        if claims:
+            self._pool.submit(claims)
+            self._pool.wait_for_room()
+        else:
+            self._pool.drain()
 
-        def sender() -> None:
-            try:
-                while True:
-                    with lock:
-                        if self.stopping.is_set() or errors or not pending:
-                            return
-                        claim = pending.popleft()
-                    try:
-                        self._process_guarded(claim)
-                    except DatabaseError as exc:
-                        with lock:
-                            errors.append(exc)
-                        return
-            finally:
-                connection.close()
-
-        threads = [
-            threading.Thread(target=sender, name=f"outbox-sender-{n}", daemon=True)
-            for n in range(min(self.senders, len(claims)))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
-        if pending:
-            self.release([claim.id for claim in pending])
+    def _stop_senders(self) -> None:
+        """Let every sending thread finish its row, then give the rows never started back (JOB-08)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            self.release([claim.id for claim in pool.shutdown()])
 
     def heartbeat(self, now: datetime) -> None:
         beat = {"last_beat_at": now, "processed": self.processed}

@@ -23,6 +23,7 @@ from notifications.rendering import UnsafeMessageError, render_email, render_sms
 from notifications.status import apply_status
 from notifications.worker.claims import DECISION_MAX_AGE_S, ClaimedBatch
 from notifications.worker.outcomes import Outcomes
+from notifications.worker.pool import release_pooled_connection
 from notifications.worker.rules import refusal_reason
 
 logger = logging.getLogger("notifications.worker")
@@ -64,7 +65,7 @@ class Sending(Outcomes):
             return False
         logger.info("outbox row %s: reconciled with an earlier send, no resend", row.pk)
         self._finish(row, State.SENT, provider_message_id=found[0], state_reason="reconciled", sent_at=timezone.now())
-        self._sent_sids.append(found[0])
+        self._note_sent(found[0])
         return True
 
     def _send_sms(self, row: OutboxMessage, batch: ClaimedBatch | None = None) -> None:
@@ -80,6 +81,7 @@ class Sending(Outcomes):
         if current is None or not self._start_attempt(current, body=body):
             return  # the slot goes unused: never early, so the limit holds
         row = current
+        release_pooled_connection()  # not held through the wait and the provider's answer (PORTAL_DB_POOL)
         self.limiter.sleep_until_slot(sms.sender_id(), slot)
         callback = self._status_callback_url() if sms.uses_twilio() else None
         try:
@@ -99,7 +101,11 @@ class Sending(Outcomes):
             self._retry_later(row.pk, code=str(exc.code or exc.status or ""), error=str(exc), clear_claim=True)
             return
         if self._finish(row, State.SENT, provider_message_id=result.sid, sent_at=timezone.now()):
-            self._sent_sids.append(result.sid)
+            self._note_sent(result.sid)
+
+    def _note_sent(self, sid: str) -> None:
+        with self._count_lock:  # sending threads append while the worker's thread flushes
+            self._sent_sids.append(sid)
 
     def _status_callback_url(self) -> str:
         """Where Twilio posts delivery statuses; built once per worker (a ``reverse`` per text shows in R1)."""
@@ -142,7 +148,8 @@ class Sending(Outcomes):
     def flush_early_callbacks(self) -> None:
         """A status callback can beat our own "sent" update (the webhook then finds no row for the SID and only
         keeps a receipt): apply such receipts for this batch's sends. One query per batch, more only if one came."""
-        sids, self._sent_sids = self._sent_sids, []
+        with self._count_lock:
+            sids, self._sent_sids = self._sent_sids, []
         if not sids:
             return
         receipts = StatusCallbackReceipt.objects.filter(message_sid__in=sids).order_by("received_at", "pk")

@@ -42,7 +42,9 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _worker(name: str, fake: FakeTwilio, log: Path, timeout_s: str = "1") -> subprocess.Popen[bytes]:
+def _worker(
+    name: str, fake: FakeTwilio, log: Path, timeout_s: str = "1", senders: int | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DJANGO_DEBUG": "True",
@@ -59,7 +61,8 @@ def _worker(name: str, fake: FakeTwilio, log: Path, timeout_s: str = "1") -> sub
     }
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "manage.py", "run_notifications", "--worker-id", name, "--batch", "5"],
+            [sys.executable, "manage.py", "run_notifications", "--worker-id", name, "--batch", "5"]
+            + ([] if senders is None else ["--senders", str(senders)]),
             cwd=settings.BASE_DIR,
             env=env,
             stdout=out,
@@ -155,16 +158,19 @@ def test_claim_query_uses_the_partial_indexes(postgres_only: None) -> None:
     assert "outbox_claimable" in plan and "outbox_leased" in plan, plan
 
 
-def test_sigterm_during_a_slow_send_finishes_it_and_releases_the_rest(postgres_only: None, tmp_path: Path) -> None:
+@pytest.mark.parametrize("senders", [1, 2], ids=["one sender", "two sending threads"])
+def test_sigterm_during_a_slow_send_finishes_it_and_releases_the_rest(
+    postgres_only: None, tmp_path: Path, senders: int
+) -> None:
     fake = FakeTwilio()
     fake.start()
-    numbers = _seed_few(3)
+    numbers = _seed_few(senders + 2)
     for number in numbers:
         fake.answer_always(number, ("slow", 1.5))  # recorded at once, answered after 1.5 s (timeout is 1 s → 5 s)
-    worker = _worker("T", fake, tmp_path / "T.log", timeout_s="5")
+    worker = _worker("T", fake, tmp_path / "T.log", timeout_s="5", senders=senders)
     deadline = time.monotonic() + 30
     try:
-        _wait_for(lambda: len(fake.posts()) == 1, "the first send to be in flight", deadline)
+        _wait_for(lambda: len(fake.posts()) == senders, "the first sends to be in flight", deadline)
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=15) == 0
     finally:
@@ -173,8 +179,8 @@ def test_sigterm_during_a_slow_send_finishes_it_and_releases_the_rest(postgres_o
             worker.wait()
         fake.stop()
     states = Counter(OutboxMessage.objects.values_list("state", flat=True))
-    assert states["sent"] == 1  # the send in flight was finished and recorded
-    assert len(fake.posts()) == 1  # nothing new was started after SIGTERM
+    assert states["sent"] == senders  # the sends in flight were finished and recorded
+    assert len(fake.posts()) == senders  # nothing new was started after SIGTERM
     now = timezone.now()
     for row in OutboxMessage.objects.exclude(state="sent"):
         assert row.lease_owner == "" and (row.lease_expires_at is None or row.lease_expires_at <= now)

@@ -76,15 +76,18 @@ def _statements(ctx: CaptureQueriesContext) -> list[str]:
 
 
 @pytest.mark.parametrize("in_transaction", [False, True])
-def test_enqueue_asks_one_query_for_phone_and_opt_out_then_inserts(
+def test_enqueue_chooses_the_channel_in_its_one_insert(
     texting_member: User, patient: User, in_transaction: bool
 ) -> None:
-    """R6: the channel is chosen with a single lookup (phone row + opt-out flag), then one insert."""
+    """R6: the channel is chosen inside the insert (phone row + opt-out flag): one statement, then the wake-up."""
     with CaptureQueriesContext(connection) as ctx, transaction.atomic() if in_transaction else nullcontext():
         row = enqueue_message(recipient=texting_member, template_key="new_message", idempotency_key="q")
     assert row is not None and row.channel == "sms"
-    [lookup, insert, *rest] = _statements(ctx)
-    assert "notifications_smsoptout" in lookup and insert.startswith("INSERT")
+    assert OutboxMessage.objects.get(pk=row.pk).channel == "sms"
+    savepoints = [q for q in ctx.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == in_transaction  # the test's own atomic block only: a duplicate key needs none
+    [insert, *rest] = _statements(ctx)
+    assert insert.startswith("INSERT") and "notifications_smsoptout" in insert
     wake = ["SELECT pg_notify('notifications_outbox', '')"] if connection.vendor == "postgresql" else []
     assert [sql.replace('"', "'") for sql in rest if sql != "COMMIT"] == wake  # R4: due now, so idle workers wake
 
