@@ -13,6 +13,7 @@ from accounts.models import User
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 NONCE_RE = re.compile(r'nonce="[^"]+"')
+IDLE_LEFT_RE = re.compile(r'data-idle-left="\d+"')
 LINK_RE = re.compile(r"https?://\S+/consent/invitation/[^/\s]+/")
 
 
@@ -27,8 +28,10 @@ def mark_reauthenticated(client: Client, at: float | None = None) -> None:
 
 
 def strip_csrf(body: bytes) -> str:
-    """The page without its per-request secrets (CSRF token, CSP nonce), for comparing two responses."""
-    return NONCE_RE.sub('nonce=""', CSRF_RE.sub('name="csrfmiddlewaretoken" value=""', body.decode()))
+    """The page without what differs per request (CSRF token, CSP nonce, the seconds of the idle timer left,
+    which tick between two requests), for comparing two responses."""
+    page = NONCE_RE.sub('nonce=""', CSRF_RE.sub('name="csrfmiddlewaretoken" value=""', body.decode()))
+    return IDLE_LEFT_RE.sub('data-idle-left=""', page)
 
 
 def invitation_link(message: Any) -> str:
