@@ -95,7 +95,7 @@ def is_care_team_for(viewer: Any, patient: Any, at: datetime | None = None) -> b
 def effective_consent(viewer: Any, patient: Any, scope: str, at: datetime | None = None) -> Consent | None:
     """The consent naming ``viewer`` that allows ``scope`` for ``patient`` at ``at``, if any: the latest signed."""
     Scope(scope)
-    if not _is_active_user(viewer) or patient is None or not getattr(viewer, "is_family", False):
+    if not _is_active_user(viewer) or patient is None or not viewer.is_family:
         return None
     patient_id = _pk(patient)
     if (seen := _remembered(viewer, at)) is not None:
@@ -119,7 +119,7 @@ def require_disclosure(
     from consent.ledger import record_disclosure
 
     Scope(scope)
-    if _passes(viewer, patient, policy.NOT_DISCLOSURES, scope, at):
+    if _passes(viewer, patient, policy.NOT_DISCLOSURES, None, at):  # none of them is scoped
         return None
     consent = effective_consent(viewer, patient, scope, at)
     if consent is not None:
@@ -276,7 +276,7 @@ def _visibility(viewer: Any, at: datetime) -> Visibility:
     consents: tuple[Consent, ...] = ()
     if policy.CONSENT in grants:
         consents = tuple(
-            policy.consents_in_force(at, viewers=[viewer.pk]).select_related("patient__program", "form_version")
+            policy.consents_in_force(at, viewers=[viewer.pk]).select_related("patient__program")  # and form_version
         )
         programs |= {c.patient_id: c.patient.program_id for c in consents}
     return Visibility(
@@ -285,9 +285,9 @@ def _visibility(viewer: Any, at: datetime) -> Visibility:
 
 
 def _remembered(viewer: Any, at: datetime | None) -> Visibility | None:
-    """The request's remembered answer for ``viewer`` when the question is about "now" inside a memo (program
-    admins excepted: their answer is a whole program, asked with a query each time)."""
-    if at is not None or request_memo.current() is None or getattr(viewer, "is_program_admin", False):
+    """The request's remembered answer for an active ``viewer`` when the question is about "now" inside a memo
+    (program admins excepted: their answer is a whole program, asked with a query each time)."""
+    if at is not None or request_memo.current() is None or viewer.is_program_admin:
         return None
     return visibility(viewer)
 
@@ -372,7 +372,7 @@ def care_team_patients(viewer: Any, at: datetime | None = None) -> QuerySet[User
     """Patients whose records ``viewer`` may handle as staff: caseload, break-glass, or their program (admins).
 
     Unlike ``visible_patients`` this is empty for family members, whatever their consents say."""
-    if not _is_active_user(viewer) or not getattr(viewer, "is_care_staff", False):
+    if not _is_active_user(viewer) or not viewer.is_care_staff:
         return User.objects.none()
     return visible_patients(viewer, Scope.EDUCATION, at)  # staff grants do not depend on the scope
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import CharField, QuerySet, Value
+from django.db.models import QuerySet, Value
 
 from accounts.models import CaseloadAssignment, User
 from consent.models import SCOPE_FIELDS, BreakGlassAccess, Consent, PersonalRepresentative, Scope
@@ -162,7 +162,7 @@ def patients_seen(grants: Iterable[Grant], at: datetime, viewer_id: Any) -> list
     queries = [
         grant.rows(at, viewers=[viewer_id])
         .order_by()
-        .annotate(grant_name=Value(grant.name, output_field=CharField()))
+        .annotate(grant_name=Value(grant.name))
         .values_list("grant_name", _path(grant.patient, "pk"), _path(grant.patient, "program_id"))
         for grant in grants
     ]
@@ -172,10 +172,11 @@ def patients_seen(grants: Iterable[Grant], at: datetime, viewer_id: Any) -> list
 
 
 def _union(queries: list[QuerySet[Any]]) -> QuerySet[Any]:
-    """One UNION ALL of ``queries``, unordered: the first model's default ordering names no column of the union."""
+    """One UNION ALL of ``queries`` (Django makes one query of a single one), unordered: ``union`` puts back the
+    first model's default ordering, which names no column of the union."""
     first, *others = queries
-    combined = first.union(*others, all=True) if others else first
-    combined.query.clear_ordering(force=True, clear_default=True)
+    combined = first.union(*others, all=True)
+    combined.query.clear_ordering()
     return combined
 
 

@@ -30,7 +30,26 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS_FOR: dict[str, list[str]] = {
     "consent/audit.py": ["tests/consent/test_audit.py"],
     "consent/invitations.py": ["tests/consent/test_invitations.py", "tests/consent/test_first_visit.py"],
+    "consent/policy.py": [
+        "tests/consent/test_policy_agreement.py",
+        "tests/consent/test_gate.py",
+        "tests/consent/test_gate_batch.py",
+        "tests/consent/test_state_machine.py",
+    ],
+    "consent/gate.py": [
+        "tests/consent/test_policy_agreement.py",
+        "tests/consent/test_gate.py",
+        "tests/consent/test_gate_batch.py",
+        "tests/consent/test_state_machine.py",
+        "tests/consent/test_request_memo.py",
+        "tests/consent/test_consent_change.py",
+    ],
 }
+
+# The random worlds of tests/consent/test_policy_agreement.py under mutation: few (every surviving mutant runs them
+# all), and the same ones for every mutant (the "mutate" Hypothesis profile below), so a verdict never depends on
+# a seed. Its fixed @examples pin the boundaries whatever the count.
+POLICY_WORLDS = "40"
 
 
 def _django_apps() -> list[Path]:
@@ -91,7 +110,20 @@ _MIGRATED: dict[str, sqlite3.Connection] = {}
 
 
 def pytest_configure(config: object) -> None:
-    """A pytest hook: migrate once, then start every later run in this process (and its forks) from a copy.
+    """A pytest hook: Hypothesis derandomized, then the migrated database (``_restore_migrated_copy``).
+
+    Every Hypothesis test draws the same examples on every run (``derandomize``: the seed is the test's own
+    digest; no example database is read or written), so a mutant is killed or survives whatever the clock says.
+    Tests that set their own ``settings`` inherit this, since their settings are built when collected, after it."""
+    from hypothesis import settings as hypothesis_settings
+
+    hypothesis_settings.register_profile("mutate", derandomize=True, database=None)
+    hypothesis_settings.load_profile("mutate")
+    _restore_migrated_copy()
+
+
+def _restore_migrated_copy() -> None:
+    """Migrate once, then start every later run in this process (and its forks) from a copy.
 
     Migrating the in-memory test database takes longer than most modules' tests, and mutmut starts a pytest run
     per mutant. The first ``create_test_db`` of the process migrates as usual and keeps a private copy of the
@@ -161,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)
     shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     os.environ["DJANGO_DEBUG"] = "True"
+    os.environ.setdefault("PORTAL_POLICY_WORLDS", POLICY_WORLDS)
     for name in ("DATABASE_URL", "REDIS_URL"):
         os.environ.pop(name, None)
     _narrow_mutmut_config(module, TESTS_FOR[module])

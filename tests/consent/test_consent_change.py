@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.forms import end_of_day
-from consent.gate import can_disclose, require_disclosure
+from consent.gate import can_disclose, require_disclosure, scopes_still_covered
 from consent.models import Consent, ConsentEvent, ConsentFormVersion, Disclosure, Invitation, Scope
-from consent.services import replace_consent
+from consent.services import grant_consent, replace_consent
 from tests.support import personas
 
 pytestmark = pytest.mark.django_db
@@ -178,6 +178,37 @@ def test_revoking_one_of_two_consents_says_what_is_still_shared(reauth_login, pa
     alone = personas.make_user("solo@example.org", "family", None, full_name="Solo Member")
     only = personas.consent_for(patient, alone, scopes=[Scope.SCHEDULE])
     assert "can no longer see any information" in client.get(reverse("consent:revoke", args=[only.pk])).content.decode()
+
+
+def test_what_is_still_covered_is_the_same_persons_other_consents_for_that_patient(
+    patient, family_member, consent, other_patient
+):
+    second = personas.consent_for(patient, family_member, scopes=[Scope.SCHEDULE], days=10)
+    personas.consent_for(other_patient, family_member, scopes=[Scope.ATTENDANCE])  # about someone else
+    someone = personas.make_user("someone@example.org", "family", None)
+    personas.consent_for(patient, someone, scopes=[Scope.PROGRESS_SUMMARY])  # to someone else
+    assert scopes_still_covered(consent) == [Scope.SCHEDULE]
+    assert scopes_still_covered(consent, second.expires_at) == []  # the second has expired by then
+    assert scopes_still_covered(second) == [scope.value for scope in Scope]
+
+
+def test_what_is_still_covered_for_someone_without_an_account_goes_by_their_email(patient):
+    def unlinked(email: str, scope: str) -> Consent:
+        return grant_consent(
+            patient=patient,
+            recipient_name="Aunt",
+            recipient_email=email,
+            scopes=[scope],
+            expires_at=timezone.now() + timedelta(days=30),
+            signature=patient.full_name,
+        )
+
+    first = unlinked("Aunt@Example.org", Scope.EDUCATION)
+    unlinked("aunt@example.org", Scope.SCHEDULE)  # the same person, however the address is written
+    unlinked("uncle@example.org", Scope.ATTENDANCE)
+    account = personas.make_user("aunt@example.org", "family", None)
+    personas.consent_for(patient, account, scopes=[Scope.MESSAGING])  # linked to an account: that account's
+    assert scopes_still_covered(first) == [Scope.SCHEDULE]
 
 
 def test_a_consent_knows_every_consent_it_replaced(patient, consent):

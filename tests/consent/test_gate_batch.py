@@ -9,12 +9,16 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from consent import request_memo
+from consent import policy, request_memo
 from consent.gate import (
+    NOTHING,
     acts_as_patient,
     can_disclose,
     disclosable_pairs,
     effective_consent,
+    recipients,
+    recipients_by_patient,
+    visibility,
     visible_patient_ids,
     visible_patients,
 )
@@ -78,12 +82,28 @@ def test_query_count_does_not_grow_with_pairs(everyone, django_assert_max_num_qu
         disclosable_pairs(pairs, Scope.SCHEDULE)
 
 
-def test_empty_and_unknown_inputs():
-    assert disclosable_pairs([], Scope.SCHEDULE) == set()
-    assert disclosable_pairs([(None, 1), (1, None)], Scope.SCHEDULE) == set()
+def test_empty_and_unknown_inputs(django_assert_num_queries):
+    with django_assert_num_queries(0):  # no pair names two people: nothing to ask
+        assert disclosable_pairs([], Scope.SCHEDULE) == set()
+        assert disclosable_pairs([(None, 1), (1, None)], Scope.SCHEDULE) == set()
+        assert recipients_by_patient([], Scope.SCHEDULE) == {}
     assert disclosable_pairs([(999_999, 999_998)], Scope.SCHEDULE) == set()
     with pytest.raises(ValueError):
         disclosable_pairs([(1, 2)], "everything")
+
+
+@pytest.mark.parametrize("scope", list(Scope))
+def test_recipients_by_patient_match_recipients_patient_by_patient(everyone, scope):
+    first = next(u for u in everyone if u.role == User.Role.PATIENT)
+    patients = [u.pk for u in everyone if u.role == User.Role.PATIENT]
+    by_patient = recipients_by_patient([*patients, 999_999], scope)
+    assert by_patient == {**{pk: recipients(pk, scope) for pk in patients}, 999_999: frozenset()}
+    assert by_patient[first.pk] == {v.pk for v in everyone if can_disclose(v, first, scope)}
+    later = timezone.now() + timedelta(days=400)  # every consent has expired by then
+    assert recipients_by_patient(patients[:1], scope, later) == {patients[0]: recipients(patients[0], scope, later)}
+    caseload = recipients_by_patient(patients[:1], scope, grants=(policy.CASELOAD,))
+    assert caseload == {patients[0]: recipients(patients[0], scope, grants=(policy.CASELOAD,))}
+    assert len(caseload[patients[0]]) == 1
 
 
 def _guardian(people: list[User]) -> int:
@@ -131,3 +151,28 @@ def test_an_authority_verified_in_the_future_counts_nowhere_yet(patient, counsel
     later = timezone.now() + timedelta(days=2)
     assert acts_as_patient(rep, patient, later)
     assert disclosable_pairs([(rep.pk, patient.pk)], Scope.SCHEDULE, later) == {(rep.pk, patient.pk)}
+
+
+def test_visibility_knows_the_programs_of_the_patients_seen(patient, counselor, program, django_assert_num_queries):
+    """Education and patient-less sessions need the programs of the patients a viewer sees (or acts as)."""
+    elsewhere = personas.make_program("Elsewhere")
+    ward = personas.make_user("ward@example.org", User.Role.PATIENT, elsewhere)
+    guardian = personas.make_user("guardian@example.org", User.Role.FAMILY, None)
+    record_personal_representative(
+        staff=personas.make_staff("staff@else.example.org", elsewhere),
+        patient=ward,
+        representative=guardian,
+        authority=PersonalRepresentative.Authority.GUARDIAN,
+        document_reference="Court order 11",
+    )
+    version = personas.consent_for(patient, guardian, scopes=["education"]).form_version.version
+    with django_assert_num_queries(2):  # the authorities, the consents (with patient, program and form version)
+        seen = visibility(guardian)
+        assert [(c.patient.program, c.form_version.version) for c in seen.consents] == [(program, version)]
+    assert seen.linked and seen.linked_programs == {program.pk, elsewhere.pk}
+    assert seen.program_ids(Scope.EDUCATION) == {program.pk, elsewhere.pk}
+    assert seen.program_ids(Scope.SCHEDULE) == {elsewhere.pk}  # the consent does not include the schedule
+    mine = visibility(patient)
+    assert mine.linked_programs == {program.pk} == mine.program_ids(Scope.SCHEDULE)
+    assert visibility(counselor).program_ids(Scope.SCHEDULE) == {program.pk}  # the caseload's
+    assert NOTHING.linked_programs == frozenset() and not NOTHING.linked

@@ -3,8 +3,9 @@
 Hypothesis builds worlds mixing every role; active and inactive viewers and patients; consents pending, effective,
 expired, revoked and ended by event, with any set of scopes; representatives effective, expired and ended; caseloads
 active and ended; break-glass active and expired; program admins of the same and another program. At instants that
-often fall exactly on a boundary, the four shapes (one pair, one viewer, many pairs, one patient) and the answers
-remembered for a read-only request must agree with each other and with the plain statement of the rules below.
+often fall exactly on a boundary, the four shapes (one pair, one viewer, many pairs, one patient; one viewer also as
+the queryset filter ``policy.patients_query`` builds for any grants) and the answers remembered for a read-only
+request must agree with each other and with the plain statement of the rules below.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import CaseloadAssignment, Program, User
-from consent import request_memo
+from consent import policy, request_memo
 from consent.gate import (
     acts_as_patient,
     can_disclose,
@@ -303,6 +304,8 @@ def check(world: World) -> None:
             assert set(visible_patient_ids(viewer, scope, at)) == expected, f"visible_patient_ids {where}"
             listed = set(visible_patients(viewer, scope, at).values_list("pk", flat=True))
             assert listed == expected, f"visible_patients {where}"
+            queried = policy.patients_query(policy.for_role(viewer.role), at, scope, viewer)
+            assert set(queried.values_list("pk", flat=True)) == expected, f"patients_query {where}"
         for patient in patients:
             expected = {v for v, p in truth if p == patient.pk}
             assert recipients(patient, scope, at) == expected, f"recipients {where}"

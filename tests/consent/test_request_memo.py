@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient
@@ -11,7 +14,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from consent import request_memo
-from consent.gate import visibility, visible_patient_ids
+from consent.gate import (
+    NOTHING,
+    acts_as_patient,
+    can_disclose,
+    disclosable_pairs,
+    effective_consent,
+    recipients,
+    visibility,
+    visible_patient_ids,
+)
 from consent.models import Scope
 from consent.services import revoke_consent
 from tests.support import personas
@@ -57,6 +69,40 @@ def test_inside_a_memo_the_answer_is_remembered(family_member, patient, consent,
         with django_assert_num_queries(0):
             assert visible_patient_ids(family_member, Scope.SCHEDULE) == first == {patient.pk}
             assert visibility(family_member).consents == (consent,)
+
+
+def test_inside_a_memo_one_patient_questions_are_answered_from_the_remembered_answer(
+    family_member, patient, other_patient, consent, django_assert_num_queries
+):
+    with request_memo.opened():
+        visibility(family_member)
+        with django_assert_num_queries(0):
+            assert can_disclose(family_member, patient, Scope.MESSAGING)
+            assert not can_disclose(family_member, other_patient, Scope.MESSAGING)
+            assert not acts_as_patient(family_member, patient)
+            assert effective_consent(family_member, patient, Scope.MESSAGING) == consent
+
+
+def test_inside_a_memo_a_question_about_another_instant_is_asked_for_that_instant(family_member, patient, consent):
+    before = consent.signed_at - timedelta(seconds=1)
+    with request_memo.opened():
+        assert can_disclose(family_member, patient, Scope.MESSAGING)
+        assert not can_disclose(family_member, patient, Scope.MESSAGING, before)
+        assert effective_consent(family_member, patient, Scope.MESSAGING, before) is None
+
+
+def test_inside_a_memo_now_is_the_memos_instant(family_member, patient, consent):
+    """A page is answered for the instant its request began, in every shape of the question."""
+    with request_memo.opened(consent.signed_at - timedelta(seconds=1)):
+        assert family_member.pk not in recipients(patient, Scope.MESSAGING)
+        assert disclosable_pairs([(family_member.pk, patient.pk)], Scope.MESSAGING) == set()
+    assert disclosable_pairs([(family_member.pk, patient.pk)], Scope.MESSAGING) == {(family_member.pk, patient.pk)}
+
+
+def test_nobody_sees_nothing_inside_a_memo_too():
+    with request_memo.opened():
+        assert visibility(None) is NOTHING
+        assert visibility(AnonymousUser()) is NOTHING
 
 
 def test_outside_a_memo_a_revocation_shows_at_once(family_member, patient, consent):
