@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from consent.models import Scope
 from family_portal.dashboard import Card, visible_patient_ids
+from messaging import unread
 from messaging.models import Conversation
 from messaging.templatetags.messaging_tags import remember_unread_total
 
@@ -32,24 +33,24 @@ def cards(request: HttpRequest) -> list[Card]:
     user: Any = request.user
     if not getattr(user, "is_authenticated", False) or not _takes_part(request, user):
         return []
-    waiting = Conversation.objects.visible_to(user).with_unread(user).filter(unread__gt=0)
     items: list[tuple[str, str, int]] = []
     if user.is_counselor:
-        unread = list(waiting.select_related("patient", "member").order_by("-last_message_at"))
-        counts = [c.unread for c in unread]
-        shown = unread[:SHOWN]
+        waiting = Conversation.objects.visible_to(user).with_unread(user).filter(unread__gt=0)
+        rows = list(waiting.select_related("patient", "member").order_by("-last_message_at"))
+        total, conversations = sum(c.unread for c in rows), len(rows)
+        shown = rows[:SHOWN]
         # Only one-to-one titles name the other participants.
         prefetch_related_objects([c for c in shown if c.kind == Conversation.Kind.DIRECT], "participants__user")
         items = [(c.title_for(user), c.get_absolute_url(), c.unread) for c in shown]
     else:
-        counts = list(waiting.values_list("unread", flat=True))
-    remember_unread_total(request, sum(counts))  # the navigation badge shows the same number
+        total, conversations = unread.counts(user)  # counts only: cached, like the badge
+    remember_unread_total(request, total)  # the navigation badge shows the same number
     context = {
         "list_url": reverse("messaging:conversation_list"),
         # A family member's default conversation is private with the care team (MSG-01).
         "private_url": reverse("messaging:care_team") if user.is_family else "",
-        "unread_total": sum(counts),
-        "unread_conversations": len(counts),
+        "unread_total": total,
+        "unread_conversations": conversations,
         "items": items,
     }
     return [Card(title="Messages", template="messaging/dashboard_card.html", context=context, order=40)]

@@ -1,17 +1,19 @@
-"""Signal receivers that end live access (WS-04). Each only hands over to a service, which broadcasts on commit."""
+"""Signal receivers that end live access (WS-04), each handing over to a service that broadcasts on commit, and
+those that tell the cached unread counts (``messaging.unread``) that a count may have changed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from allauth.account.signals import password_changed, password_reset
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.models import User
+from accounts.models import Program, User
 from accounts.signals import session_ended
 from consent.signals import consent_ended
-from messaging import services
+from messaging import services, unread
+from messaging.models import Conversation, Message, Participant
 
 
 @receiver(consent_ended, dispatch_uid="messaging_close_on_consent_end")
@@ -45,3 +47,24 @@ def close_on_session_end(sender: Any, session_key: str, **kwargs: Any) -> None:
     """However a session ended (sign-out, "sign out other sessions", deleted by an admin or ``clearsessions``),
     the sockets opened on it close with 4401; the user's other signed-in devices keep theirs (WS-11)."""
     services.close_session_sockets(session_key=session_key)
+
+
+@receiver(post_save, sender=Message, dispatch_uid="messaging_unread_on_message")
+@receiver(post_save, sender=Participant, dispatch_uid="messaging_unread_on_seat")
+@receiver(post_delete, sender=Participant, dispatch_uid="messaging_unread_on_seat_delete")
+def unread_on_message_or_seat(sender: Any, instance: Message | Participant, **kwargs: Any) -> None:
+    """A message stored, edited or deleted, a seat added, moved or removed: the patient's counts may change.
+    (Writes through ``update()`` call ``unread.changed`` themselves: ``mark_read``.)"""
+    unread.changed([instance.conversation.patient_id])
+
+
+@receiver(post_save, sender=Conversation, dispatch_uid="messaging_unread_on_conversation")
+@receiver(post_delete, sender=Conversation, dispatch_uid="messaging_unread_on_conversation_delete")
+def unread_on_conversation(sender: Any, instance: Conversation, **kwargs: Any) -> None:
+    unread.changed([instance.patient_id])
+
+
+@receiver(post_save, sender=Program, dispatch_uid="messaging_unread_on_program")
+def unread_on_program(sender: Any, instance: Program, **kwargs: Any) -> None:
+    """Whether patients join their shared family thread is a program setting."""
+    unread.changed_everywhere()

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,6 +30,7 @@ from messaging.forms import EditMessageForm, MessageForm, StartConversationForm
 from messaging.hours import CRISIS_TEXT, after_hours_notice
 from messaging.models import Conversation, Message, Participant
 from messaging.readers import composer_readers
+from messaging.roles import SenderRole
 from messaging.templatetags.messaging_tags import remember_unread_total
 
 _SEATS = Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("pk"))
@@ -36,9 +38,35 @@ _SEATS = Prefetch("participants", queryset=Participant.objects.select_related("u
 
 @dataclass
 class MessageRow:
+    """One message as the thread shows it, with its sender and times worked out once here rather than through
+    filters in the template for each of the page's rows."""
+
     message: Message
     mine: bool
     seen_by: list[str] = field(default_factory=list)
+    role: SenderRole | None = None  # the sender's role badge (others' messages only)
+    at_iso: str = ""  # machine-readable, in the page's time zone
+    at_label: str = ""  # "Dec 7, 9:14 AM" in the viewer's time zone
+    at_time: str = ""  # "9:14 AM"
+
+
+def _rows(page: list[Message], user: User) -> list[MessageRow]:
+    tz = user.tz
+    rows = []
+    for message in page:
+        mine = message.sender_id == user.pk
+        local = message.created_at.astimezone(tz)
+        rows.append(
+            MessageRow(
+                message=message,
+                mine=mine,
+                role=None if mine else message.sender_role,
+                at_iso=dateformat.format(timezone.localtime(message.created_at), "c"),
+                at_label=dateformat.format(local, "M j, g:i A"),
+                at_time=dateformat.format(local, "g:i A"),
+            )
+        )
+    return rows
 
 
 def _visible(request: PortalRequest, conversation_id: Any) -> Conversation:
@@ -207,7 +235,7 @@ def conversation_detail(request: PortalRequest, conversation_id: Any) -> HttpRes
     newest = min(page[-1].pk, conversation.last_message_id) if page else 0  # mark_read clamps the same way
     if before is None and newest and (own_seat is None or own_seat.last_read_message_id < newest):
         services.mark_read(user=user, conversation=conversation, up_to=newest, recipients=readers)
-    rows = [MessageRow(message=m, mine=m.sender_id == user.pk) for m in page]
+    rows = _rows(page, user)
     seen = []
     for seat in seats:
         if seat.user_id == user.pk or not seat.user.read_receipts_enabled or not seat.last_read_message_id:

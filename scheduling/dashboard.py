@@ -56,7 +56,7 @@ def _family_cards(request: PortalRequest) -> list[Card]:
         # A learner sees nothing that hints at a patient, not even an empty sessions card (and, with no patient
         # to see, ``FamilySession.objects.visible_to`` is empty for them too). A patient always sees their own.
         return []
-    upcoming = list(family_sessions(user).scheduled().upcoming(now)[:NEXT_SESSIONS])
+    upcoming = list(family_sessions(user).prefetch_related(None).scheduled().upcoming(now)[:NEXT_SESSIONS])  # no names
     disclose(request, {s.patient_id for s in upcoming}, Scope.SCHEDULE, what="Upcoming family sessions (home page)")
     notices = list(SessionNotice.objects.visible_to(user).unread().select_related("session", "request")[:5])
     context = {

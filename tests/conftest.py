@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.test import Client
 
@@ -29,6 +31,14 @@ def _fast_settings(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_local_cache() -> None:
+    """Each test starts with an empty local-memory cache: ids repeat between tests, cached answers must not (a
+    Redis cache, shared with other processes, is left alone)."""
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
 
 
 _real_connect = socket.socket.connect

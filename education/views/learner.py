@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +25,15 @@ from education.access import (
     readable_modules,
 )
 from education.forms import CatalogueFilterForm, quiz_answers
-from education.models import Assignment, Lesson, Module, ModuleProgress, ModuleVersion, Question
+from education.models import (
+    Assignment,
+    Lesson,
+    LessonCompletion,
+    Module,
+    ModuleProgress,
+    ModuleVersion,
+    Question,
+)
 from family_portal.requests import PortalRequest
 
 
@@ -153,8 +161,17 @@ def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
     version = progress.version if progress else module.current_version
     if version is None:  # readable modules always have one; a race with archiving lands here
         raise Http404("Not found")
-    lessons = list(version.lessons.only("id", "title", "position"))
-    done = set(progress.completions.values_list("lesson_id", flat=True)) if progress else set()
+    # One query: the lessons, whether the learner read each, and the knowledge check's size.
+    questions = Question.objects.filter(version=version).order_by().values("version").annotate(n=Count("id"))
+    lessons = list(
+        version.lessons.only("id", "title", "position").annotate(
+            read=Exists(LessonCompletion.objects.filter(progress=progress, lesson=OuterRef("pk")))
+            if progress
+            else Value(False),
+            question_count=Subquery(questions.values("n")[:1]),
+        )
+    )
+    done = {lesson.pk for lesson in lessons if lesson.read}
     prerequisites = (
         readable_modules(request.user)
         .filter(unlocks=module)
@@ -165,7 +182,7 @@ def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
             )
         )
     )
-    question_count = version.questions.count()
+    question_count = (lessons[0].question_count or 0) if lessons else version.questions.count()
     next_lesson = next((lesson for lesson in lessons if lesson.pk not in done), None)
     return render(
         request,

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from messaging import unread
 from messaging.access import (
     participant_ids,
     readable_messages,
@@ -138,6 +139,7 @@ def mark_read(*, user: User, conversation: Conversation, up_to: int, recipients:
     if up_to <= seat.last_read_message_id:
         return seat.last_read_message_id
     Participant.objects.filter(pk=seat.pk, last_read_message_id__lt=up_to).update(last_read_message_id=up_to)
+    unread.changed([conversation.patient_id])
     if user.read_receipts_enabled:
         recipients = participant_ids(conversation) if recipients is None else recipients
         event = conversation_event("read.updated", recipients, user_id=user.pk, name=user.display_name, up_to=up_to)

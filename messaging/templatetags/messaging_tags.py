@@ -7,18 +7,14 @@ from typing import Any
 from django import template
 from django.utils.html import format_html
 
-from messaging.models import Conversation
+from messaging import unread
 
 register = template.Library()
 
 
 def unread_total(user: Any) -> int:
-    """Unread messages from others across every conversation ``user`` may open (one query)."""
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    if not (user.is_counselor or user.is_family or user.is_patient):
-        return 0
-    return sum(Conversation.objects.visible_to(user).with_unread(user).values_list("unread", flat=True))
+    """Unread messages from others across every conversation ``user`` may open (cached: ``messaging.unread``)."""
+    return unread.counts(user)[0]
 
 
 def remember_unread_total(request: Any, count: int) -> None:

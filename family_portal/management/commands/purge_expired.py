@@ -76,6 +76,7 @@ class Command(BaseCommand):
     # --- each kind of data -----------------------------------------------------------------------------------
 
     def _chat(self, now: datetime, dry_run: bool) -> Purge:
+        from messaging import unread
         from messaging.models import Message, MessageRevision
 
         days = retention_days("PORTAL_CHAT_RETENTION_DAYS", DEFAULT_CHAT_RETENTION_DAYS)
@@ -89,6 +90,7 @@ class Command(BaseCommand):
                 revisions.update(previous_body="")
                 old.filter(deleted_at__isnull=True).update(deleted_at=now)
                 purge.rows = messages.update(body="")
+                unread.changed_everywhere()  # messages marked deleted through update(): no signal
         return purge
 
     def _outbox(self, now: datetime, dry_run: bool) -> Purge:
