@@ -154,9 +154,10 @@ def test_family_sees_assignments_soonest_due_first_then_oldest(
     django_assert_num_queries, counselor, patient, family_member
 ):
     week = timezone.localdate() + timedelta(days=7)
-    services.assign_module(counselor=counselor, patient=patient, module=published_module("later"), due_on=week)
-    soon = timezone.localdate() + timedelta(days=2)
+    later = services.assign_module(counselor=counselor, patient=patient, module=published_module("later"), due_on=week)
     now = timezone.now()
+    Assignment.objects.filter(pk=later.pk).update(created_at=now - timedelta(days=1))  # the oldest, but due last
+    soon = timezone.localdate() + timedelta(days=2)
     for n in range(1, 6):  # the same due date, each assigned an hour before the one made before it
         assignment = services.assign_module(
             counselor=counselor, patient=patient, module=published_module(f"soon-{n}"), due_on=soon
