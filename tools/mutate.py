@@ -174,10 +174,16 @@ def pytest_unconfigure(config: object) -> None:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     for connection in connections.all(initialized_only=True):
-        if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
-            BaseDatabaseWrapper.close(connection)
-        else:  # a PostgreSQL socket left open here would be shared by every forked mutant
-            connection.close()
+        if connection.vendor == "sqlite":
+            if connection.is_in_memory_db():  # type: ignore[attr-defined]
+                BaseDatabaseWrapper.close(connection)
+            continue
+        connection.close()  # a PostgreSQL socket left open here would be shared by every forked mutant
+        # With --reuse-db pytest-django skips the teardown that gives the connection its own name back, so the next
+        # run in this process would create "test_test_<name>", then "test_test_test_<name>"…: pin the test name.
+        name, test = connection.settings_dict["NAME"], connection.settings_dict.setdefault("TEST", {})
+        if name.startswith("test_") and not test.get("NAME"):
+            test["NAME"] = name
 
 
 def main(argv: list[str] | None = None) -> int:
