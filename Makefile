@@ -72,10 +72,11 @@ bench-embedded: install
 bench-ci: install
 	$(DEV_ENV) $(PY) -m bench.run --ci --db postgres --layer redis
 
-# Mutation testing of one module with the tests listed for it in tools/mutate.py (mutmut, one child, SQLite).
+# Mutation testing of one module with the tests listed for it in tools/mutate.py (mutmut, one child, SQLite;
+# DB=postgres runs the tests on PostgreSQL: DATABASE_URL, or the local server at 127.0.0.1:5432).
 mutate: install
-	@test -n "$(MODULE)" || { echo "usage: make mutate MODULE=consent/audit.py"; exit 2; }
-	$(PY) tools/mutate.py $(MODULE)
+	@test -n "$(MODULE)" || { echo "usage: make mutate MODULE=consent/audit.py [DB=postgres]"; exit 2; }
+	$(PY) tools/mutate.py $(MODULE) $(if $(DB),--db $(DB))
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

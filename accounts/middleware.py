@@ -44,9 +44,10 @@ class SessionLifetimeMiddleware:
                 logout(request)
                 messages.info(request, "You were signed out to protect your privacy. Please sign in again.")
                 return HttpResponseRedirect(f"{resolve_url(settings.LOGIN_URL)}?next={request.path}")
-            if not getattr(request, "_portal_passive", False) and now - seen_at >= settings.PORTAL_SEEN_RESOLUTION_S:
+            if now - seen_at >= settings.PORTAL_SEEN_RESOLUTION_S:
                 request.session[SEEN_AT_KEY] = seen_at = now
-            request.portal_idle_left_s = max(0, int(settings.PORTAL_IDLE_TIMEOUT_S - (now - seen_at)))  # type: ignore[attr-defined]
+            # Never negative: a session idle for longer than the timeout was signed out above.
+            request.portal_idle_left_s = int(settings.PORTAL_IDLE_TIMEOUT_S - (now - seen_at))  # type: ignore[attr-defined]
         return self.get_response(request)
 
 
@@ -79,7 +80,7 @@ class RequireStaffMFAMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and getattr(user, "is_care_staff", False) and not self._allowed(request):
+        if user.is_authenticated and user.is_care_staff and not self._allowed(request):
             if not has_mfa_authenticator(user):
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
             if not session_passed_mfa(request):

@@ -91,9 +91,7 @@ def record_audit(
         prev_hash = last["hash"] if last else GENESIS_HASH
         seq = (last["seq"] if last else 0) + 1
         at = timezone.now()
-        actor_id = (
-            getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
-        )
+        actor_id = getattr(actor, "pk", None)  # None for no actor and for an AnonymousUser
         patient_id = getattr(patient, "pk", None)
         payload = canonical_payload(
             seq=seq,

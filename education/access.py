@@ -32,7 +32,7 @@ def enrolled_programs(user: Any) -> frozenset[int]:
     """The programs whose enrolled-only modules ``user`` may read: a care staff member's own program; for a family
     member, the programs of the patients they hold an effective consent or authority for (the gate's answer,
     remembered per request); nothing for anyone else."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not user.is_authenticated or not user.is_active:
         return frozenset()
     if user.is_care_staff:
         return frozenset({user.program_id} - {None})
@@ -44,7 +44,7 @@ def enrolled_programs(user: Any) -> frozenset[int]:
 def readable_modules(user: Any) -> ModuleQuerySet:
     """Published modules ``user`` may read as a learner (see the module docstring)."""
     live = Module.objects.live()
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not user.is_authenticated or not user.is_active:
         return live.none()
     general = Q(program__isnull=True) | Q(current_version__enrolled_only=False)
     return live.filter(general | Q(program_id__in=enrolled_programs(user)))
@@ -54,7 +54,7 @@ def get_readable_module(user: Any, slug: str) -> Module:
     """The module at ``slug`` if ``user`` may read it, with its current version; 404 otherwise."""
     module = readable_modules(user).select_related("current_version").filter(slug=slug).first()
     if module is None:
-        raise Http404("Not found")
+        raise Http404
     return module
 
 
@@ -73,7 +73,7 @@ def editable_modules(user: Any) -> ModuleQuerySet:
 def get_editable_module(user: Any, slug: str) -> Module:
     module = editable_modules(user).filter(slug=slug).first()
     if module is None:
-        raise Http404("Not found")
+        raise Http404
     return module
 
 
@@ -92,8 +92,8 @@ def get_visible_assignment(staff: Any, assignment_id: Any) -> Assignment:
         .filter(pk=assignment_id)
         .first()
     )
-    if assignment is None or not is_care_team_for(staff, assignment.patient):
-        raise Http404("Not found")
+    if assignment is None or not is_care_team_for(staff, assignment.patient_id):
+        raise Http404
     return assignment
 
 
@@ -106,7 +106,7 @@ def education_recipients(patient: Any) -> QuerySet[User]:
 def family_assignments(user: Any) -> list[Assignment]:
     """A family member's active assignments of modules they may read, for the patients whose education scope they
     hold now (one query; the gate's answer is remembered per request). Other roles get []."""
-    if not getattr(user, "is_family", False) or not user.is_active:
+    if not user.is_active or not user.is_family:  # an AnonymousUser is never active (and has no is_family)
         return []
     return list(
         Assignment.objects.active()

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from consent.audit import record_audit
@@ -23,32 +23,35 @@ from education.notices import send_assignment_notices
 
 
 def start_module(*, learner: Any, module: Module) -> ModuleProgress:
-    """The learner's progress for ``module``, created on the module's current version the first time."""
-    progress = ModuleProgress.objects.filter(learner=learner, module=module).select_related("version").first()
-    if progress is not None:
-        return progress
-    current = Module.objects.live().filter(pk=module.pk).values_list("current_version_id", flat=True).first()
-    if current is None:
-        raise ValidationError("This module is not available.")
-    try:
-        with transaction.atomic():
-            return ModuleProgress.objects.create(learner=learner, module=module, version_id=current)
-    except IntegrityError:  # a second tab started it at the same moment
-        return ModuleProgress.objects.select_related("version").get(learner=learner, module=module)
+    """The learner's progress for ``module``, created on the module's current version the first time (a second tab
+    starting it at the same moment gets the same row: ``get_or_create`` retries the read after a unique clash)."""
+
+    def current_version() -> int:
+        current = Module.objects.live().filter(pk=module.pk).values_list("current_version_id", flat=True).first()
+        if current is None:
+            raise ValidationError("This module is not available.")
+        return current
+
+    progress, _ = ModuleProgress.objects.select_related("version").get_or_create(
+        learner=learner,
+        module=module,
+        defaults={"version_id": current_version},  # type: ignore[misc]  # a callable default runs only to create
+    )
+    return progress
 
 
-@transaction.atomic
 def complete_lesson(*, progress: ModuleProgress, lesson: Lesson) -> ModuleProgress:
     """Mark a lesson of the learner's version as read and move the bookmark to the next one."""
-    if lesson.version_id != progress.version_id:
-        raise ValidationError("That lesson is not part of this module.")
-    LessonCompletion.objects.get_or_create(progress=progress, lesson=lesson)
-    last = progress.version.lessons.count()
-    progress.last_position = min(lesson.position + 1, last)
-    progress.updated_at = timezone.now()
-    _refresh_completion(progress)
-    progress.save()
-    return progress
+    with transaction.atomic():
+        if lesson.version_id != progress.version_id:
+            raise ValidationError("That lesson is not part of this module.")
+        LessonCompletion.objects.get_or_create(progress=progress, lesson=lesson)
+        last = progress.version.lessons.count()
+        progress.last_position = min(lesson.position + 1, last)
+        progress.updated_at = timezone.now()
+        _refresh_completion(progress)
+        progress.save()
+        return progress
 
 
 @dataclass
@@ -65,7 +68,6 @@ class ChoiceResult:
 @dataclass
 class QuestionResult:
     prompt: str
-    kind: str
     right: bool
     choices: list[ChoiceResult] = field(default_factory=list)
 
@@ -76,7 +78,6 @@ class QuizResult:
     passed: bool
     pass_mark: int
     questions: list[QuestionResult]
-    attempt: QuizAttempt | None = None
 
 
 def grade_answers(*, progress: ModuleProgress, answers: dict[str, list[str]]) -> QuizResult:
@@ -93,50 +94,48 @@ def grade_answers(*, progress: ModuleProgress, answers: dict[str, list[str]]) ->
         right = all(item.chosen == item.choice.correct for item in choices)
         if question.kind == question.Kind.SINGLE and sum(item.chosen for item in choices) != 1:
             right = False
-        results.append(QuestionResult(prompt=question.prompt, kind=question.kind, right=right, choices=choices))
+        results.append(QuestionResult(prompt=question.prompt, right=right, choices=choices))
     score = (100 * sum(r.right for r in results) // len(results)) if results else 100
     return QuizResult(score=score, passed=score >= version.pass_mark, pass_mark=version.pass_mark, questions=results)
 
 
-@transaction.atomic
 def submit_quiz(*, progress: ModuleProgress, answers: dict[str, list[str]]) -> QuizResult:
     """Grade and record one attempt. Retries are unlimited; passing once is enough."""
-    progress = ModuleProgress.objects.select_for_update().select_related("version").get(pk=progress.pk)
-    result = grade_answers(progress=progress, answers=answers)
-    clean = {str(q): [str(c) for c in chosen] for q, chosen in answers.items()}
-    result.attempt = QuizAttempt.objects.create(
-        progress=progress, version=progress.version, answers=clean, score=result.score, passed=result.passed
-    )
-    now = timezone.now()
-    progress.best_score = max(progress.best_score or 0, result.score)
-    if result.passed and progress.quiz_passed_at is None:
-        progress.quiz_passed_at = now
-    progress.updated_at = now
-    _refresh_completion(progress)
-    progress.save()
-    return result
+    with transaction.atomic():
+        progress = ModuleProgress.objects.select_for_update().select_related("version").get(pk=progress.pk)
+        result = grade_answers(progress=progress, answers=answers)
+        clean = {str(q): [str(c) for c in chosen] for q, chosen in answers.items()}
+        QuizAttempt.objects.create(
+            progress=progress, version=progress.version, answers=clean, score=result.score, passed=result.passed
+        )
+        now = timezone.now()
+        progress.best_score = max(progress.best_score or 0, result.score)
+        if result.passed and progress.quiz_passed_at is None:
+            progress.quiz_passed_at = now
+        progress.updated_at = now
+        _refresh_completion(progress)
+        progress.save()
+        return result
 
 
 def result_of(attempt: QuizAttempt) -> QuizResult:
     """Rebuild the feedback for a stored attempt (answers are kept by id, so old attempts stay readable)."""
-    result = grade_answers(progress=attempt.progress, answers=attempt.answers)
-    result.attempt = attempt
-    return result
+    return grade_answers(progress=attempt.progress, answers=attempt.answers)
 
 
-@transaction.atomic
 def restart_module(*, progress: ModuleProgress) -> ModuleProgress:
     """Start again on the newest published version: lesson checkmarks and the pass are cleared, attempts kept."""
-    progress = ModuleProgress.objects.select_for_update().select_related("module").get(pk=progress.pk)
-    if progress.module.current_version_id is None:
-        raise ValidationError("This module is not available.")
-    progress.completions.all().delete()
-    progress.version_id = progress.module.current_version_id
-    progress.last_position = 1
-    progress.quiz_passed_at = progress.completed_at = progress.best_score = None
-    progress.started_at = progress.updated_at = timezone.now()
-    progress.save()
-    return progress
+    with transaction.atomic():
+        progress = ModuleProgress.objects.select_for_update().select_related("module").get(pk=progress.pk)
+        if progress.module.current_version_id is None:
+            raise ValidationError("This module is not available.")
+        progress.completions.all().delete()
+        progress.version_id = progress.module.current_version_id
+        progress.last_position = 1
+        progress.quiz_passed_at = progress.completed_at = progress.best_score = None
+        progress.started_at = progress.updated_at = timezone.now()
+        progress.save()
+        return progress
 
 
 def _refresh_completion(progress: ModuleProgress) -> None:
@@ -150,41 +149,41 @@ def _refresh_completion(progress: ModuleProgress) -> None:
         progress.completed_at = timezone.now()
 
 
-@transaction.atomic
 def assign_module(*, counselor: Any, patient: Any, module: Module, due_on: date | None = None) -> Assignment:
     """Ask a patient's family to take a module. Family members see it while their consent includes education, and
     each of them gets a neutral notice (email, and a text if opted in) in this transaction."""
-    if not is_care_team_for(counselor, patient):
-        raise PermissionDenied("Not on your caseload.")
-    if module.current_version_id is None or module.archived_at is not None:
-        raise ValidationError("Only a published module can be assigned.")
-    if due_on is not None and due_on < timezone.localdate():
-        raise ValidationError("Choose a due date that is not in the past.")
-    if Assignment.objects.active().filter(patient=patient, module=module).exists():
-        raise ValidationError("This module is already assigned to this family.")
-    assignment = Assignment.objects.create(patient=patient, module=module, assigned_by=counselor, due_on=due_on)
-    record_audit(
-        kind=AuditEvent.Kind.EDUCATION_ASSIGNED,
-        actor=counselor,
-        patient=patient,
-        data={"assignment": str(assignment.pk), "module": str(module.pk)},
-    )
-    send_assignment_notices(assignment)
-    return assignment
+    with transaction.atomic():
+        if not is_care_team_for(counselor, patient):
+            raise PermissionDenied  # the view says why in its own words (assignment_list)
+        if module.current_version_id is None or module.archived_at is not None:
+            raise ValidationError("Only a published module can be assigned.")
+        if due_on is not None and due_on < timezone.localdate():
+            raise ValidationError("Choose a due date that is not in the past.")
+        if Assignment.objects.active().filter(patient=patient, module=module).exists():
+            raise ValidationError("This module is already assigned to this family.")
+        assignment = Assignment.objects.create(patient=patient, module=module, assigned_by=counselor, due_on=due_on)
+        record_audit(
+            kind=AuditEvent.Kind.EDUCATION_ASSIGNED,
+            actor=counselor,
+            patient=patient,
+            data={"assignment": str(assignment.pk), "module": str(module.pk)},
+        )
+        send_assignment_notices(assignment)
+        return assignment
 
 
-@transaction.atomic
 def cancel_assignment(*, assignment: Assignment, actor: Any) -> Assignment:
     """Withdraw an assignment; family members' own progress on the module is untouched."""
-    if not is_care_team_for(actor, assignment.patient):
-        raise PermissionDenied("Not on your caseload.")
-    if assignment.cancelled_at is None:
-        assignment.cancelled_at = timezone.now()
-        assignment.save(update_fields=["cancelled_at"])
-        record_audit(
-            kind=AuditEvent.Kind.EDUCATION_ASSIGNMENT_CANCELLED,
-            actor=actor,
-            patient=assignment.patient,
-            data={"assignment": str(assignment.pk)},
-        )
-    return assignment
+    with transaction.atomic():
+        if not is_care_team_for(actor, assignment.patient):
+            raise PermissionDenied  # the cancel view never gets here: get_visible_assignment answers 404 first
+        if assignment.cancelled_at is None:
+            assignment.cancelled_at = timezone.now()
+            assignment.save(update_fields=["cancelled_at"])
+            record_audit(
+                kind=AuditEvent.Kind.EDUCATION_ASSIGNMENT_CANCELLED,
+                actor=actor,
+                patient=assignment.patient,
+                data={"assignment": str(assignment.pk)},
+            )
+        return assignment

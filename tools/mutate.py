@@ -1,12 +1,14 @@
 """Mutation-test one module with the tests that cover it (mutmut 3), and print the score and the survivors.
 
     make mutate MODULE=consent/audit.py
-    .venv/bin/python tools/mutate.py consent/audit.py [--max-children 1]
+    .venv/bin/python tools/mutate.py consent/audit.py [--max-children 1] [--db postgres]
 
 The static mutmut settings are in pyproject's ``[tool.mutmut]`` (every app is copied into ``mutants/`` so Django
 starts there). This script narrows them to the module (``only_mutate``) and to the test files listed for it in
 ``TESTS_FOR``, runs ``mutmut run`` on the embedded SQLite default (``DATABASE_URL`` and ``REDIS_URL`` are
-dropped), one child at a time unless told otherwise, then reports. Every run starts from an empty ``mutants/``:
+dropped), one child at a time unless told otherwise, then reports. ``--db postgres`` runs the tests on PostgreSQL
+instead (``DATABASE_URL`` if it names PostgreSQL, else ``POSTGRES_URL`` below): for code with a PostgreSQL-only
+path, such as the audit log's advisory lock. Every run starts from an empty ``mutants/``:
 mutmut keeps a mutant's old verdict unless asked to rerun it, so a survivor would stay "survived" after the test
 that kills it is written. ``mutants/`` is removed afterwards (``--keep`` keeps it): the suite's source-walking
 tests would read its copies. ``docs/testing.md`` records the last scores and the survivors judged equivalent.
@@ -25,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# ``--db postgres`` without a PostgreSQL ``DATABASE_URL``: the local server the suite's postgres-marked tests use.
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/family_portal_mutate"
 
 # Which tests cover which module. Add a module here before mutating it; keep each list to the tests written for it.
 TESTS_FOR: dict[str, list[str]] = {
@@ -43,6 +47,13 @@ TESTS_FOR: dict[str, list[str]] = {
         "tests/consent/test_state_machine.py",
         "tests/consent/test_request_memo.py",
         "tests/consent/test_consent_change.py",
+    ],
+    "education/access.py": ["tests/education/test_access.py", "tests/education/test_assignments.py"],
+    "education/services.py": ["tests/education/test_learning.py", "tests/education/test_assignments.py"],
+    "accounts/middleware.py": [
+        "tests/foundation/test_sessions.py",
+        "tests/foundation/test_mfa.py",
+        "tests/foundation/test_headers.py",
     ],
 }
 
@@ -71,6 +82,27 @@ def _narrow_mutmut_config(module: str, tests: list[str]) -> None:
         only_mutate=[module],
         pytest_add_cli_args_test_selection=list(tests),
     )
+
+
+def _fresh_postgres_test_database(url: str) -> None:
+    """Drop the test database of ``url``: pyproject's ``--reuse-db`` keeps it between the many pytest runs of one
+    mutmut run (each would otherwise migrate a new one), so the first run migrates it afresh, as CI's does."""
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    params = dj_database_url.parse(url)
+    with psycopg.connect(
+        dbname="postgres",
+        user=params.get("USER") or None,
+        password=params.get("PASSWORD") or None,
+        host=params.get("HOST") or None,
+        port=params.get("PORT") or None,
+        autocommit=True,
+    ) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(f"test_{params['NAME']}"))
+        )
 
 
 def _run_mutmut(max_children: int) -> int:
@@ -174,8 +206,16 @@ def pytest_unconfigure(config: object) -> None:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     for connection in connections.all(initialized_only=True):
-        if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
-            BaseDatabaseWrapper.close(connection)
+        if connection.vendor == "sqlite":
+            if connection.is_in_memory_db():  # type: ignore[attr-defined]
+                BaseDatabaseWrapper.close(connection)
+            continue
+        connection.close()  # a PostgreSQL socket left open here would be shared by every forked mutant
+        # With --reuse-db pytest-django skips the teardown that gives the connection its own name back, so the next
+        # run in this process would create "test_test_<name>", then "test_test_test_<name>"…: pin the test name.
+        name, test = connection.settings_dict["NAME"], connection.settings_dict.setdefault("TEST", {})
+        if name.startswith("test_") and not test.get("NAME"):
+            test["NAME"] = name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("module", help=f"one of: {', '.join(TESTS_FOR)}")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep mutants/ afterwards (for `mutmut browse`)")
+    parser.add_argument(
+        "--db", choices=["sqlite", "postgres"], default="sqlite", help="the tests' database (default: embedded SQLite)"
+    )
     args = parser.parse_args(argv)
     module = args.module.removeprefix("./")
     if module not in TESTS_FOR:
@@ -194,8 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     os.environ["DJANGO_DEBUG"] = "True"
     os.environ.setdefault("PORTAL_POLICY_WORLDS", POLICY_WORLDS)
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(name, None)
+    os.environ.pop("REDIS_URL", None)
+    database_url = os.environ.pop("DATABASE_URL", "")
+    if args.db == "postgres":
+        os.environ["DATABASE_URL"] = database_url if database_url.startswith("postgres") else POSTGRES_URL
+        _fresh_postgres_test_database(os.environ["DATABASE_URL"])
     _narrow_mutmut_config(module, TESTS_FOR[module])
     try:
         code = _run_mutmut(args.max_children)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
@@ -367,15 +372,39 @@ def test_concurrent_appends_keep_one_chain(_postgres_only):
     assert verify_chain() is None
 
 
+def _until_another_session_waits_for_a_lock(writer_done: threading.Event) -> None:
+    """Return once another connection to this database is blocked on a lock (a condition polled in the database,
+    no sleep); fail if the writer finished or 30 seconds passed without that happening."""
+    deadline = time.monotonic() + 30
+    with connection.cursor() as cursor:
+        while not writer_done.is_set() and time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # the view is otherwise frozen for the transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+    pytest.fail("the other writer never waited for the chain's lock")
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_appends_in_one_transaction_with_concurrent_writers_do_not_deadlock(_postgres_only):
+    """The module docstring's case: this transaction appended (it holds the chain's lock until it commits) and
+    another writer is now blocked on that lock; this transaction's second append must not wait for the other
+    writer (a process lock taken on top of the advisory lock would be held by it: a deadlock)."""
     done = threading.Event()
+    errors: list[BaseException] = []
 
     def other_writer() -> None:
         try:
+            with connection.cursor() as cursor:  # a deadlock would hang the suite: make it this writer's error
+                cursor.execute("SET lock_timeout = '10s'")
             for _ in range(20):
                 record_audit(kind=AuditEvent.Kind.OTHER)
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
         finally:
             connections.close_all()
             done.set()
@@ -384,7 +413,122 @@ def test_two_appends_in_one_transaction_with_concurrent_writers_do_not_deadlock(
     with transaction.atomic():
         record_audit(kind=AuditEvent.Kind.OTHER)
         thread.start()
+        _until_another_session_waits_for_a_lock(done)
         record_audit(kind=AuditEvent.Kind.OTHER)
-    thread.join(timeout=30)
+    thread.join(timeout=60)
     assert done.is_set()
+    assert errors == []
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.OTHER).count() == 22
+    assert verify_chain() is None
+
+
+# One writer process: connects, says "ready", waits for the go line on stdin, then appends ``count`` rows.
+_WRITER = """
+import sys
+
+import django
+
+django.setup()
+from django.db import connection
+
+from consent.audit import record_audit
+from consent.models import AuditEvent
+
+count, name = int(sys.argv[1]), sys.argv[2]
+connection.ensure_connection()
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(count):
+    record_audit(kind=AuditEvent.Kind.OTHER, data={"process": name, "i": i})
+"""
+
+
+def _database_url_of(settings_dict: dict[str, Any]) -> str:
+    user = quote(settings_dict["USER"] or "")
+    password = f":{quote(settings_dict['PASSWORD'])}" if settings_dict["PASSWORD"] else ""
+    host = settings_dict["HOST"] or "127.0.0.1"
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    return f"postgres://{user}{password}@{host}{port}/{quote(settings_dict['NAME'])}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_appends_from_two_processes_keep_one_chain(_postgres_only):
+    """The deployment runs several server processes and a worker, each appending: a lock of one process cannot
+    serialise them, the advisory lock in the database does. Two OS processes append at once; the chain verifies."""
+    per_process = 150
+    env = {**os.environ, "DATABASE_URL": _database_url_of(connection.settings_dict), "DJANGO_DEBUG": "True"}
+    env.pop("REDIS_URL", None)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(per_process), name],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    try:
+        for writer in writers:
+            assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+        for writer in writers:  # both are connected and waiting: start them together
+            assert writer.stdin is not None
+            writer.stdin.write("go\n")
+            writer.stdin.flush()
+        results = [writer.communicate(timeout=300) for writer in writers]
+    finally:
+        for writer in writers:
+            writer.kill()
+    assert [writer.returncode for writer in writers] == [0, 0], [err for _, err in results]
+    order = [row["process"] for row in AuditEvent.objects.order_by("seq").values_list("data", flat=True)]
+    assert sorted(order) == ["a"] * per_process + ["b"] * per_process
+    switches = sum(one != two for one, two in itertools.pairwise(order))
+    assert switches > 1, "one writer finished before the other started: nothing was concurrent"
+    assert verify_chain() is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_another_process_appends_after_an_open_transaction_that_appended(_postgres_only):
+    """The chain's lock is the database's, held until the appending transaction commits: another process's append
+    waits for it and chains onto its row. (Without it, the other process would read the last committed row, take
+    the same number and fail on it: deterministic, unlike a race.)"""
+    env = {**os.environ, "DATABASE_URL": _database_url_of(connection.settings_dict), "DJANGO_DEBUG": "True"}
+    env.pop("REDIS_URL", None)
+    with transaction.atomic():
+        first = record_audit(kind=AuditEvent.Kind.OTHER, data={"process": "test"})
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _WRITER, "1", "other"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+            assert writer.stdin is not None
+            writer.stdin.write("go\n")
+            writer.stdin.flush()
+            writer_done = threading.Event()
+
+            def note_exit() -> None:
+                writer.wait()
+                writer_done.set()
+
+            waiter = threading.Thread(target=note_exit)
+            waiter.start()
+            _until_another_session_waits_for_a_lock(writer_done)
+        except BaseException:
+            writer.kill()
+            raise
+    _, err = writer.communicate(timeout=120)
+    waiter.join()
+    assert writer.returncode == 0, err
+    rows = list(AuditEvent.objects.order_by("seq").values_list("seq", "data"))
+    assert rows == [(first.seq, {"process": "test"}), (first.seq + 1, {"process": "other", "i": 0})]
     assert verify_chain() is None

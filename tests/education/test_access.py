@@ -4,10 +4,12 @@ modules for its staff and linked families, drafts for nobody."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.urls import reverse
 
-from education import authoring
+from education import access, authoring, services
 from education.models import Module
 from tests.education import idor
 from tests.support import personas
@@ -194,3 +196,63 @@ def test_a_shared_module_cannot_be_enrolled_only(counselor):
         authoring.update_version(version=version, enrolled_only=True)
     version.refresh_from_db()
     assert version.enrolled_only is False
+
+
+def test_a_deactivated_account_reads_and_edits_nothing(
+    family_member, consent, counselor, patient, shared_module, enrolled_module
+):
+    """Deactivation signs a person out (tests/foundation/test_sessions.py); the rules also hold for the account
+    itself, wherever it is asked about outside a request (dashboards, notices)."""
+    services.assign_module(counselor=counselor, patient=patient, module=enrolled_module)
+    assert access.enrolled_programs(family_member) == {patient.program_id}
+    assert set(access.readable_modules(family_member)) == {shared_module, enrolled_module}
+    assert access.family_assignments(family_member)
+    assert access.can_author(counselor) and access.enrolled_programs(counselor) == {patient.program_id}
+    for user in (family_member, counselor):
+        user.is_active = False
+        user.save()
+    assert access.enrolled_programs(family_member) == frozenset()
+    assert not access.readable_modules(family_member).exists()
+    assert access.family_assignments(family_member) == []
+    assert access.enrolled_programs(counselor) == frozenset()
+    assert not access.can_author(counselor)
+    assert not access.editable_modules(counselor).exists()
+    assert not access.visible_assignments(counselor).exists()
+
+
+@pytest.mark.parametrize("persona", ["family_member", "learner", "patient"])
+def test_only_care_staff_author(request, shared_module, persona):
+    user = request.getfixturevalue(persona)
+    assert not access.can_author(user)
+    assert not access.editable_modules(user).exists()
+    with pytest.raises(Http404):
+        access.get_editable_module(user, shared_module.slug)
+
+
+def test_only_family_members_have_family_assignments(counselor, program_admin, patient, family_member, shared_module):
+    services.assign_module(counselor=counselor, patient=patient, module=shared_module)
+    assert [a.module for a in access.family_assignments(family_member)] == [shared_module]
+    assert access.family_assignments(counselor) == []
+    assert access.family_assignments(program_admin) == []
+    assert access.family_assignments(AnonymousUser()) == []
+    assert not access.readable_modules(AnonymousUser()).exists()
+    assert not access.can_author(AnonymousUser())
+
+
+def test_the_readable_module_comes_with_its_current_version(django_assert_num_queries, family_member, shared_module):
+    module = access.get_readable_module(family_member, shared_module.slug)
+    with django_assert_num_queries(0):
+        version = module.current_version
+        assert version is not None and version.title == "How the brain changes"
+
+
+def test_a_visible_assignment_comes_with_what_its_page_shows(
+    django_assert_num_queries, counselor, patient, shared_module
+):
+    created = services.assign_module(counselor=counselor, patient=patient, module=shared_module)
+    assignment = access.get_visible_assignment(counselor, created.pk)
+    with django_assert_num_queries(0):
+        version = assignment.module.current_version
+        assert version is not None and version.title == "How the brain changes"
+        assert assignment.patient.full_name == patient.full_name
+        assert assignment.assigned_by == counselor

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from consent.models import Disclosure, Scope
-from education import services
+from consent.audit import verify_chain
+from consent.models import AuditEvent, Disclosure, Scope
+from education import authoring, services
+from education.access import family_assignments
 from education.models import Assignment
 from tests.education import idor
+from tests.support.education_content import draft_module, published_module
 from tests.support import personas
 from tests.support.idor import readable_status, status_of
 
@@ -65,6 +70,7 @@ def test_family_member_sees_assignment_first_with_the_part2_notice(client, login
     assert Disclosure.objects.count() == before + 1
     row = Disclosure.objects.order_by("-at", "-id")[0]
     assert (row.recipient, row.patient, row.scope) == (family_member, patient, Scope.EDUCATION)
+    assert row.what == "Education assignments"  # the patient's accounting of disclosures says what was shown
 
 
 @pytest.mark.parametrize("persona", ["learner", "outsider", "revoked_member"])
@@ -142,3 +148,99 @@ def test_cancelled_assignment_leaves_the_family_page(client, login, counselor, f
     services.cancel_assignment(assignment=assignment, actor=counselor)
     login(family_member)
     assert "Assigned by your care team" not in client.get(reverse("education:catalogue")).content.decode()
+
+
+def test_family_sees_assignments_soonest_due_first_then_oldest(
+    django_assert_num_queries, counselor, patient, family_member
+):
+    week = timezone.localdate() + timedelta(days=7)
+    later = services.assign_module(counselor=counselor, patient=patient, module=published_module("later"), due_on=week)
+    now = timezone.now()
+    Assignment.objects.filter(pk=later.pk).update(created_at=now - timedelta(days=1))  # the oldest, but due last
+    soon = timezone.localdate() + timedelta(days=2)
+    for n in range(1, 6):  # the same due date, each assigned an hour before the one made before it
+        assignment = services.assign_module(
+            counselor=counselor, patient=patient, module=published_module(f"soon-{n}"), due_on=soon
+        )
+        Assignment.objects.filter(pk=assignment.pk).update(created_at=now - timedelta(hours=n))
+    listed = family_assignments(family_member)
+    with django_assert_num_queries(0):  # the catalogue's cards read each module's current version
+        slugs = [a.module.slug for a in listed if a.module.current_version is not None]
+    assert slugs == ["soon-5", "soon-4", "soon-3", "soon-2", "soon-1", "later"]
+
+
+def test_an_assigned_module_that_is_archived_leaves_the_family_page(
+    client, login, reviewer, family_member, assignment, shared_module
+):
+    authoring.archive_module(module=shared_module, actor=reviewer)
+    assert family_assignments(family_member) == []
+    login(family_member)
+    assert "Assigned by your care team" not in client.get(reverse("education:catalogue")).content.decode()
+
+
+def _audit_rows(kind: str) -> list[tuple[Any, Any, dict[str, str]]]:
+    return list(AuditEvent.objects.filter(kind=kind).order_by("seq").values_list("actor_id", "patient_id", "data"))
+
+
+def test_assigning_and_withdrawing_are_audited_with_ids_only(counselor, program_admin, patient, shared_module):
+    assignment = services.assign_module(counselor=counselor, patient=patient, module=shared_module)
+    assigned = {"assignment": str(assignment.pk), "module": str(shared_module.pk)}
+    assert _audit_rows(AuditEvent.Kind.EDUCATION_ASSIGNED) == [(counselor.pk, patient.pk, assigned)]
+    services.cancel_assignment(assignment=assignment, actor=program_admin)
+    services.cancel_assignment(assignment=assignment, actor=counselor)  # already withdrawn: nothing more to record
+    withdrawn = {"assignment": str(assignment.pk)}
+    assert _audit_rows(AuditEvent.Kind.EDUCATION_ASSIGNMENT_CANCELLED) == [(program_admin.pk, patient.pk, withdrawn)]
+    assert verify_chain() is None
+
+
+def test_only_the_care_team_assigns_or_withdraws(
+    unassigned_counselor, family_member, counselor, patient, shared_module
+):
+    for outsider in (unassigned_counselor, family_member):
+        with pytest.raises(PermissionDenied):
+            services.assign_module(counselor=outsider, patient=patient, module=shared_module)
+    assert not Assignment.objects.exists()
+    assignment = services.assign_module(counselor=counselor, patient=patient, module=shared_module)
+    with pytest.raises(PermissionDenied):
+        services.cancel_assignment(assignment=assignment, actor=unassigned_counselor)
+    assignment.refresh_from_db()
+    assert assignment.cancelled_at is None
+
+
+def test_only_a_published_module_can_be_assigned(counselor, reviewer, patient, program, shared_module):
+    draft = draft_module("draft-only", program=program).module
+    authoring.archive_module(module=shared_module, actor=reviewer)
+    shared_module.refresh_from_db()
+    for module in (draft, shared_module):
+        with pytest.raises(ValidationError, match=r"^\['Only a published module can be assigned\.'\]$"):
+            services.assign_module(counselor=counselor, patient=patient, module=module)
+    assert not Assignment.objects.exists()
+
+
+def test_the_due_date_may_be_today_but_not_earlier(counselor, patient, shared_module, overdose_module):
+    today = timezone.localdate()
+    with pytest.raises(ValidationError, match=r"^\['Choose a due date that is not in the past\.'\]$"):
+        services.assign_module(counselor=counselor, patient=patient, module=shared_module, due_on=today - timedelta(1))
+    assert (
+        services.assign_module(counselor=counselor, patient=patient, module=shared_module, due_on=today).due_on == today
+    )
+
+
+def test_a_module_is_assigned_once_per_family_but_to_any_number_of_families(
+    counselor, patient, other_patient, shared_module
+):
+    personas.assign(counselor, other_patient)
+    services.assign_module(counselor=counselor, patient=patient, module=shared_module)
+    with pytest.raises(ValidationError, match=r"^\['This module is already assigned to this family\.'\]$"):
+        services.assign_module(counselor=counselor, patient=patient, module=shared_module)
+    services.assign_module(counselor=counselor, patient=other_patient, module=shared_module)
+    assert sorted(Assignment.objects.values_list("patient_id", flat=True)) == sorted([patient.pk, other_patient.pk])
+
+
+def test_withdrawing_writes_only_the_withdrawal(counselor, assignment):
+    """The assignment in hand may be older than the row: withdrawing it must not write its other fields back."""
+    later = timezone.localdate() + timedelta(days=30)
+    Assignment.objects.filter(pk=assignment.pk).update(due_on=later)
+    services.cancel_assignment(assignment=assignment, actor=counselor)
+    stored = Assignment.objects.get(pk=assignment.pk)
+    assert stored.cancelled_at is not None and stored.due_on == later

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from education import authoring, services
 from education.authoring import ChoiceData
 from education.models import ModuleProgress
-from tests.support.education_content import answers_for
+from tests.support.education_content import answers_for, published_module
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +83,7 @@ def test_knowledge_check_gives_feedback_and_allows_retry(client, login, family_m
     assert response["Location"] == reverse("education:quiz_result", args=[shared_module.slug])
     page = client.get(response["Location"]).content.decode()
     assert "0%" in page and "Not quite yet" in page
+    assert "1. Which one is right?" in page and "2. Pick all the right ones." in page
     assert "No, this one is wrong." in page  # feedback on the wrong answer picked
     assert "Yes, that is right." in page  # and on the right answer missed
     assert "Try again" in page
@@ -198,8 +200,6 @@ def test_completed_learner_keeps_certificate_for_old_version(client, login, fami
 
 
 def test_module_without_questions_completes_after_reading(client, login, family_member, program):
-    from tests.support.education_content import published_module
-
     module = published_module("reading-only", questions=[], lessons=2)
     login(family_member)
     client.post(reverse("education:lesson", args=[module.slug, 1]))
@@ -326,3 +326,110 @@ def test_learner_reads_the_published_version_while_a_newer_one_is_pending(
     assert progress.version_id == published.pk
     assert_published_only(client.get(reverse("education:lesson", args=[shared_module.slug, 1])).content.decode())
     assert services.start_module(learner=outsider, module=shared_module).version_id == published.pk
+
+
+def test_the_score_is_the_share_of_questions_right_rounded_down(family_member):
+    questions = [
+        {"prompt": f"Question {n}?", "kind": "single", "choices": [ChoiceData("Yes", True), ChoiceData("No", False)]}
+        for n in (1, 2, 3)
+    ]
+    module = published_module("three-questions", questions=questions)
+    progress = services.start_module(learner=family_member, module=module)
+    answers = answers_for(progress.version, right=False)
+    first = progress.version.questions.order_by("position").first()
+    assert first is not None
+    answers[str(first.pk)] = [str(first.choices.get(correct=True).pk)]
+    result = services.grade_answers(progress=progress, answers=answers)
+    assert (result.score, result.passed) == (33, False)  # 1 of 3, not 33.33…
+
+
+def test_a_version_without_questions_grades_as_passed(family_member):
+    module = published_module("reading-only", questions=[], lessons=1)
+    progress = services.start_module(learner=family_member, module=module)
+    result = services.grade_answers(progress=progress, answers={})
+    assert (result.score, result.passed, result.questions) == (100, True, [])
+
+
+def test_grading_costs_two_queries_whatever_the_number_of_questions(django_assert_num_queries, family_member):
+    questions = [
+        {"prompt": f"Question {n}?", "kind": "single", "choices": [ChoiceData("Yes", True), ChoiceData("No", False)]}
+        for n in range(1, 6)
+    ]
+    module = published_module("five-questions", questions=questions)
+    progress = services.start_module(learner=family_member, module=module)
+    answers = answers_for(progress.version)
+    with django_assert_num_queries(2):  # the questions, then all their choices
+        assert services.grade_answers(progress=progress, answers=answers).score == 100
+
+
+def test_starting_again_returns_the_learners_own_progress_of_that_module(
+    django_assert_num_queries, family_member, learner, shared_module, overdose_module
+):
+    first = services.start_module(learner=family_member, module=shared_module)
+    other = services.start_module(learner=family_member, module=overdose_module)
+    someone_else = services.start_module(learner=learner, module=shared_module)
+    assert len({first.pk, other.pk, someone_else.pk}) == 3
+    again = services.start_module(learner=family_member, module=shared_module)
+    assert again.pk == first.pk
+    with django_assert_num_queries(0):  # the version comes with it: the lesson page reads it next
+        assert again.version.pk == shared_module.current_version_id
+    assert services.start_module(learner=family_member, module=overdose_module).pk == other.pk
+    assert ModuleProgress.objects.count() == 3
+
+
+def test_an_archived_module_cannot_be_started_or_restarted(family_member, learner, reviewer, shared_module):
+    progress = services.start_module(learner=family_member, module=shared_module)
+    authoring.archive_module(module=shared_module, actor=reviewer)
+    with pytest.raises(ValidationError, match=r"^\['This module is not available\.'\]$"):
+        services.start_module(learner=learner, module=shared_module)
+    with pytest.raises(ValidationError, match=r"^\['This module is not available\.'\]$"):
+        services.restart_module(progress=progress)
+    assert not ModuleProgress.objects.filter(learner=learner).exists()
+    progress.refresh_from_db()
+    assert progress.version_id is not None
+
+
+def test_a_lesson_of_another_module_is_refused(family_member, shared_module, overdose_module):
+    progress = services.start_module(learner=family_member, module=shared_module)
+    foreign = services.start_module(learner=family_member, module=overdose_module).version.lessons.get(position=1)
+    with pytest.raises(ValidationError, match=r"^\['That lesson is not part of this module\.'\]$"):
+        services.complete_lesson(progress=progress, lesson=foreign)
+    progress.refresh_from_db()
+    assert (progress.completions.count(), progress.last_position) == (0, 1)
+
+
+def test_restart_clears_checkmarks_pass_and_bookmark_and_keeps_attempts(family_member, shared_module):
+    progress = services.start_module(learner=family_member, module=shared_module)
+    for lesson in progress.version.lessons.order_by("position"):
+        services.complete_lesson(progress=progress, lesson=lesson)
+    services.submit_quiz(progress=progress, answers=answers_for(progress.version))
+    progress.refresh_from_db()
+    assert progress.completed_at is not None and progress.last_position == 3
+    services.restart_module(progress=progress)
+    progress.refresh_from_db()
+    assert (progress.last_position, progress.best_score, progress.quiz_passed_at, progress.completed_at) == (
+        1,
+        None,
+        None,
+        None,
+    )
+    assert progress.completions.count() == 0 and progress.attempts.count() == 1
+
+
+def test_a_first_attempt_with_nothing_right_is_a_best_score_of_zero(family_member, shared_module):
+    progress = services.start_module(learner=family_member, module=shared_module)
+    assert services.submit_quiz(progress=progress, answers=answers_for(progress.version, right=False)).score == 0
+    progress.refresh_from_db()
+    assert progress.best_score == 0 and progress.quiz_passed_at is None
+
+
+def test_submitting_and_restarting_cost_a_fixed_number_of_queries(django_assert_num_queries, family_member):
+    """The learner's row is read with what the step needs (its version, its module) in the locking query."""
+    module = published_module("counted", lessons=4)
+    progress = services.start_module(learner=family_member, module=module)
+    answers = answers_for(progress.version)
+    stale = ModuleProgress.objects.get(pk=progress.pk)  # a row without its version or module loaded
+    with django_assert_num_queries(8):
+        services.submit_quiz(progress=stale, answers=answers)
+    with django_assert_num_queries(5):
+        services.restart_module(progress=stale)

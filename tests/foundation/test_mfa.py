@@ -48,6 +48,8 @@ def test_enrolled_counselor_signed_in_by_password_only_goes_back_through_mfa(cli
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert "_auth_user_id" not in client.session
+    page = client.get(response["Location"]).content.decode()
+    assert "Please sign in again and enter the code from your authenticator app." in page
 
 
 def test_counselor_who_passed_mfa_reaches_dashboard(login, counselor):
