@@ -403,7 +403,7 @@ def test_two_appends_in_one_transaction_with_concurrent_writers_do_not_deadlock(
                 cursor.execute("SET lock_timeout = '10s'")
             for _ in range(20):
                 record_audit(kind=AuditEvent.Kind.OTHER)
-        except BaseException as exc:  # noqa: BLE001  (reported below)
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

@@ -16,8 +16,8 @@ from education import authoring, services
 from education.access import family_assignments
 from education.models import Assignment
 from tests.education import idor
-from tests.support.education_content import draft_module, published_module
 from tests.support import personas
+from tests.support.education_content import draft_module, published_module
 from tests.support.idor import readable_status, status_of
 
 pytestmark = pytest.mark.django_db
