@@ -1,18 +1,25 @@
 """Turn the raw numbers into the plan's metrics (performance plan §5): limit, measured, ratio, goal, pass/fail.
 
-Only deterministic checks are CI gates (query counts, delivered == expected, no duplicates, consent under load,
-exactly-once, rate-limit fidelity). Timings pass or fail against their goal but never fail CI; ``strict_fail``
-marks a timing past 2× its goal (fails ``--strict``).
+The metrics are a table (``TABLE``): each ``Section`` says which rows of the results it reads (one per page, or one
+when a stage ran), and each ``Spec`` in it says how one metric reads its number and its limit from a row, what its
+goal is and how it is judged. ``evaluate`` walks the table in order, so the report lists the metrics in the order
+written here. Requirement IDs (H1, Q1, W2, C1, R5 …) are defined in docs/requirements.md.
+
+Only deterministic checks are CI gates (``gate=True``: query counts, delivered == expected, no duplicates, consent
+under load, exactly-once, rate-limit fidelity). Timings pass or fail against their goal but never fail CI; a
+judge's second answer (``strict_fail``) marks a timing past 2× its goal (fails ``--strict``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bench.report import Metric
 
 
-def _get(data: dict[str, Any], *path: str) -> Any:
+def _get(data: Any, *path: str) -> Any:
     for key in path:
         if not isinstance(data, dict) or key not in data:
             return None
@@ -20,466 +27,613 @@ def _get(data: dict[str, Any], *path: str) -> Any:
     return data
 
 
-def _at_most(value: Any, goal: float) -> tuple[bool | None, bool]:
-    if not isinstance(value, int | float):
-        return None, False
-    return value <= goal, value > 2 * goal
+@dataclass(frozen=True)
+class Row:
+    """What one metric row reads: the whole results, the item it is about (a page's numbers, a stage's dict) and
+    that item's name (the page)."""
+
+    results: dict[str, Any]
+    item: Any
+    label: str = ""
+
+    def get(self, *path: str) -> Any:
+        """A number of the item (``row.get("one_c1", "p50_ms")``); None when absent."""
+        return _get(self.item, *path)
+
+    def run(self, *path: str) -> Any:
+        """A number of the whole run (``row.run("ws_raw", "echo", "p50_ms")``), for limits measured elsewhere."""
+        return _get(self.results, *path)
 
 
-def _at_least(value: Any, goal: float) -> tuple[bool | None, bool]:
-    if not isinstance(value, int | float):
-        return None, False
-    return value >= goal, value < goal / 2
+Read = Callable[[Row], Any]
+Verdict = tuple[bool | None, bool]  # (passed: None when not measured, strict_fail: past 2x the goal)
+Judge = Callable[[Row, Any, Any], Verdict]  # (row, measured, limit)
 
 
-def metrics(bench: Any) -> list[Metric]:  # noqa: C901, PLR0915  (one table, read top to bottom)
-    r = bench.r
-    out: list[Metric] = []
+@dataclass(frozen=True)
+class Spec:
+    """One metric: its id and name, how to read the measured number and the limit, the goal, how to judge."""
 
-    # --- H1 in-process page time ----------------------------------------------------------------------------------
-    h1 = r.get("h1") or {}
-    floor = h1.get("floor_ms")
-    for page, ms in (h1.get("pages_ms") or {}).items():
-        ok, strict = _at_most(ms, 3.0)
-        queries = next((q["queries_1x"] for q in r.get("q1", []) if q["page"] == page), None)
-        out.append(
-            Metric(
-                "H1",
-                f"in-process CPU, {page}",
-                ms,
-                "ms",
-                floor,
-                "/healthz?live in-process",
-                "≤ 3 ms",
-                ok,
-                strict_fail=bool(strict),
-                note="" if queries is None else "",
-            )
-        )
-
-    # --- H2–H5 HTTP over Daphne -----------------------------------------------------------------------------------
-    limit2 = _get(r, "healthz_two_c16", "rps")
-    limit1 = _get(r, "healthz_daphne_c16", "rps")
-    p50_floor = _get(r, "healthz_daphne_c1", "p50_ms")
-    for page, h in (r.get("http") or {}).items():
-        rps2 = _get(h, "two_c16", "rps")
-        ok = None if rps2 is None or not limit2 else rps2 >= 0.12 * limit2 and rps2 >= 300
-        out.append(
-            Metric(
-                "H2",
-                f"max rps, 2 Daphne processes, c=16, {page}",
-                rps2,
-                "rps",
-                limit2,
-                "/healthz?live rps",
-                "≥ 0.12× limit and ≥ 300 rps",
-                ok,
-                strict_fail=bool(isinstance(rps2, float) and rps2 < 150),
-                note="" if not _get(h, "two_c16", "errors") else f"{_get(h, 'two_c16', 'errors')} errors",
-            )
-        )
-        p50, p99 = _get(h, "one_c1", "p50_ms"), _get(h, "one_c1", "p99_ms")
-        ok = None if p50 is None else p50 <= 5 and (p99 or 0) <= 15
-        out.append(
-            Metric(
-                "H3",
-                f"latency c=1 p50 (p99 {p99} ms), {page}",
-                p50,
-                "ms",
-                p50_floor,
-                "/healthz?live p50",
-                "p50 ≤ 5 ms, p99 ≤ 15 ms",
-                ok,
-                strict_fail=bool(p50 is not None and (p50 > 10 or (p99 or 0) > 30)),
-            )
-        )
-        p99o = _get(h, "open_50pct", "p99_ms")
-        ok4, strict4 = _at_most(p99o, 30.0)
-        out.append(
-            Metric(
-                "H4",
-                f"p99 open loop at {_get(h, 'open_50pct', 'offered_rps')} rps (50% of max), {page}",
-                p99o,
-                "ms",
-                None,
-                "",
-                "≤ 30 ms",
-                ok4,
-                strict_fail=strict4,
-            )
-        )
-        rps1 = _get(h, "one_c16", "rps")
-        ok = None if rps1 is None or not limit1 else rps1 >= 0.4 * limit1 and rps1 >= 80
-        out.append(
-            Metric(
-                "H5",
-                f"all-ASGI, one Daphne, c=16, {page}",
-                rps1,
-                "rps",
-                limit1,
-                "Daphne /healthz?live rps",
-                "≥ 0.4× limit and ≥ 80 rps",
-                ok,
-            )
-        )
-
-    # --- Q1 query counts -----------------------------------------------------------------------------------------
-    floors = r.get("q1_floor") or {}
-    q1_rows = r.get("q1", [])
-    for row in q1_rows:
-        note = ""
-        if row["n_plus_one"]:
-            note += f"; repeated queries {row['n_plus_one']}"
-        if row["status"] != [200, 200]:
-            note = f"HTTP {row['status']}; " + note
-        out.append(
-            Metric(
-                "Q1",
-                f"queries, {row['page']} (1× / 10×)",
-                f"{row['queries_1x']} / {row['queries_10x']}",
-                "",
-                None,
-                "",
-                f"identical, ≤ {row['budget']}, no N+1",
-                bool(row["pass"]),
-                note=note,
-            )
-        )
-    if q1_rows:
-        within = [row["page"] for row in q1_rows if row.get("gate_pass")]
-        out.append(
-            Metric(
-                "Q1",
-                "CI gate: counts identical at 1× and 10×, no N+1, none above its ceiling",
-                f"{len(within)} / {len(q1_rows)} pages",
-                "",
-                None,
-                "",
-                "all pages",
-                len(within) == len(q1_rows),
-                gate=True,
-                note="ceilings: "
-                + ", ".join(f"{row['page']} {row['ceiling']}" for row in q1_rows)
-                + " (bench/pages.py CEILINGS); signed-in floor "
-                + ", ".join(f"{side} {n}" for side, n in floors.items())
-                + " queries",
-            )
-        )
-
-    # --- W WebSocket -----------------------------------------------------------------------------------------------
-    raw_echo = _get(r, "ws_raw", "echo", "p50_ms")
-    ch_echo = _get(r, "ws_channels", "echo", "p50_ms")
-    ch_echo99 = _get(r, "ws_channels", "echo", "p99_ms")
-    if ch_echo is not None:
-        ok = raw_echo is not None and ch_echo <= 3 * raw_echo and (ch_echo99 or 0) <= 2
-        out.append(
-            Metric(
-                "W1",
-                f"Channels echo RTT p50 (p99 {ch_echo99} ms)",
-                ch_echo,
-                "ms",
-                raw_echo,
-                "raw echo p50",
-                "p50 ≤ 3× raw, p99 ≤ 2 ms",
-                ok,
-                strict_fail=bool(raw_echo and ch_echo > 6 * raw_echo),
-            )
-        )
-    fam = r.get("ws_family") or {}
-    raw_k3 = _get(r, "ws_raw", "k3", "p50_ms")
-    if fam:
-        p50, p99 = fam.get("p50_ms"), fam.get("p99_ms")
-        ok = p50 is not None and p50 <= 5 and (p99 or 0) <= 25
-        out.append(
-            Metric(
-                "W2",
-                f"family rooms p50 (p99 {p99} ms), {fam['connections']} conns, "
-                f"{fam['offered_deliveries_per_s']} deliveries/s",
-                p50,
-                "ms",
-                raw_k3,
-                "raw k=3 p50",
-                "p50 ≤ 5 ms, p99 ≤ 25 ms",
-                ok,
-                strict_fail=bool(p50 and p50 > 10),
-            )
-        )
-        complete = fam["delivered"] == fam["expected"] and fam["duplicates"] == 0 and fam["errors"] == 0
-        out.append(
-            Metric(
-                "W2",
-                "family rooms delivered / expected",
-                f"{fam['delivered']} / {fam['expected']}",
-                "",
-                None,
-                "",
-                "100%, no duplicates, no errors",
-                complete,
-                gate=True,
-                note="" if complete else f"duplicates {fam['duplicates']}, errors {fam['error_kinds']}",
-            )
-        )
-        refused = fam.get("ended_refused") == fam.get("ended_attempts")
-        out.append(
-            Metric(
-                "C1",
-                "consent under load: ended members' sockets refused",
-                f"{fam.get('ended_refused')} / {fam.get('ended_attempts')}",
-                "",
-                None,
-                "",
-                "all refused",
-                refused,
-                gate=True,
-            )
-        )
-        rss = fam.get("rss_per_connection_kb")
-        ok5, strict5 = _at_most(rss, 40.0)
-        out.append(
-            Metric(
-                "W5",
-                "RSS per authenticated connection",
-                rss,
-                "KB",
-                14,
-                "raw (reference)",
-                "≤ 40 KB",
-                ok5,
-                strict_fail=strict5,
-            )
-        )
-        storm = fam.get("storm_s")
-        ok6, strict6 = _at_most(storm, 1.0)
-        out.append(
-            Metric(
-                "W6",
-                f"connect storm of {fam.get('storm_connections')}",
-                storm,
-                "s",
-                None,
-                "",
-                "≤ 1 s",
-                ok6,
-                strict_fail=strict6,
-                note=f"{fam.get('storm_connections')} authenticated handshakes opened at once, "
-                "each: session, gate, ledger row (family), presence row",
-            )
-        )
-    ch_k100 = r.get("ws_channels", {}).get("k100") if r.get("ws_channels") else None
-    raw_k100 = _get(r, "ws_raw", "k100", "p99_ms")
-    if ch_k100:
-        p99 = ch_k100.get("p99_ms")
-        ok = p99 is not None and raw_k100 is not None and p99 <= 3 * raw_k100
-        out.append(
-            Metric(
-                "W3",
-                "staff broadcast k=100 p99",
-                p99,
-                "ms",
-                raw_k100,
-                "raw k=100 p99",
-                "≤ 3× raw",
-                ok,
-                strict_fail=bool(p99 and raw_k100 and p99 > 6 * raw_k100),
-                note="bench RoomConsumer on the configured layer: a layer measurement; the app itself "
-                "never creates groups of hundreds (plan §7.1)",
-            )
-        )
-        complete = ch_k100["delivered"] == ch_k100["expected"] and ch_k100["duplicates"] == 0
-        out.append(
-            Metric(
-                "W3",
-                "staff broadcast delivered / expected",
-                f"{ch_k100['delivered']} / {ch_k100['expected']}",
-                "",
-                None,
-                "",
-                "100%",
-                complete,
-                gate=True,
-            )
-        )
-    out.append(_w4_sweep(fam))
-
-    # --- R reminders -----------------------------------------------------------------------------------------------
-    noop = _get(r, "noop_outbox", "per_s")
-    r1 = r.get("r1") or {}
-    if r1:
-        rate = r1.get("per_s")
-        ok = rate is not None and rate >= 150 and (noop is None or rate >= 0.6 * noop)
-        out.append(
-            Metric(
-                "R1",
-                "reminder dispatch, fake at 0 ms",
-                rate,
-                "msg/s",
-                noop,
-                "no-op claim/finish loop",
-                "≥ 150/s and ≥ 0.6× no-op",
-                ok,
-                strict_fail=bool(rate and rate < 75),
-                note=f"raw twilio-python {_get(r, 'twilio_raw', 'msg_per_s')} msg/s",
-            )
-        )
-        leaked = r1.get("ended_sms")
-        out.append(
-            Metric(
-                "C2",
-                "consent under load: SMS to ended members",
-                leaked,
-                "",
-                None,
-                "",
-                "0",
-                leaked == 0,
-                gate=True,
-                note=f"{r1.get('ended_rows')} rows for ended members; states {r1.get('states')}",
-            )
-        )
-        out.append(
-            Metric(
-                "R1",
-                "dispatch duplicates",
-                r1.get("duplicates"),
-                "",
-                None,
-                "",
-                "0",
-                r1.get("duplicates") == 0,
-                gate=True,
-            )
-        )
-    r2 = r.get("r2")
-    if r2:
-        ok2, strict2 = _at_least(r2["per_s"], 50)
-        out.append(
-            Metric(
-                "R2",
-                "dispatch with 100 ms API latency",
-                r2["per_s"],
-                "msg/s",
-                10,
-                "one sequential sender",
-                "≥ 50 msg/s",
-                ok2,
-                strict_fail=strict2,
-            )
-        )
-    r3 = r.get("r3")
-    if r3:
-        ratio = r3["rate"] / r3["mps"] if r3["mps"] else None
-        fidelity = r3["throttled_429"] == 0
-        out.append(
-            Metric(
-                "R3",
-                f"rate-limit fidelity at {r3['mps']} MPS",
-                r3["rate"],
-                "msg/s",
-                r3["mps"],
-                "configured MPS",
-                "[0.9, 1.05]× MPS",
-                ratio is not None and 0.9 <= ratio <= 1.05,
-                ratio=ratio,
-            )
-        )
-        out.append(Metric("R3", "429s from the fake", r3["throttled_429"], "", None, "", "0", fidelity, gate=True))
-    r4 = r.get("r4")
-    if r4:
-        goal = min(250.0, r4["poll_s"] * 1000 / 2 + 50)
-        ok4, strict4 = _at_most(r4["p50_ms"], goal)
-        out.append(
-            Metric(
-                "R4",
-                f"pickup latency p50 (max {r4['max_ms']} ms)",
-                r4["p50_ms"],
-                "ms",
-                r4["poll_s"] * 1000,
-                "poll interval",
-                "≤ interval/2 + 50 ms and ≤ 250 ms",
-                ok4 and r4["p50_ms"] <= 250,
-                strict_fail=strict4,
-                note=f"idle worker wakes by {r4.get('wake', 'poll only')}; rows written by enqueue_message",
-            )
-        )
-    r5 = r.get("r5") or {}
-    if r5.get("skipped"):
-        out.append(
-            Metric(
-                "R5",
-                "exactly-once under SIGKILL + 5% lost responses",
-                None,
-                "",
-                None,
-                "",
-                "0 duplicates",
-                None,
-                gate=True,
-                note=r5["skipped"],
-            )
-        )
-    elif r5:
-        ok = r5["duplicates"] == 0 and r5["second_posts"] == 0 and r5["stuck_sending"] == 0
-        out.append(
-            Metric(
-                "R5",
-                "exactly-once under SIGKILL + 5% lost responses",
-                f"{r5['duplicates']} dup, {r5['second_posts']} 2nd POSTs",
-                "",
-                None,
-                "",
-                "0 duplicates, 0 second POSTs, none stuck",
-                ok,
-                gate=True,
-                note=f"{r5['rows']} rows, {r5['dropped']} responses dropped, states {r5['states']}",
-            )
-        )
-    r6 = r.get("r6")
-    if r6:
-        ok6 = r6["per_call_ms"] <= 1 and r6["bulk_1000_s"] <= 1
-        out.append(
-            Metric(
-                "R6",
-                f"enqueue cost per call (1,000 in bulk: {r6['bulk_1000_s']} s)",
-                r6["per_call_ms"],
-                "ms",
-                None,
-                "",
-                "≤ 1 ms; 1,000 in ≤ 1 s",
-                ok6,
-            )
-        )
-    return out
+    id: str
+    name: str | Read
+    measured: Read
+    judge: Judge
+    unit: str = ""
+    limit: Read | None = None
+    limit_name: str = ""
+    goal: str | Read = ""
+    gate: bool = False  # deterministic: fails --ci
+    note: Read | None = None
+    ratio: Read | None = None  # default: measured / limit (report.Metric)
 
 
-def _w4_sweep(fam: dict[str, Any]) -> Metric:
-    """W4: the highest offered deliveries/s of the stage's rate sweep that held (everything delivered, p99 within
-    100 ms), through the real consumer. Skipped when no sweep ran (CI)."""
-    steps = fam.get("sweep") or []
-    if not steps:
-        return Metric(
-            "W4",
-            "sustained deliveries/s at p99 ≤ 100 ms",
-            None,
-            goal="≥ 2,000/s",
-            note=f"no rate sweep in this mode; W2 offers {fam.get('offered_deliveries_per_s')} deliveries/s",
-        )
-    held = [s["offered_deliveries_per_s"] for s in steps if s["sustained"]]
-    best = max(held) if held else 0.0
-    ok, strict = _at_least(best, 2000.0)
-    top = steps[-1]
-    capped = len(held) == len(steps)
-    return Metric(
-        "W4",
-        f"sustained deliveries/s at p99 ≤ 100 ms (real consumer, {top['connections']} conns)",
-        best,
-        "/s",
-        goal="≥ 2,000/s",
-        passed=ok,
-        strict_fail=strict,
-        note="sweep "
+@dataclass(frozen=True)
+class Section:
+    """The rows some metrics read (``rows(results)``); every spec is evaluated for each row, row by row."""
+
+    rows: Callable[[dict[str, Any]], list[Row]]
+    specs: tuple[Spec, ...]
+
+
+# --- rows ---------------------------------------------------------------------------------------------------------
+
+
+def per_key(*path: str) -> Callable[[dict[str, Any]], list[Row]]:
+    """One row per entry of the mapping at ``path`` (a page name and its numbers)."""
+    return lambda r: [Row(r, item, label) for label, item in (_get(r, *path) or {}).items()]
+
+
+def per_item(key: str) -> Callable[[dict[str, Any]], list[Row]]:
+    """One row per element of the list at ``key``."""
+    return lambda r: [Row(r, item) for item in r.get(key) or []]
+
+
+def one(*path: str, when: Callable[[Any], bool] = bool) -> Callable[[dict[str, Any]], list[Row]]:
+    """One row for the item at ``path`` when ``when(item)`` holds (by default: the stage ran and wrote it)."""
+
+    def rows(r: dict[str, Any]) -> list[Row]:
+        item = _get(r, *path)
+        return [Row(r, item)] if when(item) else []
+
+    return rows
+
+
+def whole(when: Callable[[dict[str, Any]], bool]) -> Callable[[dict[str, Any]], list[Row]]:
+    """One row for the whole results when ``when(results)`` holds."""
+    return lambda r: [Row(r, r)] if when(r) else []
+
+
+# --- judges -------------------------------------------------------------------------------------------------------
+
+
+def at_most(goal: float) -> Judge:
+    """Pass at or below ``goal``; strict failure above twice the goal; not judged without a number."""
+
+    def judge(row: Row, value: Any, limit: Any) -> Verdict:
+        if not isinstance(value, int | float):
+            return None, False
+        return value <= goal, value > 2 * goal
+
+    return judge
+
+
+def at_least(goal: float) -> Judge:
+    """Pass at or above ``goal``; strict failure below half the goal; not judged without a number."""
+
+    def judge(row: Row, value: Any, limit: Any) -> Verdict:
+        if not isinstance(value, int | float):
+            return None, False
+        return value >= goal, value < goal / 2
+
+    return judge
+
+
+def check(passed: Callable[[Row], bool | None]) -> Judge:
+    """A yes/no check on the row (the deterministic gates and the compound goals), no strict failure."""
+    return lambda row, value, limit: (passed(row), False)
+
+
+def not_judged(row: Row, value: Any, limit: Any) -> Verdict:
+    return None, False
+
+
+# --- the metrics --------------------------------------------------------------------------------------------------
+
+
+def _h2(row: Row, rps: Any, limit: Any) -> Verdict:
+    passed = None if rps is None or not limit else rps >= 0.12 * limit and rps >= 300
+    return passed, bool(isinstance(rps, float) and rps < 150)
+
+
+def _h3(row: Row, p50: Any, limit: Any) -> Verdict:
+    p99 = row.get("one_c1", "p99_ms") or 0
+    passed = None if p50 is None else p50 <= 5 and p99 <= 15
+    return passed, bool(p50 is not None and (p50 > 10 or p99 > 30))
+
+
+def _h5(row: Row, rps: Any, limit: Any) -> Verdict:
+    return (None if rps is None or not limit else rps >= 0.4 * limit and rps >= 80), False
+
+
+def _errors_note(row: Row) -> str:
+    errors = row.get("two_c16", "errors")
+    return "" if not errors else f"{errors} errors"
+
+
+def _q1_note(row: Row) -> str:
+    note = f"; repeated queries {row.item['n_plus_one']}" if row.item["n_plus_one"] else ""
+    return f"HTTP {row.item['status']}; " + note if row.item["status"] != [200, 200] else note
+
+
+def _q1_within(row: Row) -> list[str]:
+    return [page["page"] for page in row.item if page.get("gate_pass")]
+
+
+def _q1_gate_note(row: Row) -> str:
+    ceilings = ", ".join(f"{page['page']} {page['ceiling']}" for page in row.item)
+    floor = ", ".join(f"{side} {n}" for side, n in (row.run("q1_floor") or {}).items())
+    return f"ceilings: {ceilings} (bench/pages.py CEILINGS); signed-in floor {floor} queries"
+
+
+def _w1(row: Row, echo: Any, raw: Any) -> Verdict:
+    p99 = row.get("p99_ms") or 0
+    return raw is not None and echo <= 3 * raw and p99 <= 2, bool(raw and echo > 6 * raw)
+
+
+def _w2(row: Row, p50: Any, limit: Any) -> Verdict:
+    p99 = row.get("p99_ms") or 0
+    return p50 is not None and p50 <= 5 and p99 <= 25, bool(p50 and p50 > 10)
+
+
+def _w2_complete(row: Row) -> bool:
+    fam = row.item
+    return fam["delivered"] == fam["expected"] and fam["duplicates"] == 0 and fam["errors"] == 0
+
+
+def _w3(row: Row, p99: Any, raw: Any) -> Verdict:
+    return p99 is not None and raw is not None and p99 <= 3 * raw, bool(p99 and raw and p99 > 6 * raw)
+
+
+def _w4_held(row: Row) -> float:
+    held = [step["offered_deliveries_per_s"] for step in row.item["sweep"] if step["sustained"]]
+    return max(held) if held else 0.0
+
+
+def _w4_note(row: Row) -> str:
+    steps = row.item["sweep"]
+    capped = all(step["sustained"] for step in steps)
+    return (
+        "sweep "
         + ", ".join(
             f"{s['offered_deliveries_per_s']:g}/s: p99 {s['p99_ms']} ms, {s['delivered']}/{s['expected']}"
             for s in steps
         )
-        + ("; every step held: the top step is the sweep's ceiling (≤ 1 frame/s per sender socket)" if capped else ""),
+        + ("; every step held: the top step is the sweep's ceiling (≤ 1 frame/s per sender socket)" if capped else "")
     )
+
+
+def _r1(row: Row, rate: Any, noop: Any) -> Verdict:
+    passed = rate is not None and rate >= 150 and (noop is None or rate >= 0.6 * noop)
+    return passed, bool(rate and rate < 75)
+
+
+def _r3_ratio(row: Row) -> float | None:
+    return row.item["rate"] / row.item["mps"] if row.item["mps"] else None
+
+
+def _r3(row: Row, rate: Any, mps: Any) -> Verdict:
+    ratio = _r3_ratio(row)
+    return ratio is not None and 0.9 <= ratio <= 1.05, False
+
+
+def _r4(row: Row, p50: Any, interval_ms: Any) -> Verdict:
+    passed, strict = at_most(min(250.0, interval_ms / 2 + 50))(row, p50, interval_ms)
+    return passed and p50 <= 250, strict
+
+
+def _r5(row: Row) -> bool:
+    return row.item["duplicates"] == 0 and row.item["second_posts"] == 0 and row.item["stuck_sending"] == 0
+
+
+def _r6(row: Row) -> bool:
+    return row.item["per_call_ms"] <= 1 and row.item["bulk_1000_s"] <= 1
+
+
+def _delivered(row: Row) -> str:
+    return f"{row.item['delivered']} / {row.item['expected']}"
+
+
+TABLE: list[Section] = [
+    # H1 in-process page time, one row per page.
+    Section(
+        per_key("h1", "pages_ms"),
+        (
+            Spec(
+                "H1",
+                lambda x: f"in-process CPU, {x.label}",
+                lambda x: x.item,
+                at_most(3.0),
+                unit="ms",
+                limit=lambda x: x.run("h1", "floor_ms"),
+                limit_name="/healthz?live in-process",
+                goal="≤ 3 ms",
+            ),
+        ),
+    ),
+    # H2–H5 HTTP over Daphne, four rows per page.
+    Section(
+        per_key("http"),
+        (
+            Spec(
+                "H2",
+                lambda x: f"max rps, 2 Daphne processes, c=16, {x.label}",
+                lambda x: x.get("two_c16", "rps"),
+                _h2,
+                unit="rps",
+                limit=lambda x: x.run("healthz_two_c16", "rps"),
+                limit_name="/healthz?live rps",
+                goal="≥ 0.12× limit and ≥ 300 rps",
+                note=_errors_note,
+            ),
+            Spec(
+                "H3",
+                lambda x: f"latency c=1 p50 (p99 {x.get('one_c1', 'p99_ms')} ms), {x.label}",
+                lambda x: x.get("one_c1", "p50_ms"),
+                _h3,
+                unit="ms",
+                limit=lambda x: x.run("healthz_daphne_c1", "p50_ms"),
+                limit_name="/healthz?live p50",
+                goal="p50 ≤ 5 ms, p99 ≤ 15 ms",
+            ),
+            Spec(
+                "H4",
+                lambda x: f"p99 open loop at {x.get('open_50pct', 'offered_rps')} rps (50% of max), {x.label}",
+                lambda x: x.get("open_50pct", "p99_ms"),
+                at_most(30.0),
+                unit="ms",
+                goal="≤ 30 ms",
+            ),
+            Spec(
+                "H5",
+                lambda x: f"all-ASGI, one Daphne, c=16, {x.label}",
+                lambda x: x.get("one_c16", "rps"),
+                _h5,
+                unit="rps",
+                limit=lambda x: x.run("healthz_daphne_c16", "rps"),
+                limit_name="Daphne /healthz?live rps",
+                goal="≥ 0.4× limit and ≥ 80 rps",
+            ),
+        ),
+    ),
+    # Q1 query counts, one row per page, then the CI gate over all of them.
+    Section(
+        per_item("q1"),
+        (
+            Spec(
+                "Q1",
+                lambda x: f"queries, {x.item['page']} (1× / 10×)",
+                lambda x: f"{x.item['queries_1x']} / {x.item['queries_10x']}",
+                check(lambda x: bool(x.item["pass"])),
+                goal=lambda x: f"identical, ≤ {x.item['budget']}, no N+1",
+                note=_q1_note,
+            ),
+        ),
+    ),
+    Section(
+        one("q1"),
+        (
+            Spec(
+                "Q1",
+                "CI gate: counts identical at 1× and 10×, no N+1, none above its ceiling",
+                lambda x: f"{len(_q1_within(x))} / {len(x.item)} pages",
+                check(lambda x: len(_q1_within(x)) == len(x.item)),
+                goal="all pages",
+                gate=True,
+                note=_q1_gate_note,
+            ),
+        ),
+    ),
+    # W WebSocket.
+    Section(
+        one("ws_channels", "echo", when=lambda echo: _get(echo, "p50_ms") is not None),
+        (
+            Spec(
+                "W1",
+                lambda x: f"Channels echo RTT p50 (p99 {x.get('p99_ms')} ms)",
+                lambda x: x.get("p50_ms"),
+                _w1,
+                unit="ms",
+                limit=lambda x: x.run("ws_raw", "echo", "p50_ms"),
+                limit_name="raw echo p50",
+                goal="p50 ≤ 3× raw, p99 ≤ 2 ms",
+            ),
+        ),
+    ),
+    Section(
+        one("ws_family"),
+        (
+            Spec(
+                "W2",
+                lambda x: (
+                    f"family rooms p50 (p99 {x.get('p99_ms')} ms), {x.item['connections']} conns, "
+                    f"{x.item['offered_deliveries_per_s']} deliveries/s"
+                ),
+                lambda x: x.get("p50_ms"),
+                _w2,
+                unit="ms",
+                limit=lambda x: x.run("ws_raw", "k3", "p50_ms"),
+                limit_name="raw k=3 p50",
+                goal="p50 ≤ 5 ms, p99 ≤ 25 ms",
+            ),
+            Spec(
+                "W2",
+                "family rooms delivered / expected",
+                _delivered,
+                check(_w2_complete),
+                goal="100%, no duplicates, no errors",
+                gate=True,
+                note=lambda x: (
+                    "" if _w2_complete(x) else f"duplicates {x.item['duplicates']}, errors {x.item['error_kinds']}"
+                ),
+            ),
+            Spec(
+                "C1",
+                "consent under load: ended members' sockets refused",
+                lambda x: f"{x.get('ended_refused')} / {x.get('ended_attempts')}",
+                check(lambda x: x.get("ended_refused") == x.get("ended_attempts")),
+                goal="all refused",
+                gate=True,
+            ),
+            Spec(
+                "W5",
+                "RSS per authenticated connection",
+                lambda x: x.get("rss_per_connection_kb"),
+                at_most(40.0),
+                unit="KB",
+                limit=lambda x: 14,
+                limit_name="raw (reference)",
+                goal="≤ 40 KB",
+            ),
+            Spec(
+                "W6",
+                lambda x: f"connect storm of {x.get('storm_connections')}",
+                lambda x: x.get("storm_s"),
+                at_most(1.0),
+                unit="s",
+                goal="≤ 1 s",
+                note=lambda x: (
+                    f"{x.get('storm_connections')} authenticated handshakes opened at once, "
+                    "each: session, gate, ledger row (family), presence row"
+                ),
+            ),
+        ),
+    ),
+    Section(
+        one("ws_channels", "k100"),
+        (
+            Spec(
+                "W3",
+                "staff broadcast k=100 p99",
+                lambda x: x.get("p99_ms"),
+                _w3,
+                unit="ms",
+                limit=lambda x: x.run("ws_raw", "k100", "p99_ms"),
+                limit_name="raw k=100 p99",
+                goal="≤ 3× raw",
+                note=lambda x: (
+                    "bench RoomConsumer on the configured layer: a layer measurement; the app itself "
+                    "never creates groups of hundreds (plan §7.1)"
+                ),
+            ),
+            Spec(
+                "W3",
+                "staff broadcast delivered / expected",
+                _delivered,
+                check(lambda x: x.item["delivered"] == x.item["expected"] and x.item["duplicates"] == 0),
+                goal="100%",
+                gate=True,
+            ),
+        ),
+    ),
+    # W4: the highest offered deliveries/s of the stage's rate sweep that held (everything delivered, p99 within
+    # 100 ms), through the real consumer. Skipped when no sweep ran (CI).
+    Section(
+        whole(lambda r: not _get(r, "ws_family", "sweep")),
+        (
+            Spec(
+                "W4",
+                "sustained deliveries/s at p99 ≤ 100 ms",
+                lambda x: None,
+                not_judged,
+                goal="≥ 2,000/s",
+                note=lambda x: (
+                    "no rate sweep in this mode; W2 offers "
+                    f"{x.get('ws_family', 'offered_deliveries_per_s')} deliveries/s"
+                ),
+            ),
+        ),
+    ),
+    Section(
+        one("ws_family", when=lambda fam: bool(_get(fam, "sweep"))),
+        (
+            Spec(
+                "W4",
+                lambda x: (
+                    "sustained deliveries/s at p99 ≤ 100 ms (real consumer, "
+                    f"{x.item['sweep'][-1]['connections']} conns)"
+                ),
+                _w4_held,
+                at_least(2000.0),
+                unit="/s",
+                goal="≥ 2,000/s",
+                note=_w4_note,
+            ),
+        ),
+    ),
+    # R reminders.
+    Section(
+        one("r1"),
+        (
+            Spec(
+                "R1",
+                "reminder dispatch, fake at 0 ms",
+                lambda x: x.get("per_s"),
+                _r1,
+                unit="msg/s",
+                limit=lambda x: x.run("noop_outbox", "per_s"),
+                limit_name="no-op claim/finish loop",
+                goal="≥ 150/s and ≥ 0.6× no-op",
+                note=lambda x: f"raw twilio-python {x.run('twilio_raw', 'msg_per_s')} msg/s",
+            ),
+            Spec(
+                "C2",
+                "consent under load: SMS to ended members",
+                lambda x: x.get("ended_sms"),
+                check(lambda x: x.get("ended_sms") == 0),
+                goal="0",
+                gate=True,
+                note=lambda x: f"{x.get('ended_rows')} rows for ended members; states {x.get('states')}",
+            ),
+            Spec(
+                "R1",
+                "dispatch duplicates",
+                lambda x: x.get("duplicates"),
+                check(lambda x: x.get("duplicates") == 0),
+                goal="0",
+                gate=True,
+            ),
+        ),
+    ),
+    Section(
+        one("r2"),
+        (
+            Spec(
+                "R2",
+                "dispatch with 100 ms API latency",
+                lambda x: x.item["per_s"],
+                at_least(50),
+                unit="msg/s",
+                limit=lambda x: 10,
+                limit_name="one sequential sender",
+                goal="≥ 50 msg/s",
+            ),
+        ),
+    ),
+    Section(
+        one("r3"),
+        (
+            Spec(
+                "R3",
+                lambda x: f"rate-limit fidelity at {x.item['mps']} MPS",
+                lambda x: x.item["rate"],
+                _r3,
+                unit="msg/s",
+                limit=lambda x: x.item["mps"],
+                limit_name="configured MPS",
+                goal="[0.9, 1.05]× MPS",
+                ratio=_r3_ratio,
+            ),
+            Spec(
+                "R3",
+                "429s from the fake",
+                lambda x: x.item["throttled_429"],
+                check(lambda x: x.item["throttled_429"] == 0),
+                goal="0",
+                gate=True,
+            ),
+        ),
+    ),
+    Section(
+        one("r4"),
+        (
+            Spec(
+                "R4",
+                lambda x: f"pickup latency p50 (max {x.item['max_ms']} ms)",
+                lambda x: x.item["p50_ms"],
+                _r4,
+                unit="ms",
+                limit=lambda x: x.item["poll_s"] * 1000,
+                limit_name="poll interval",
+                goal="≤ interval/2 + 50 ms and ≤ 250 ms",
+                note=lambda x: (
+                    f"idle worker wakes by {x.item.get('wake', 'poll only')}; rows written by enqueue_message"
+                ),
+            ),
+        ),
+    ),
+    Section(
+        one("r5", when=lambda r5: bool(_get(r5, "skipped"))),
+        (
+            Spec(
+                "R5",
+                "exactly-once under SIGKILL + 5% lost responses",
+                lambda x: None,
+                not_judged,
+                goal="0 duplicates",
+                gate=True,
+                note=lambda x: x.item["skipped"],
+            ),
+        ),
+    ),
+    Section(
+        one("r5", when=lambda r5: bool(r5) and not _get(r5, "skipped")),
+        (
+            Spec(
+                "R5",
+                "exactly-once under SIGKILL + 5% lost responses",
+                lambda x: f"{x.item['duplicates']} dup, {x.item['second_posts']} 2nd POSTs",
+                check(_r5),
+                goal="0 duplicates, 0 second POSTs, none stuck",
+                gate=True,
+                note=lambda x: (
+                    f"{x.item['rows']} rows, {x.item['dropped']} responses dropped, states {x.item['states']}"
+                ),
+            ),
+        ),
+    ),
+    Section(
+        one("r6"),
+        (
+            Spec(
+                "R6",
+                lambda x: f"enqueue cost per call (1,000 in bulk: {x.item['bulk_1000_s']} s)",
+                lambda x: x.item["per_call_ms"],
+                check(_r6),
+                unit="ms",
+                goal="≤ 1 ms; 1,000 in ≤ 1 s",
+            ),
+        ),
+    ),
+]
+
+
+def _text(value: str | Read, row: Row) -> str:
+    return value if isinstance(value, str) else value(row)
+
+
+def evaluate(results: dict[str, Any], table: list[Section] = TABLE) -> list[Metric]:
+    """The report's metrics for one run's raw results, in the order of ``table``."""
+    out: list[Metric] = []
+    for section in table:
+        for row in section.rows(results):
+            for spec in section.specs:
+                measured = spec.measured(row)
+                limit = spec.limit(row) if spec.limit else None
+                passed, strict_fail = spec.judge(row, measured, limit)
+                out.append(
+                    Metric(
+                        spec.id,
+                        _text(spec.name, row),
+                        measured,
+                        spec.unit,
+                        limit,
+                        spec.limit_name,
+                        _text(spec.goal, row),
+                        passed,
+                        gate=spec.gate,
+                        strict_fail=strict_fail,
+                        note=spec.note(row) if spec.note else "",
+                        ratio=spec.ratio(row) if spec.ratio else None,
+                    )
+                )
+    return out

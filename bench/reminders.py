@@ -17,13 +17,12 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from bench.procs import Child, ProcessRegistry, wait_until
 from bench.seed import Dataset
 from consent.models import Scope
-from notifications.models import TERMINAL_STATES, OutboxMessage, SmsPhone
+from notifications.models import OutboxMessage, SmsPhone
 from notifications.services import enqueue_message
-
-DONE = {*TERMINAL_STATES, OutboxMessage.State.SENT}
+from notifications.worker import DONE_STATES as DONE
+from tests.support.procs import Child, ProcessRegistry, wait_until
 
 
 def waking_zone() -> str:

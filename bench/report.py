@@ -49,7 +49,7 @@ def machine() -> dict[str, Any]:
     for package in ("django", "channels", "channels-redis", "daphne", "twilio", "websockets", "psycopg", "redis"):
         try:
             versions[package] = version(package)
-        except Exception:  # noqa: BLE001
+        except Exception:
             versions[package] = "?"
     return {
         "nproc": os.cpu_count(),

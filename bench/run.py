@@ -5,7 +5,7 @@ Stages: 0 setup (fresh database, migrate, seed) · 1 calibration (the machine's 
 exit 1 only on deterministic checks), ``--strict`` (also fail timings past 2× their goal), ``--stage N``
 (repeatable), ``--db {sqlite,postgres}``, ``--layer {memory,redis}``, ``--out DIR``.
 
-Safe by construction: loopback only, every child started through bench.procs (PID registry, stopped in a
+Safe by construction: loopback only, every child started through tests.support.procs (PID registry, stopped in a
 ``finally``), deadlines on every wait, a throw-away database (``bench/results/bench.sqlite3`` or ``fp_bench``).
 """
 
@@ -90,7 +90,7 @@ class Bench:
         print(f"[bench] stage {number}: {name} …", flush=True)
         try:
             fn()
-        except Exception as exc:  # noqa: BLE001  (a broken stage is reported; the others still run)
+        except Exception as exc:  # a broken stage is reported; the others still run
             self.errors.append(f"stage {number} ({name}): {type(exc).__name__}: {exc}")
             traceback.print_exc()
         print(f"[bench] stage {number} done in {time.monotonic() - started:.1f} s", flush=True)
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from bench.procs import ProcessRegistry
+    from tests.support.procs import ProcessRegistry
 
     bench = Bench(options)
     started = datetime.now(UTC)
@@ -113,9 +113,9 @@ def main(argv: list[str] | None = None) -> int:
 
         stages.run_all(bench, procs)
     from bench import report
-    from bench.evaluate import metrics
+    from bench.evaluate import evaluate
 
-    bench.metrics = metrics(bench)
+    bench.metrics = evaluate(bench.r)
     result = {
         "meta": {
             "started": started.strftime("%Y-%m-%d %H:%M UTC"),

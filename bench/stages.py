@@ -14,8 +14,8 @@ from django.db import connection
 from django.utils import timezone
 
 from bench import pages, reminders, seed, websocket
-from bench.procs import LISTENING, ProcessRegistry
-from bench.sessions import cookie_header, session_key_for
+from tests.support.procs import LISTENING, ProcessRegistry
+from tests.support.sessions import cookie_header, session_key_for
 
 SERVER_CPU = 0
 CLIENT_CPU = 1
@@ -36,7 +36,7 @@ def load(spec: dict[str, Any], cpu: int | None = CLIENT_CPU) -> dict[str, Any]:
 
 
 def seed_root() -> str:
-    from bench.procs import ROOT
+    from tests.support.procs import ROOT
 
     return str(ROOT)
 
@@ -79,7 +79,7 @@ def run_all(bench: Any, procs: ProcessRegistry) -> None:
             procs.stop(echo)
         duration = bench.scaled(5, 3, 2)
         if not ci:
-            _, bare = procs.start_daphne("daphne-bare", env, app="bench.bare_asgi:application", cpu=SERVER_CPU)
+            _, bare = procs.start_daphne("daphne-bare", env, app="tests.support.bare_asgi:application", cpu=SERVER_CPU)
             r["bare_asgi_c16"] = load(
                 {
                     "mode": "closed",

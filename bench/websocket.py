@@ -8,7 +8,7 @@ from typing import Any
 
 from bench import ws_client
 from bench.seed import Dataset, Family
-from bench.sessions import cookie_header, session_key_for
+from tests.support.sessions import cookie_header, session_key_for
 
 
 def rss_kb(pid: int) -> int:
@@ -155,7 +155,7 @@ def family_rooms(
             try:
                 ws = await ws_client.open_all([url], [head])
                 await ws[0].close()
-            except Exception:  # noqa: BLE001  (refused handshake = the expected outcome)
+            except Exception:  # refused handshake = the expected outcome
                 refused += 1
         total = sum(len(s.urls) for s in specs)
         return {

@@ -1,4 +1,4 @@
-"""Admin: consent records are read-only here (workflows live in services.py); form versions may be added."""
+"""Admin: consent records are read-only here (workflows live in ``consent.services``); form versions may be added."""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ up) with the invited, verified email address — never because an email address 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from accounts.names import give_up_staff_names
 from consent.audit import record_audit
 from consent.models import INVITATIONS_PER_HOUR, AuditEvent, Consent, Invitation
 from consent.welcome import remember_welcome
+from family_portal.tokens import hash_token
 
 SESSION_KEY = "consent_invitation_token"
 
@@ -40,10 +40,6 @@ class InvitationWrongAccount(InvitationUnusable):
     """The signed-in account does not hold the invited, verified email address."""
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invitation_url(token: str) -> str:
     return f"{settings.PORTAL_BASE_URL}{reverse('consent:accept_invitation', args=[token])}"
 
@@ -54,7 +50,14 @@ def send_invitation(
 ) -> tuple[Invitation, str]:
     """Email the family member a consent names a single-use link; returns the row and the (unstored) token.
 
-    Only an effective family consent with no linked account may invite; at most five links per consent per hour."""
+    Only an effective family consent with no linked account may invite; at most five links per consent per hour.
+
+    The limit counts the consent's ``Invitation`` rows, under the consent's row lock, rather than going through
+    ``allauth.core.ratelimit`` (the sign-in limiter): that one needs a request (this service is also called without
+    one, and at a given instant ``at``), counts attempts in the cache outside this transaction (a send that rolls
+    back would still use up the allowance, and a cache flush or the per-process development cache resets it),
+    and reads its rates from allauth's own ``ACCOUNT_RATE_LIMITS``. The rows are already the record of what was
+    sent (tests/consent/test_invitations.py::test_the_invitation_limit_counts_what_was_sent)."""
     at = at or timezone.now()
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.recipient_kind != Consent.RecipientKind.FAMILY or not consent.recipient_email:

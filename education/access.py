@@ -17,19 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from accounts.models import User
 from consent.gate import is_care_team_for, recipients, visibility, visible_patient_ids, visible_patients
 from consent.ledger import record_disclosures
 from consent.models import Scope
 from education.models import Assignment, Module, ModuleQuerySet
-
-
-class AuthedRequest(HttpRequest):
-    """A request behind LoginRequiredMiddleware, so ``user`` is a ``User`` (for type checking only)."""
-
-    user: User  # type: ignore[assignment]
+from family_portal.requests import PortalRequest
+from family_portal.staff_guard import is_care_staff
 
 
 def enrolled_programs(user: Any) -> frozenset[int]:
@@ -63,7 +59,8 @@ def get_readable_module(user: Any, slug: str) -> Module:
 
 
 def can_author(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_care_staff)
+    """Care staff write and manage education content (the staff guard's own test)."""
+    return is_care_staff(user)
 
 
 def editable_modules(user: Any) -> ModuleQuerySet:
@@ -119,7 +116,7 @@ def family_assignments(user: Any) -> list[Assignment]:
     )
 
 
-def disclosed_assignments(request: AuthedRequest) -> list[Assignment]:
+def disclosed_assignments(request: PortalRequest) -> list[Assignment]:
     """``family_assignments`` for the viewer, with the disclosure recorded: showing them discloses that the
     patient's care team asked for them, so each patient shown gets a ledger row (one insert) and the page must
     carry the § 2.32 notice."""

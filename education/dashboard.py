@@ -8,7 +8,6 @@ from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 
 from consent.models import Scope
 from education.access import (
-    AuthedRequest,
     editable_modules,
     family_assignments,
     readable_modules,
@@ -16,11 +15,12 @@ from education.access import (
 )
 from education.models import Assignment, ModuleProgress, ModuleVersion
 from family_portal.dashboard import Card, disclose
+from family_portal.requests import PortalRequest
 
 LIMIT = 3
 
 
-def cards(request: AuthedRequest) -> list[Card]:
+def cards(request: PortalRequest) -> list[Card]:
     user = request.user
     if not getattr(user, "is_authenticated", False):
         return []
@@ -33,7 +33,7 @@ def cards(request: AuthedRequest) -> list[Card]:
     return []
 
 
-def _family_card(request: AuthedRequest) -> Card:
+def _family_card(request: PortalRequest) -> Card:
     """Assigned modules first (disclosed through the gate), each with how far the learner got, then modules in
     progress. One query reads both kinds of progress row (with lesson counts), so the card costs what it did."""
     assigned = _disclosed_assignments(request)
@@ -66,7 +66,7 @@ def _family_card(request: AuthedRequest) -> Card:
     )
 
 
-def _disclosed_assignments(request: AuthedRequest) -> list[Assignment]:
+def _disclosed_assignments(request: PortalRequest) -> list[Assignment]:
     """``education.access.family_assignments`` with the ledger rows (one per patient shown) written in one insert
     with the other cards' rows."""
     assignments = family_assignments(request.user)
@@ -74,7 +74,7 @@ def _disclosed_assignments(request: AuthedRequest) -> list[Assignment]:
     return assignments
 
 
-def _staff_card(request: AuthedRequest) -> Card:
+def _staff_card(request: PortalRequest) -> Card:
     """Drafts and versions waiting for review, and the assignments this counselor made."""
     newest = ModuleVersion.objects.filter(module=OuterRef("pk")).order_by("-number")
     statuses = Counter(

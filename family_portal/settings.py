@@ -44,12 +44,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",  # allauth.usersessions' session list loads it
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER
     "channels",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
-    "django_htmx",
     "accounts",
     "consent",
     "education",
@@ -77,7 +77,6 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.RequireStaffMFAMiddleware",
     "accounts.middleware.PrivateCacheControlMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "family_portal.urls"
@@ -99,6 +98,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "family_portal.form_rendering.PortalFormRenderer"
 
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")

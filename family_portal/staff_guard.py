@@ -10,6 +10,8 @@ is the same check for code that needs the staff member back. Views carrying the 
 
 ``@program_admin_required`` is the stricter guard of the program console: an active program admin of a program;
 counselors get the same 404 as everyone else. Its views carry both marks (``program_admin_only`` as well).
+``@counselor_required`` is the same for the few pages only counselors use (a message's earlier versions, read
+receipts); program admins get the 404 too. Its views carry the staff mark.
 """
 
 from __future__ import annotations
@@ -62,6 +64,26 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         require_care_staff(request)
+        return view(request, *args, **kwargs)
+
+    setattr(guarded, STAFF_ONLY_MARK, True)
+    return guarded
+
+
+def require_counselor(request: HttpRequest) -> User:
+    """The signed-in counselor; a 404 for anyone else, program admins included."""
+    user = require_care_staff(request)
+    if not user.is_counselor:
+        refuse(request)
+    return user
+
+
+def counselor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorate a view only counselors may open: anyone else gets the same 404 as a missing page."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        require_counselor(request)
         return view(request, *args, **kwargs)
 
     setattr(guarded, STAFF_ONLY_MARK, True)

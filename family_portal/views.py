@@ -73,7 +73,7 @@ def _database_state() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception:  # noqa: BLE001  (any failure means unhealthy)
+    except Exception:  # any failure means unhealthy
         return "error"
     return "ok"
 
@@ -88,7 +88,7 @@ def _redis_state(url: str) -> str:
             client.ping()
         finally:
             client.close()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "error"
     return "ok"
 
@@ -107,7 +107,7 @@ def _worker_state() -> str:
 
     try:
         newest = WorkerHeartbeat.objects.aggregate(newest=Max("last_beat_at"))["newest"]
-    except Exception:  # noqa: BLE001  (table missing before migrate)
+    except Exception:  # table missing before migrate
         return "unknown"
     if newest is None:
         return "missing"

@@ -11,7 +11,6 @@ MSG-01), wherever messages are read: the page, the socket's resume and deliverie
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from consent import policy
 from consent.gate import can_disclose, is_care_team_for, recipients
 from consent.history import history_start
 from consent.models import Scope
+from family_portal.tokens import hash_token
 from messaging.models import Conversation, Message, Participant
 
 
@@ -151,14 +151,14 @@ SESSION_ENDED = 4401
 ACCESS_ENDED = 4403
 
 
-class SessionEnded(Exception):  # noqa: N818  (an outcome, like PermissionDenied)
+class SessionEnded(Exception):
     """The socket's HTTP session is over: signed out, ended from another device or by an admin, expired, or
     predating a password change. The socket closes with 4401 (WS-11)."""
 
 
 def session_group_suffix(session_key: str) -> str:
     """A stable, non-secret name for a session (group names travel through Redis)."""
-    return hashlib.sha256(session_key.encode()).hexdigest()[:40]
+    return hash_token(session_key)[:40]
 
 
 def socket_deadline(session_key: str, user: User) -> datetime | None:

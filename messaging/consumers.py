@@ -171,7 +171,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 # An idle blocking read outlived the client's socket timeout (redis-py 8 defaults it to 5 s, the
                 # same as channels_redis's BZPOPMIN; django/channels_redis#422). Nothing is lost: read again.
                 continue
-            except Exception as exc:  # noqa: BLE001  (Redis down or restarting)
+            except Exception as exc:  # Redis down or restarting
                 if self._live:
                     logger.warning("channel layer receive failed: %s", type(exc).__name__)
                     self._live = False
@@ -184,7 +184,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         try:
             for group in self._group_names:
                 await self.channel_layer.group_add(group, self.channel_name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             logger.warning("joining live groups failed: %s", type(exc).__name__)
             return False
         self._live = True
@@ -225,7 +225,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         for group in self._group_names:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:  # noqa: BLE001, S112  (the layer forgets stale members by itself)
+            except Exception:  # noqa: S112  (the layer forgets stale members by itself)
                 continue
         if self._present:
             await database_sync_to_async(close_socket)(channel_name=self.channel_name)
@@ -326,7 +326,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         except PermissionDenied:
             await self._end(CLOSE_FORBIDDEN)
             return
-        except Exception as exc:  # noqa: BLE001  (database trouble: tell the sender, keep the socket)
+        except Exception as exc:  # database trouble: tell the sender, keep the socket
             logger.warning("message not saved in conversation %s: %s", self.conversation.pk, type(exc).__name__)
             await self._error("unavailable", "Your message could not be saved. Please try again.", client_id=client_id)
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -10,25 +10,32 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from messaging.text import MAX_BODY_CHARS, clean_body
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _body_field(label: str) -> forms.CharField:
+
+def _body_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.CharField:
+    """The message box; rendered by the one field template, which ties its help and errors to it."""
     return forms.CharField(
         label=label,
+        help_text=help_text,
         strip=False,
-        error_messages={"required": "Write a message before sending."},
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_BODY_CHARS, "aria-describedby": "body-help"}),
+        error_messages={"required": _("Write a message before sending.")},
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_BODY_CHARS}),
     )
 
 
 class MessageForm(forms.Form):
-    body = _body_field("Your message")
+    body = _body_field(
+        _("Your message"), _("Up to 4,000 characters. Links that start with http:// or https:// become clickable.")
+    )
 
     def clean_body(self) -> str:
         return clean_body(self.cleaned_data["body"])
 
 
 class EditMessageForm(forms.Form):
-    body = _body_field("Message text")
+    body = _body_field(_("Message text"), _("Up to 4,000 characters."))
 
     def clean_body(self) -> str:
         return clean_body(self.cleaned_data["body"])

@@ -39,11 +39,6 @@ def online_exists(user_ref: Any, now: datetime) -> Exists:
     return Exists(SocketConnection.objects.filter(user=user_ref, last_seen_at__gte=now - STALE_AFTER))
 
 
-def is_online(user_id: int, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return SocketConnection.objects.filter(user_id=user_id, last_seen_at__gte=now - STALE_AFTER).exists()
-
-
 def purge_stale(now: datetime) -> int:
     deleted, _ = SocketConnection.objects.filter(last_seen_at__lt=now - STALE_AFTER).delete()
     return deleted

@@ -76,6 +76,6 @@ class FrameLimiter:
             allowed = bucket.take(now)
             await cache.aset(self.user_key, (bucket.tokens, bucket.updated), timeout=120)
             return allowed
-        except Exception as exc:  # noqa: BLE001  (cache down: the per-connection bucket still applies)
+        except Exception as exc:  # cache down: the per-connection bucket still applies
             logger.warning("rate-limit cache unavailable: %s", type(exc).__name__)
             return True

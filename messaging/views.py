@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages as toasts
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,7 +21,8 @@ from accounts.models import User
 from consent.gate import require_disclosure
 from consent.ledger import record_disclosures
 from consent.models import Scope
-from family_portal.staff_guard import staff_required
+from family_portal.requests import PortalRequest
+from family_portal.staff_guard import counselor_required
 from messaging import services
 from messaging.access import participant_ids, readable_messages, withheld_from
 from messaging.forms import EditMessageForm, MessageForm, StartConversationForm
@@ -40,7 +41,7 @@ class MessageRow:
     seen_by: list[str] = field(default_factory=list)
 
 
-def _visible(request: HttpRequest, conversation_id: Any) -> Conversation:
+def _visible(request: PortalRequest, conversation_id: Any) -> Conversation:
     queryset = (
         Conversation.objects.visible_to(request.user)
         .select_related("patient__program", "member")
@@ -49,8 +50,8 @@ def _visible(request: HttpRequest, conversation_id: Any) -> Conversation:
     return get_object_or_404(queryset, pk=conversation_id)
 
 
-def _disclose(request: HttpRequest, conversation: Conversation, what: str) -> None:
-    if request.user.is_family:  # type: ignore[union-attr]
+def _disclose(request: PortalRequest, conversation: Conversation, what: str) -> None:
+    if request.user.is_family:
         require_disclosure(request.user, conversation.patient, Scope.MESSAGING, what=what, request=request)
 
 
@@ -58,10 +59,10 @@ def _int_param(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
-def conversation_list(request: HttpRequest) -> HttpResponse:
+def conversation_list(request: PortalRequest) -> HttpResponse:
     """Every conversation the viewer may open, newest activity first, with unread counts, in three lists: private
     conversations with the care team (a family member's default), shared family threads, one-to-ones (MSG-01)."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     conversations = _listed(user)
     if user.is_patient:  # a patient's own thread is listed only where their program lets patients join
         services.ensure_care_team_conversations(user)
@@ -146,11 +147,11 @@ def _listed(user: User) -> list[Any]:
     )
 
 
-def care_team(request: HttpRequest) -> HttpResponse:
+def care_team(request: PortalRequest) -> HttpResponse:
     """Where "Message the care team" leads: a family member's private conversation with the care team, their
     default (MSG-01), created on first use; the list of conversations when there are several (one per patient) or
     none, and for everyone else."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if user.is_family:
         services.ensure_private_conversations(user)
         private = Conversation.objects.visible_to(user).filter(kind=Conversation.Kind.FAMILY_PRIVATE)
@@ -161,8 +162,8 @@ def care_team(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def start_conversation(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def start_conversation(request: PortalRequest) -> HttpResponse:
+    user = request.user
     form = StartConversationForm(request.POST, options=services.direct_partner_options(user))
     if not form.is_valid():
         toasts.error(request, "Please choose a person from the list.")
@@ -175,11 +176,11 @@ def start_conversation(request: HttpRequest) -> HttpResponse:
     return redirect(conversation)
 
 
-def conversation_detail(request: HttpRequest, conversation_id: Any) -> HttpResponse:
+def conversation_detail(request: PortalRequest, conversation_id: Any) -> HttpResponse:
     """The thread: read it, write to it (plain post + redirect), and mark it read. The composer names everyone who
     reads what is written here at this moment (``participant_ids``, the answer that decides deliveries), and a
     family member reads a shared thread only from the start of their own sharing (MSG-01)."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     conversation = _visible(request, conversation_id)
     _disclose(request, conversation, "Secure messages")
     program = conversation.patient.program
@@ -240,15 +241,15 @@ def conversation_detail(request: HttpRequest, conversation_id: Any) -> HttpRespo
     return render(request, "messaging/conversation.html", context)
 
 
-def _own_message(request: HttpRequest, conversation_id: Any, message_id: int) -> tuple[Conversation, Message]:
+def _own_message(request: PortalRequest, conversation_id: Any, message_id: int) -> tuple[Conversation, Message]:
     conversation = _visible(request, conversation_id)
     readable = readable_messages(request.user, conversation).select_related("sender")
     message = get_object_or_404(readable, pk=message_id, sender=request.user, deleted_at__isnull=True)
     return conversation, message
 
 
-def edit_message(request: HttpRequest, conversation_id: Any, message_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def edit_message(request: PortalRequest, conversation_id: Any, message_id: int) -> HttpResponse:
+    user = request.user
     conversation, message = _own_message(request, conversation_id, message_id)
     _disclose(request, conversation, "Secure message (editing)")
     form = EditMessageForm(request.POST or None, initial={"body": message.body})
@@ -276,8 +277,8 @@ def edit_message(request: HttpRequest, conversation_id: Any, message_id: int) ->
     return render(request, "messaging/message_edit.html", context)
 
 
-def delete_message(request: HttpRequest, conversation_id: Any, message_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def delete_message(request: PortalRequest, conversation_id: Any, message_id: int) -> HttpResponse:
+    user = request.user
     conversation, message = _own_message(request, conversation_id, message_id)
     _disclose(request, conversation, "Secure message (deleting)")
     if request.method == "POST":
@@ -291,11 +292,9 @@ def delete_message(request: HttpRequest, conversation_id: Any, message_id: int) 
     return render(request, "messaging/message_delete.html", context)
 
 
-def message_history(request: HttpRequest, conversation_id: Any, message_id: int) -> HttpResponse:
+@counselor_required
+def message_history(request: PortalRequest, conversation_id: Any, message_id: int) -> HttpResponse:
     """Earlier versions of an edited or deleted message: counselors only (families see "Edited"/"Deleted")."""
-    user: User = request.user  # type: ignore[assignment]
-    if not user.is_counselor:
-        raise Http404("Not found")
     conversation = _visible(request, conversation_id)
     message = get_object_or_404(conversation.messages.select_related("sender"), pk=message_id)
     revisions = list(message.revisions.select_related("changed_by"))
@@ -303,13 +302,11 @@ def message_history(request: HttpRequest, conversation_id: Any, message_id: int)
     return render(request, "messaging/message_history.html", context)
 
 
-@staff_required
+@counselor_required
 @require_POST
-def read_receipts(request: HttpRequest) -> HttpResponse:
+def read_receipts(request: PortalRequest) -> HttpResponse:
     """A counselor turns their own read receipts on or off."""
-    user: User = request.user  # type: ignore[assignment]
-    if not user.is_counselor:
-        raise Http404("Not found")
+    user = request.user
     enabled = request.POST.get("enabled") == "on"
     services.set_read_receipts(user=user, enabled=enabled)
     toasts.success(

@@ -97,10 +97,6 @@ class OutboxMessage(models.Model):
         return f"{self.template_key} ({self.get_state_display()})"
 
     @property
-    def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
-
-    @property
     def kind_label(self) -> str:
         """What the message is, in words for the staff outbox page."""
         return str(TEMPLATE_LABELS.get(self.template_key, self.template_key.replace("_", " ").capitalize()))
@@ -120,18 +116,6 @@ TEMPLATE_LABELS = {
 
 
 CLAIMABLE_STATES = (OutboxMessage.State.QUEUED, OutboxMessage.State.UNKNOWN)
-
-TERMINAL_STATES = frozenset(
-    {
-        OutboxMessage.State.DELIVERED,
-        OutboxMessage.State.UNDELIVERED,
-        OutboxMessage.State.FAILED,
-        OutboxMessage.State.OPTED_OUT,
-        OutboxMessage.State.CANCELLED,
-        OutboxMessage.State.SUPPRESSED,
-        OutboxMessage.State.DEAD,
-    }
-)
 
 
 class SmsPhone(models.Model):

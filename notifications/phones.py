@@ -109,6 +109,14 @@ def send_confirmation_code(*, user: User) -> SmsPhone:
 
 
 def _issue_code(phone: SmsPhone) -> None:
+    """Text a new code: at most one a minute and three in 15 minutes, counted from the ``phone_code`` outbox rows.
+
+    Those rows are the record of what was sent, written in this transaction under the phone's row lock, so a code
+    refused for another reason (an opted-out number) or rolled back uses up none of the allowance and concurrent
+    requests cannot both pass. ``allauth.core.ratelimit`` (the sign-in limiter) counts attempts in the cache
+    instead, outside the transaction, and answers one yes or no for all its rates, so the two different messages
+    below could not be told apart (tests/notifications/test_phones.py::test_codes_are_rate_limited and
+    ::test_a_refused_code_uses_none_of_the_allowance)."""
     now = timezone.now()
     recent = list(
         OutboxMessage.objects.filter(
@@ -261,8 +269,3 @@ def record_keyword_opt_in(*, e164: str) -> bool:
     if updated:
         record_audit(kind=AUDIT_SMS_OPTED_IN, data={"method": "keyword"})
     return bool(updated)
-
-
-def mark_not_sms_capable(*, e164: str) -> int:
-    """Carrier error 30006 (landline or unreachable carrier): stop texting this number until it is re-added."""
-    return SmsPhone.objects.filter(e164=e164).update(sms_capable=False, updated_at=timezone.now())

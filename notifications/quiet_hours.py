@@ -26,7 +26,7 @@ def area_code_zones(e164: str) -> list[ZoneInfo]:
 
 @lru_cache(maxsize=4096)
 def _area_code_zones(e164: str) -> tuple[ZoneInfo, ...]:
-    """Memoised per number: parsing and the prefix lookup cost ~0.5 ms, once per text in the worker (R1)."""
+    """Memoised per number: parsing and the prefix lookup would otherwise run once per text in the worker (R1)."""
     try:
         names = phone_timezones.time_zones_for_number(phonenumbers.parse(e164))
     except phonenumbers.NumberParseException:

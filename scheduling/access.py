@@ -21,13 +21,6 @@ from scheduling.models import FamilySession, SessionRequest
 UTC = zoneinfo.ZoneInfo("UTC")
 
 
-class PortalRequest(HttpRequest):
-    """A request behind LoginRequiredMiddleware (so ``user`` is a ``User``), with the viewer's time zone."""
-
-    user: User  # type: ignore[assignment]
-    viewer_tz: zoneinfo.ZoneInfo
-
-
 def viewer_tz(user: Any, program: Any = None) -> zoneinfo.ZoneInfo:
     """The viewer's own time zone, else their program's, else the session's program's, else UTC."""
     if getattr(user, "time_zone", ""):
@@ -56,9 +49,7 @@ def in_viewer_time_zone(view: Callable[..., HttpResponse]) -> Callable[..., Http
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        tz = viewer_tz(request.user)
-        request.viewer_tz = tz  # type: ignore[attr-defined]  # read through PortalRequest
-        with timezone.override(tz):
+        with timezone.override(viewer_tz(request.user)):
             return view(request, *args, **kwargs)
 
     return wrapper

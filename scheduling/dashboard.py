@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from consent.models import Scope
 from family_portal.dashboard import Card, disclose, visible_patient_ids
-from scheduling.access import PortalRequest, viewer_tz
+from family_portal.requests import PortalRequest
+from scheduling.access import viewer_tz
 from scheduling.models import Participant, SessionNotice, SessionRequest
-from scheduling.views import family_sessions, staff_sessions
+from scheduling.views.sessions import family_sessions, staff_sessions
 
 NEXT_SESSIONS = 3
 

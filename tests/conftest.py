@@ -156,7 +156,7 @@ def learner(db: None) -> User:
 
 
 @pytest.fixture
-def login(client: Client):  # noqa: ANN201
+def login(client: Client):
     """``login(user)`` signs the test client in as ``user`` (staff with a passed MFA stage)."""
 
     def _login(user: User, c: Client | None = None) -> Client:

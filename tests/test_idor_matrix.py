@@ -70,7 +70,7 @@ def object_patterns() -> dict[str, URLPattern]:
 
 
 @pytest.fixture
-def object_urls(patient) -> list[str]:  # noqa: ANN001
+def object_urls(patient) -> list[str]:
     urls: list[str] = []
     for module in _idor_modules().values():
         urls.extend(module.object_urls(patient))

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser, FloatRect, Page, ViewportSize, sync_playwright  # noqa: E402
 
-from tests.browser.support import server as srv  # noqa: E402
-from tests.browser.support.seeder import Seeder  # noqa: E402
-from tests.browser.support.totp import fresh_totp  # noqa: E402
+from tests.support.browser import server as srv  # noqa: E402
+from tests.support.browser.seeder import Seeder  # noqa: E402
+from tests.support.browser.totp import fresh_totp  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
 ]
 WIDTHS: dict[str, ViewportSize] = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 MAX_HEIGHT = {"phone": 1900, "desktop": 1300}  # long pages are cut here (keeps docs/screenshots small)
-DEMO_PASSWORD = "demo-portal-pass-2026"  # noqa: S105  (accounts/management/commands/load_demo_data.py)
+DEMO_PASSWORD = "demo-portal-pass-2026"  # noqa: S105  (family_portal/management/commands/load_demo_data.py)
 
 # (file name, who, path or a function of the demo content returning the path, what it shows)
 Shot = tuple[str, str, Callable[[dict], str], str]

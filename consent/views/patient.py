@@ -25,6 +25,7 @@ from consent.models import Consent, ConsentFormVersion, Disclosure, Invitation, 
 from consent.plain import NEVER_SHARED, SCOPE_FOR_PATIENT, summary_for_family
 from consent.services import grant_consent, replace_consent, revoke_consent
 from consent.views.common import acted_patient_or_404, refuse, visible_or_404, with_reauthentication
+from family_portal.requests import PortalRequest
 
 EXPIRING_SOON = timedelta(days=14)
 HISTORY_PAGE_SIZE = 50
@@ -247,10 +248,10 @@ def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
     return render(request, "consent/revoke.html", context)
 
 
-def history(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
+def history(request: PortalRequest, patient_id: int | None = None) -> HttpResponse:
     """Who saw what, when: every disclosure of the last 3 years (§ 2.25), repeats on one day on one line."""
     patient = acted_patient_or_404(request, patient_id)
-    tz = request.user.tz  # type: ignore[union-attr]  # the viewer's days and clock (patient or representative)
+    tz = request.user.tz  # the viewer's days and clock (patient or representative)
     page = Paginator(accounting_by_day(patient, tz), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "patient": patient,

@@ -36,6 +36,7 @@ from consent.services import (
     record_paper_consent as record_paper,
 )
 from consent.views.common import require_care_staff, staff_patient_or_404, visible_or_404
+from family_portal.form_errors import show_errors
 from family_portal.staff_guard import staff_required
 
 EXPIRING_SOON = timedelta(days=14)
@@ -97,7 +98,7 @@ def record_paper_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             record_paper(staff=request.user, patient=patient, request=request, **form.paper_kwargs())  # type: ignore[arg-type]
         except ValidationError as exc:
-            _add_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, "Paper consent recorded. Sharing starts once a second staff member reviews it.")
             return redirect("consent:patient_detail", patient_id=patient.pk)
@@ -158,7 +159,7 @@ def record_revocation(request: HttpRequest, consent_id: str) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, f"Revocation recorded. Sharing with {consent.recipient_name} has stopped.")
             return redirect("consent:patient_detail", patient_id=consent.patient_id)
@@ -175,7 +176,7 @@ def end_by_event(request: HttpRequest, consent_id: str) -> HttpResponse:
         try:
             end_consent_by_event(consent=consent, actor=request.user, note=form.cleaned_data["note"], request=request)  # type: ignore[arg-type]
         except ValidationError as exc:
-            _add_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, f"Recorded. Sharing with {consent.recipient_name} has stopped.")
             return redirect("consent:patient_detail", patient_id=consent.patient_id)
@@ -206,7 +207,7 @@ def record_representative(request: HttpRequest, patient_id: int) -> HttpResponse
                     request=request,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                show_errors(form, exc)
             else:
                 messages.success(request, "Personal representative recorded.")
                 return redirect("consent:patient_detail", patient_id=patient.pk)
@@ -248,7 +249,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.warning(request, "Emergency access is on for one hour. Your program admins have been told.")
             return redirect("consent:patient_detail", patient_id=access.patient_id)
@@ -265,21 +266,13 @@ def ledger_export(request: HttpRequest, patient_id: int) -> HttpResponse:
     return response
 
 
-def _pending_reviews(user: User):  # noqa: ANN202  (a Consent QuerySet)
+def _pending_reviews(user: User):
     return (
         Consent.objects.pending_review()
         .filter(patient__in=care_team_patients(user))
         .exclude(recorded_by=user)
         .order_by("created_at")
     )
-
-
-def _add_errors(form, exc: ValidationError) -> None:  # noqa: ANN001
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _message(exc: Exception) -> str:

@@ -16,7 +16,8 @@ from accounts.models import CaseloadAssignment, User
 from consent.caseloads import assign_patient, assignment_in_program, end_assignment, program_assignments
 from consent.gate import care_team_patients
 from console.forms import AssignPatientForm
-from console.views.common import admin_of, after_reauthentication, console_view, program_id_of, show_errors
+from console.views.common import admin_of, after_reauthentication, console_view, program_id_of
+from family_portal.form_errors import show_errors
 from family_portal.staff_guard import refuse
 
 

@@ -8,8 +8,6 @@ from functools import wraps
 from typing import Any
 
 from allauth.account.decorators import reauthentication_required
-from django import forms
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -57,12 +55,3 @@ def staff_member_or_404(request: HttpRequest, staff_id: int) -> User:
     if member is None:
         refuse(request, staff_id)
     return member
-
-
-def show_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's refusal, shown on the form: on its field when it names one, above the form otherwise."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)

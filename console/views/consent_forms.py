@@ -13,7 +13,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from consent.models import ConsentFormVersion
 from console import services
 from console.forms import ConsentFormVersionForm
-from console.views.common import admin_of, after_reauthentication, console_view, show_errors
+from console.views.common import admin_of, after_reauthentication, console_view
+from family_portal.form_errors import show_errors
 from family_portal.staff_guard import refuse
 
 

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from console import services
 from console.forms import ProgramSettingsForm
-from console.views.common import admin_of, after_reauthentication, console_view, show_errors
+from console.views.common import admin_of, after_reauthentication, console_view
+from family_portal.form_errors import show_errors
 
 
 @console_view

@@ -20,9 +20,9 @@ from console.views.common import (
     after_reauthentication,
     console_view,
     program_id_of,
-    show_errors,
     staff_member_or_404,
 )
+from family_portal.form_errors import show_errors
 
 
 @console_view

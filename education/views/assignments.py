@@ -20,7 +20,6 @@ from consent.gate import visible_patients
 from consent.models import Scope
 from education import services
 from education.access import (
-    AuthedRequest,
     education_recipients,
     get_visible_assignment,
     readable_modules,
@@ -29,10 +28,11 @@ from education.access import (
 from education.forms import AssignmentForm
 from education.models import ModuleProgress
 from education.views.time_zone import in_user_time_zone
+from family_portal.requests import PortalRequest
 from family_portal.staff_guard import staff_required
 
 
-def _form(request: AuthedRequest) -> AssignmentForm:
+def _form(request: PortalRequest) -> AssignmentForm:
     return AssignmentForm(
         request.POST or None,
         patients=visible_patients(request.user, Scope.EDUCATION).order_by("full_name", "email"),
@@ -43,7 +43,7 @@ def _form(request: AuthedRequest) -> AssignmentForm:
 @staff_required
 @require_http_methods(["GET", "POST"])
 @in_user_time_zone
-def assignment_list(request: AuthedRequest) -> HttpResponse:
+def assignment_list(request: PortalRequest) -> HttpResponse:
     """Assignments for the viewer's patients, and a form to add one."""
     form = _form(request)
     if request.method == "POST" and form.is_valid():
@@ -71,7 +71,7 @@ def assignment_list(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 @in_user_time_zone
-def assignment_detail(request: AuthedRequest, assignment_id: Any) -> HttpResponse:
+def assignment_detail(request: PortalRequest, assignment_id: Any) -> HttpResponse:
     """One assignment and the progress of each family member whose consent includes education."""
     assignment = get_visible_assignment(request.user, assignment_id)
     members = list(education_recipients(assignment.patient).order_by("full_name", "email"))
@@ -89,7 +89,7 @@ def assignment_detail(request: AuthedRequest, assignment_id: Any) -> HttpRespons
 
 @staff_required
 @require_POST
-def assignment_cancel(request: AuthedRequest, assignment_id: Any) -> HttpResponse:
+def assignment_cancel(request: PortalRequest, assignment_id: Any) -> HttpResponse:
     assignment = get_visible_assignment(request.user, assignment_id)
     services.cancel_assignment(assignment=assignment, actor=request.user)
     messages.success(request, "Assignment withdrawn. Family members keep their own progress.")

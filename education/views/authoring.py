@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from education import authoring
-from education.access import AuthedRequest, editable_modules, get_editable_module
+from education.access import editable_modules, get_editable_module
 from education.forms import (
     LessonForm,
     ModuleDetailsForm,
@@ -32,6 +32,7 @@ from education.markdown import render_markdown
 from education.models import Lesson, Module, ModuleVersion, Question
 from education.readability import GRADE_LIMIT, reading_grade
 from education.views.time_zone import in_user_time_zone
+from family_portal.requests import PortalRequest
 from family_portal.staff_guard import staff_required
 
 Status = ModuleVersion.Status
@@ -44,7 +45,7 @@ def _working_version(module: Module) -> ModuleVersion:
     return version
 
 
-def _draft_of(request: AuthedRequest, slug: str) -> tuple[Module, ModuleVersion]:
+def _draft_of(request: PortalRequest, slug: str) -> tuple[Module, ModuleVersion]:
     module = get_editable_module(request.user, slug)
     version = _working_version(module)
     if not version.is_editable:
@@ -52,19 +53,19 @@ def _draft_of(request: AuthedRequest, slug: str) -> tuple[Module, ModuleVersion]
     return module, version
 
 
-def _prerequisite_choices(request: AuthedRequest, exclude: Module | None = None) -> Any:
+def _prerequisite_choices(request: PortalRequest, exclude: Module | None = None) -> Any:
     modules = editable_modules(request.user).live().select_related("current_version")
     return modules.exclude(pk=exclude.pk) if exclude else modules
 
 
-def _errors_to_messages(request: AuthedRequest, exc: ValidationError) -> None:
+def _errors_to_messages(request: PortalRequest, exc: ValidationError) -> None:
     for text in exc.messages:
         messages.error(request, text)
 
 
 @staff_required
 @in_user_time_zone
-def manage_home(request: AuthedRequest) -> HttpResponse:
+def manage_home(request: PortalRequest) -> HttpResponse:
     """Every module the viewer may edit, grouped by the state of its newest version."""
     modules = list(
         editable_modules(request.user)
@@ -94,7 +95,7 @@ def manage_home(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def module_new(request: AuthedRequest) -> HttpResponse:
+def module_new(request: PortalRequest) -> HttpResponse:
     form = NewModuleForm(
         request.POST or None, modules=_prerequisite_choices(request), shared=request.user.program_id is None
     )
@@ -115,7 +116,7 @@ def module_new(request: AuthedRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 @in_user_time_zone
-def manage_module(request: AuthedRequest, slug: str) -> HttpResponse:
+def manage_module(request: PortalRequest, slug: str) -> HttpResponse:
     """The working version: its details (editable while a draft), lessons, questions and workflow actions."""
     module = get_editable_module(request.user, slug)
     version = _working_version(module)
@@ -168,7 +169,7 @@ def _lesson_of(version: ModuleVersion, lesson_id: Any) -> Lesson:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def lesson_edit(request: AuthedRequest, slug: str, lesson_id: Any = None) -> HttpResponse:
+def lesson_edit(request: PortalRequest, slug: str, lesson_id: Any = None) -> HttpResponse:
     """Write or edit a lesson. "Preview" shows the sanitised page without saving (works without JavaScript)."""
     module, version = _draft_of(request, slug)
     lesson = _lesson_of(version, lesson_id) if lesson_id else None
@@ -198,7 +199,7 @@ def lesson_edit(request: AuthedRequest, slug: str, lesson_id: Any = None) -> Htt
 
 @staff_required
 @require_POST
-def lesson_move(request: AuthedRequest, slug: str, lesson_id: Any) -> HttpResponse:
+def lesson_move(request: PortalRequest, slug: str, lesson_id: Any) -> HttpResponse:
     _module, version = _draft_of(request, slug)
     try:
         authoring.move_lesson(lesson=_lesson_of(version, lesson_id), direction=request.POST.get("direction", ""))
@@ -209,7 +210,7 @@ def lesson_move(request: AuthedRequest, slug: str, lesson_id: Any) -> HttpRespon
 
 @staff_required
 @require_POST
-def lesson_delete(request: AuthedRequest, slug: str, lesson_id: Any) -> HttpResponse:
+def lesson_delete(request: PortalRequest, slug: str, lesson_id: Any) -> HttpResponse:
     _module, version = _draft_of(request, slug)
     authoring.delete_lesson(lesson=_lesson_of(version, lesson_id))
     messages.success(request, "Lesson removed.")
@@ -218,7 +219,7 @@ def lesson_delete(request: AuthedRequest, slug: str, lesson_id: Any) -> HttpResp
 
 @staff_required
 @require_POST
-def markdown_preview(request: AuthedRequest) -> HttpResponse:
+def markdown_preview(request: PortalRequest) -> HttpResponse:
     """Server-sanitised HTML for the live preview (static/js/education-preview.js)."""
     form = PreviewForm(request.POST)
     if not form.is_valid():
@@ -228,7 +229,7 @@ def markdown_preview(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def question_edit(request: AuthedRequest, slug: str, question_id: Any = None) -> HttpResponse:
+def question_edit(request: PortalRequest, slug: str, question_id: Any = None) -> HttpResponse:
     module, version = _draft_of(request, slug)
     question = None
     if question_id:
@@ -260,7 +261,7 @@ def question_edit(request: AuthedRequest, slug: str, question_id: Any = None) ->
 
 @staff_required
 @require_POST
-def question_delete(request: AuthedRequest, slug: str, question_id: Any) -> HttpResponse:
+def question_delete(request: PortalRequest, slug: str, question_id: Any) -> HttpResponse:
     _module, version = _draft_of(request, slug)
     question = version.questions.filter(pk=question_id).first()
     if question is None:
@@ -272,7 +273,7 @@ def question_delete(request: AuthedRequest, slug: str, question_id: Any) -> Http
 
 @staff_required
 @require_POST
-def workflow(request: AuthedRequest, slug: str, action: str) -> HttpResponse:
+def workflow(request: PortalRequest, slug: str, action: str) -> HttpResponse:
     """Submit for review, send back, publish, start a new version, or archive."""
     module = get_editable_module(request.user, slug)
     version = _working_version(module)
@@ -306,7 +307,7 @@ def workflow(request: AuthedRequest, slug: str, action: str) -> HttpResponse:
 
 @staff_required
 @in_user_time_zone
-def history(request: AuthedRequest, slug: str) -> HttpResponse:
+def history(request: PortalRequest, slug: str) -> HttpResponse:
     """Every version with who wrote, submitted and published it, and when."""
     module = get_editable_module(request.user, slug)
     versions = module.versions.select_related("created_by", "submitted_by", "published_by").order_by("-number")
@@ -314,7 +315,7 @@ def history(request: AuthedRequest, slug: str) -> HttpResponse:
 
 
 @staff_required
-def version_preview(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+def version_preview(request: PortalRequest, slug: str, number: int) -> HttpResponse:
     """Read any version as a learner would, all lessons on one page, with the knowledge check and answers."""
     module = get_editable_module(request.user, slug)
     version = module.versions.filter(number=number).first()

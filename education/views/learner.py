@@ -19,7 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from education import services, support_groups
 from education.access import (
-    AuthedRequest,
     disclosed_assignments,
     enrolled_programs,
     get_readable_module,
@@ -27,6 +26,7 @@ from education.access import (
 )
 from education.forms import CatalogueFilterForm, quiz_answers
 from education.models import Assignment, Lesson, Module, ModuleProgress, ModuleVersion, Question
+from family_portal.requests import PortalRequest
 
 
 @dataclass
@@ -71,7 +71,7 @@ def _current_lesson_counts(assignments: list[Assignment]) -> dict[Any, int]:
     return {versions[row["version_id"]]: row["n"] for row in rows}
 
 
-def catalogue(request: AuthedRequest) -> HttpResponse:
+def catalogue(request: PortalRequest) -> HttpResponse:
     """All modules the viewer may read, with topic filter and search: assigned modules first, then the "Start here"
     path (``Module.path_position`` order, with the learner's progress), modules started off the path, and the other
     modules by title. A search or topic filter lists every match by title instead of the path."""
@@ -136,18 +136,18 @@ def start_here_path(cards: list[ModuleCard], own_programs: frozenset[int]) -> li
     return sorted(steps, key=lambda c: c.module.path_position or 0)
 
 
-def _learner_state(request: AuthedRequest, slug: str) -> tuple[Module, ModuleProgress | None]:
+def _learner_state(request: PortalRequest, slug: str) -> tuple[Module, ModuleProgress | None]:
     module = get_readable_module(request.user, slug)
     progress = ModuleProgress.objects.filter(learner=request.user, module=module).select_related("version").first()
     return module, progress
 
 
-def _local_groups(request: AuthedRequest, module: Module) -> list[Any]:
+def _local_groups(request: PortalRequest, module: Module) -> list[Any]:
     """The program's own support groups, for the one module that ends with them (no query for any other)."""
     return support_groups.groups_for_learner(request.user) if support_groups.shows_local_groups(module) else []
 
 
-def module_detail(request: AuthedRequest, slug: str) -> HttpResponse:
+def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
     """A module's overview: lessons with checkmarks, progress, prerequisites (with why), sources, next step."""
     module, progress = _learner_state(request, slug)
     version = progress.version if progress else module.current_version
@@ -187,7 +187,7 @@ def module_detail(request: AuthedRequest, slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def lesson(request: AuthedRequest, slug: str, position: int) -> HttpResponse:
+def lesson(request: PortalRequest, slug: str, position: int) -> HttpResponse:
     """One lesson of the learner's version; POST marks it read and goes on to the next step."""
     module = get_readable_module(request.user, slug)
     progress = services.start_module(learner=request.user, module=module)
@@ -223,7 +223,7 @@ def lesson(request: AuthedRequest, slug: str, position: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def quiz(request: AuthedRequest, slug: str) -> HttpResponse:
+def quiz(request: PortalRequest, slug: str) -> HttpResponse:
     """The knowledge check. Answers are scored on POST and the feedback page follows (retries unlimited)."""
     module = get_readable_module(request.user, slug)
     progress = services.start_module(learner=request.user, module=module)
@@ -253,7 +253,7 @@ def quiz(request: AuthedRequest, slug: str) -> HttpResponse:
     )
 
 
-def quiz_result(request: AuthedRequest, slug: str) -> HttpResponse:
+def quiz_result(request: PortalRequest, slug: str) -> HttpResponse:
     """Feedback on the learner's latest attempt: every answer picked or missed is explained."""
     module, progress = _learner_state(request, slug)
     attempt = progress.attempts.select_related("progress__version").first() if progress else None
@@ -268,7 +268,7 @@ def quiz_result(request: AuthedRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def restart(request: AuthedRequest, slug: str) -> HttpResponse:
+def restart(request: PortalRequest, slug: str) -> HttpResponse:
     """Start the module again on its newest version."""
     module, progress = _learner_state(request, slug)
     if progress is not None:
@@ -278,7 +278,7 @@ def restart(request: AuthedRequest, slug: str) -> HttpResponse:
     return redirect("education:module", slug=slug)
 
 
-def certificate(request: AuthedRequest, slug: str) -> HttpResponse:
+def certificate(request: PortalRequest, slug: str) -> HttpResponse:
     """A printable certificate, only once every lesson is read and the check is passed."""
     module, progress = _learner_state(request, slug)
     if progress is None or progress.completed_at is None:
@@ -291,7 +291,7 @@ def certificate(request: AuthedRequest, slug: str) -> HttpResponse:
     )
 
 
-def my_progress(request: AuthedRequest) -> HttpResponse:
+def my_progress(request: PortalRequest) -> HttpResponse:
     """The learner's own progress across modules: private to them."""
     rows = sorted(_progress_rows(request.user), key=lambda p: (p.completed_at is not None, -p.updated_at.timestamp()))
     cards = [ModuleCard(row.module, row.version, row.lesson_total, row) for row in rows]  # type: ignore[attr-defined]

@@ -17,30 +17,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from education import support_groups
-from education.access import AuthedRequest
 from education.forms import LocalSupportGroupForm
 from education.models import LocalSupportGroup
+from family_portal.form_errors import show_errors
+from family_portal.requests import PortalRequest
 from family_portal.staff_guard import refuse, staff_required
 
 
-def _own_group(request: AuthedRequest, group_id: Any) -> LocalSupportGroup:
+def _own_group(request: PortalRequest, group_id: Any) -> LocalSupportGroup:
     group = support_groups.groups_managed_by(request.user).filter(pk=group_id).first()
     if group is None:
         refuse(request, group_id)
     return group
 
 
-def _save_errors(form: LocalSupportGroupForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
-
-
 @staff_required
-def support_group_list(request: AuthedRequest) -> HttpResponse:
+def support_group_list(request: PortalRequest) -> HttpResponse:
     """The program's groups: those families see, then those taken down."""
     groups = list(support_groups.groups_managed_by(request.user).order_by("-is_active", "name"))
     return render(
@@ -57,13 +49,13 @@ def support_group_list(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def support_group_new(request: AuthedRequest) -> HttpResponse:
+def support_group_new(request: PortalRequest) -> HttpResponse:
     form = LocalSupportGroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             group = support_groups.add_group(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _save_errors(form, exc)
+            show_errors(form, exc)
         else:
             added = _("“%(name)s” was added. Families of your program now see it.")
             messages.success(request, added % {"name": group.name})
@@ -73,14 +65,14 @@ def support_group_new(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def support_group_edit(request: AuthedRequest, group_id: Any) -> HttpResponse:
+def support_group_edit(request: PortalRequest, group_id: Any) -> HttpResponse:
     group = _own_group(request, group_id)
     form = LocalSupportGroupForm(request.POST or None, instance=copy.copy(group))  # is_valid() writes to its instance
     if request.method == "POST" and form.is_valid():
         try:
             support_groups.update_group(actor=request.user, group=group, **form.cleaned_data)
         except ValidationError as exc:
-            _save_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("education:support_groups")
@@ -89,7 +81,7 @@ def support_group_edit(request: AuthedRequest, group_id: Any) -> HttpResponse:
 
 @staff_required
 @require_POST
-def support_group_active(request: AuthedRequest, group_id: Any) -> HttpResponse:
+def support_group_active(request: PortalRequest, group_id: Any) -> HttpResponse:
     """Stop showing a group to families (``active=0``) or show it again (``active=1``)."""
     group = _own_group(request, group_id)
     choice = request.POST.get("active")

@@ -1,5 +1,6 @@
 """``{% part2_notice %}``: the § 2.32 notice, shown once per page however many cards ask for it;
-``{% part2_statement %}``: its full legal text (§ 2.32(a)(1))."""
+``{% part2_statement %}``: its full legal text (§ 2.32(a)(1)); ``{% part2_short_statement %}``: the short one
+(§ 2.32(a)(2))."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-from consent.ledger import STATEMENT_1
+from consent.ledger import STATEMENT_1, STATEMENT_2
 
 register = template.Library()
 
@@ -19,9 +20,14 @@ def part2_notice(context: template.Context) -> SafeString | str:
         if getattr(request, "_part2_notice_shown", False):
             return ""
         request._part2_notice_shown = True
-    return render_to_string("partials/part2_notice.html", request=request)
+    return render_to_string("_part2_notice.html", request=request)
 
 
 @register.simple_tag
 def part2_statement() -> str:
     return STATEMENT_1
+
+
+@register.simple_tag
+def part2_short_statement() -> str:
+    return STATEMENT_2

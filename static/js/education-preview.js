@@ -10,17 +10,12 @@
   let timer = null;
   let latest = 0;
 
-  function csrfToken() {
-    const input = form.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
   function refresh() {
     const ticket = ++latest;
     const body = new FormData();
     body.append("body", source.value);
     fetch(panel.dataset.previewUrl, {
-      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() }, body: body,
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": window.portal.csrfToken() }, body: body,
     }).then(function (response) {
       return response.text().then(function (html) { return { ok: response.ok, html: html }; });
     }).then(function (result) {

@@ -9,10 +9,6 @@
   const dialog = document.getElementById("idle-dialog");
   if (!timeout || !dialog) return;
   let warnTimer, logoutTimer;
-  function csrfToken() {
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
   function schedule(period) {
     clearTimeout(warnTimer);
     clearTimeout(logoutTimer);
@@ -27,7 +23,7 @@
   }
   document.getElementById("idle-stay").addEventListener("click", function () {
     fetch(body.dataset.keepAliveUrl, {
-      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": window.portal.csrfToken() },
     }).then(function (response) {
       if (response.ok) { dialog.close(); schedule(timeout); } else { window.location.reload(); }
     });

@@ -1,4 +1,4 @@
-// Scheduling pages: copy the calendar link, print buttons, and show only the place or video-link field that applies.
+// Scheduling pages: copy the calendar link and show only the place or video-link field that applies.
 (function () {
   "use strict";
 
@@ -15,10 +15,6 @@
         if (status) { status.textContent = "Select the link and copy it."; }
       });
     });
-  });
-
-  document.querySelectorAll("[data-print]").forEach(function (button) {
-    button.addEventListener("click", function () { window.print(); });
   });
 
   var radios = document.querySelectorAll('input[name="modality"]');

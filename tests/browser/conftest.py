@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Playwright, ViewportSize, expect, sync_playwright
 
-from tests.browser.support import server as srv
-from tests.browser.support.actors import TRACK_SOCKETS, Actor, Person, unique_email
-from tests.browser.support.checks import Checks, axe_source
-from tests.browser.support.seeder import Seeder
+from tests.support.browser import server as srv
+from tests.support.browser.actors import TRACK_SOCKETS, Actor, Person, unique_email
+from tests.support.browser.checks import Checks, axe_source
+from tests.support.browser.seeder import Seeder
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -133,7 +133,7 @@ def actors(
             try:
                 actor.page.screenshot(path=str(shot), full_page=True)
                 print(f"screenshot of {actor.name}'s page at failure: {shot} ({actor.page.url})")  # noqa: T201
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 print(f"no screenshot of {actor.name}: {exc}")  # noqa: T201
         else:
             try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from tests.browser.support.checks import Checks
+from tests.support.browser.checks import Checks
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def _serve(route: Route) -> None:
 
 
 @pytest.fixture
-def checked_page(browser: Browser, axe: str):  # noqa: ANN201
+def checked_page(browser: Browser, axe: str):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     checks = Checks(label="checker", axe=axe, collect_path="")  # always strict here
     checks.install(context)

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support.actors import unique_email
-from tests.browser.support.mail import count_mail, wait_for_mail
+from tests.support.browser.actors import unique_email
+from tests.support.browser.mail import count_mail, wait_for_mail
 
 pytestmark = pytest.mark.browser
 

@@ -10,12 +10,12 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support.actors import Person, unique_email
+from tests.support.browser.actors import Person, unique_email
 
 pytestmark = pytest.mark.browser
 
 
-def _person(seed, program_id: int, role: str, name: str) -> Person:  # noqa: ANN001
+def _person(seed, program_id: int, role: str, name: str) -> Person:
     made = seed("user", email=unique_email(role), role=role, full_name=name, program_id=program_id)
     return Person(
         id=made["id"],

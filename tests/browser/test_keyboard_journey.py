@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support.keyboard import tab_to
+from tests.support.browser.keyboard import tab_to
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.browser.conftest import VIEWPORTS
-from tests.browser.support.actors import Actor, Person
+from tests.support.browser.actors import Actor, Person
 
 pytestmark = pytest.mark.browser
 

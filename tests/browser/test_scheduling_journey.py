@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support.mail import wait_for_mail
-from tests.browser.support.server import run_worker_once
+from tests.support.browser.mail import wait_for_mail
+from tests.support.browser.server import run_worker_once
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import IDLE_TIMEOUT_S, IDLE_WARNING_S
-from tests.browser.support.totp import fresh_totp
+from tests.support.browser.totp import fresh_totp
 
 pytestmark = pytest.mark.browser
 

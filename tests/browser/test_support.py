@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from tests.browser.support.mail import all_mail, wait_for_mail
-from tests.browser.support.totp import totp
+from tests.support.browser.mail import all_mail, wait_for_mail
+from tests.support.browser.totp import totp
 
 RFC_6238_SECRET = base64.b32encode(b"12345678901234567890").decode()
 

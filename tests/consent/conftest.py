@@ -38,7 +38,7 @@ def invitation_link(message: Any) -> str:
 
 
 @pytest.fixture
-def reauth_login(login):  # noqa: ANN001, ANN201
+def reauth_login(login):
     """``reauth_login(user)``: signed in and re-authenticated just now."""
 
     def _login(user: User, c: Client | None = None) -> Client:

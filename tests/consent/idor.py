@@ -17,7 +17,7 @@ def object_urls(owner_patient: User) -> list[str]:
     tag = uuid.uuid4().hex[:8]
     member = personas.make_user(f"idor-f-{tag}@example.org", User.Role.FAMILY, None)
     consent = personas.consent_for(owner_patient, member)
-    assert owner_patient.program is not None  # noqa: S101
+    assert owner_patient.program is not None
     staff = personas.make_staff(f"idor-s-{tag}@example.org", owner_patient.program)
     personas.assign(staff, owner_patient)
     representative = record_personal_representative(

@@ -352,7 +352,7 @@ def test_concurrent_appends_keep_one_chain(_postgres_only):
             start.wait()
             for i in range(per_thread):
                 record_audit(kind=AuditEvent.Kind.OTHER, data={"thread": n, "i": i})
-        except BaseException as exc:  # noqa: BLE001  (reported below)
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connections.close_all()

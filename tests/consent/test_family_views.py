@@ -54,7 +54,7 @@ def test_learner_and_revoked_member_see_the_same_empty_page(login, learner, revo
     assert "Pat" not in pages[0]
 
 
-def _consent_urls(consent) -> list[str]:  # noqa: ANN001
+def _consent_urls(consent) -> list[str]:
     """Every consent URL, with this consent's and its patient's ids where a pattern takes one."""
     urls = []
     for pattern in get_resolver().url_patterns:
@@ -90,7 +90,7 @@ def test_every_consent_page_showing_patient_data_to_family_carries_the_notice(lo
 # --- Learner: nothing differs when their email is on a consent -------------------------------------------
 
 
-def _snapshot(response, email: str) -> tuple:  # noqa: ANN001
+def _snapshot(response, email: str) -> tuple:
     body = strip_csrf(response.content).replace(email, "EMAIL")
     body = re.sub(r"/accounts/confirm-email/[^/\"]+/", "/accounts/confirm-email/KEY/", body)
     return (

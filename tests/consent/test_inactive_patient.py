@@ -37,10 +37,10 @@ from scheduling.services import issue_calendar_feed, reschedule_session
 from scheduling.slots import open_slots
 from tests.consent.conftest import mark_reauthenticated
 from tests.consent.test_patient_views import _sign
-from tests.education.factories import published_module
 from tests.messaging.conftest import communicator_for, session_key_for
 from tests.scheduling.conftest import book
 from tests.support import personas
+from tests.support.education_content import published_module
 
 NOTICE = "data-part2-notice"
 FAMILY_SIDE = ["family_member", "representative"]

@@ -28,7 +28,7 @@ from consent.invitations import (
     send_invitation,
     usable_invitation,
 )
-from consent.models import AuditEvent, Consent, Invitation, Scope
+from consent.models import INVITATIONS_PER_HOUR, AuditEvent, Consent, Invitation, Scope
 from consent.services import grant_consent, record_paper_consent
 from tests.consent.conftest import invitation_link, strip_csrf
 from tests.support import personas
@@ -171,7 +171,7 @@ def test_invitation_is_single_use(invite, unlinked):
     assert [t.name for t in response.templates][0] == "consent/invitation_unusable.html"
 
 
-def _neutral(response) -> tuple[int, list[str], str]:  # noqa: ANN001
+def _neutral(response) -> tuple[int, list[str], str]:
     return response.status_code, [t.name for t in response.templates], strip_csrf(response.content)
 
 
@@ -202,6 +202,18 @@ def test_invitations_are_rate_limited_per_consent(login, unlinked, patient):
         login(patient, client)
         client.post(url)
     assert Invitation.objects.filter(consent=unlinked).count() == 6
+
+
+def test_the_invitation_limit_counts_what_was_sent(unlinked, patient):
+    """The limit counts invitation rows, not requests: it holds for a call without a request, at given instants,
+    and frees up an hour after each send."""
+    at = timezone.now()
+    for minute in range(INVITATIONS_PER_HOUR):
+        send_invitation(consent=unlinked, actor=patient, at=at + timedelta(minutes=minute))
+    with pytest.raises(ValidationError, match="wait an hour"):
+        send_invitation(consent=unlinked, actor=patient, at=at + timedelta(minutes=30))
+    send_invitation(consent=unlinked, actor=patient, at=at + timedelta(hours=1, seconds=1))
+    assert Invitation.objects.filter(consent=unlinked).count() == INVITATIONS_PER_HOUR + 1
 
 
 def test_signup_with_a_consented_email_but_no_link_is_never_linked(unlinked):
@@ -312,7 +324,7 @@ def test_usable_invitation_judges_the_link_and_the_consent_at_the_time_given(unl
     assert usable_invitation(short_token, at=later) is None  # ... but the consent behind it has ended
 
 
-def _toasts(response) -> list[str]:  # noqa: ANN001
+def _toasts(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 

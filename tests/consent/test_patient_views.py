@@ -341,7 +341,7 @@ def test_history_query_count_does_not_grow_with_disclosures(login, patient, cons
     assert len(many.captured_queries) == len(one.captured_queries)
 
 
-def _disclosure(patient, consent, member, what: str, at) -> Disclosure:  # noqa: ANN001
+def _disclosure(patient, consent, member, what: str, at) -> Disclosure:
     return Disclosure.objects.create(
         recipient=member,
         recipient_name="Fran Rivera",

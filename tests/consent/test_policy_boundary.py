@@ -26,11 +26,11 @@ RELATIONS = {
 # Writes of demo data, not access decisions: each line is allowed by its exact text, so a new query still fails.
 ALLOWED = {
     (
-        "accounts/management/commands/load_demo_data.py",
+        "family_portal/management/commands/load_demo_data.py",
         "CaseloadAssignment.objects.get_or_create(counselor=users[counselor], patient=users[email])",
     ),
     (
-        "accounts/management/commands/load_demo_data.py",
+        "family_portal/management/commands/load_demo_data.py",
         "if patient_email and not Consent.objects.filter(recipient=member).exists():",
     ),
 }

@@ -70,7 +70,7 @@ def test_staff_pages_are_404_for_everyone_else(request, login, persona):
         assert client.get(reverse(f"consent:{name}")).status_code == 404
 
 
-def _patients_with_consents(counselor: User, program, count: int, prefix: str) -> None:  # noqa: ANN001
+def _patients_with_consents(counselor: User, program, count: int, prefix: str) -> None:
     for n in range(count):
         patient = personas.make_user(f"{prefix}p{n}@example.org", User.Role.PATIENT, program)
         personas.assign(counselor, patient)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from education import authoring
-from tests.education.factories import draft_module
+from tests.support.education_content import draft_module
 
 pytestmark = pytest.mark.django_db
 

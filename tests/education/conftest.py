@@ -6,8 +6,8 @@ import pytest
 
 from accounts.models import Program, User
 from education.models import Module
-from tests.education.factories import published_module
 from tests.support import personas
+from tests.support.education_content import published_module
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from django.urls import reverse
 from accounts.models import CaseloadAssignment, User
 from education.models import Assignment, Module
 from education.services import assign_module
-from tests.education.factories import published_module
 from tests.support import personas
+from tests.support.education_content import published_module
 from tests.support.idor import status_of
 
 LEARNER_PAGES = (

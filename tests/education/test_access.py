@@ -10,8 +10,8 @@ from django.urls import reverse
 from education import authoring
 from education.models import Module
 from tests.education import idor
-from tests.education.factories import SOURCES, draft_module, published_module
 from tests.support import personas
+from tests.support.education_content import SOURCES, draft_module, published_module
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from education import services
-from tests.education.factories import answers_for, published_module
+from tests.support.education_content import answers_for, published_module
 
 pytestmark = pytest.mark.django_db
 

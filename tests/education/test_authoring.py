@@ -9,7 +9,7 @@ from django.urls import reverse
 from education import authoring
 from education.forms import slug_from_title
 from education.models import Module, ModuleVersion
-from tests.education.factories import draft_module
+from tests.support.education_content import draft_module
 
 pytestmark = pytest.mark.django_db
 Status = ModuleVersion.Status

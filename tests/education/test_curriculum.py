@@ -156,7 +156,7 @@ def test_duplicate_slugs_across_files_are_refused(tmp_path: Path) -> None:
 
 @pytest.mark.django_db
 def test_slug_of_a_programs_own_module_is_not_taken_over(tmp_path: Path, program) -> None:
-    from tests.education.factories import draft_module
+    from tests.support.education_content import draft_module
 
     draft_module("sample-module", program=program)
     with pytest.raises(CurriculumError, match="belongs to a program"):

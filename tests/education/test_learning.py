@@ -8,7 +8,7 @@ from django.urls import reverse
 from education import authoring, services
 from education.authoring import ChoiceData
 from education.models import ModuleProgress
-from tests.education.factories import answers_for
+from tests.support.education_content import answers_for
 
 pytestmark = pytest.mark.django_db
 
@@ -198,7 +198,7 @@ def test_completed_learner_keeps_certificate_for_old_version(client, login, fami
 
 
 def test_module_without_questions_completes_after_reading(client, login, family_member, program):
-    from tests.education.factories import published_module
+    from tests.support.education_content import published_module
 
     module = published_module("reading-only", questions=[], lessons=2)
     login(family_member)
@@ -269,7 +269,7 @@ def test_an_assigned_module_not_started_says_how_many_lessons_even_when_filtered
     assert f"{lessons} lesson" in assigned
 
 
-def _pending_version(module, author, marker: str, source=None):  # noqa: ANN001, ANN202
+def _pending_version(module, author, marker: str, source=None):
     """A newer, unpublished version whose every visible text carries ``marker``."""
     version = authoring.copy_version(source=source, author=author) if source else None
     version = version or authoring.start_new_version(module=module, author=author)

@@ -10,7 +10,7 @@ BEFORE = [("education", "0001_initial")]
 AFTER = [("education", "0002_enrolled_only_and_start_here_path")]
 
 
-def _migrate(targets):  # noqa: ANN001, ANN202
+def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from education import services
 from education.authoring import set_path_position
-from tests.education.factories import answers_for, published_module
+from tests.support.education_content import answers_for, published_module
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,7 @@ def test_assignment_progress_queries_do_not_grow_with_family_or_lessons(
 
 
 def test_authoring_page_queries_do_not_grow_with_lessons(client, login, counselor, django_assert_num_queries):
-    from tests.education.factories import draft_module
+    from tests.support.education_content import draft_module
 
     draft_module("small", lessons=1, author=counselor)
     draft_module("big", lessons=20, author=counselor)

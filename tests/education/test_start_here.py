@@ -11,8 +11,8 @@ from django.urls import reverse
 from education import services
 from education.authoring import set_path_position
 from education.models import Module
-from tests.education.factories import published_module
 from tests.education.test_curriculum import START_HERE
+from tests.support.education_content import published_module
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from consent.models import AuditEvent
 from education.curriculum_loader import CURRICULUM_DIR, load_curriculum, parse_directory
 from education.models import LocalSupportGroup, Module
 from education.support_groups import SUPPORT_MODULE_SLUG, add_group, set_active
-from tests.education.factories import published_module
 from tests.support import personas
+from tests.support.education_content import published_module
 
 pytestmark = pytest.mark.django_db
 

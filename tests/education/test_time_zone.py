@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from education import services
 from education.models import ModuleProgress
-from tests.education.factories import answers_for
+from tests.support.education_content import answers_for
 
 pytestmark = pytest.mark.django_db
 

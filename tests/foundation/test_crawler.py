@@ -17,12 +17,12 @@ PAGE_LIMIT = 400
 
 
 @pytest.fixture
-def representative(program) -> User:  # noqa: ANN001
+def representative(program) -> User:
     return personas.make_user("gwen@example.org", User.Role.FAMILY, None, full_name="Gwen Guardian")
 
 
 @pytest.fixture
-def world(patient, counselor, program_admin, family_member, representative) -> World:  # noqa: ANN001
+def world(patient, counselor, program_admin, family_member, representative) -> World:
     return build_world(
         {
             "patient": patient,

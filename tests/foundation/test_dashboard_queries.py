@@ -20,9 +20,9 @@ from consent.models import Disclosure, Scope
 from education.models import Module
 from education.services import assign_module, start_module
 from messaging import services as messaging
-from tests.education.factories import published_module
 from tests.scheduling.conftest import book, future_start
 from tests.support import personas
+from tests.support.education_content import published_module
 
 pytestmark = pytest.mark.django_db
 
@@ -207,8 +207,8 @@ def test_representative_sees_assignments_without_a_ledger_row_as_the_gate_decide
 
 def test_family_dashboard_shows_the_part2_notice_once(login, family_member, patient, counselor):
     from education.services import assign_module
-    from tests.education.factories import published_module
     from tests.scheduling.conftest import book
+    from tests.support.education_content import published_module
 
     assign_module(counselor=counselor, patient=patient, module=published_module("notice-once"))
     book(counselor, patient, [family_member])

@@ -1,4 +1,4 @@
-"""DEP-00: installed versions are at or above the security floors in security-requirements.md §0."""
+"""DEP-00 (docs/requirements.md): installed versions are at or above their security floors (``FLOORS``)."""
 
 from __future__ import annotations
 

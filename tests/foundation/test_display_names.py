@@ -53,7 +53,7 @@ REAL_NAMES = {
 }
 
 
-def post_names(client, full_name: str, preferred_name: str = ""):  # noqa: ANN001, ANN201
+def post_names(client, full_name: str, preferred_name: str = ""):
     return client.post(PROFILE, {"full_name": full_name, "preferred_name": preferred_name, "time_zone": ""})
 
 

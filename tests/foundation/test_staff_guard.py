@@ -72,6 +72,7 @@ EXPECTED_STAFF_URLS = {
     "education:support_group_edit",
     "education:support_group_active",
     "messaging:read_receipts",
+    "messaging:message_history",
     "console:home",
     "console:staff",
     "console:staff_new",
@@ -119,6 +120,7 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
     patient, member = world.people["patient"], world.people["family_member"]
     draft = Module.objects.get(slug="crawl-draft").versions.get()
     row = OutboxMessage.objects.filter(recipient=member).first()
+    thread = world.conversations["care_team"]
     return {
         "patient_id": lambda name: patient.pk,
         "consent_id": lambda name: Consent.objects.filter(patient=patient, recipient=member).get().pk,
@@ -135,6 +137,8 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "staff_id": lambda name: world.people["counselor"].pk,
         "caseload_id": lambda name: CaseloadAssignment.objects.active().get(patient=patient).pk,
         "form_id": lambda name: ConsentFormVersion.current().pk,
+        "conversation_id": lambda name: thread.pk,
+        "message_id": lambda name: thread.messages.first().pk,  # type: ignore[union-attr]
     }
 
 
@@ -155,7 +159,7 @@ def staff_urls(world: World) -> dict[str, str]:
 
 
 @pytest.fixture
-def world(patient, counselor, program_admin, family_member, revoked_member, outsider, learner) -> World:  # noqa: ANN001
+def world(patient, counselor, program_admin, family_member, revoked_member, outsider, learner) -> World:
     representative = personas.make_user("gwen@example.org", User.Role.FAMILY, None, full_name="Gwen Guardian")
     return build_world(
         {

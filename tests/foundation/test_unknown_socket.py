@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
-from bench.procs import ProcessRegistry
+from tests.support.procs import ProcessRegistry
 
 UNKNOWN_PATHS = [
     "/ws/x",

@@ -23,10 +23,10 @@ from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
 
-from bench.procs import ProcessRegistry
 from consent.models import Consent
 from tests.support import personas
 from tests.support.phi_log_scan import register_phi, scan_text
+from tests.support.procs import ProcessRegistry
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

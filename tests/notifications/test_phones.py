@@ -93,6 +93,22 @@ def test_codes_are_rate_limited(family_member: User, daytime: Any) -> None:
     phones.send_confirmation_code(user=family_member)
 
 
+def test_a_refused_code_uses_none_of_the_allowance(family_member: User, daytime: Any) -> None:
+    phones.set_phone(user=family_member, raw_number=MEMBER_NUMBER)
+    SmsOptOut.objects.create(e164=MEMBER_NUMBER)
+    for _ in range(3):
+        daytime.shift(timedelta(seconds=61))
+        with pytest.raises(ValidationError, match="asked us to stop"):
+            phones.send_confirmation_code(user=family_member)
+    assert phones.record_keyword_opt_in(e164=MEMBER_NUMBER)
+    for _ in range(2):
+        daytime.shift(timedelta(seconds=61))
+        phones.send_confirmation_code(user=family_member)
+    daytime.shift(timedelta(seconds=61))
+    with pytest.raises(ValidationError, match="Too many codes"):
+        phones.send_confirmation_code(user=family_member)
+
+
 def test_old_code_stops_working_after_a_new_one(family_member: User, daytime: Any) -> None:
     phones.set_phone(user=family_member, raw_number=MEMBER_NUMBER)
     old = _code_for(family_member)

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from consent.models import Consent
-from notifications import sms, worker
+from notifications import sms
 from notifications.models import OutboxMessage, StatusCallbackReceipt
 from tests.notifications.conftest import run_worker
 from tests.notifications.test_worker import _reminder
@@ -50,7 +50,7 @@ def test_status_callback_that_beat_the_sent_update_is_applied(
         StatusCallbackReceipt.objects.create(message_sid="SMearly0001", status="delivered")
         return sms.SendResult(sid="SMearly0001", status="queued")
 
-    monkeypatch.setattr(worker.sms, "send_sms", send_and_callback_first)
+    monkeypatch.setattr(sms, "send_sms", send_and_callback_first)
     run_worker()
     row.refresh_from_db()
     assert row.provider_message_id == "SMearly0001"

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
 from consent.models import Consent
@@ -35,7 +36,7 @@ def test_sending_threads_send_every_reminder_exactly_once(
             calls.append((threading.current_thread().name, kwargs["to"]))
         return real_send(**kwargs)
 
-    monkeypatch.setattr(worker.sms, "send_sms", recording_send)
+    monkeypatch.setattr(sms, "send_sms", recording_send)
     done = run_worker(senders=4)
     assert done.processed == 8
     assert len(calls) == 8
@@ -49,7 +50,7 @@ def test_stop_requested_releases_rows_no_thread_started(texting_member: User, pa
     rows = [_reminder(texting_member, patient, key=f"s{n}") for n in range(3)]
     stopped = worker.Worker(worker_id="stopping", senders=4)
     stopped.request_stop()
-    claims = stopped.claim(worker.timezone.now())
+    claims = stopped.claim(timezone.now())
     stopped._process_in_threads(claims)
     for row in rows:
         row.refresh_from_db()

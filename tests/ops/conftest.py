@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from bench.procs import ProcessRegistry
+from tests.support.procs import ProcessRegistry
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ from daphne.cli import CommandLineInterface
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.procs import ProcessRegistry
 from family_portal import serve
+from tests.support.procs import ProcessRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024
 
 
-def _parsed(args: list[str]):  # noqa: ANN202
+def _parsed(args: list[str]):
     return CommandLineInterface().parser.parse_args(args)
 
 
@@ -91,7 +91,7 @@ async def test_daphne_closes_a_one_mebibyte_message(fragmented):
     """Autobahn fails the connection (1009, or a plain drop: Daphne keeps autobahn's failByDrop default)."""
     with ProcessRegistry() as procs:
         _child, port = await asyncio.to_thread(
-            procs.start_daphne, "daphne-size-check", None, "bench.bare_asgi:application"
+            procs.start_daphne, "daphne-size-check", None, "tests.support.bare_asgi:application"
         )
         outcome, code = await _roundtrip(port, fragmented=fragmented)
     assert outcome == "closed"

@@ -49,7 +49,7 @@ def test_database_down_is_503(client, settings, monkeypatch):
     settings.REDIS_URL = ""
 
     class DownConnection:
-        def cursor(self):  # noqa: ANN202
+        def cursor(self):
             raise OperationalError("connection refused")
 
     monkeypatch.setattr(views, "connection", DownConnection())

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bench.procs import Child, DeadlineExceeded, ProcessRegistry
 from family_portal.redaction import TOKEN_PATH_PREFIXES
+from tests.support.procs import Child, DeadlineExceeded, ProcessRegistry
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)

@@ -26,12 +26,12 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from bench.procs import Child, DeadlineExceeded, ProcessRegistry
 from notifications.models import OutboxMessage
 from tests.ops.conftest import child_env
 from tests.ops.outbox import RECONCILED_LINE, SENT_LINE, queue_reminders, texting_family
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.phi_log_scan import scan_text
+from tests.support.procs import Child, DeadlineExceeded, ProcessRegistry
 
 pytestmark = [
     pytest.mark.postgres,
@@ -174,8 +174,8 @@ async def _cross_process_delivery(port_a: int, port_b: int, family_cookie: str, 
 def test_whole_topology_delivers_across_web_processes_and_reports_healthy(
     postgres_only, redis_only, procs, fake_twilio, patient, family_member, counselor
 ):
-    from bench.sessions import cookie_header, session_key_for
     from messaging.services import care_team_conversation
+    from tests.support.sessions import cookie_header, session_key_for
 
     conversation = care_team_conversation(patient)
     family_cookie = cookie_header(session_key_for(family_member))
@@ -197,7 +197,7 @@ def test_whole_topology_delivers_across_web_processes_and_reports_healthy(
         tails = "\n".join(f"--- {c.name}\n{c.output()[-1500:]}" for c in (web_a, web_b))
         raise AssertionError(f"cross-process delivery failed: {exc!r}\n{tails}") from exc
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{port_b}/healthz", timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{port_b}/healthz", timeout=10) as response:
         health = json.loads(response.read())
     assert health == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "worker": "ok"}}
     for child in (web_a, web_b, *workers):

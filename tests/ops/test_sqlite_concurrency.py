@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import server as srv
-from tests.browser.support.totp import fresh_totp
+from tests.support.browser import server as srv
+from tests.support.browser.totp import fresh_totp
 
 COUNSELORS = 4
 FAMILY_MEMBERS = 16
@@ -153,7 +153,7 @@ def test_concurrent_sign_ins_and_posts_on_sqlite_never_fail(portal: Portal) -> N
     def run(person: dict[str, str], visitor: Visitor) -> None:
         try:
             sent.extend(_use_the_portal(portal, person, start, visitor))
-        except Exception as exc:  # noqa: BLE001  (collected and reported below, with the server's output)
+        except Exception as exc:  # collected and reported below, with the server's output
             failures.append(f"{person['email']}: {exc!r}")
 
     threads = [threading.Thread(target=run, args=pair) for pair in zip(portal.people, visitors, strict=True)]

@@ -20,6 +20,7 @@ SCRIPT = ROOT / "tools" / "system-packages.sh"
 # and shell keywords, builtins and .ci/run's own `log` function: no package to install.
 BASE_SYSTEM = {"bash", "make", "dirname", "head", "id", "ls", "rm", "seq", "sleep", "touch", "setpriv", "taskset"}
 BASE_SYSTEM |= {"break", "cd", "do", "done", "echo", "exit", "fi", "for", "log", "set", "test", "trap"}
+BASE_SYSTEM |= {"git"}  # a checkout is a git clone (tools/planted_bugs.py copies what `git ls-files` lists)
 
 PY_ABSOLUTE = re.compile(r"""["'](/usr/s?bin/[\w.+-]+)["']""")
 PY_WHICH = re.compile(r"""which\(\s*["']([\w.+-]+)["']""")

@@ -28,7 +28,6 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from accounts.models import User
-from bench.procs import Child, DeadlineExceeded, ProcessRegistry
 from consent.invitations import send_invitation
 from consent.services import grant_consent
 from family_portal import redaction
@@ -38,6 +37,7 @@ from scheduling.services import issue_calendar_feed
 from tests.ops.conftest import child_env
 from tests.support import personas
 from tests.support.phi_log_scan import scan_text
+from tests.support.procs import Child, DeadlineExceeded, ProcessRegistry
 
 TOKEN_PARAMETERS = {"token", "key", "uidb36"}
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

@@ -69,7 +69,7 @@ class Phone:
     """One person's phone browser, signed in through a Django session cookie, auditing every page."""
 
     def __init__(self, browser: object, live_url: str, user: User, shots: Path, name: str) -> None:
-        from tests.browser.support.checks import Checks, axe_source
+        from tests.support.browser.checks import Checks, axe_source
 
         client = personas.login(Client(), user)
         self.context = browser.new_context(viewport=PHONE, base_url=live_url, accept_downloads=True)  # type: ignore[attr-defined]

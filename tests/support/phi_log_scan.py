@@ -106,7 +106,7 @@ def record_text(record: logging.LogRecord) -> str:
     """Everything a log pipeline would ship: message with args, exception and stack text, ``extra=`` fields."""
     try:
         parts = [record.getMessage()]
-    except Exception:  # noqa: BLE001  (a broken format string still leaks its args)
+    except Exception:  # a broken format string still leaks its args
         parts = [str(record.msg), repr(record.args)]
     if record.exc_info and record.exc_info[1] is not None:
         parts.append(f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}")

@@ -30,7 +30,7 @@ from scheduling.services import (
     request_session,
     schedule_session,
 )
-from tests.education.factories import draft_module, published_module
+from tests.support.education_content import draft_module, published_module
 
 
 @dataclass

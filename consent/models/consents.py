@@ -1,0 +1,323 @@
+"""Consents (42 CFR § 2.31): the scopes a consent may cover, the form text signed, the consent itself and its
+append-only history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Scope(models.TextChoices):
+    """What information a consent covers (§ 2.31(a)(3)): specific and meaningful, never "all records"."""
+
+    EDUCATION = "education", "Education assignments and progress"
+    SCHEDULE = "schedule", "Family sessions, RSVPs and reminders"
+    ATTENDANCE = "attendance", "Attendance at family sessions"
+    MESSAGING = "messaging", "Secure messages with the care team"
+    PROGRESS_SUMMARY = "progress_summary", "A progress summary written for family"
+
+
+SCOPE_FIELDS: dict[str, str] = {scope.value: f"scope_{scope.value}" for scope in Scope}
+
+
+class ConsentFormVersion(models.Model):
+    """The exact consent-form text a signature was given under; new text means a new version."""
+
+    version = models.CharField(max_length=20, unique=True)
+    text = models.TextField(help_text="Full form text, including the right to revoke and how to revoke.")
+    effective_from = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"Consent form {self.version}"
+
+    @classmethod
+    def current(cls) -> ConsentFormVersion:
+        version = cls.objects.filter(effective_from__lte=timezone.now()).first()
+        if version is None:
+            raise ConsentFormVersion.DoesNotExist("No consent form version is in effect; run migrate.")
+        return version
+
+
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def effective(self, at: datetime | None = None) -> ConsentQuerySet:
+        """Consents a disclosure may rely on at ``at``: signed, reviewed, not expired, not revoked (§ 2.31(c))."""
+        at = at or timezone.now()
+        return self.filter(
+            Q(signed_at__lte=at),
+            Q(expires_at__gt=at),
+            Q(review_status=Consent.ReviewStatus.APPROVED),
+            Q(approved_at__lte=at),
+            Q(revoked_at__isnull=True) | Q(revoked_at__gt=at),
+            Q(ended_by_event_at__isnull=True) | Q(ended_by_event_at__gt=at),
+        )
+
+    def with_scope(self, scope: str) -> ConsentQuerySet:
+        return self.filter(**{SCOPE_FIELDS[Scope(scope)]: True})
+
+    def expiring_within(self, days: int, at: datetime | None = None) -> ConsentQuerySet:
+        at = at or timezone.now()
+        return self.effective(at).filter(expires_at__lte=at + timedelta(days=days))
+
+    def pending_review(self) -> ConsentQuerySet:
+        """Paper consents waiting for a second staff member (never usable until approved)."""
+        return self.filter(review_status=Consent.ReviewStatus.PENDING, revoked_at__isnull=True)
+
+
+class Consent(models.Model):
+    """A patient's written consent naming one recipient, with every § 2.31(a) element.
+
+    Rows are never deleted or edited after signing: revocation and expiry events are ``ConsentEvent`` rows,
+    and ``revoked_at`` / ``ended_by_event_at`` mirror them so the gate can check time in one query.
+    """
+
+    class RecipientKind(models.TextChoices):
+        FAMILY = "family", "Family member with a portal account"
+        EXTERNAL = "external", "External recipient (e.g. probation officer)"
+
+    class Purpose(models.TextChoices):
+        PATIENT_REQUEST = "patient_request", "At the request of the patient"
+        FAMILY_INVOLVEMENT = "family_involvement", "To involve my family member in my treatment"
+        COURT_REPORTING = "court_reporting", "Reporting required by a court or probation"
+
+    class SignerRole(models.TextChoices):
+        PATIENT = "patient", "The patient"
+        PATIENT_AND_GUARDIAN = "patient_and_guardian", "The minor patient and a parent or guardian (§ 2.14)"
+        PERSONAL_REPRESENTATIVE = "personal_representative", "A personal representative (§ 2.15)"
+
+    class Method(models.TextChoices):
+        PORTAL = "portal", "Typed e-signature in the portal"
+        PAPER = "paper", "Paper form recorded by staff"
+
+    class ReviewStatus(models.TextChoices):
+        PENDING = "pending_review", "Waiting for a second staff review"
+        APPROVED = "approved", "Complete"
+        REJECTED = "rejected", "Rejected as deficient"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    program = models.ForeignKey("accounts.Program", on_delete=models.PROTECT, related_name="consents")
+    discloser_label = models.CharField(max_length=200, help_text="Who may disclose (§ 2.31(a)(2)).")
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents_given")
+    recipient_kind = models.CharField(max_length=10, choices=RecipientKind.choices, default=RecipientKind.FAMILY)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents_received",
+        help_text="The family member's account, once they have one (linked by invitation).",
+    )
+    recipient_name = models.CharField(max_length=150, help_text="The recipient's name as written on the form.")
+    recipient_email = models.EmailField(blank=True, help_text="Where the invitation goes (family recipients).")
+    recipient_relationship = models.CharField(max_length=80, blank=True)
+    recipient_organisation = models.CharField(max_length=200, blank=True)
+    scope_education = models.BooleanField(default=False)
+    scope_schedule = models.BooleanField(default=False)
+    scope_attendance = models.BooleanField(default=False)
+    scope_messaging = models.BooleanField(default=False)
+    scope_progress_summary = models.BooleanField(default=False)
+    purpose = models.CharField(max_length=30, choices=Purpose.choices)
+    purpose_detail = models.CharField(max_length=300, blank=True)
+    expires_at = models.DateTimeField(help_text="Expiry date (required; § 2.31(a)(7)).")
+    expiry_event = models.CharField(
+        max_length=120, blank=True, help_text='An earlier ending event, e.g. "discharge from the program".'
+    )
+    form_version = models.ForeignKey(ConsentFormVersion, on_delete=models.PROTECT)
+    signer_role = models.CharField(max_length=30, choices=SignerRole.choices, default=SignerRole.PATIENT)
+    signature = models.CharField(max_length=150, help_text="Typed name of the signer.")
+    guardian_signature = models.CharField(max_length=150, blank=True)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.PORTAL)
+    signed_at = models.DateTimeField()
+    paper_form_reference = models.CharField(max_length=120, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.APPROVED)
+    approved_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the consent became usable: signing in the portal, or the second review of a paper form.",
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The account that signed in the portal (the patient or their representative).",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaces",
+        help_text="The consent the patient signed to change this one's scopes or end date; this one ended then.",
+    )
+    ended_by_event_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[ConsentQuerySet] = ConsentQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-signed_at"]
+        indexes = [
+            models.Index(fields=["recipient", "patient"]),
+            models.Index(fields=["patient", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Consent {str(self.id)[:8]} ({self.recipient_name})"
+
+    @property
+    def scopes(self) -> list[str]:
+        return [code for code, field in SCOPE_FIELDS.items() if getattr(self, field)]
+
+    @property
+    def scope_labels(self) -> list[str]:
+        return [Scope(code).label for code in self.scopes]
+
+    def has_scope(self, scope: str) -> bool:
+        return bool(getattr(self, SCOPE_FIELDS[Scope(scope)]))
+
+    def is_effective(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return (
+            self.review_status == self.ReviewStatus.APPROVED
+            and self.approved_at is not None
+            and self.approved_at <= at
+            and self.signed_at <= at < self.expires_at
+            and (self.revoked_at is None or at < self.revoked_at)
+            and (self.ended_by_event_at is None or at < self.ended_by_event_at)
+        )
+
+    @property
+    def status_label(self) -> str:
+        now = timezone.now()
+        if self.replaced_by_id and self.revoked_at and self.revoked_at <= now:
+            return "Replaced"
+        if self.revoked_at and self.revoked_at <= now:
+            return "Revoked"
+        if self.ended_by_event_at and self.ended_by_event_at <= now:
+            return "Ended"
+        if self.expires_at <= now:
+            return "Expired"
+        if self.review_status == self.ReviewStatus.PENDING:
+            return "Waiting for review"
+        if self.review_status == self.ReviewStatus.REJECTED:
+            return "Rejected"
+        return "Active"
+
+    @property
+    def status_badge(self) -> str:
+        """The CSS badge class for ``status_label``."""
+        return {
+            "Active": "badge-ok",
+            "Waiting for review": "badge-warn",
+            "Revoked": "badge-danger",
+            "Rejected": "badge-danger",
+        }.get(self.status_label, "badge-neutral")
+
+    @property
+    def last_moment(self) -> datetime:
+        """For display: sharing lasts "until" this instant (the form's end date is the day it falls on)."""
+        return self.expires_at - timedelta(microseconds=1)
+
+    def lineage_ids(self) -> list[uuid.UUID]:
+        """This consent and every consent it replaced, newest first (sockets opened under any of them stay open
+        across a change of scopes, so an ending must reach them all)."""
+        ids, current = [self.pk], [self.pk]
+        while current:
+            current = list(Consent.objects.filter(replaced_by__in=current).values_list("pk", flat=True))
+            ids += current
+        return ids
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When sharing stopped or will stop: the earliest of revocation, ending event and expiry."""
+        ends = [moment for moment in (self.revoked_at, self.ended_by_event_at, self.expires_at) if moment]
+        return min(ends) if ends else None
+
+    def clean(self) -> None:
+        """Reject a deficient consent: every § 2.31(a) element must be present (AZ-01)."""
+        errors: dict[str, str] = {}
+        if not self.patient_id:
+            errors["patient"] = "Name the patient."
+        elif not self.patient.is_patient:
+            errors["patient"] = "Only a patient can give this consent."
+        recipient = self.recipient if self.recipient_id else None
+        if recipient is not None and (not recipient.is_family or recipient.pk == self.patient_id):
+            errors["recipient"] = "The recipient must be a family member's account."
+        if not self.discloser_label.strip():
+            errors["discloser_label"] = "Name who may disclose."
+        if not self.scopes:
+            errors["scope_education"] = "Choose at least one kind of information to share."
+        if not self.recipient_name.strip():
+            errors["recipient_name"] = "Name the person who may receive the information."
+        if self.recipient_kind == self.RecipientKind.EXTERNAL and not self.recipient_organisation.strip():
+            errors["recipient_organisation"] = "Name the recipient's organisation."
+        if self.recipient_kind == self.RecipientKind.FAMILY and not (self.recipient_id or self.recipient_email):
+            errors["recipient_email"] = "Give the family member's email address for the invitation."
+        if not self.purpose:
+            errors["purpose"] = "Say why the information is shared."
+        if not self.expires_at:
+            errors["expires_at"] = "Choose when this consent ends."
+        if not self.form_version_id:
+            errors["form_version"] = "The consent form version is missing."
+        if not self.signature.strip():
+            errors["signature"] = "The consent must be signed."
+        if not self.signed_at:
+            errors["signed_at"] = "The date signed is missing."
+        if self.signer_role == self.SignerRole.PATIENT_AND_GUARDIAN and not self.guardian_signature.strip():
+            errors["guardian_signature"] = "A parent or guardian must also sign for this minor (§ 2.14)."
+        if (
+            self.method == self.Method.PORTAL
+            and self.signer_role == self.SignerRole.PERSONAL_REPRESENTATIVE
+            and (not self.signed_by_id or self.signed_by_id == self.patient_id)
+        ):
+            errors["signed_by"] = "A personal representative must sign from their own account."
+        if self.method == self.Method.PAPER and not self.paper_form_reference.strip():
+            errors["paper_form_reference"] = "Give the paper form's reference."
+        if self.expires_at and self.signed_at and self.expires_at <= self.signed_at:
+            errors["expires_at"] = "The end date must be after the date signed."
+        if errors:
+            raise ValidationError(errors)
+
+
+class ConsentEvent(models.Model):
+    """Append-only history of a consent: granted, recorded on paper, reviewed, revoked, ended by an event."""
+
+    class Kind(models.TextChoices):
+        GRANTED = "granted", "Signed in the portal"
+        PAPER_RECORDED = "paper_recorded", "Paper consent recorded"
+        REVIEWED = "reviewed", "Paper consent reviewed"
+        REVOKED = "revoked", "Revoked"
+        REPLACED = "replaced", "Replaced by a new consent"
+        ENDED_BY_EVENT = "ended_by_event", "Ended by an event"
+
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=10, choices=Consent.Method.choices, default=Consent.Method.PORTAL)
+    document_reference = models.CharField(max_length=120, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

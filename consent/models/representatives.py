@@ -1,0 +1,82 @@
+"""Access beside a consent: personal representatives (§ 2.15) and emergency break-glass access (AZ-06)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class PersonalRepresentativeQuerySet(models.QuerySet["PersonalRepresentative"]):
+    def effective(self, at: datetime | None = None) -> PersonalRepresentativeQuerySet:
+        at = at or timezone.now()
+        return self.filter(
+            Q(verified_at__lte=at),
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at),
+            Q(ended_at__isnull=True) | Q(ended_at__gt=at),
+        )
+
+
+class PersonalRepresentative(models.Model):
+    """Someone who may act as the patient within a recorded legal authority (§ 2.15, HIPAA 164.502(g))."""
+
+    class Authority(models.TextChoices):
+        GUARDIAN_OF_MINOR = "guardian_of_minor", "Parent or guardian of a minor (where § 2.14 allows)"
+        GUARDIAN = "guardian", "Court-appointed guardian"
+        HEALTH_CARE_POA = "health_care_poa", "Health care power of attorney"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    representative = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="represents")
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="representatives")
+    authority = models.CharField(max_length=30, choices=Authority.choices)
+    limits = models.CharField(max_length=300, blank=True)
+    document_reference = models.CharField(max_length=120)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[PersonalRepresentativeQuerySet] = PersonalRepresentativeQuerySet.as_manager()  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return f"{self.representative} ({self.get_authority_display()})"
+
+    def is_effective(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return (
+            self.verified_at <= at
+            and (self.expires_at is None or at < self.expires_at)
+            and (self.ended_at is None or at < self.ended_at)
+        )
+
+
+BREAK_GLASS_DURATION = timedelta(hours=1)
+
+
+class BreakGlassAccessQuerySet(models.QuerySet["BreakGlassAccess"]):
+    def active(self, at: datetime | None = None) -> BreakGlassAccessQuerySet:
+        at = at or timezone.now()
+        return self.filter(started_at__lte=at, expires_at__gt=at)
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency access by a counselor to a patient outside their caseload (AZ-06, 164.312(a)(2)(ii))."""
+
+    counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    objects: ClassVar[BreakGlassAccessQuerySet] = BreakGlassAccessQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        indexes = [models.Index(fields=["counselor", "patient", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Emergency access {self.pk}"

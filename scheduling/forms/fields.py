@@ -1,0 +1,77 @@
+"""Widgets and fields the scheduling forms share: HTML date and time inputs (read in the viewer's time zone),
+the family members who may be invited, and choices labelled with display names."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import QuerySet
+
+from accounts.models import User
+from consent.gate import recipients
+from consent.models import Scope
+from family_portal.date_fields import PortalDateTimeField
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format=DATETIME_FORMAT)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%H:%M")
+
+
+def local_datetime_field(label: str, **kwargs: Any) -> forms.DateTimeField:
+    return PortalDateTimeField(
+        label=label, widget=DateTimeLocalInput(), input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"], **kwargs
+    )
+
+
+def model_field(form: forms.Form, name: str) -> forms.ModelChoiceField:
+    """``form.fields[name]`` typed as a model choice field (its queryset is set per viewer)."""
+    return cast(forms.ModelChoiceField, form.fields[name])
+
+
+def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """``form.fields[name]`` typed as a choice field (its choices are set per viewer)."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
+DURATION_CHOICES = [(30, "30 minutes"), (45, "45 minutes"), (60, "1 hour"), (90, "1 ½ hours"), (120, "2 hours")]
+
+
+def schedule_members(patient: User) -> QuerySet[User]:
+    """Family members who may see ``patient``'s schedule now (``consent.gate.recipients``): the candidates to
+    invite; the service asks the gate again for each one chosen."""
+    return User.objects.filter(pk__in=recipients(patient, Scope.SCHEDULE), role=User.Role.FAMILY)
+
+
+class PatientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.display_name
+
+
+class PatientsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.display_name
+
+
+class MemberChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.display_name

@@ -1,0 +1,53 @@
+"""In-portal notices to participants that a session or request changed."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from scheduling.models.requests import SessionRequest
+from scheduling.models.sessions import FamilySession
+
+
+class SessionNoticeQuerySet(models.QuerySet["SessionNotice"]):
+    def visible_to(self, user: Any) -> SessionNoticeQuerySet:
+        """The recipient's notices, hidden again as soon as consent no longer covers the session."""
+        return self.filter(recipient=user).filter(
+            Q(session__in=FamilySession.objects.visible_to(user))
+            | Q(request__in=SessionRequest.objects.visible_to(user))
+        )
+
+    def unread(self) -> SessionNoticeQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class SessionNotice(models.Model):
+    """An in-portal notice to a participant that a session or request changed."""
+
+    class Kind(models.TextChoices):
+        INVITED = "invited", "You are invited"
+        RESCHEDULED = "rescheduled", "Time changed"
+        CANCELLED = "cancelled", "Cancelled"
+        REQUEST_CONFIRMED = "request_confirmed", "Request confirmed"
+        REQUEST_DECLINED = "request_declined", "Request not possible"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_notices")
+    session = models.ForeignKey(FamilySession, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(SessionRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    previous_starts_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[SessionNoticeQuerySet] = SessionNoticeQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"Notice {self.pk}"

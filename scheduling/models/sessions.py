@@ -1,0 +1,232 @@
+"""Family sessions and their participants. Times are stored in UTC and shown in each viewer's time zone."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.gate import visibility, visible_patients
+from consent.models import Scope
+
+
+class FamilySessionQuerySet(models.QuerySet["FamilySession"]):
+    def visible_to(self, user: Any) -> FamilySessionQuerySet:
+        """Sessions ``user`` may see, asked of the consent gate on every read (AZ-02, AZ-03).
+
+        Patient sessions: the patient, their care team, and family members invited to it whose consent
+        includes ``schedule``. Patient-less events (education nights): staff of the program, and family
+        members holding a schedule consent for any patient of the program (nothing about a patient is shown).
+        """
+        if not (user is not None and getattr(user, "is_authenticated", False) and user.is_active):
+            return self.none()
+        patients = visible_patients(user, Scope.SCHEDULE)
+        if user.is_care_staff or user.is_patient:
+            return self.filter(Q(patient__in=patients) | Q(patient__isnull=True, program_id=user.program_id))
+        seen = visibility(user)
+        programs = seen.program_ids(Scope.SCHEDULE)
+        invited = Participant.objects.current().filter(user=user).values("session_id")
+        return self.filter(
+            Q(pk__in=invited, patient_id__in=seen.patient_ids(Scope.SCHEDULE) or ())
+            | Q(patient__isnull=True, program__in=patients.values("program_id") if programs is None else programs)
+        )
+
+    def scheduled(self) -> FamilySessionQuerySet:
+        return self.filter(status=FamilySession.Status.SCHEDULED)
+
+    def upcoming(self, now: datetime | None = None) -> FamilySessionQuerySet:
+        return self.filter(ends_at__gt=now or timezone.now()).order_by("starts_at")
+
+    def past(self, now: datetime | None = None) -> FamilySessionQuerySet:
+        return self.filter(ends_at__lte=now or timezone.now()).order_by("-starts_at")
+
+    def overlapping(self, starts_at: datetime, ends_at: datetime) -> FamilySessionQuerySet:
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+    def led_by_any(self, counselor_ids: list[int]) -> FamilySessionQuerySet:
+        return self.filter(counselors__in=counselor_ids).distinct()
+
+
+class FamilySession(models.Model):
+    """A scheduled family session, multi-family group or education night."""
+
+    class Kind(models.TextChoices):
+        FAMILY_THERAPY = "family_therapy", "Family session"
+        MULTI_FAMILY_GROUP = "multi_family_group", "Multi-family group"
+        EDUCATION_NIGHT = "education_night", "Family education night"
+
+    class Modality(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    program = models.ForeignKey("accounts.Program", on_delete=models.PROTECT, related_name="family_sessions")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="family_sessions",
+        help_text="Empty for events open to all families of the program (education nights).",
+    )
+    counselors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="family_sessions_led")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.FAMILY_THERAPY)
+    title = models.CharField(
+        max_length=120, blank=True, help_text="Shown on the portal's pages only, never in calendar files."
+    )
+    description = models.TextField(max_length=2000, blank=True, help_text="Plain text for the families invited.")
+    invite_summary = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Counts from booking a group: invited, families, notified, not_covered (no names).",
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    modality = models.CharField(max_length=10, choices=Modality.choices, default=Modality.IN_PERSON)
+    location = models.CharField(max_length=200, blank=True)
+    join_url = models.URLField(blank=True, help_text="Video link (shown to participants only).")
+    capacity = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Places for group events.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    cancellation_reason = models.CharField(max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    staff_notes = models.TextField(
+        blank=True,
+        help_text="Logistics for staff only (room, interpreter). Never clinical notes; never shown to families.",
+    )
+    sequence = models.PositiveIntegerField(default=0, help_text="Calendar revision number (.ics SEQUENCE).")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[FamilySessionQuerySet] = FamilySessionQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["status", "starts_at"]),
+            models.Index(fields=["patient", "starts_at"]),
+            models.Index(fields=["program", "starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {str(self.pk)[:8]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("scheduling:session_detail", args=[self.pk])
+
+    @property
+    def subject(self) -> str:
+        """The reminder subject shared with ``notifications`` (one per session)."""
+        return f"session:{self.pk}"
+
+    @property
+    def heading(self) -> str:
+        """The name shown on the portal's pages: the title, or the kind of session."""
+        return self.title or str(self.get_kind_display())
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind != self.Kind.FAMILY_THERAPY
+
+    @property
+    def is_open_event(self) -> bool:
+        return self.patient_id is None
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The end must be after the start."})
+        if self.kind == self.Kind.FAMILY_THERAPY and not self.patient_id:
+            raise ValidationError({"patient": "A family session is for one patient's family."})
+        if self.kind == self.Kind.EDUCATION_NIGHT and self.patient_id:
+            raise ValidationError({"patient": "Education nights are open to all families; choose no patient."})
+        if self.modality == self.Modality.VIDEO and not self.join_url:
+            raise ValidationError({"join_url": "Add the video link for a video session."})
+        if self.modality == self.Modality.IN_PERSON and not self.location.strip():
+            raise ValidationError({"location": "Add where the session takes place."})
+
+
+class ParticipantQuerySet(models.QuerySet["Participant"]):
+    def current(self) -> ParticipantQuerySet:
+        return self.filter(removed_at__isnull=True)
+
+    def expecting_reminders(self) -> ParticipantQuerySet:
+        """Participants who may still come: invited, accepted or tentative (not declined, not removed)."""
+        return self.current().exclude(rsvp=Participant.Rsvp.DECLINED)
+
+
+class Participant(models.Model):
+    """A family member (or the patient) taking part in a session, with their RSVP and attendance."""
+
+    class Role(models.TextChoices):
+        FAMILY = "family", "Family member"
+        PATIENT = "patient", "Patient"
+
+    class Rsvp(models.TextChoices):
+        INVITED = "invited", "Not answered yet"
+        ACCEPTED = "accepted", "Going"
+        TENTATIVE = "tentative", "Maybe"
+        DECLINED = "declined", "Not going"
+
+    class Attendance(models.TextChoices):
+        NOT_RECORDED = "", "Not recorded"
+        ATTENDED = "attended", "Attended"
+        LATE = "late", "Late"
+        ABSENT = "absent", "Absent"
+        EXCUSED = "excused", "Excused"
+
+    session = models.ForeignKey(FamilySession, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_participations")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.FAMILY)
+    via_patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="For a group: the patient whose family this person was invited as (shown to their care team only).",
+    )
+    rsvp = models.CharField(max_length=10, choices=Rsvp.choices, default=Rsvp.INVITED)
+    rsvp_at = models.DateTimeField(null=True, blank=True)
+    attendance = models.CharField(max_length=10, choices=Attendance.choices, blank=True, default="")
+    attendance_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attendance_recorded_at = models.DateTimeField(null=True, blank=True)
+    invited_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[ParticipantQuerySet] = ParticipantQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["invited_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="one_participation_per_person")]
+
+    def __str__(self) -> str:
+        return f"Participant {self.pk}"
+
+    @property
+    def expects_reminders(self) -> bool:
+        return self.removed_at is None and self.rsvp != self.Rsvp.DECLINED

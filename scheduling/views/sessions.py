@@ -1,0 +1,177 @@
+"""Pages every role shares: the session list, a session's page, RSVP, the .ics download and notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from consent.gate import care_team_patients
+from consent.models import Disclosure
+from family_portal.requests import PortalRequest
+from scheduling.access import get_session_for, in_viewer_time_zone, record_list_disclosures
+from scheduling.calendar_links import calendar_links
+from scheduling.forms import InviteForm, RsvpForm
+from scheduling.ics import build_calendar
+from scheduling.models import FamilySession, FamilySessionQuerySet, Participant, SessionNotice, SessionRequest
+from scheduling.services import mark_notices_read, respond_rsvp
+from scheduling.summaries import group_invites_summary
+
+UPCOMING_LIMIT = 100
+PAST_LIMIT = 50
+
+
+def with_my_answers(sessions: FamilySessionQuerySet, user: Any) -> FamilySessionQuerySet:
+    """Annotate the viewer's own RSVP and attendance without a query per session."""
+    mine = Participant.objects.current().filter(session=OuterRef("pk"), user=user)
+    return sessions.annotate(
+        my_rsvp=Subquery(mine.values("rsvp")[:1]), my_attendance=Subquery(mine.values("attendance")[:1])
+    )
+
+
+def with_counts(sessions: FamilySessionQuerySet) -> FamilySessionQuerySet:
+    current = Q(participants__removed_at__isnull=True)
+    return sessions.annotate(
+        invited_count=Count("participants", filter=current),
+        going_count=Count("participants", filter=current & Q(participants__rsvp=Participant.Rsvp.ACCEPTED)),
+    )
+
+
+def family_sessions(user: Any) -> FamilySessionQuerySet:
+    """Sessions for the family/patient list: theirs, plus open events of the program."""
+    return with_my_answers(
+        FamilySession.objects.visible_to(user).select_related("patient", "program").prefetch_related("counselors"), user
+    )
+
+
+def staff_sessions(user: Any) -> FamilySessionQuerySet:
+    return with_counts(FamilySession.objects.visible_to(user).select_related("patient").prefetch_related("counselors"))
+
+
+@in_viewer_time_zone
+def session_list(request: PortalRequest) -> HttpResponse:
+    """Upcoming and past sessions, shaped for the viewer's role (nav link for everyone)."""
+    user = request.user
+    now = timezone.now()
+    context: dict[str, Any] = {"tz": timezone.get_current_timezone(), "now": now}
+    if user.is_care_staff:
+        sessions = staff_sessions(user).prefetch_related(None)  # counselors: one prefetch for both lists below
+        context["upcoming"] = list(sessions.upcoming(now)[:UPCOMING_LIMIT])
+        context["past"] = list(sessions.past(now)[:PAST_LIMIT])
+        prefetch_related_objects(context["upcoming"] + context["past"], "counselors")
+        context["pending_requests"] = list(
+            SessionRequest.objects.visible_to(user)
+            .pending()
+            .select_related("patient", "requested_by")
+            .order_by("created_at")[:50]
+        )
+        return render(request, "scheduling/session_list_staff.html", context)
+    sessions = family_sessions(user).prefetch_related(None)  # counselors: one prefetch for both lists below
+    upcoming = list(sessions.upcoming(now)[:UPCOMING_LIMIT])
+    past = [s for s in sessions.past(now)[:PAST_LIMIT] if s.patient_id is not None or getattr(s, "my_rsvp", None)]
+    prefetch_related_objects(upcoming + past, "counselors")
+    record_list_disclosures(user, upcoming + past, what="Family session dates and times")
+    context.update(
+        upcoming=upcoming,
+        past=past,
+        requests=list(SessionRequest.objects.visible_to(user).select_related("counselor", "session")[:20])
+        if user.is_family
+        else [],
+        notices=list(SessionNotice.objects.visible_to(user).select_related("session", "request")[:10]),
+        may_request=user.is_family and bool(upcoming or past or _has_schedule_patients(user)),
+    )
+    return render(request, "scheduling/session_list.html", context)
+
+
+def _has_schedule_patients(user: Any) -> bool:
+    from consent.gate import visible_patients
+    from consent.models import Scope
+
+    return visible_patients(user, Scope.SCHEDULE).exists()
+
+
+@in_viewer_time_zone
+def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
+    user = request.user
+    session = get_session_for(request, pk, what="Family session details")
+    me = Participant.objects.current().filter(session=session, user=user).first()
+    context: dict[str, Any] = {
+        "session": session,
+        "me": me,
+        "tz": timezone.get_current_timezone(),
+        "counselors": list(session.counselors.all()),
+        "is_staff_view": user.is_care_staff,
+        "may_answer": session.is_scheduled
+        and session.starts_at > timezone.now()
+        and (me is not None or (session.is_open_event and user.is_family)),
+        "rsvp_choices": [c for c in Participant.Rsvp.choices if c[0] != Participant.Rsvp.INVITED],
+        "calendar_links": calendar_links(session)
+        if session.is_scheduled and me is not None and session.ends_at > timezone.now()
+        else [],
+    }
+    if user.is_care_staff:
+        everyone = list(session.participants.current().select_related("user"))
+        seen = set(care_team_patients(user).values_list("pk", flat=True))
+        context["participants"] = [p for p in everyone if p.via_patient_id is None or p.via_patient_id in seen]
+        context["others_count"] = len(everyone) - len(context["participants"])
+        context["invite_summary"] = group_invites_summary(session.invite_summary)
+        context["going_count"] = sum(1 for p in everyone if p.rsvp == Participant.Rsvp.ACCEPTED)
+        context["may_record_attendance"] = (
+            session.status != FamilySession.Status.CANCELLED and session.starts_at <= timezone.now()
+        )
+        context["invite_form"] = (
+            InviteForm(session=session) if session.patient_id is not None and session.is_scheduled else None
+        )
+        template = "scheduling/session_detail_staff.html"
+    else:
+        template = "scheduling/session_detail.html"
+    return render(request, template, context)
+
+
+def _safe_next(request: PortalRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@require_POST
+@in_viewer_time_zone
+def rsvp(request: PortalRequest, pk: Any) -> HttpResponse:
+    """Going / maybe / not going; works from the session page and the dashboard card."""
+    session = get_session_for(request, pk, what="Family session RSVP")
+    form = RsvpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please choose going, maybe or not going.")
+    else:
+        try:
+            participant = respond_rsvp(user=request.user, session=session, response=form.cleaned_data["response"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Thank you. Your answer is saved: {participant.get_rsvp_display()}.")
+    return HttpResponseRedirect(_safe_next(request, session.get_absolute_url()))
+
+
+def session_ics(request: PortalRequest, pk: Any) -> HttpResponse:
+    """A neutral .ics file for one session ("Appointment", a sign-in link, nothing else)."""
+    session = get_session_for(
+        request, pk, what="Calendar file for a family session", channel=Disclosure.Channel.CALENDAR
+    )
+    response = HttpResponse(build_calendar([session]), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
+    return response
+
+
+@require_POST
+def notices_read(request: PortalRequest) -> HttpResponse:
+    mark_notices_read(user=request.user)
+    return HttpResponseRedirect(_safe_next(request, reverse("scheduling:session_list")))
