@@ -95,6 +95,18 @@ def test_the_gate_is_asked_at_the_instant_given(texting_member: User, patient: U
     assert refusal_reason(plain(row), timezone.now() + timedelta(hours=2)) == "consent no longer covers this"
 
 
+def test_a_batch_loaded_text_is_judged_without_a_query(
+    texting_member: User, patient: User, consent: Consent, django_assert_num_queries: Any
+) -> None:
+    """The facts came with the batch (R1): judging a text asks the database nothing more, so a STOP recorded
+    since the load is seen at the next reload, not by this check."""
+    row = batched(_row(texting_member, patient=patient, scope="schedule"))
+    record_keyword_opt_out(e164=MEMBER_NUMBER)
+    with django_assert_num_queries(0):
+        assert refusal_reason(row, timezone.now()) == ""
+    assert refusal_reason(plain(row), timezone.now()) == "number opted out"
+
+
 @pytest.mark.parametrize("load", LOADS)
 def test_a_row_without_a_patient_needs_no_consent(texting_member: User, consent: Consent, load: Any) -> None:
     row = _row(texting_member)
@@ -226,6 +238,15 @@ def test_the_numbers_area_code_zone_must_be_awake_too(family_member: User, progr
     give_phone(family_member, number="+13105550142")
     row = plain(_row(family_member, channel=Channel.SMS))
     assert next_waking_time(row, _at(9)) == _at(8, tz=ZoneInfo("America/Los_Angeles"))
+
+
+def test_a_text_for_someone_without_a_number_is_held_by_their_profile_zone_alone(
+    family_member: User, program: Program
+) -> None:
+    """The worker refuses such a text before asking about quiet hours; asked anyway, the rule does not fail."""
+    row = plain(_row(family_member, channel=Channel.SMS))
+    assert next_waking_time(row, _at(12)) is None
+    assert next_waking_time(row, _at(23)) == _at(8) + timedelta(days=1)
 
 
 def test_a_member_without_a_zone_follows_the_patients_program(family_member: User, patient: User) -> None:
