@@ -107,6 +107,17 @@ def test_a_batch_loaded_text_is_judged_without_a_query(
     assert refusal_reason(plain(row), timezone.now()) == "number opted out"
 
 
+def test_a_batch_loaded_confirmation_code_is_judged_without_a_query(
+    family_member: User, django_assert_num_queries: Any
+) -> None:
+    set_phone(user=family_member, raw_number=MEMBER_NUMBER)
+    code = batched(OutboxMessage.objects.get(recipient=family_member, template_key="phone_code"))
+    record_keyword_opt_out(e164=MEMBER_NUMBER)
+    with django_assert_num_queries(0):
+        assert refusal_reason(code, timezone.now()) == ""
+    assert refusal_reason(plain(code), timezone.now()) == "number opted out"
+
+
 @pytest.mark.parametrize("load", LOADS)
 def test_a_row_without_a_patient_needs_no_consent(texting_member: User, consent: Consent, load: Any) -> None:
     row = _row(texting_member)
