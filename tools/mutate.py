@@ -23,6 +23,7 @@ import shutil
 import sqlite3
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,13 @@ TESTS_FOR: dict[str, list[str]] = {
         "tests/foundation/test_mfa.py",
         "tests/foundation/test_headers.py",
     ],
+    "messaging/consumers.py": [
+        "tests/messaging/test_consumers.py",
+        "tests/messaging/test_session_end.py",
+        "tests/messaging/test_readers_socket.py",
+    ],
+    "notifications/webhooks.py": ["tests/notifications/test_webhooks.py"],
+    "notifications/worker/rules.py": ["tests/notifications/test_worker.py", "tests/notifications/test_worker_rules.py"],
 }
 
 # The random worlds of tests/consent/test_policy_agreement.py under mutation: few (every surviving mutant runs them
@@ -141,6 +149,15 @@ def _report(module: str) -> tuple[float, list[str]]:
 _MIGRATED: dict[str, sqlite3.Connection] = {}
 
 
+def _new_sync_executor_in_child() -> None:
+    """asgiref runs every thread-sensitive ``sync_to_async`` call (each ``database_sync_to_async`` of a consumer)
+    on one class-level worker thread. A forked mutant inherits that executor but not its thread, so its first such
+    call would wait forever and every Channels test would time out: the child gets an executor of its own."""
+    from asgiref.sync import SyncToAsync
+
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+
+
 def pytest_configure(config: object) -> None:
     """A pytest hook: Hypothesis derandomized, then the migrated database (``_restore_migrated_copy``).
 
@@ -167,6 +184,7 @@ def _restore_migrated_copy() -> None:
 
     if getattr(DatabaseCreation.create_test_db, "_restores_migrated_copy", False):
         return
+    os.register_at_fork(after_in_child=_new_sync_executor_in_child)  # once per process, before any mutant forks
     migrate: Any = DatabaseCreation.create_test_db
 
     def create_test_db(self: Any, *args: Any, **kwargs: Any) -> str:

@@ -56,7 +56,7 @@ def refusal_reason(row: OutboxMessage, now: datetime) -> str:
         return "consent no longer covers this"
     if not subject_still_valid(row):
         return "no longer current"
-    starts_at = parse_datetime(str(row.context.get("starts_at", ""))) if row.context.get("starts_at") else None
+    starts_at = parse_datetime(str(row.context["starts_at"])) if "starts_at" in row.context else None
     if starts_at is not None and starts_at <= now:
         return "too late: already started"
     if row.channel == Channel.EMAIL:
@@ -88,8 +88,8 @@ def next_waking_time(row: OutboxMessage, now: datetime) -> datetime | None:
     if row.channel != Channel.SMS or row.template_key in QUIET_HOURS_EXEMPT:
         return None
     phone = _phone_of(row.recipient)
-    patient = row.patient if row.patient_id else None
-    program = patient.program if patient is not None and patient.program_id else None
+    patient = row.patient
+    program = patient.program if patient is not None else None
     zones = zones_for(profile_zone(row.recipient, program), phone.e164 if phone else None)
     if is_waking(now, zones):
         return None

@@ -14,15 +14,18 @@ import pytest
 import time_machine
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
 from consent.models import Consent, Disclosure
 from messaging import services
+from messaging.consumers import MAX_FRAME_BYTES
 from messaging.models import Conversation, Message, Participant
 from messaging.ratelimit import CONNECTION_BURST, FLOOD_PENALTY
 from tests.messaging.conftest import communicator_for, session_key_for
+from tests.messaging.flaky_layer import FlakyLayer
 from tests.support import personas
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -76,6 +79,7 @@ async def test_non_participant_is_refused_with_4403(people, care_team, persona):
     key = await database_sync_to_async(session_key_for)(user)
     communicator = communicator_for(care_team, key)
     assert await communicator.connect(timeout=3) == (False, 4403)
+    await communicator.disconnect()  # the browser's side of the refused handshake ends cleanly
 
 
 async def test_anonymous_visitor_is_refused(care_team):
@@ -178,9 +182,33 @@ async def test_message_after_revocation_never_reaches_the_members_open_socket(
         await communicator.disconnect()
 
 
+async def test_one_persons_flood_does_not_limit_another(counselor, family_member, care_team):
+    """The per-user budget (shared by all of a person's sockets) is that person's own."""
+    with time_machine.travel(datetime.now(UTC), tick=False):
+        first = await open_socket(family_member, care_team)
+        second = await open_socket(family_member, care_team)
+        for communicator in (first, second):
+            for _ in range(CONNECTION_BURST):
+                await communicator.send_json_to({"type": "typing"})
+        await second.send_json_to({"type": "typing"})
+        assert (await frame_of(second, "error"))["error"] == "rate_limited"  # the member's budget is spent
+        staff = await open_socket(counselor, care_team)
+        await staff.send_json_to({"type": "message", "body": "Hello", "client_id": "s1"})
+        assert (await frame_of(staff, "ack"))["client_id"] == "s1"
+    for communicator in (first, second, staff):
+        await communicator.disconnect()
+
+
+@pytest.mark.parametrize("clock", ["running", "frozen"])
 async def test_delivery_to_a_named_recipient_makes_no_database_query(
-    django_db_blocker, counselor, family_member, care_team
+    django_db_blocker, counselor, family_member, care_team, clock
 ):
+    """Also in the very instant the handshake confirmed the session (a frozen clock): the confirmation is fresh."""
+    with time_machine.travel(datetime.now(UTC), tick=clock == "running"):
+        await _deliver_without_queries(django_db_blocker, counselor, family_member, care_team)
+
+
+async def _deliver_without_queries(django_db_blocker, counselor, family_member, care_team):
     layer = get_channel_layer()
     listener = await layer.new_channel()
     await layer.group_add(services.group_name(care_team.pk), listener)
@@ -266,6 +294,29 @@ async def test_socket_closes_when_consent_reaches_its_expiry_date(family_member,
     await family.disconnect()
 
 
+async def test_a_lifetime_check_that_passes_keeps_the_socket_and_schedules_the_next(family_member, consent, care_team):
+    """The first check is due when the consent was to end; by then it runs longer, so the socket stays open, its
+    presence is refreshed, it goes on delivering, and the next check (at the new end) closes it."""
+    from messaging.models import SocketConnection
+
+    await database_sync_to_async(Consent.objects.filter(pk=consent.pk).update)(
+        expires_at=timezone.now() + timedelta(seconds=1)
+    )
+    family = await open_socket(family_member, care_team)
+    opened = await database_sync_to_async(SocketConnection.objects.get)(user=family_member)
+    await database_sync_to_async(Consent.objects.filter(pk=consent.pk).update)(
+        expires_at=timezone.now() + timedelta(seconds=3.5)
+    )
+    assert await family.receive_nothing(timeout=2)  # the check at the old end found the consent in force
+    seen = await database_sync_to_async(SocketConnection.objects.get)(user=family_member)
+    assert seen.last_seen_at > opened.last_seen_at
+    await family.send_json_to({"type": "message", "body": "Still here"})
+    assert (await frame_of(family, "ack"))["message"]["parts"] == [{"text": "Still here"}]
+    assert (await frame_of(family, "message"))["message"]["parts"] == [{"text": "Still here"}]
+    assert await next_frame(family, timeout=3) == {"type": "closed", "code": 4403}
+    await family.disconnect()
+
+
 async def test_expired_session_cannot_connect(settings, family_member, care_team):
     key = await database_sync_to_async(session_key_for)(family_member)
     settings.PORTAL_IDLE_TIMEOUT_S = 0
@@ -275,11 +326,42 @@ async def test_expired_session_cannot_connect(settings, family_member, care_team
 # --- Size and rate limits (WS-06, WS-07) ------------------------------------------------------------------------
 
 
+TOO_LARGE = {"type": "error", "error": "too_large", "detail": "That message is too long to send."}
+NOT_UNDERSTOOD = {"type": "error", "error": "bad_request", "detail": "That request was not understood."}
+
+
+def _frame_of_bytes(size: int) -> str:
+    """A message frame of exactly ``size`` bytes of UTF-8."""
+    empty = json.dumps({"type": "message", "body": ""})
+    return json.dumps({"type": "message", "body": "x" * (size - len(empty))})
+
+
 async def test_oversize_frame_gets_error_and_nothing_is_saved(family_member, care_team):
     family = await open_socket(family_member, care_team)
     await family.send_to(text_data=json.dumps({"type": "message", "body": "x" * 9000}))
-    frame = await next_frame(family)
-    assert (frame["type"], frame["error"]) == ("error", "too_large")
+    assert await next_frame(family) == TOO_LARGE
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await family.disconnect()
+
+
+async def test_the_frame_size_limit_counts_bytes_and_allows_exactly_the_limit(family_member, care_team):
+    """8 KiB is accepted (then refused as a body over 4,000 characters), one byte more is too large."""
+    family = await open_socket(family_member, care_team)
+    await family.send_to(text_data=_frame_of_bytes(MAX_FRAME_BYTES))
+    assert (await next_frame(family))["error"] == "invalid"
+    await family.send_to(text_data=_frame_of_bytes(MAX_FRAME_BYTES + 1))
+    assert await next_frame(family) == TOO_LARGE
+    await family.disconnect()
+
+
+async def test_a_binary_frame_is_refused_with_its_own_error(family_member, care_team):
+    family = await open_socket(family_member, care_team)
+    await family.send_to(bytes_data=json.dumps({"type": "message", "body": "Hi"}).encode())
+    assert await next_frame(family) == {
+        "type": "error",
+        "error": "unsupported",
+        "detail": "Only text frames are accepted.",
+    }
     assert await database_sync_to_async(Message.objects.count)() == 0
     await family.disconnect()
 
@@ -294,13 +376,87 @@ async def test_overlong_body_gets_plain_error(family_member, care_team):
     await family.disconnect()
 
 
-@pytest.mark.parametrize("payload", ["not json", "[1, 2]", '{"type": "nope"}', '{"type": "read", "up_to": "7"}'])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "not json",
+        "[1, 2]",
+        '{"type": 7}',
+        '{"type": "nope"}',
+        '{"type": "read", "up_to": "7"}',
+        '{"type": "read", "up_to": true}',
+        '{"type": "resume", "after": -1}',
+    ],
+)
 async def test_malformed_frames_get_error(family_member, care_team, payload):
     family = await open_socket(family_member, care_team)
     await family.send_to(text_data=payload)
-    frame = await next_frame(family)
-    assert (frame["type"], frame["error"]) == ("error", "bad_request")
+    assert await next_frame(family) == NOT_UNDERSTOOD
     await family.disconnect()
+
+
+@pytest.mark.parametrize(("client_id", "echoed"), [("k" * 64, "k" * 64), ("k" * 65, None), (17, None), (None, None)])
+async def test_the_ack_echoes_a_short_string_client_id_only(family_member, care_team, client_id, echoed):
+    family = await open_socket(family_member, care_team)
+    await family.send_json_to({"type": "message", "body": "Hi", "client_id": client_id})
+    assert (await frame_of(family, "ack"))["client_id"] == echoed
+    await family.send_json_to({"type": "message", "body": "", "client_id": client_id})
+    assert (await frame_of(family, "error"))["client_id"] == echoed
+    await family.disconnect()
+
+
+async def test_database_trouble_while_saving_tells_the_sender_and_keeps_the_socket(caplog, family_member, care_team):
+    """The database refuses the insert (a trigger stands in for a full disk or a lost primary): the sender hears
+    that the message was not saved, the log names the conversation and the error class only, and the socket
+    stays open for the next try."""
+    table = Message._meta.db_table
+    family = await open_socket(family_member, care_team)
+    await database_sync_to_async(_refuse_inserts_into)(table)
+    try:
+        await family.send_json_to({"type": "message", "body": "Private words", "client_id": "c1"})
+        assert await next_frame(family) == {
+            "type": "error",
+            "error": "unavailable",
+            "detail": "Your message could not be saved. Please try again.",
+            "client_id": "c1",
+        }
+    finally:
+        await database_sync_to_async(_allow_inserts_into)(table)
+    [record] = [r for r in caplog.records if r.name == "messaging.consumers"]
+    prefix = f"message not saved in conversation {care_team.pk}: "
+    assert record.levelname == "WARNING" and record.getMessage().startswith(prefix)
+    assert record.getMessage().removeprefix(prefix) in {"IntegrityError", "InternalError"}
+    assert "Private words" not in caplog.text
+    await family.send_json_to({"type": "message", "body": "Second try", "client_id": "c2"})
+    assert (await frame_of(family, "ack"))["client_id"] == "c2"
+    await family.disconnect()
+
+
+def _refuse_inserts_into(table: str) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION test_refuse_insert() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'unavailable'; "
+                "END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse_insert BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION test_refuse_insert()"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse_insert BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'unavailable'); END"
+            )
+
+
+def _allow_inserts_into(table: str) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER test_refuse_insert ON {table}")
+            cursor.execute("DROP FUNCTION test_refuse_insert()")
+        else:
+            cursor.execute("DROP TRIGGER test_refuse_insert")
 
 
 async def test_flood_is_limited_then_closed_and_nothing_over_the_limit_is_saved(family_member, care_team):
@@ -312,10 +468,16 @@ async def test_flood_is_limited_then_closed_and_nothing_over_the_limit_is_saved(
         while not frames or frames[-1]["type"] != "closed":
             frames.append(await next_frame(family, timeout=3))
     acks = [f for f in frames if f["type"] == "ack"]
-    limited = [f for f in frames if f["type"] == "error" and f["error"] == "rate_limited"]
+    limited = [f for f in frames if f["type"] == "error"]
     assert len(acks) == CONNECTION_BURST
-    assert len(limited) == FLOOD_PENALTY
+    rate_limited = {
+        "type": "error",
+        "error": "rate_limited",
+        "detail": "You are sending messages quickly. Please wait a moment.",
+    }
+    assert limited == [rate_limited] * FLOOD_PENALTY
     assert frames[-1] == {"type": "closed", "code": 4429}
+    assert await family.receive_nothing(timeout=0.3)  # the frames still queued after the close get no answer
     assert await database_sync_to_async(Message.objects.count)() == CONNECTION_BURST
     await family.disconnect()
 
@@ -341,6 +503,55 @@ async def test_replay_after_reconnect_delivers_exactly_the_missed_messages_in_or
     assert [f["message"]["parts"][0]["text"] for f in replayed] == ["two", "three", "four"]
     assert await family.receive_nothing(timeout=0.2)
     await family.disconnect()
+
+
+async def test_resume_past_the_replay_limit_sends_the_limit_then_asks_for_a_reload(counselor, family_member, care_team):
+    def write_messages(count: int) -> list[int]:
+        return [
+            services.send_message(sender=counselor, conversation=care_team, body=f"note {n}").pk for n in range(count)
+        ]
+
+    ids = await database_sync_to_async(write_messages)(services.REPLAY_LIMIT + 1)
+    family = await open_socket(family_member, care_team)
+    await family.send_json_to({"type": "resume", "after": 0})
+    replayed = [await next_frame(family) for _ in range(services.REPLAY_LIMIT)]
+    assert [f["message"]["id"] for f in replayed] == ids[: services.REPLAY_LIMIT]
+    assert await next_frame(family) == {"type": "resync"}
+    await family.disconnect()
+
+
+async def test_typing_is_broadcast_at_most_once_per_interval(counselor, family_member, care_team):
+    """Two typing frames in a row make one typing event; the message sent after them is the family's next frame,
+    so no second typing event came in between (the socket handles frames in order)."""
+    family = await open_socket(family_member, care_team)
+    staff = await open_socket(counselor, care_team)
+    await staff.send_json_to({"type": "typing"})
+    await staff.send_json_to({"type": "typing"})
+    await staff.send_json_to({"type": "message", "body": "Hi"})
+    assert await next_frame(family) == {"type": "typing", "user": counselor.pk, "name": counselor.display_name}
+    assert (await next_frame(family))["type"] == "message"
+    await family.disconnect()
+    await staff.disconnect()
+
+
+async def test_an_event_naming_nobody_reaches_a_socket_the_gate_allows(counselor, family_member, care_team):
+    """Someone not named in an event (their access began after it was made) is asked of the gate at delivery;
+    a typing event carries no message, so nothing predates their sharing, and it is sent."""
+    family = await open_socket(family_member, care_team)
+    layer = get_channel_layer()
+    event = {"type": "typing.started", "user_id": counselor.pk, "name": "Casey", "recipients": []}
+    await layer.group_send(services.group_name(care_team.pk), event)
+    assert await next_frame(family) == {"type": "typing", "user": counselor.pk, "name": "Casey"}
+    await family.disconnect()
+
+
+async def test_a_closed_socket_leaves_every_live_group(family_member, care_team):
+    layer = get_channel_layer()
+    family = await open_socket(family_member, care_team)
+    [channel] = layer.groups[services.group_name(care_team.pk)]
+    assert len([group for group, members in layer.groups.items() if channel in members]) == 4
+    await family.disconnect()
+    assert [group for group, members in layer.groups.items() if channel in members] == []
 
 
 async def test_typing_and_read_receipts_reach_the_other_side(counselor, family_member, care_team):
@@ -441,6 +652,79 @@ async def test_layer_outage_still_saves_and_acknowledges_and_history_replays(
     frame = await frame_of(family, "message")
     assert frame["message"]["id"] == ack["message"]["id"]
     await family.disconnect()
+
+
+@pytest.fixture
+def flaky_layer(settings: Any) -> Any:
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.messaging.flaky_layer.FlakyLayer"}}
+    FlakyLayer.reset()
+    yield FlakyLayer
+    FlakyLayer.reset()
+
+
+async def test_a_socket_opened_during_an_outage_goes_live_when_the_layer_returns(
+    caplog, flaky_layer, counselor, family_member, care_team
+):
+    caplog.set_level(logging.WARNING, logger="messaging.consumers")
+    flaky_layer.go_down()
+    family = await open_socket(family_member, care_team)
+    assert await next_frame(family) == {"type": "status", "live": False}
+    assert ("WARNING", "joining live groups failed: ConnectionError") in _logged(caplog)
+    assert await family.receive_nothing(timeout=0.8)  # still down: retried, and not reported live
+
+    flaky_layer.reset()
+    assert await next_frame(family, timeout=3) == {"type": "status", "live": True}
+    staff = await open_socket(counselor, care_team)
+    await staff.send_json_to({"type": "message", "body": "Back again"})
+    assert (await frame_of(family, "message"))["message"]["parts"] == [{"text": "Back again"}]
+    for communicator in (family, staff):
+        await communicator.disconnect()
+
+
+async def test_an_outage_during_a_live_socket_is_reported_once_then_recovered(
+    caplog, flaky_layer, counselor, family_member, care_team
+):
+    caplog.set_level(logging.WARNING, logger="messaging.consumers")
+    family = await open_socket(family_member, care_team)
+    flaky_layer.go_down()
+    assert await next_frame(family) == {"type": "status", "live": False}
+    assert _logged(caplog) == [("WARNING", "channel layer receive failed: ConnectionError")]
+    assert await family.receive_nothing(timeout=0.8)  # no second status frame while it stays down
+
+    flaky_layer.reset()
+    assert await next_frame(family, timeout=3) == {"type": "status", "live": True}
+    staff = await open_socket(counselor, care_team)
+    await staff.send_json_to({"type": "message", "body": "Back again"})
+    assert (await frame_of(family, "message"))["message"]["parts"] == [{"text": "Back again"}]
+    for communicator in (family, staff):
+        await communicator.disconnect()
+
+
+async def test_an_idle_read_that_times_out_is_read_again_without_a_status_frame(
+    flaky_layer, counselor, family_member, care_team
+):
+    flaky_layer.idle_timeouts = 3
+    family = await open_socket(family_member, care_team)
+    staff = await open_socket(counselor, care_team)
+    await staff.send_json_to({"type": "message", "body": "Hello"})
+    frame = await next_frame(family)  # the first frame: no status report came before it
+    assert (frame["type"], frame["message"]["parts"]) == ("message", [{"text": "Hello"}])
+    assert flaky_layer.idle_timeouts == 0
+    for communicator in (family, staff):
+        await communicator.disconnect()
+
+
+async def test_a_failed_group_discard_does_not_stop_leaving_the_other_groups(flaky_layer, family_member, care_team):
+    layer = get_channel_layer()
+    family = await open_socket(family_member, care_team)
+    [channel] = layer.groups[services.group_name(care_team.pk)]
+    flaky_layer.failing_discards = 1
+    await family.disconnect()
+    assert len([group for group, members in layer.groups.items() if channel in members]) == 1
+
+
+def _logged(caplog: Any) -> list[tuple[str, str]]:
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "messaging.consumers"]
 
 
 async def test_socket_presence_row_lives_while_connected(family_member, care_team):

@@ -3,6 +3,7 @@ and a socket whose session is gone can neither send, receive nor resume, even wh
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,8 +23,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from messaging import services
+from messaging.consumers import SESSION_RECHECK_S
 from messaging.models import Conversation, Message
-from tests.messaging.conftest import communicator_for
+from tests.messaging.conftest import communicator_for, socket_app
 from tests.support import personas
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -227,6 +229,66 @@ async def test_deliveries_stop_once_a_vanished_session_is_rechecked(counselor, f
     assert (frames, code) == ([], 4401)
     for communicator in (family, staff):
         await communicator.disconnect()
+
+
+async def test_deliveries_go_on_once_a_live_session_is_rechecked(counselor, family_member, care_team):
+    """The control for the test above: the session still exists, so the recheck confirms it and every later
+    delivery arrives."""
+    _, key = await signed_in(family_member)
+    family = await socket_on(key, care_team)
+    _, staff_key = await signed_in(counselor)
+    staff = await socket_on(staff_key, care_team)
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=30), tick=True):
+        for body in ("First update", "Second update"):
+            await staff.send_json_to({"type": "message", "body": body})
+            frame = await family.receive_json_from(timeout=1)
+            assert (frame["type"], frame["message"]["parts"]) == ("message", [{"text": body}])
+    for communicator in (family, staff):
+        await communicator.disconnect()
+
+
+async def test_the_session_is_rechecked_once_its_confirmation_is_exactly_the_recheck_age(
+    counselor, family_member, care_team
+):
+    start = datetime.fromtimestamp(int(datetime.now(UTC).timestamp()) + 1, UTC)  # whole seconds: exact arithmetic
+    with time_machine.travel(start, tick=False) as clock:
+        _, key = await signed_in(family_member)
+        family = await socket_on(key, care_team)
+        _, staff_key = await signed_in(counselor)
+        staff = await socket_on(staff_key, care_team)
+        await database_sync_to_async(delete_session_row_without_signal)(key)
+        clock.shift(SESSION_RECHECK_S)
+        await staff.send_json_to({"type": "message", "body": "Private update"})
+        frames, code = await frames_until_close(family)
+    assert (frames, code) == ([], 4401)
+    for communicator in (family, staff):
+        await communicator.disconnect()
+
+
+def yielding_sends(app: Any) -> Any:
+    """The socket app behind a server whose ``send`` yields to the event loop before passing a message on, as a
+    real server's may (the test communicator's never does)."""
+
+    async def server(scope: Any, receive: Any, send: Any) -> None:
+        async def send_after_a_yield(message: Any) -> None:
+            await asyncio.sleep(0)
+            await send(message)
+
+        await app(scope, receive, send_after_a_yield)
+
+    return server
+
+
+async def test_the_lifetime_watchers_close_reaches_a_server_whose_send_yields(settings, family_member, care_team):
+    """The watcher ends the socket itself: it must not cancel its own task on the way, or the close is lost at
+    the server's first yield."""
+    settings.PORTAL_ABSOLUTE_SESSION_S = 1
+    _, key = await signed_in(family_member)
+    family = communicator_for(care_team, key, app=yielding_sends(socket_app()))
+    assert (await family.connect(timeout=3))[0]
+    assert await family.receive_output(timeout=3) == CLOSED_SIGNED_OUT
+    await family.disconnect()
 
 
 async def test_socket_cannot_open_on_a_session_whose_row_vanished(family_member, care_team):

@@ -3,6 +3,7 @@ carrier errors (SMS-07), fast handlers (SMS-09)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from tests.support import personas
 pytestmark = pytest.mark.django_db
 
 PUBLIC = "https://portal.example.org"
+EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 INBOUND = "/notifications/twilio/inbound"
 STATUS = "/notifications/twilio/status"
 
@@ -59,10 +61,14 @@ def test_valid_signature_is_accepted(client: Client, db: None) -> None:
 
 
 def test_missing_signature_is_403(client: Client, db: None) -> None:
-    assert _post(client, STATUS, {"MessageSid": "SMx", "MessageStatus": "sent"}, signature=None).status_code == 403
-    assert _post(client, INBOUND, _inbound("STOP"), signature=None).status_code == 403
-    assert _post(client, INBOUND, _inbound("STOP"), signature="").status_code == 403
+    refused = [
+        _post(client, STATUS, {"MessageSid": "SMx", "MessageStatus": "sent"}, signature=None),
+        _post(client, INBOUND, _inbound("STOP"), signature=None),
+        _post(client, INBOUND, _inbound("STOP"), signature=""),
+    ]
+    assert [(r.status_code, r.content) for r in refused] == [(403, b"Invalid signature")] * 3
     assert not SmsOptOut.objects.exists()
+    assert not StatusCallbackReceipt.objects.exists()
 
 
 def test_signature_with_wrong_token_is_403(client: Client, db: None) -> None:
@@ -103,8 +109,57 @@ def test_webhooks_reject_get_and_need_no_login(client: Client, db: None) -> None
 
 
 def test_signed_request_missing_fields_is_400_not_500(client: Client, db: None) -> None:
-    assert _post(client, STATUS, {"MessageStatus": "sent"}).status_code == 400
-    assert _post(client, INBOUND, {"Body": "STOP"}).status_code == 400
+    missing_status = (400, b"Missing MessageSid or MessageStatus")
+    assert _answer(_post(client, STATUS, {"MessageStatus": "sent"})) == missing_status
+    assert _answer(_post(client, STATUS, {"MessageSid": "SMx"})) == missing_status
+    missing_inbound = (400, b"Missing MessageSid or From")
+    assert _answer(_post(client, INBOUND, {"Body": "STOP"})) == missing_inbound
+    assert _answer(_post(client, INBOUND, {"From": MEMBER_NUMBER, "Body": "STOP"})) == missing_inbound
+    assert _answer(_post(client, INBOUND, {"MessageSid": "SMx", "Body": "STOP"})) == missing_inbound
+    assert not InboundMessage.objects.exists() and not SmsOptOut.objects.exists()
+    assert not StatusCallbackReceipt.objects.exists()
+
+
+def _answer(response: Any) -> tuple[int, bytes]:
+    return response.status_code, response.content
+
+
+def test_twilios_older_sms_parameter_names_are_understood(client: Client, family_member: User) -> None:
+    """Twilio still sends (and some accounts' callbacks carry only) the SmsSid / SmsStatus names."""
+    give_phone(family_member)
+    row = _sent_row(family_member)
+    assert _post(client, STATUS, {"SmsSid": "SMabc", "SmsStatus": "delivered"}).status_code == 204
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.DELIVERED
+    assert StatusCallbackReceipt.objects.filter(message_sid="SMabc", status="delivered").exists()
+
+    response = _post(client, INBOUND, {"SmsSid": "SMin", "From": MEMBER_NUMBER, "Body": "STOP"})
+    assert response.status_code == 200
+    assert InboundMessage.objects.filter(message_sid="SMin", keyword="stop").exists()
+    assert SmsOptOut.objects.get(e164=MEMBER_NUMBER).active
+
+
+def test_overlong_fields_are_cut_to_their_columns(client: Client, family_member: User) -> None:
+    """Twilio's values fit; anything longer is cut to the column, the same way for the receipt and the row it moves
+    (PostgreSQL would refuse an overlong value with a 500)."""
+    sid = "SM" + "a" * 70
+    row = _sent_row(family_member, sid=sid[:64])
+    params = {"MessageSid": sid, "MessageStatus": "undelivered-" + "x" * 20, "ErrorCode": "30007" + "9" * 20}
+    assert _post(client, STATUS, {**params, "MessageStatus": "delivered"}).status_code == 204
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.DELIVERED
+    assert _post(client, STATUS, params).status_code == 204
+    receipt = StatusCallbackReceipt.objects.get(status__startswith="undelivered")
+    assert (receipt.message_sid, receipt.status, receipt.error_code) == (
+        sid[:64],
+        params["MessageStatus"][:20],
+        params["ErrorCode"][:16],
+    )
+
+    sender = "+1212555014299999999999"
+    assert _post(client, INBOUND, _inbound("hello", sid=sid, sender=sender)).status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert (inbound.message_sid, inbound.from_e164) == (sid[:64], sender[:20])
 
 
 # --- status callbacks -------------------------------------------------------------------------------------------
@@ -142,6 +197,27 @@ def test_undelivered_30007_is_flagged_and_not_resent(client: Client, family_memb
     run_worker()
     row.refresh_from_db()
     assert row.state == OutboxMessage.State.UNDELIVERED and row.flagged and row.attempts == 0
+
+
+def test_each_status_is_kept_as_a_receipt_and_carrier_errors_are_logged(
+    client: Client, family_member: User, caplog: Any
+) -> None:
+    row = _sent_row(family_member)
+    caplog.set_level(logging.INFO, logger="notifications.webhooks")
+    caplog.clear()
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "sent"})
+    assert _logged(caplog) == []  # no error code: nothing to report, and no error recorded
+    row.refresh_from_db()
+    assert (row.state, row.error_code, row.last_error, row.flagged) == (OutboxMessage.State.SENT, "", "", False)
+
+    _post(client, STATUS, {"MessageSid": "SMabc", "MessageStatus": "undelivered", "ErrorCode": "30007"})
+    receipts = StatusCallbackReceipt.objects.order_by("pk").values_list("message_sid", "status", "error_code")
+    assert list(receipts) == [("SMabc", "sent", ""), ("SMabc", "undelivered", "30007")]
+    assert _logged(caplog) == [("WARNING", "delivery problem reported: status=undelivered code=30007")]
+
+
+def _logged(caplog: Any) -> list[tuple[str, str]]:
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "notifications.webhooks"]
 
 
 def test_status_callback_stays_within_three_queries(
@@ -204,8 +280,10 @@ def test_replayed_stop_writes_one_opt_out_and_one_audit_event(client: Client, db
         _post(client, INBOUND, _inbound("STOP", sid="SMstop"))
     _post(client, INBOUND, _inbound("STOP", sid="SMstop2"))  # a second STOP text changes nothing either
     assert SmsOptOut.objects.count() == 1
+    assert SmsOptOut.objects.get().source == "keyword"
     assert AuditEvent.objects.filter(kind="sms_opted_out").count() == 1
-    assert InboundMessage.objects.count() == 2
+    inbound = InboundMessage.objects.order_by("message_sid").values_list("message_sid", "from_e164", "keyword")
+    assert list(inbound) == [("SMstop", MEMBER_NUMBER, "stop"), ("SMstop2", MEMBER_NUMBER, "stop")]
     assert MEMBER_NUMBER not in str(list(AuditEvent.objects.values_list("data", flat=True)))
 
 
@@ -234,11 +312,42 @@ def test_help_replies_with_neutral_text_and_program_phone(client: Client, progra
     assert "Reply STOP to opt out" in text
 
 
+def test_help_without_a_program_replies_without_a_phone(client: Client, db: None) -> None:
+    assert not Program.objects.exists()
+    text = _post(client, INBOUND, _inbound("INFO")).content.decode()
+    assert "Help:" not in text
+    assert "Reply STOP to opt out" in text
+
+
 def test_ordinary_inbound_text_is_not_stored(client: Client, db: None) -> None:
-    _post(client, INBOUND, _inbound("Is my son OK? He missed group"))
+    response = _post(client, INBOUND, _inbound("Is my son OK? He missed group"))
     inbound = InboundMessage.objects.get()
     assert inbound.keyword == ""
     assert not SmsOptOut.objects.exists()
+    assert (response.content, response["Content-Type"]) == (EMPTY_TWIML, "text/xml")  # no reply, valid TwiML
+
+
+def test_an_inbound_text_without_a_body_is_an_ordinary_one(client: Client, db: None) -> None:
+    params = _inbound("")
+    del params["Body"]  # an MMS with only a picture
+    response = _post(client, INBOUND, params)
+    assert (response.status_code, response.content) == (200, EMPTY_TWIML)
+    assert InboundMessage.objects.get().keyword == ""
+
+
+@pytest.mark.parametrize("body", ["START", "unstop", "Yes"])
+def test_start_words_are_answered_by_twilio_not_by_us(client: Client, db: None, body: str) -> None:
+    _post(client, INBOUND, _inbound("STOP", sid="SM1"))
+    response = _post(client, INBOUND, _inbound(body, sid="SM2"))
+    assert (response.content, response["Content-Type"]) == (EMPTY_TWIML, "text/xml")
+    assert not SmsOptOut.objects.get(e164=MEMBER_NUMBER).active
+
+
+def test_a_replayed_keyword_gets_an_empty_answer(client: Client, db: None) -> None:
+    first = _post(client, INBOUND, _inbound("REVOKE", sid="SMrev"))
+    assert b"<Message>" in first.content and first["Content-Type"] == "text/xml"
+    replay = _post(client, INBOUND, _inbound("REVOKE", sid="SMrev"))
+    assert (replay.content, replay["Content-Type"]) == (EMPTY_TWIML, "text/xml")
 
 
 @pytest.mark.parametrize(
