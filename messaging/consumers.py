@@ -15,32 +15,23 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accounts.models import User
-from messaging import services
+from messaging import services, socket_calls
 from messaging.access import (
     SessionEnded,
     SocketGrant,
-    authorize_socket,
-    can_participate,
-    can_participate_now,
     check_socket,
-    require_live_session,
-    require_participant_among,
     session_close_code,
-    withheld_from,
 )
-from messaging.hours import after_hours_notice
-from messaging.models import Conversation, Message
-from messaging.presence import HEARTBEAT_S, close_socket, open_socket, touch_socket
+from messaging.models import Conversation
+from messaging.presence import HEARTBEAT_S, close_socket, touch_socket
 from messaging.ratelimit import FrameLimiter
 
 logger = logging.getLogger(__name__)
@@ -54,78 +45,6 @@ LAYER_RETRY_MAX_S = 30.0
 # A delivery trusts the last confirmation that the session lives for this long, then asks the database again
 # (WS-11). Ended sessions are announced at once (the session group); this bounds one that vanished silently.
 SESSION_RECHECK_S = 5.0
-
-
-# Each client frame is one trip to a worker thread that re-reads the user and the session row, so a deactivation
-# (WS-03) or a session that ended without any signal (WS-11) is seen, then asks the gate again.
-
-
-def _fresh_user(user_id: int) -> User:
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        raise PermissionDenied
-    return user
-
-
-def _live_user(session_key: str, user_id: int) -> User:
-    """The user, re-read, on a session that still exists: else ``SessionEnded`` (or ``PermissionDenied``)."""
-    user = _fresh_user(user_id)
-    require_live_session(session_key, user)
-    return user
-
-
-def _admit(*, scope: dict[str, Any], channel_name: str, max_wait_s: float) -> SocketGrant | None:
-    """The handshake in one trip to a worker thread and one commit: the gate's verdict (``authorize_socket``, with
-    its ledger row), then the presence row for an admitted socket. (A ``with`` block, not ``@transaction.atomic``:
-    mutmut skips decorated functions.)"""
-    with transaction.atomic():
-        grant = authorize_socket(
-            user=scope.get("user"),
-            conversation_id=scope["url_route"]["kwargs"]["conversation_id"],
-            session=scope.get("session"),
-            max_wait_s=max_wait_s,
-        )
-        if grant is not None:
-            open_socket(channel_name=channel_name, user_id=scope["user"].pk, conversation_id=grant.conversation.pk)
-        return grant
-
-
-def _check_frame(session_key: str, user_id: int, conversation: Conversation) -> None:
-    if not can_participate(_live_user(session_key, user_id), conversation):
-        raise PermissionDenied
-
-
-def _send_and_describe(
-    session_key: str, user_id: int, conversation: Conversation, body: object
-) -> tuple[Message, dict[str, Any] | None]:
-    user = _live_user(session_key, user_id)  # before anything is stored
-    message = services.send_message(sender=user, conversation=conversation, body=body)
-    notice = None if user.is_care_staff else after_hours_notice(conversation.patient.program, message.created_at)
-    return message, notice.as_event() if notice else None
-
-
-def _typing_recipients(session_key: str, user_id: int, conversation: Conversation) -> frozenset[int]:
-    return require_participant_among(_live_user(session_key, user_id), conversation)
-
-
-def _mark_read(session_key: str, user_id: int, conversation: Conversation, up_to: int) -> None:
-    services.mark_read(user=_live_user(session_key, user_id), conversation=conversation, up_to=up_to)
-
-
-def _replay(session_key: str, user_id: int, conversation: Conversation, after: int) -> list[dict[str, Any]]:
-    user = _live_user(session_key, user_id)
-    return [m.as_event() for m in services.messages_after(conversation, user, after)]
-
-
-def _verdict_for_unnamed(user_id: int, conversation: Conversation, written_at: str | None) -> bool | None:
-    """For a socket whose user the event does not name: ``None`` when their access has ended (close), ``False``
-    when they may take part but the message predates their own sharing of a shared thread (MSG-01: skip it),
-    ``True`` to deliver."""
-    if not can_participate_now(user_id, conversation):
-        return None
-    if written_at is None:
-        return True
-    return not withheld_from(conversation, datetime.fromisoformat(written_at), [user_id])
 
 
 def _as_id(value: object) -> int | None:
@@ -193,7 +112,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     # --- Lifecycle ---------------------------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        grant: SocketGrant | None = await database_sync_to_async(_admit)(
+        grant: SocketGrant | None = await database_sync_to_async(socket_calls.admit)(
             scope=self.scope, channel_name=self.channel_name, max_wait_s=HEARTBEAT_S
         )
         if grant is None:
@@ -307,14 +226,14 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     async def _not_understood(self) -> None:
         """A well-formed frame the socket cannot act on: still a frame, so the session and the gate are asked."""
-        await database_sync_to_async(_check_frame)(self.session_key, self.user.pk, self.conversation)
+        await database_sync_to_async(socket_calls.check_frame)(self.session_key, self.user.pk, self.conversation)
         await self._error("bad_request", "That request was not understood.")
 
     async def _on_message(self, content: dict[str, Any]) -> None:
         client_id = content.get("client_id")
         client_id = client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
         try:
-            message, notice = await database_sync_to_async(_send_and_describe)(
+            message, notice = await database_sync_to_async(socket_calls.send_and_describe)(
                 self.session_key, self.user.pk, self.conversation, content.get("body")
             )
         except ValidationError as exc:
@@ -333,7 +252,9 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         await self._send_json({"type": "ack", "client_id": client_id, "message": message.as_event(), "notice": notice})
 
     async def _on_typing(self, content: dict[str, Any]) -> None:
-        recipients = await database_sync_to_async(_typing_recipients)(self.session_key, self.user.pk, self.conversation)
+        recipients = await database_sync_to_async(socket_calls.typing_recipients)(
+            self.session_key, self.user.pk, self.conversation
+        )
         now = asyncio.get_running_loop().time()
         if now - self._last_typing < TYPING_INTERVAL_S:
             return
@@ -345,14 +266,16 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         if up_to is None:
             await self._not_understood()
             return
-        await database_sync_to_async(_mark_read)(self.session_key, self.user.pk, self.conversation, up_to)
+        await database_sync_to_async(socket_calls.mark_read)(self.session_key, self.user.pk, self.conversation, up_to)
 
     async def _on_resume(self, content: dict[str, Any]) -> None:
         after = _as_id(content.get("after"))
         if after is None:
             await self._not_understood()
             return
-        missed = await database_sync_to_async(_replay)(self.session_key, self.user.pk, self.conversation, after)
+        missed = await database_sync_to_async(socket_calls.replay)(
+            self.session_key, self.user.pk, self.conversation, after
+        )
         for event in missed:
             await self._send_json({"type": "message", "message": event})
         if len(missed) >= services.REPLAY_LIMIT:
@@ -400,7 +323,9 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             self._session_confirmed_at = time.time()
         if self.user.pk not in event["recipients"]:
             written_at = event["message"]["created_at"] if "message" in event else None
-            verdict = await database_sync_to_async(_verdict_for_unnamed)(self.user.pk, self.conversation, written_at)
+            verdict = await database_sync_to_async(socket_calls.verdict_for_unnamed)(
+                self.user.pk, self.conversation, written_at
+            )
             if verdict is None:
                 await self._end(CLOSE_FORBIDDEN)
                 return

@@ -61,6 +61,11 @@ TESTS_FOR: dict[str, list[str]] = {
         "tests/messaging/test_session_end.py",
         "tests/messaging/test_readers_socket.py",
     ],
+    "messaging/socket_calls.py": [
+        "tests/messaging/test_consumers.py",
+        "tests/messaging/test_session_end.py",
+        "tests/messaging/test_readers_socket.py",
+    ],
     "notifications/webhooks.py": ["tests/notifications/test_webhooks.py"],
     "notifications/worker/rules.py": ["tests/notifications/test_worker.py", "tests/notifications/test_worker_rules.py"],
 }
