@@ -425,7 +425,8 @@ async def test_database_trouble_while_saving_tells_the_sender_and_keeps_the_sock
     [record] = [r for r in caplog.records if r.name == "messaging.consumers"]
     prefix = f"message not saved in conversation {care_team.pk}: "
     assert record.levelname == "WARNING" and record.getMessage().startswith(prefix)
-    assert record.getMessage().removeprefix(prefix) in {"IntegrityError", "InternalError"}
+    # The class only, never the database's text (on PostgreSQL the trigger's refusal arrives as a ProgrammingError).
+    assert record.getMessage().removeprefix(prefix) in {"IntegrityError", "InternalError", "ProgrammingError"}
     assert "Private words" not in caplog.text
     await family.send_json_to({"type": "message", "body": "Second try", "client_id": "c2"})
     assert (await frame_of(family, "ack"))["client_id"] == "c2"
@@ -547,6 +548,8 @@ async def test_an_event_naming_nobody_reaches_a_socket_the_gate_allows(counselor
 
 async def test_a_closed_socket_leaves_every_live_group(family_member, care_team):
     layer = get_channel_layer()
+    if not isinstance(getattr(layer, "groups", None), dict):  # the Redis layer keeps its groups on the server
+        pytest.skip("reads the in-memory layer's group table (the embedded default's run)")
     family = await open_socket(family_member, care_team)
     [channel] = layer.groups[services.group_name(care_team.pk)]
     assert len([group for group, members in layer.groups.items() if channel in members]) == 4
