@@ -11,7 +11,7 @@ PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=True
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install system-packages run test lint typecheck migrations-check pytest test-browser bench bench-embedded bench-ci screenshots mutate clean
+.PHONY: install messages system-packages run test lint typecheck migrations-check pytest test-browser bench bench-embedded bench-ci screenshots mutate clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --frozen --inexact --python $(PY)
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
+
+# The translation catalogues (locale/*/LC_MESSAGES/*.po) compiled to .mo; pure Python, no gettext needed.
+messages: $(VENV)/.installed
+	@$(DEV_ENV) $(PY) manage.py compile_catalogues
 
 # Chromium, a font, nginx and npm, installed with apt only when one is missing (README: "System packages").
 system-packages:

@@ -18,6 +18,7 @@ TEST_NEEDS=(
   "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf fonts-dejavu-core"  # a font, so pages render their text
   "/usr/sbin/nginx nginx"  # `nginx -t` on deploy/nginx.conf (tests/ops/test_nginx_config.py)
   "npm npm"  # `npm ci`: axe-core, the accessibility audit of every page the browser suite loads
+  "xgettext gettext"  # `makemessages`: the catalogue-completeness test extracts every marked string
 )
 SERVICE_NEEDS=(
   "pg_ctlcluster postgresql"  # the database .ci/run starts for the production-path run
