@@ -120,6 +120,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.FAMILY)
     program = models.ForeignKey(Program, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    preferred_language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The language pages, emails and texts reach this person in.",
+    )
     date_of_birth = models.DateField(null=True, blank=True)
     can_review_content = models.BooleanField(
         default=False, help_text="Counselor may review and publish education content."
