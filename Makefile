@@ -11,7 +11,7 @@ PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=True
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install messages system-packages run test lint typecheck migrations-check pytest test-browser bench bench-embedded bench-ci screenshots mutate clean
+.PHONY: install messages catalogue system-packages run test lint typecheck migrations-check pytest test-browser bench bench-embedded bench-ci screenshots mutate clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ install: $(VENV)/.installed messages
 
 # The translation catalogues (locale/*/LC_MESSAGES/*.po) compiled to .mo; pure Python, no gettext needed.
 messages: $(VENV)/.installed
+	@$(DEV_ENV) $(PY) manage.py compile_catalogues
+
+# Extract every marked string into the catalogues (needs GNU gettext: tools/system-packages.sh), then compile.
+# No source locations and no wrapping, so catalogue diffs stay small and merge cleanly.
+CATALOGUE_IGNORE := --ignore node_modules --ignore mutants --ignore staticfiles --ignore bench/results --ignore tests
+catalogue: system-packages install
+	$(DEV_ENV) $(PY) manage.py makemessages -l es --no-location --no-wrap --no-obsolete $(CATALOGUE_IGNORE)
+	$(DEV_ENV) $(PY) manage.py makemessages -d djangojs -l es --no-location --no-wrap --no-obsolete $(CATALOGUE_IGNORE)
 	@$(DEV_ENV) $(PY) manage.py compile_catalogues
 
 # Chromium, a font, nginx and npm, installed with apt only when one is missing (README: "System packages").
