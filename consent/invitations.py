@@ -21,6 +21,9 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.names import give_up_staff_names
@@ -61,15 +64,21 @@ def send_invitation(
     at = at or timezone.now()
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.recipient_kind != Consent.RecipientKind.FAMILY or not consent.recipient_email:
-        raise ValidationError("This consent has no family email address to invite.")
+        raise ValidationError(_("This consent has no family email address to invite."))
     if consent.recipient_id is not None:
-        raise ValidationError("This family member is already connected to the portal.")
+        raise ValidationError(_("This family member is already connected to the portal."))
     if not consent.is_effective(at):
-        raise ValidationError("Only an active consent allows an invitation.")
+        raise ValidationError(_("Only an active consent allows an invitation."))
     if consent.invitations.sent_since(at - timedelta(hours=1)).count() >= INVITATIONS_PER_HOUR:
         raise ValidationError(
-            f"{INVITATIONS_PER_HOUR} invitations were already sent for this consent in the last hour. "
-            "Please wait an hour before sending another."
+            ngettext(
+                "%(count)s invitation was already sent for this consent in the last hour. "
+                "Please wait an hour before sending another.",
+                "%(count)s invitations were already sent for this consent in the last hour. "
+                "Please wait an hour before sending another.",
+                INVITATIONS_PER_HOUR,
+            )
+            % {"count": INVITATIONS_PER_HOUR}
         )
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
@@ -186,11 +195,11 @@ def link_pending_invitation(request: HttpRequest, user: Any) -> None:
         remember_welcome(request, consent)
 
 
-WRONG_ACCOUNT_MESSAGE = (
+WRONG_ACCOUNT_MESSAGE = _lazy(
     "That invitation was sent to a different email address. Sign in with the account for that address, "
     "or ask for a new invitation."
 )
-UNUSABLE_MESSAGE = (
+UNUSABLE_MESSAGE = _lazy(
     "This invitation link can't be used. It may have expired or already been used. "
     "Ask the person who invited you to send a new one."
 )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from consent.gate import managed_consents
@@ -60,5 +61,5 @@ def invite(request: HttpRequest, consent_id: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"We emailed {consent.recipient_name} an invitation.")
+        messages.success(request, _("We emailed %(name)s an invitation.") % {"name": consent.recipient_name})
     return redirect(back)
