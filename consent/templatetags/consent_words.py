@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import template
 
+from consent.ledger import friendly_what as ledger_friendly_what
 from consent.models import Consent
 from consent.plain import SCOPE_FOR_FAMILY, SCOPE_FOR_PATIENT
+from consent.plain import event_label as plain_event_label
 
 register = template.Library()
 
@@ -13,10 +15,22 @@ register = template.Library()
 @register.filter
 def patient_scopes(consent: Consent) -> list[str]:
     """What the consent shares, in the patient's words."""
-    return [SCOPE_FOR_PATIENT[code] for code in consent.scopes]
+    return [str(SCOPE_FOR_PATIENT[code]) for code in consent.scopes]
 
 
 @register.filter
 def family_scopes(consent: Consent) -> list[str]:
     """What the consent shares, in the family member's words."""
-    return [SCOPE_FOR_FAMILY[code] for code in consent.scopes]
+    return [str(SCOPE_FOR_FAMILY[code]) for code in consent.scopes]
+
+
+@register.filter
+def event_label(event: str) -> str:
+    """An ending event the portal writes ("Discharge from the program") in the reader's language."""
+    return plain_event_label(event)
+
+
+@register.filter
+def friendly_what(what: str) -> str:
+    """A stored disclosure description in plain words, in the reader's language (``consent.ledger.friendly_what``)."""
+    return ledger_friendly_what(what)
