@@ -22,8 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from accounts.names import give_up_staff_names
@@ -195,11 +194,11 @@ def link_pending_invitation(request: HttpRequest, user: Any) -> None:
         remember_welcome(request, consent)
 
 
-WRONG_ACCOUNT_MESSAGE = _lazy(
+WRONG_ACCOUNT_MESSAGE = gettext_lazy(
     "That invitation was sent to a different email address. Sign in with the account for that address, "
     "or ask for a new invitation."
 )
-UNUSABLE_MESSAGE = _lazy(
+UNUSABLE_MESSAGE = gettext_lazy(
     "This invitation link can't be used. It may have expired or already been used. "
     "Ask the person who invited you to send a new one."
 )

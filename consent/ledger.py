@@ -30,6 +30,8 @@ from consent.models import AuditEvent, Consent, Disclosure, Scope
 # § 2.32(a)(1): the summary statement that accompanies exported and downloaded records.
 # Both are lazy: they read in the language of the page or export they are shown on (typed ``str`` for callers). No
 # official Spanish wording was found; the Spanish catalogue holds a faithful translation (see its comment there).
+# Translators: § 2.32(a)(1) of 42 CFR part 2. No official SAMHSA Spanish wording was found: translate it
+# faithfully, clause by clause, keeping every citation.
 STATEMENT_1: str = gettext_lazy(  # type: ignore[assignment]
     "This record is protected by federal confidentiality rules (42 CFR part 2). The recipient may not use or "
     "disclose it, or any testimony about it, in any civil, criminal, administrative, or legislative proceeding "
@@ -39,6 +41,7 @@ STATEMENT_1: str = gettext_lazy(  # type: ignore[assignment]
     "A general authorization for the release of medical or other information is NOT sufficient for this purpose."
 )
 # § 2.32(a)(2): the short statement shown on every page.
+# Translators: § 2.32(a)(2) of 42 CFR part 2 (no official Spanish wording found; translate faithfully).
 STATEMENT_2: str = gettext_lazy("42 CFR part 2 prohibits unauthorized use or disclosure of these records.")  # type: ignore[assignment]
 
 
