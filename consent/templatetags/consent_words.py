@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import get_language, get_language_info
 
 from consent.ledger import friendly_what as ledger_friendly_what
 from consent.models import Consent
@@ -34,3 +35,14 @@ def event_label(event: str) -> str:
 def friendly_what(what: str) -> str:
     """A stored disclosure description in plain words, in the reader's language (``consent.ledger.friendly_what``)."""
     return ledger_friendly_what(what)
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """A language's name in the reader's language, as written mid-sentence ("es": "Spanish"; in Spanish, "español":
+    Spanish, like most languages other than English, does not capitalise language names)."""
+    try:
+        name = str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+    return name if get_language() == "en" else name[:1].lower() + name[1:]

@@ -4,6 +4,7 @@ form falls back to the English original, with a note, when a version has no Span
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -237,3 +238,15 @@ def test_the_break_glass_email_reaches_each_admin_in_their_language(
 def test_translations_of_a_version_are_one_per_language():
     version = ConsentFormVersion.objects.get(version="2026-1")
     assert ConsentFormTranslation.objects.filter(form_version=version, language="es").count() == 1
+
+
+def test_dates_and_the_form_language_read_the_spanish_way(login, patient, consent):
+    _reads_spanish(patient)
+    client = login(patient)
+    sharing = client.get(reverse("consent:my_sharing"), **SPANISH).content.decode()
+    assert re.search(r"hasta el \d{1,2} [A-Z][a-z]{2} \d{4}<", sharing)  # "hasta el 5 Jun 2027", not "Jun 5, 2027"
+    detail = client.get(reverse("consent:consent_detail", args=[consent.pk]), **SPANISH).content.decode()
+    assert re.search(r"<dd>\d{1,2} de [a-z]+ de \d{4}", detail)  # "5 de junio de 2027"
+    assert "Idioma del formulario</dt><dd>inglés</dd>" in detail
+    english = client.get(reverse("consent:consent_detail", args=[consent.pk])).content.decode()
+    assert "Form language</dt><dd>English</dd>" in english
