@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -65,6 +66,21 @@ EVENT_LABELS: dict[str, Any] = {"Discharge from the program": _("Discharge from 
 def event_label(event: str) -> str:
     """An ending event as the reader reads it."""
     return str(EVENT_LABELS.get(event, event))
+
+
+# The notes the services write on a ``ConsentEvent`` (``consent.services.consents``), as the reader reads them; a
+# note a person typed (what happened, for an ending event) is shown as written.
+EVENT_NOTES: dict[str, Any] = {"approved": _("approved"), "rejected": _("rejected")}
+REPLACED_NOTE = re.compile(r"Replaced by (?P<id>[0-9a-f-]{36})")
+
+
+def event_note(note: str) -> str:
+    """A consent event's note in the reader's language."""
+    if known := EVENT_NOTES.get(note):
+        return str(known)
+    if replaced := REPLACED_NOTE.fullmatch(note):
+        return gettext("Replaced by %(id)s") % {"id": replaced["id"]}
+    return note
 
 
 def scope_choices_for_patient() -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from consent.ledger import friendly_what as ledger_friendly_what
 from consent.models import Consent
 from consent.plain import SCOPE_FOR_FAMILY, SCOPE_FOR_PATIENT
 from consent.plain import event_label as plain_event_label
+from consent.plain import event_note as plain_event_note
 
 register = template.Library()
 
@@ -46,3 +47,9 @@ def language_name(code: str) -> str:
     except KeyError:
         return code
     return name if get_language() == "en" else name[:1].lower() + name[1:]
+
+
+@register.filter
+def event_note(note: str) -> str:
+    """A consent event's note ("approved", "Replaced by …") in the reader's language; typed notes as written."""
+    return plain_event_note(note)

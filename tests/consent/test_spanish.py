@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from accounts.models import User
 from consent.gate import require_disclosure
 from consent.models import AuditEvent, Consent, ConsentFormTranslation, ConsentFormVersion, Scope
-from consent.services import start_break_glass
+from consent.services import record_paper_consent, review_paper_consent, start_break_glass
 from tests.support import personas
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +250,27 @@ def test_dates_and_the_form_language_read_the_spanish_way(login, patient, consen
     assert "Idioma del formulario</dt><dd>inglés</dd>" in detail
     english = client.get(reverse("consent:consent_detail", args=[consent.pk])).content.decode()
     assert "Form language</dt><dd>English</dd>" in english
+
+
+def test_a_paper_consent_records_its_forms_language_and_its_review_reads_in_spanish(
+    login, counselor, program_admin, patient
+):
+    paper = record_paper_consent(
+        staff=counselor,
+        patient=patient,
+        recipient_name="Sam Rivera",
+        recipient_email="sam@example.org",
+        scopes=["schedule"],
+        expires_at=timezone.now() + timedelta(days=30),
+        signature="Pat Rivera",
+        signed_at=timezone.now(),
+        paper_form_reference="Cabinet 2",
+        attested=True,
+        form_language="es",
+    )
+    review_paper_consent(reviewer=program_admin, consent=paper, approve=True)
+    assert paper.form_language == "es"
+    _reads_spanish(counselor)
+    body = login(counselor).get(reverse("consent:consent_detail", args=[paper.pk]), **SPANISH).content.decode()
+    assert "Consentimiento en papel revisado" in body and "· aprobado" in body
+    assert "Idioma del formulario</dt><dd>español</dd>" in body
