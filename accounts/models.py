@@ -134,6 +134,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
+    recorded_as_representative = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Set once a personal-representative authority names this person; the consent gate looks for "
+        "representative authorities only for people with it set (one query less on every page for everyone else).",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
