@@ -19,7 +19,10 @@ from scheduling.forms.fields import DateInput, PatientChoiceField, model_field
 
 
 class ReportForm(forms.Form):
-    patient = PatientChoiceField(label=_("Patient"), queryset=User.objects.none())
+    # Django 6.1's own label, which its Spanish catalogue does not translate yet: ours does, for every select.
+    patient = PatientChoiceField(
+        label=_("Patient"), queryset=User.objects.none(), empty_label=_("- Select an option -")
+    )
     start = PortalDateField(label=_("From"), widget=DateInput())
     end = PortalDateField(label=_("Until"), widget=DateInput())
 

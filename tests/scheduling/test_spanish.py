@@ -114,6 +114,17 @@ def test_counselor_attendance_page_is_in_spanish(login, counselor, family_sessio
     assert "La asistencia quedó guardada." in saved
 
 
+def test_counselor_hours_page_and_its_selects_are_in_spanish(login, counselor):
+    prefers_spanish(counselor)
+    page = login(counselor).get(reverse("scheduling:availability"), **SPANISH).content.decode()
+    assert_translated(
+        page,
+        ["Mi horario para sesiones familiares", "Día de la semana", ">lunes<", ">domingo<", "- Elija una opción -",
+         "Agregar horario", "Agregar tiempo libre"],
+        [">Monday<", "Weekday", "Select an option", "Add hours", "Add time off"],
+    )  # fmt: skip
+
+
 def feed_event(body: bytes):
     calendar = Calendar.from_ical(body)
     (event,) = [c for c in calendar.walk() if c.name == "VEVENT"]
