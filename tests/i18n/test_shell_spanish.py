@@ -178,7 +178,7 @@ CONSOLE_PAGES = {
     "console:home": ["Resumen", "Personal", "Pacientes asignados", "Horario y recordatorios", "1 día antes"],
     "console:staff": ["Agregar un miembro del personal", "Consejero/a", "Verificación en dos pasos"],
     "console:caseloads": ["Asignar un paciente", "Elija un paciente", "Terminar"],
-    "console:program_settings": ["Días de atención", "Lunes", "Domingo", "La oficina abre a las", "2 horas antes"],
+    "console:program_settings": ["Días de atención", "lunes", "domingo", "La oficina abre a las", "2 horas antes"],
     "console:consent_forms": ["Formularios de consentimiento", "Publicar una versión nueva", "Vigente"],
     "console:consent_form_new": ["Nombre de la versión", "Texto completo del formulario", "Publicar", "Cancelar"],
     "console:review_queue": ["Revisión de contenido", "No hay nada pendiente de revisión."],
