@@ -148,3 +148,25 @@ def test_wording_a_batch_in_another_language_costs_no_query(
     spanish = _batch_queries(texting_member, patient, "es")
     assert spanish == english, (english, spanish)
     assert all(p.get("Body").startswith("Recordatorio") for p in fake_twilio.posts()[5:])
+
+
+def test_an_offline_message_notice_reaches_a_spanish_reader_in_spanish(
+    fake_twilio: FakeTwilio, texting_member: User, patient: User, consent: Consent
+) -> None:
+    from messaging.offline import TEMPLATE_KEY
+
+    _speaks(texting_member, "es")
+    enqueue_message(  # queued as ``messaging.offline`` queues it: a link only, no words
+        recipient=texting_member,
+        template_key=TEMPLATE_KEY,
+        idempotency_key="offline-es",
+        context={"link": "https://portal.example.org/notifications/go/AbCd1234"},
+        patient=patient,
+        scope="messaging",
+    )
+    run_worker()
+    (sent,) = fake_twilio.posts(to=MEMBER_NUMBER)
+    assert sent.get("Body") == (
+        "Tiene un mensaje seguro nuevo en el portal. https://portal.example.org/notifications/go/AbCd1234 "
+        "Responda PARAR para no recibir mas."
+    )

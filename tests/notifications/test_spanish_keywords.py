@@ -6,11 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import Program, User
 from consent.models import Consent
+from notifications.forms import OptInForm
 from notifications.models import InboundMessage, OutboxMessage, SmsOptOut
+from notifications.phones import opt_in_to_texts
 from notifications.rendering import is_single_gsm7_segment
 from notifications.services import enqueue_message
 from notifications.views import phone_status
@@ -118,3 +122,14 @@ def test_keyword_table() -> None:
         "",
     ]
     assert [keyword_language(w) for w in ("ALTO", "stop", "Sí", "hola")] == ["es", "en", "es", ""]
+
+
+def test_the_spanish_opt_in_wording_is_shown_and_recorded_as_shown(daytime: Any, family_member: User) -> None:
+    give_phone(family_member, opt_in=False)
+    with translation.override("es"):
+        shown = str(OptInForm().fields["wording"].initial)
+    assert "Responda PARAR" in shown and "AYUDA" in shown
+    phone = opt_in_to_texts(user=family_member, wording=shown)
+    assert phone.opt_in_text == shown
+    with pytest.raises(ValidationError):
+        opt_in_to_texts(user=family_member, wording=shown.replace("PARAR", "STOP"))
