@@ -62,7 +62,7 @@ def test_parar_from_a_spanish_speakers_number_opts_out_is_mirrored_and_answered_
     assert is_single_gsm7_segment(reply)
     assert SmsOptOut.objects.get(e164=MEMBER_NUMBER).active
     assert InboundMessage.objects.get().keyword == "stop"
-    assert phone_status(spanish_member)["state"] == "stopped"  # the settings page and dashboard say so
+    assert phone_status(spanish_member, fresh=True)["state"] == "stopped"  # the settings page and dashboard say so
     pending.refresh_from_db()
     assert pending.state == OutboxMessage.State.SUPPRESSED
     later = _reminder(spanish_member, patient, key="after-parar")
@@ -87,7 +87,7 @@ def test_spanish_start_words_opt_back_in_with_a_spanish_reply(client: Client, sp
     _post(client, INBOUND, _inbound("PARAR", sid="SM1"))
     response = _post(client, INBOUND, _inbound(body, sid="SM2"))
     assert not SmsOptOut.objects.get(e164=MEMBER_NUMBER).active
-    assert phone_status(spanish_member)["state"] == "on"
+    assert phone_status(spanish_member, fresh=True)["state"] == "on"
     assert _reply(response).startswith("Volvera a recibir textos de Family Portal.")
 
 
