@@ -18,16 +18,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ModuleTranslation(models.Model):
     """One version's content in one language other than English. Published translations are never edited."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        IN_REVIEW = "in_review", _("In review")
-        PUBLISHED = "published", _("Published")
+        DRAFT = "draft", pgettext_lazy("translation status", "Draft")
+        IN_REVIEW = "in_review", pgettext_lazy("translation status", "In review")
+        PUBLISHED = "published", pgettext_lazy("translation status", "Published")
 
     version = models.ForeignKey("education.ModuleVersion", on_delete=models.CASCADE, related_name="translations")
     language = models.CharField(max_length=8)
