@@ -122,3 +122,12 @@ def test_translated_pages_cost_a_fixed_number_of_extra_queries(
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = client.get(reverse("education:catalogue"), **SPANISH).content.decode()
     assert "ES More 3" in page
+
+
+def test_the_dashboard_card_names_modules_in_the_learners_language(client, login, spanish_reader, translated_module):
+    from education import services as learning
+
+    learning.start_module(learner=spanish_reader, module=translated_module)
+    login(spanish_reader)
+    page = client.get("/", **SPANISH).content.decode()
+    assert "ES How the brain changes" in page
