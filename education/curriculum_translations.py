@@ -10,7 +10,9 @@ writes nothing when there is one (``curriculum_loader.load_curriculum``: one tra
 Loading (``load_translation``): a module whose current version has no translation in that language gets the file
 as a published translation of it (the English does not change, so learners part-way through keep their place and
 see the Spanish at once); an unchanged file is kept; a changed file, since a published translation is never
-edited, becomes a new version (a copy of the current English) published with the new translation.
+edited, becomes a new version (a copy of the current English) published with the new translation. A staff draft
+or review of that translation is replaced by the file, which is reviewed in the repository. When an English file
+changes its structure, its translation must change with it: until it does, the whole load stops.
 """
 
 from __future__ import annotations

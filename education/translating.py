@@ -171,8 +171,8 @@ def save_translation(*, translation: ModuleTranslation, content: TranslationCont
         english_choices = list(question.choices.all())
         if len(item.choices) != len(english_choices):
             raise ValidationError(_("Each question must keep the same answers as the English."))
-        if item.prompt.strip():
-            question_rows.append(QuestionTranslation(translation=translation, question=question, prompt=item.prompt))
+        if prompt := item.prompt.strip():
+            question_rows.append(QuestionTranslation(translation=translation, question=question, prompt=prompt))
         choice_rows += [
             ChoiceTranslation(translation=translation, choice=choice, text=text.strip(), feedback=feedback.strip())
             for choice, (text, feedback) in zip(english_choices, item.choices, strict=True)
