@@ -106,6 +106,12 @@ def localize_questions(questions: Iterable[Question], translation: ModuleTransla
 # --- Authoring -------------------------------------------------------------------------------------------------
 
 
+def translations_of(version: ModuleVersion) -> list[tuple[str, ModuleTranslation | None]]:
+    """Each language a version may be translated into, with its translation if one is started (one query)."""
+    found = {translation.language: translation for translation in version.translations.all()}
+    return [(code, found.get(code)) for code in translation_languages()]
+
+
 @dataclass
 class TranslatedQuestion:
     prompt: str

@@ -146,3 +146,16 @@ def test_a_published_translation_is_read_only(client, login, counselor, shared_m
     page = client.get(url).content.decode()
     assert "disabled" in page and "Save the translation" not in page
     assert client.post(url, _form_data(shared_module.current_version)).status_code == 404
+
+
+def test_the_module_page_links_the_translation_and_says_it_is_published_with_the_version(
+    client, login, counselor, reviewer, program
+):
+    version = draft_module("visiting-rules", program=program)
+    translating.submit_translation(translation=draft_translation(version), author=counselor)
+    authoring.submit_for_review(version=version, author=counselor)
+    login(reviewer)
+    page = client.get(reverse("education:manage_module", args=["visiting-rules"])).content.decode()
+    assert reverse("education:translation", args=["visiting-rules", "es"]) in page
+    assert "Spanish translation</a> (In review)" in page
+    assert "Its Spanish translation is in review too: publishing the version publishes both." in page
