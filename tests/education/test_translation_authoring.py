@@ -159,3 +159,10 @@ def test_the_module_page_links_the_translation_and_says_it_is_published_with_the
     assert reverse("education:translation", args=["visiting-rules", "es"]) in page
     assert "Spanish translation</a> (In review)" in page
     assert "Its Spanish translation is in review too: publishing the version publishes both." in page
+
+
+def test_the_translation_statuses_read_in_spanish():
+    from django.utils import translation
+
+    with translation.override("es"):
+        assert [str(label) for label in TStatus.labels] == ["Borrador", "En revisión", "Publicada"]
