@@ -179,7 +179,7 @@ def test_the_part2_notice_and_the_family_pages_are_in_spanish(login, patient, fa
     body = login(family_member).get(reverse("consent:what_you_can_see"), **SPANISH).content.decode()
     assert "Este registro está protegido por las normas federales de confidencialidad (42 CFR parte 2)" in body
     assert "La 42 CFR parte 2 prohíbe el uso o la divulgación no autorizados de estos registros." in body
-    assert "Lo que usted puede ver y por qué" in body
+    assert "Lo que puede ver y por qué" in body
     assert "Fechas y horas de las sesiones familiares" in body
     assert "This record is protected" not in body and "What you can see and why" not in body
 
