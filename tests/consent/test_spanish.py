@@ -274,3 +274,21 @@ def test_a_paper_consent_records_its_forms_language_and_its_review_reads_in_span
     body = login(counselor).get(reverse("consent:consent_detail", args=[paper.pk]), **SPANISH).content.decode()
     assert "Consentimiento en papel revisado" in body and "· aprobado" in body
     assert "Idioma del formulario</dt><dd>español</dd>" in body
+
+
+def test_changing_a_consent_in_spanish_records_the_spanish_form(reauth_login, patient, consent):
+    _reads_spanish(patient)
+    client = reauth_login(patient)
+    change = {
+        "scopes": ["schedule"],
+        "purpose": Consent.Purpose.FAMILY_INVOLVEMENT,
+        "expires_on": (timezone.localdate() + timedelta(days=60)).isoformat(),
+    }
+    url = reverse("consent:change", args=[consent.pk])
+    page = client.post(url, {**change, "step": "details"}, **SPANISH).content.decode()
+    assert SPANISH_FORM_TITLE in page and "Firmar y reemplazar el consentimiento actual" in page
+    signed = {**change, "step": "sign", "form_version": "2026-1", "form_language": "es", "signature": "Pat Rivera"}
+    response = client.post(url, {**signed, "agree": "on"}, **SPANISH)
+    assert response.status_code == 302
+    consent.refresh_from_db()
+    assert consent.replaced_by is not None and consent.replaced_by.form_language == "es"
