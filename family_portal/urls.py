@@ -4,6 +4,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.languages import set_language
 from family_portal import views
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -14,6 +15,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("crisis/", views.crisis_resources, name="crisis"),
     path("session/keep-alive/", views.keep_alive, name="keep_alive"),
+    path("language/", set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
