@@ -79,7 +79,9 @@ def _safe_next(request: HttpRequest, target: str) -> str:
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """The header's language switcher: sets the language cookie and, for a signed-in person, saves their
-    ``preferred_language``; then back to ``next`` (same site only). An unknown language is a 400 page."""
+    ``preferred_language``; then back to ``next``, else to the page it came from (the Referer; the header's form
+    sends no ``next``, so an address holding a secret is never copied into the page), same site only, else home.
+    An unknown language is a 400 page."""
     form = LanguageChoiceForm(request.POST)
     if not form.is_valid():
         return render(request, "accounts/language_refused.html", status=400)
@@ -89,6 +91,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         user.preferred_language = language  # type: ignore[union-attr]
         user.save(update_fields=["preferred_language"])  # type: ignore[union-attr]
     translation.activate(language)
-    response = HttpResponseRedirect(_safe_next(request, form.cleaned_data["next"]))
+    back = form.cleaned_data["next"] or request.headers.get("Referer", "")
+    response = HttpResponseRedirect(_safe_next(request, back))
     remember_language_cookie(response, language)
     return response

@@ -63,6 +63,13 @@ def test_switching_signed_out_sets_the_cookie_and_returns_to_the_page(client):
     assert page_language(client.get(reverse("crisis"))) == "es"
 
 
+def test_without_next_the_switcher_returns_to_the_referring_page_of_this_site(client):
+    back = client.post(reverse("set_language"), {"language": "es"}, HTTP_REFERER="http://testserver/crisis/")
+    assert back["Location"] == "http://testserver/crisis/"
+    elsewhere = client.post(reverse("set_language"), {"language": "es"}, HTTP_REFERER="https://evil.example/")
+    assert elsewhere["Location"] == "/"
+
+
 def test_switching_signed_in_saves_the_preference(login, family_member):
     client = login(family_member)
     response = client.post(reverse("set_language"), {"language": "es", "next": reverse("dashboard")})
