@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.translation import gettext as _
 
 CRISIS_TEXT = "If you are worried about safety right now, call or text 988. In an emergency, call 911."
 
@@ -51,15 +53,16 @@ def next_opening(program: Any, at: datetime) -> datetime | None:
 
 
 def _describe(opening: datetime, at: datetime) -> str:
-    clock = opening.strftime("%I:%M %p").lstrip("0")
+    """ "tomorrow at 9:00 AM (EST)", in the active language and its time format."""
+    clock = time_format(opening, "TIME_FORMAT")
     zone = opening.tzname() or ""
     days = (opening.date() - at.astimezone(opening.tzinfo).date()).days
     if days == 0:
-        when = f"today at {clock}"
+        when = _("today at %(time)s") % {"time": clock}
     elif days == 1:
-        when = f"tomorrow at {clock}"
+        when = _("tomorrow at %(time)s") % {"time": clock}
     else:
-        when = f"{opening.strftime('%A')} at {clock}"
+        when = _("%(weekday)s at %(time)s") % {"weekday": date_format(opening, "l"), "time": clock}
     return f"{when} ({zone})" if zone else when
 
 
