@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -18,8 +19,13 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
+from consent.invitations import send_invitation
+from consent.models import Scope
+from consent.services import grant_consent
 from tests.support import personas
 from tests.support.crawler import crawl
 from tests.support.portal_world import World, build_world
@@ -190,14 +196,30 @@ def test_no_english_is_left_on_the_spanish_pages_a_signed_in_persona_reaches(wor
     assert not leftovers.first_seen, leftovers.report()
 
 
+def _invitation_link(world: World) -> str:
+    """The landing page of an emailed invitation: a page someone reaches before they have an account."""
+    consent = grant_consent(
+        patient=world.people["patient"],
+        recipient_name="Sam Rivera",
+        recipient_email="sam@example.org",
+        scopes=[Scope.SCHEDULE.value],
+        expires_at=timezone.now() + timedelta(days=30),
+        signature="Pat Rivera",
+    )
+    _invitation, token = send_invitation(consent=consent, actor=world.people["patient"])
+    return reverse("consent:accept_invitation", args=[token])
+
+
 def test_no_english_is_left_on_the_spanish_pages_before_sign_in(world: World) -> None:
     client = Client(raise_request_exception=False)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the header's choice (the invitation keeps it)
     pages = english_pages(client, "/")
-    for extra in ("/accounts/signup/", "/accounts/password/reset/", "/crisis/"):
+    for extra in ("/accounts/signup/", "/accounts/password/reset/", "/crisis/", _invitation_link(world)):
         if extra not in pages:
             pages.update(english_pages(client, extra))
 
-    leftovers = compare_in_spanish(pages, lambda path: client.get(path, HTTP_ACCEPT_LANGUAGE="es"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    leftovers = compare_in_spanish(pages, client.get)
 
     assert not leftovers.first_seen, leftovers.report()
 
