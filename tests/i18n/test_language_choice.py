@@ -134,7 +134,9 @@ def test_the_account_page_changes_the_language(login, family_member):
     assert client.post(reverse("accounts:profile"), data).status_code == 302
     family_member.refresh_from_db()
     assert family_member.preferred_language == "es"
-    assert page_language(client.get(reverse("accounts:profile"))) == "es"
+    page = client.get(reverse("accounts:profile"))
+    assert page_language(page) == "es"
+    assert '<option value="es" selected>' in page.content.decode()
 
 
 def test_the_account_page_refuses_an_unknown_language(login, family_member):
