@@ -65,14 +65,19 @@ class PreferredLanguageMiddleware:
 
 class LanguageChoiceForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES)
-    next = forms.CharField(required=False, max_length=2000)
+
+
+MAX_NEXT_LENGTH = 2000
 
 
 def _safe_next(request: HttpRequest, target: str) -> str:
+    """``target`` if it is an address on this site, else home."""
+    if not target or len(target) > MAX_NEXT_LENGTH:
+        return "/"
     allowed = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return target if target and allowed else "/"
+    return target if allowed else "/"
 
 
 @login_not_required
@@ -91,7 +96,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         user.preferred_language = language  # type: ignore[union-attr]
         user.save(update_fields=["preferred_language"])  # type: ignore[union-attr]
     translation.activate(language)
-    back = form.cleaned_data["next"] or request.headers.get("Referer", "")
+    back = request.POST.get("next") or request.headers.get("Referer", "")
     response = HttpResponseRedirect(_safe_next(request, back))
     remember_language_cookie(response, language)
     return response

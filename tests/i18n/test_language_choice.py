@@ -82,7 +82,8 @@ def test_switching_signed_in_saves_the_preference(login, family_member):
 
 
 @pytest.mark.parametrize(
-    "target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "", "http://testserver:1@evil/"]
+    "target",
+    ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "", "http://testserver:1@evil/", "/x" * 1500],
 )
 def test_the_switcher_returns_only_to_this_site(client, target):
     response = client.post(reverse("set_language"), {"language": "es", "next": target})
