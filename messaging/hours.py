@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 CRISIS_TEXT = "If you are worried about safety right now, call or text 988. In an emergency, call 911."
 
@@ -54,15 +54,16 @@ def next_opening(program: Any, at: datetime) -> datetime | None:
 
 def _describe(opening: datetime, at: datetime) -> str:
     """ "tomorrow at 9:00 AM (EST)", in the active language and its time format."""
-    clock = time_format(opening, "TIME_FORMAT")
+    values = {"time": time_format(opening, "TIME_FORMAT"), "weekday": date_format(opening, "l")}
+    hour = opening.hour % 12 or 12  # Spanish says "a la 1:00" but "a las 2:00" (notifications/wording.py)
     zone = opening.tzname() or ""
     days = (opening.date() - at.astimezone(opening.tzinfo).date()).days
     if days == 0:
-        when = _("today at %(time)s") % {"time": clock}
+        when = ngettext("today at %(time)s", "today at %(time)s", hour) % values
     elif days == 1:
-        when = _("tomorrow at %(time)s") % {"time": clock}
+        when = ngettext("tomorrow at %(time)s", "tomorrow at %(time)s", hour) % values
     else:
-        when = _("%(weekday)s at %(time)s") % {"weekday": date_format(opening, "l"), "time": clock}
+        when = ngettext("%(weekday)s at %(time)s", "%(weekday)s at %(time)s", hour) % values
     return f"{when} ({zone})" if zone else when
 
 

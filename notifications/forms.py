@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from notifications.phones import EXAMPLE_NUMBER, OPT_IN_TEXT
+from notifications.phones import EXAMPLE_NUMBER, opt_in_label
 
 
 class PhoneNumberForm(forms.Form):
@@ -27,5 +27,5 @@ class ConfirmCodeForm(forms.Form):
 
 
 class OptInForm(forms.Form):
-    agree = forms.BooleanField(label=OPT_IN_TEXT, required=True)
-    wording = forms.CharField(widget=forms.HiddenInput, initial=OPT_IN_TEXT)
+    agree = forms.BooleanField(label=opt_in_label, required=True)
+    wording = forms.CharField(widget=forms.HiddenInput, initial=opt_in_label)  # the words shown, in their language
