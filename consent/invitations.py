@@ -20,10 +20,11 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.languages import supported_language
 from accounts.models import User
 from accounts.names import give_up_staff_names
 from consent.audit import record_audit
@@ -48,9 +49,17 @@ def invitation_url(token: str) -> str:
 
 @transaction.atomic
 def send_invitation(
-    *, consent: Consent, actor: User, request: HttpRequest | None = None, at: datetime | None = None
+    *,
+    consent: Consent,
+    actor: User,
+    request: HttpRequest | None = None,
+    at: datetime | None = None,
+    language: str | None = None,
 ) -> tuple[Invitation, str]:
     """Email the family member a consent names a single-use link; returns the row and the (unstored) token.
+
+    The email is written in ``language`` (the sender's choice; by default the language the sender is using), and
+    the link's landing page and the account made from it start in that language too.
 
     Only an effective family consent with no linked account may invite; at most five links per consent per hour.
 
@@ -87,6 +96,7 @@ def send_invitation(
         created_by=actor,
         created_at=at,
         expires_at=at + timedelta(hours=settings.PORTAL_INVITATION_TTL_H),
+        language=_invitation_language(language),
     )
     record_audit(
         kind=AuditEvent.Kind.INVITATION_SENT,
@@ -102,21 +112,27 @@ def send_invitation(
         "program_name": program.public_name,  # only a name the program chose to show families by email
         "verify_phone": program.phone_to_verify,
     }
-    email = invitation.email
-    transaction.on_commit(lambda: _mail_invitation(email, context), robust=True)
+    email, language = invitation.email, invitation.language
+    transaction.on_commit(lambda: _mail_invitation(email, context, language), robust=True)
     return invitation, token
 
 
-def _mail_invitation(email: str, context: dict[str, Any]) -> None:
+def _invitation_language(chosen: str | None) -> str:
+    if chosen is not None:
+        if not supported_language(chosen):
+            raise ValidationError(_("Choose a language from the list."))
+        return chosen
+    return supported_language(translation.get_language()) or settings.LANGUAGE_CODE
+
+
+def _mail_invitation(email: str, context: dict[str, Any], language: str) -> None:
     # No patient name, and no program name unless the program chose one to show families (``public_name``): a mail
     # may be read by others, and a program's legal name could reveal treatment (§ 2.13(c)). The landing page,
     # behind the single-use link, names the program either way.
-    send_mail(
-        subject=render_to_string("consent/email/invitation_subject.txt", context).strip(),
-        message=render_to_string("consent/email/invitation_body.txt", context),
-        from_email=None,
-        recipient_list=[email],
-    )
+    with translation.override(language):
+        subject = render_to_string("consent/email/invitation_subject.txt", context).strip()
+        body = render_to_string("consent/email/invitation_body.txt", context)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[email])
 
 
 def usable_invitation(token: str, at: datetime | None = None) -> Invitation | None:

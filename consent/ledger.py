@@ -161,7 +161,7 @@ def friendly_what(what: str) -> str:
         except ValueError:
             return what
         return gettext("The attendance record from {start} to {end}").format(
-            start=formats.date_format(start, "F j, Y"), end=formats.date_format(end, "F j, Y")
+            start=formats.date_format(start, "LONG_DATE_FORMAT"), end=formats.date_format(end, "LONG_DATE_FORMAT")
         )
     return what
 

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.languages.PreferredLanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
@@ -178,6 +179,7 @@ LOGOUT_REDIRECT_URL = "account_login"
 # django-allauth (AUTH-01..08). Email is the login; verification is mandatory, which also makes
 # signup enumeration-safe; rate limits live in the shared cache above.
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.PortalSignupForm"}  # adds the person's language
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -317,10 +319,19 @@ PORTAL_DEFAULT_TIME_ZONE = env_str("PORTAL_DEFAULT_TIME_ZONE", "America/New_York
 
 # --- Internationalisation -----------------------------------------------------------------------------------
 # Every user-visible string is marked; the catalogues live in locale/ (``make messages`` compiles them). Adding a
-# language is a catalogue plus a line here. LocaleMiddleware picks the language (cookie, then Accept-Language).
+# language is a catalogue plus a line here. LocaleMiddleware picks the language (cookie, then Accept-Language),
+# then a signed-in person's own preference replaces it (accounts/languages.py).
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# A signed-in person's preferred_language wins (accounts.languages.PreferredLanguageMiddleware); the cookie keeps a
+# choice made in the header before sign-in, or carried over from the last sign-in, for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Dates and times are shown through named formats, per language (family_portal/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["family_portal.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

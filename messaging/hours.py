@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.translation import ngettext
 
 CRISIS_TEXT = "If you are worried about safety right now, call or text 988. In an emergency, call 911."
 
@@ -51,15 +53,17 @@ def next_opening(program: Any, at: datetime) -> datetime | None:
 
 
 def _describe(opening: datetime, at: datetime) -> str:
-    clock = opening.strftime("%I:%M %p").lstrip("0")
+    """ "tomorrow at 9:00 AM (EST)", in the active language and its time format."""
+    values = {"time": time_format(opening, "TIME_FORMAT"), "weekday": date_format(opening, "l")}
+    hour = opening.hour % 12 or 12  # Spanish says "a la 1:00" but "a las 2:00" (notifications/wording.py)
     zone = opening.tzname() or ""
     days = (opening.date() - at.astimezone(opening.tzinfo).date()).days
     if days == 0:
-        when = f"today at {clock}"
+        when = ngettext("today at %(time)s", "today at %(time)s", hour) % values
     elif days == 1:
-        when = f"tomorrow at {clock}"
+        when = ngettext("tomorrow at %(time)s", "tomorrow at %(time)s", hour) % values
     else:
-        when = f"{opening.strftime('%A')} at {clock}"
+        when = ngettext("%(weekday)s at %(time)s", "%(weekday)s at %(time)s", hour) % values
     return f"{when} ({zone})" if zone else when
 
 

@@ -43,7 +43,7 @@ class RequestForm(forms.Form):
         self.slots = slots
         self.counselor_names = counselor_names or {}
         choice_field(self, "slot").choices = [
-            (slot.key, date_format(timezone.localtime(slot.starts_at), str(_("l j F, g:i A")))) for slot in slots
+            (slot.key, date_format(timezone.localtime(slot.starts_at), "WEEKDAY_DATETIME_FORMAT")) for slot in slots
         ]
 
     def proposed(self) -> list[datetime]:
@@ -93,7 +93,8 @@ class ConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.proposed = proposed
         choice_field(self, "choice").choices = [
-            (moment.isoformat(), date_format(timezone.localtime(moment), str(_("l j F, g:i A")))) for moment in proposed
+            (moment.isoformat(), date_format(timezone.localtime(moment), "WEEKDAY_DATETIME_FORMAT"))
+            for moment in proposed
         ]
         if not proposed:
             del self.fields["choice"]
