@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
+from django.utils.translation import gettext as _
 
 from consent.models import Scope
 from education.access import (
@@ -29,7 +30,7 @@ def cards(request: PortalRequest) -> list[Card]:
     if user.is_care_staff:
         return [_staff_card(request)]
     if user.is_patient:
-        return [Card("Learn about family involvement", "education/cards/patient.html", {}, order=60)]
+        return [Card(_("Learn about family involvement"), "education/cards/patient.html", {}, order=60)]
     return []
 
 
@@ -54,7 +55,7 @@ def _family_card(request: PortalRequest) -> Card:
     progress = {row.module_id: row for row in rows if row.module_id in assigned_ids}
     in_progress = [row for row in rows if row.module_id not in assigned_ids][:LIMIT]
     return Card(
-        "Learning",
+        _("Learning"),
         "education/cards/family.html",
         {
             "assigned": assigned[:LIMIT],
@@ -89,7 +90,7 @@ def _staff_card(request: PortalRequest) -> Card:
         .order_by("due_on", "-created_at")
     )
     return Card(
-        "Education",
+        _("Education"),
         "education/cards/staff.html",
         {
             "drafts": statuses.get(ModuleVersion.Status.DRAFT, 0),
