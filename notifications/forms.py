@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from notifications.phones import EXAMPLE_NUMBER, OPT_IN_TEXT
+from notifications.phones import EXAMPLE_NUMBER, opt_in_wording
+
+
+def _number_help() -> str:
+    return gettext("US numbers can be typed as you would dial them, for example %(example)s.") % {
+        "example": EXAMPLE_NUMBER
+    }
 
 
 class PhoneNumberForm(forms.Form):
     number = forms.CharField(
-        label="Mobile number",
+        label=_("Mobile number"),
         max_length=32,
-        help_text=f"US numbers can be typed as you would dial them, for example {EXAMPLE_NUMBER}.",
+        help_text=lazy(_number_help, str)(),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
 
 class ConfirmCodeForm(forms.Form):
     code = forms.CharField(
-        label="6-digit code",
+        label=_("6-digit code"),
         min_length=6,
         max_length=12,
-        help_text="We texted it to you. It works for 10 minutes.",
+        help_text=_("We texted it to you. It works for 10 minutes."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}),
     )
 
 
 class OptInForm(forms.Form):
-    agree = forms.BooleanField(label=OPT_IN_TEXT, required=True)
-    wording = forms.CharField(widget=forms.HiddenInput, initial=OPT_IN_TEXT)
+    agree = forms.BooleanField(label=opt_in_wording, required=True)
+    wording = forms.CharField(widget=forms.HiddenInput, initial=opt_in_wording)

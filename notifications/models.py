@@ -37,21 +37,21 @@ class OutboxMessage(models.Model):
     """One outbound message intent, written in the transaction of the change that causes it (JOB-01)."""
 
     class Channel(models.TextChoices):
-        SMS = "sms", "Text message"
-        EMAIL = "email", "Email"
+        SMS = "sms", _("Text message")
+        EMAIL = "email", _("Email")
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Waiting to send"
-        SENDING = "sending", "Sending"
-        UNKNOWN = "unknown", "Outcome unknown"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        UNDELIVERED = "undelivered", "Not delivered"
-        FAILED = "failed", "Failed"
-        OPTED_OUT = "opted_out", "Not sent (number opted out)"
-        CANCELLED = "cancelled", "Cancelled"
-        SUPPRESSED = "suppressed", "Not sent (no longer allowed)"
-        DEAD = "dead", "Gave up after retries"
+        QUEUED = "queued", _("Waiting to send")
+        SENDING = "sending", _("Sending")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        UNDELIVERED = "undelivered", _("Not delivered")
+        FAILED = "failed", _("Failed")
+        OPTED_OUT = "opted_out", _("Not sent (number opted out)")
+        CANCELLED = "cancelled", _("Cancelled")
+        SUPPRESSED = "suppressed", _("Not sent (no longer allowed)")
+        DEAD = "dead", _("Gave up after retries")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(max_length=8, choices=Channel.choices)

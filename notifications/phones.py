@@ -10,11 +10,14 @@ import secrets
 from datetime import timedelta
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.models import User
 from consent.audit import record_audit
@@ -34,11 +37,25 @@ DEFAULT_REGION = "US"
 # fiction), typed as people dial it. normalize_phone must accept it; (555) 123-4567 is not a valid US number.
 EXAMPLE_NUMBER = "(201) 555-0123"
 
-OPT_IN_TEXT = (
+# The English wording; each page shows it in the reader's language (``opt_in_wording``).
+OPT_IN_TEXT = gettext_noop(
     "Yes, send appointment reminders and new-message alerts by text message to this number. "
     "How often varies. Message and data rates may apply. Reply STOP to opt out or HELP for help. "
     "Texts never include names or health details."
 )
+
+
+def opt_in_wordings() -> frozenset[str]:
+    """The agreement in every language the portal offers: a person agrees to the words their page showed."""
+    wordings = set()
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            wordings.add(_(OPT_IN_TEXT))
+    return frozenset(wordings)
+
+
+opt_in_wording = gettext_lazy(OPT_IN_TEXT)
+
 
 # Audit kinds for texting choices (ids only in data, never the number).
 AUDIT_SMS_OPTED_IN = AuditEvent.Kind.SMS_OPTED_IN
@@ -52,11 +69,13 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     try:
         parsed = phonenumbers.parse((raw or "").strip(), region)
     except phonenumbers.NumberParseException:
-        raise ValidationError(f"Enter a mobile number such as {EXAMPLE_NUMBER}.", code="invalid") from None
+        raise ValidationError(
+            _("Enter a mobile number such as %(example)s.") % {"example": EXAMPLE_NUMBER}, code="invalid"
+        ) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise ValidationError("That does not look like a complete phone number.", code="invalid")
+        raise ValidationError(_("That does not look like a complete phone number."), code="invalid")
     if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE:
-        raise ValidationError("That number looks like a landline. Please enter a mobile number.", code="landline")
+        raise ValidationError(_("That number looks like a landline. Please enter a mobile number."), code="landline")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -101,9 +120,9 @@ def send_confirmation_code(*, user: User) -> SmsPhone:
     """Text a fresh code to the user's unconfirmed number (rate limited: 1 a minute, 3 per 15 minutes)."""
     phone = SmsPhone.objects.select_for_update().filter(user=user).first()
     if phone is None:
-        raise ValidationError("Add a mobile number first.", code="no_phone")
+        raise ValidationError(_("Add a mobile number first."), code="no_phone")
     if phone.verified_at:
-        raise ValidationError("This number is already confirmed.", code="confirmed")
+        raise ValidationError(_("This number is already confirmed."), code="confirmed")
     _issue_code(phone)
     return phone
 
@@ -124,12 +143,12 @@ def _issue_code(phone: SmsPhone) -> None:
         ).values_list("created_at", flat=True)
     )
     if recent and max(recent) > now - CODE_MIN_GAP:
-        raise ValidationError("We just sent a code. Please wait a minute before asking for another.", code="wait")
+        raise ValidationError(_("We just sent a code. Please wait a minute before asking for another."), code="wait")
     if len(recent) >= CODES_PER_WINDOW:
-        raise ValidationError("Too many codes were sent. Please try again in 15 minutes.", code="too_many")
+        raise ValidationError(_("Too many codes were sent. Please try again in 15 minutes."), code="too_many")
     if is_opted_out(phone.e164):
         raise ValidationError(
-            "This number asked us to stop texting. Text START to our number first, then ask for a code.",
+            _("This number asked us to stop texting. Text START to our number first, then ask for a code."),
             code="opted_out",
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -154,7 +173,7 @@ def confirm_phone(*, user: User, code: str) -> SmsPhone:
     """
     phone, error = _check_code(user, code)
     if error is not None or phone is None:
-        raise error or ValidationError("Add a mobile number first.", code="no_phone")
+        raise error or ValidationError(_("Add a mobile number first."), code="no_phone")
     return phone
 
 
@@ -162,21 +181,21 @@ def confirm_phone(*, user: User, code: str) -> SmsPhone:
 def _check_code(user: User, code: str) -> tuple[SmsPhone | None, ValidationError | None]:
     phone = SmsPhone.objects.select_for_update().filter(user=user).first()
     if phone is None:
-        return None, ValidationError("Add a mobile number first.", code="no_phone")
+        return None, ValidationError(_("Add a mobile number first."), code="no_phone")
     if phone.verified_at:
         return phone, None
     now = timezone.now()
     if not phone.code_hash or not phone.code_expires_at or phone.code_expires_at <= now:
-        return phone, ValidationError("That code has expired. Ask for a new one.", code="expired")
+        return phone, ValidationError(_("That code has expired. Ask for a new one."), code="expired")
     if phone.code_attempts_left <= 0:
-        return phone, ValidationError("Too many tries. Ask for a new code.", code="locked")
+        return phone, ValidationError(_("Too many tries. Ask for a new code."), code="locked")
     typed = "".join(ch for ch in (code or "") if ch.isdigit())
     if not constant_time_compare(_code_hash(phone, typed), phone.code_hash):
         phone.code_attempts_left -= 1
         phone.save(update_fields=["code_attempts_left", "updated_at"])
         if phone.code_attempts_left <= 0:
-            return phone, ValidationError("Too many tries. Ask for a new code.", code="locked")
-        return phone, ValidationError("That code is not right. Check the text and try again.", code="wrong")
+            return phone, ValidationError(_("Too many tries. Ask for a new code."), code="locked")
+        return phone, ValidationError(_("That code is not right. Check the text and try again."), code="wrong")
     phone.verified_at = now
     phone.code_hash = ""
     phone.code_expires_at = None
@@ -190,9 +209,9 @@ def opt_in_to_texts(*, user: User, wording: str) -> SmsPhone:
     """Record consent to texting with the exact words shown and the time (separate from Part 2 consent)."""
     phone = SmsPhone.objects.select_for_update().filter(user=user).first()
     if phone is None or not phone.verified_at:
-        raise ValidationError("Confirm your number before turning on texts.", code="unconfirmed")
-    if wording != OPT_IN_TEXT:
-        raise ValidationError("The agreement text changed. Please read it again.", code="stale_wording")
+        raise ValidationError(_("Confirm your number before turning on texts."), code="unconfirmed")
+    if wording not in opt_in_wordings():
+        raise ValidationError(_("The agreement text changed. Please read it again."), code="stale_wording")
     phone.opted_in_at = timezone.now()
     phone.opt_in_text = wording
     phone.save(update_fields=["opted_in_at", "opt_in_text", "updated_at"])
