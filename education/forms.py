@@ -80,6 +80,7 @@ class ModuleDetailsForm(forms.Form):
     pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label=_("Pass mark (percent)"))
     sources = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Sources"),
         help_text=_("One per line: title | https address"),
     )
     prerequisites = ModuleMultipleChoiceField(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -39,7 +40,10 @@ def clean_body(raw: object) -> str:
                 "Please shorten it or split it in two.",
                 len(body),
             )
-            % {"limit": f"{MAX_BODY_CHARS:,}", "count": f"{len(body):,}"},
+            % {
+                "limit": number_format(MAX_BODY_CHARS, force_grouping=True),
+                "count": number_format(len(body), force_grouping=True),
+            },
             code="max_length",
         )
     return body
