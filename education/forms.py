@@ -240,8 +240,12 @@ def quiz_answers(version: ModuleVersion, data: Any) -> dict[str, list[str]]:
 
 
 class AssignmentForm(forms.Form):
-    patient: forms.ModelChoiceField = forms.ModelChoiceField(queryset=Module.objects.none(), label=_("Family of"))
-    module: forms.ModelChoiceField = ModuleChoiceField(queryset=Module.objects.none(), label=_("Module"))
+    patient: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=Module.objects.none(), label=_("Family of"), empty_label=_("- Select an option -")
+    )
+    module: forms.ModelChoiceField = ModuleChoiceField(
+        queryset=Module.objects.none(), label=_("Module"), empty_label=_("- Select an option -")
+    )
     due_on = PortalDateField(
         required=False, label=_("Due date (optional)"), widget=forms.DateInput(attrs={"type": "date"})
     )
