@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from channels.db import database_sync_to_async
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import User
 from messaging.models import Message
@@ -93,4 +96,23 @@ async def test_socket_errors_come_in_the_socket_users_language(family_member, ca
     assert (refused["error"], refused["client_id"]) == ("invalid", "c1")
     assert refused["detail"].startswith("Los mensajes pueden tener hasta 4\xa0000 caracteres; este tiene 4\xa0001.")
     assert await database_sync_to_async(Message.objects.count)() == 0
+    await family.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_after_hours_notice_on_the_socket_is_in_the_senders_language(family_member, care_team):
+    await database_sync_to_async(_prefer_spanish)(family_member)
+    new_york = ZoneInfo("America/New_York")
+    today = timezone.localdate(timezone=new_york)
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    with time_machine.travel(datetime.combine(saturday, time(12, 0), tzinfo=new_york), tick=True):
+        family = await _open_socket(family_member, care_team)
+        await family.send_to(text_data=json.dumps({"type": "message", "body": "Una pregunta"}))
+        frame = await _next_frame(family)
+        while frame["type"] != "ack":
+            frame = await _next_frame(family)
+    text = frame["notice"]["text"]
+    assert text.startswith("Su mensaje se guardó y se entregó. El equipo de atención no está disponible")
+    assert "llame al 911" in text
     await family.disconnect()
