@@ -6,20 +6,21 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.names import NAME_FIELDS, staff_name_error
 from accounts.validators import validate_display_name
 
 COMMON_ZONES = [
-    ("", "Use my program's time zone"),
-    ("America/New_York", "Eastern (New York)"),
-    ("America/Chicago", "Central (Chicago)"),
-    ("America/Denver", "Mountain (Denver)"),
-    ("America/Phoenix", "Arizona (Phoenix)"),
-    ("America/Los_Angeles", "Pacific (Los Angeles)"),
-    ("America/Anchorage", "Alaska (Anchorage)"),
-    ("Pacific/Honolulu", "Hawaii (Honolulu)"),
+    ("", _("Use my program's time zone")),
+    ("America/New_York", _("Eastern (New York)")),
+    ("America/Chicago", _("Central (Chicago)")),
+    ("America/Denver", _("Mountain (Denver)")),
+    ("America/Phoenix", _("Arizona (Phoenix)")),
+    ("America/Los_Angeles", _("Pacific (Los Angeles)")),
+    ("America/Anchorage", _("Alaska (Anchorage)")),
+    ("Pacific/Honolulu", _("Hawaii (Honolulu)")),
 ]
 
 
@@ -30,13 +31,13 @@ def _tidy_name(value: str) -> str:
 
 
 class ProfileForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(choices=COMMON_ZONES, required=False, label="Time zone")
+    time_zone = forms.ChoiceField(choices=COMMON_ZONES, required=False, label=_("Time zone"))
 
     class Meta:
         model = User
         fields = ["full_name", "preferred_name", "time_zone"]
-        labels = {"full_name": "Full name", "preferred_name": "What should we call you?"}
-        help_texts = {"preferred_name": "Optional. Shown in greetings and messages."}
+        labels = {"full_name": _("Full name"), "preferred_name": _("What should we call you?")}
+        help_texts = {"preferred_name": _("Optional. Shown in greetings and messages.")}
 
     def clean_full_name(self) -> str:
         return _tidy_name(self.cleaned_data["full_name"])
@@ -55,5 +56,5 @@ class ProfileForm(forms.ModelForm):
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
         if value and value not in zoneinfo.available_timezones():
-            raise forms.ValidationError("Choose a time zone from the list.")
+            raise forms.ValidationError(_("Choose a time zone from the list."))
         return value

@@ -14,6 +14,7 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext as _
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -42,7 +43,7 @@ class SessionLifetimeMiddleware:
             expired = now - login_at > settings.PORTAL_ABSOLUTE_SESSION_S
             if idle or expired:
                 logout(request)
-                messages.info(request, "You were signed out to protect your privacy. Please sign in again.")
+                messages.info(request, _("You were signed out to protect your privacy. Please sign in again."))
                 return HttpResponseRedirect(f"{resolve_url(settings.LOGIN_URL)}?next={request.path}")
             if now - seen_at >= settings.PORTAL_SEEN_RESOLUTION_S:
                 request.session[SEEN_AT_KEY] = seen_at = now
@@ -85,7 +86,7 @@ class RequireStaffMFAMiddleware:
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
             if not session_passed_mfa(request):
                 logout(request)
-                messages.info(request, "Please sign in again and enter the code from your authenticator app.")
+                messages.info(request, _("Please sign in again and enter the code from your authenticator app."))
                 return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         return self.get_response(request)
 

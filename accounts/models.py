@@ -12,13 +12,16 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_display_name
 
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone.")
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone."), code="unknown_time_zone", params={"value": value}
+        )
 
 
 def default_reminder_offsets() -> list[int]:
@@ -109,10 +112,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     """One account per person (HIPAA 164.312(a)(2)(i)); the email address is the login."""
 
     class Role(models.TextChoices):
-        PATIENT = "patient", "Patient"
-        FAMILY = "family", "Family member"
-        COUNSELOR = "counselor", "Counselor"
-        PROGRAM_ADMIN = "program_admin", "Program admin"
+        PATIENT = "patient", _("Patient")
+        FAMILY = "family", _("Family member")
+        COUNSELOR = "counselor", _("Counselor")
+        PROGRAM_ADMIN = "program_admin", _("Program admin")
 
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=150, blank=True, validators=[validate_display_name])
@@ -134,6 +137,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
+    recorded_as_representative = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Set once a personal-representative authority names this person; the consent gate looks for "
+        "representative authorities only for people with it set (one query less on every page for everyone else).",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -218,6 +227,6 @@ class CaseloadAssignment(models.Model):
 
     def clean(self) -> None:
         if self.counselor_id and not self.counselor.is_counselor:
-            raise ValidationError({"counselor": "Only counselors carry a caseload."})
+            raise ValidationError({"counselor": _("Only counselors carry a caseload.")})
         if self.patient_id and not self.patient.is_patient:
-            raise ValidationError({"patient": "Only patients can be assigned to a caseload."})
+            raise ValidationError({"patient": _("Only patients can be assigned to a caseload.")})

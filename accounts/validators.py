@@ -7,6 +7,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 class MaximumLengthValidator:
@@ -17,10 +18,20 @@ class MaximumLengthValidator:
 
     def validate(self, password: str, user: object = None) -> None:
         if len(password) > self.max_length:
-            raise ValidationError(f"Use at most {self.max_length} characters.", code="password_too_long")
+            raise ValidationError(
+                ngettext(
+                    "Use at most %(max_length)d character.", "Use at most %(max_length)d characters.", self.max_length
+                ),
+                code="password_too_long",
+                params={"max_length": self.max_length},
+            )
 
     def get_help_text(self) -> str:
-        return f"Your password can be up to {self.max_length} characters long."
+        return ngettext(
+            "Your password can be up to %(max_length)d character long.",
+            "Your password can be up to %(max_length)d characters long.",
+            self.max_length,
+        ) % {"max_length": self.max_length}
 
 
 # --- Display names (AUTH-13) ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from accounts.forms import ProfileForm
 
@@ -14,6 +15,6 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your details were saved.")
+        messages.success(request, _("Your details were saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})

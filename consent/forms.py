@@ -27,7 +27,13 @@ FAMILY_PURPOSES = [
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker: its value is always ISO ``YYYY-MM-DD`` (HTML), whatever the active language's date
+    format, or a Spanish page would show the picker empty (Django's es format is dd/mm/YYYY)."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:

@@ -217,7 +217,7 @@ def _visibility(viewer: Any, at: datetime) -> Visibility:
     if policy.SELF in grants:  # the SELF row is the viewer, already loaded and checked active
         by_grant[policy.SELF.name].add(viewer.pk)
         programs[viewer.pk] = viewer.program_id
-    others = [grant for grant in grants if not grant.scoped and grant is not policy.SELF]
+    others = [grant for grant in grants if not grant.scoped and grant is not policy.SELF and _may_hold(viewer, grant)]
     for name, patient_id, program_id in policy.patients_seen(others, at, viewer.pk):
         by_grant[name].add(patient_id)
         programs[patient_id] = program_id
@@ -230,6 +230,13 @@ def _visibility(viewer: Any, at: datetime) -> Visibility:
     return Visibility(
         by_grant={name: frozenset(ids) for name, ids in by_grant.items()}, consents=consents, programs=programs
     )
+
+
+def _may_hold(viewer: Any, grant: policy.Grant) -> bool:
+    """False when ``viewer`` cannot hold ``grant`` whatever the rows say, so its query is skipped: a person never
+    named by a personal-representative authority (``recorded_as_representative``, set when one is saved) holds no
+    ``REPRESENTATIVE`` grant. Most family members, so their whole answer is the consents' one query."""
+    return grant is not policy.REPRESENTATIVE or bool(getattr(viewer, "recorded_as_representative", True))
 
 
 def _remembered(viewer: Any, at: datetime | None) -> Visibility | None:

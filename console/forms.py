@@ -5,7 +5,7 @@ checkboxes, "1 day before", a time zone list). Each field is labelled; Django ti
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from django import forms
@@ -18,6 +18,9 @@ from accounts.validators import validate_display_name
 from consent.models import ConsentFormVersion
 from console.choices import REMINDER_OFFSETS, WEEKDAYS, describe_offset
 from family_portal.date_fields import PortalDateTimeField
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 STAFF_ROLE_CHOICES = [
     (User.Role.COUNSELOR.value, _("Counselor")),
@@ -95,8 +98,8 @@ class AssignPatientForm(forms.Form):
         return field
 
 
-def _zone_choices(current: str) -> list[tuple[str, str]]:
-    zones = [(value, label) for value, label in COMMON_ZONES if value]
+def _zone_choices(current: str) -> list[tuple[str, StrOrPromise]]:
+    zones: list[tuple[str, StrOrPromise]] = [(value, label) for value, label in COMMON_ZONES if value]
     if current and current not in dict(zones):
         zones.insert(0, (current, current))
     return zones

@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from education import translating
 from education.markdown import render_markdown
 from education.models import Choice, Lesson, Module, ModuleVersion, Question
 from education.readability import GRADE_LIMIT, reading_grade
@@ -264,7 +265,8 @@ def publish_version(*, version: ModuleVersion, publisher: Any, skip_review: bool
     """Publish a reviewed version: it becomes what learners start, and the version it replaces is archived.
 
     Learners part-way through the old version keep it (see ``education.models``). ``skip_review`` is for the
-    starter-curriculum loader only, whose files are reviewed in the repository.
+    starter-curriculum loader only, whose files are reviewed in the repository. Its translations in review are
+    published with it; draft ones stay drafts (``education.translating``).
     """
     if publisher is not None and not publisher.may_publish_content:
         raise PermissionDenied("Only a program admin or a content reviewer can publish.")
@@ -282,6 +284,7 @@ def publish_version(*, version: ModuleVersion, publisher: Any, skip_review: bool
     if version.reading_grade is None:
         version.reading_grade = reading_grade(version.lessons.values_list("body", flat=True))
     version.save()
+    translating.publish_reviewed_translations(version=version, publisher=publisher, now=now)
     module.current_version, module.archived_at = version, None
     module.save(update_fields=["current_version", "archived_at"])
     return version
@@ -300,7 +303,7 @@ def start_new_version(*, module: Module, author: Any) -> ModuleVersion:
 
 
 def copy_version(*, source: ModuleVersion, author: Any, **overrides: Any) -> ModuleVersion:
-    """A new draft holding a full copy of ``source``'s details, lessons and questions."""
+    """A new draft holding a full copy of ``source``'s details, lessons and questions (translations as drafts)."""
     number = (source.module.versions.aggregate(top=Max("number"))["top"] or 0) + 1
     fields = {name: getattr(source, name) for name in VERSION_FIELDS} | overrides
     version = ModuleVersion.objects.create(module_id=source.module_id, number=number, created_by=author, **fields)
@@ -323,6 +326,7 @@ def copy_version(*, source: ModuleVersion, author: Any, **overrides: Any) -> Mod
             Choice(question=copy, position=c.position, text=c.text, correct=c.correct, feedback=c.feedback)
             for c in question.choices.all()
         )
+    translating.copy_translations(source=source, target=version, author=author)
     return version
 
 

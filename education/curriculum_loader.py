@@ -1,4 +1,5 @@
-"""Load the starter curriculum (education/curriculum/*.toml) as published, shared modules.
+"""Load the starter curriculum (education/curriculum/*.toml) as published, shared modules, with their translations
+(education/curriculum/<language>/*.toml, ``education.curriculum_translations``).
 
 Every file is read and validated before anything is written; a problem anywhere stops the whole load with a
 message naming the file and the field, and the database is left as it was (one transaction). Loading is
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from education import authoring
+from education.curriculum_translations import load_translation, parse_translations
 from education.models import PATH_POSITION_MAX, Audience, Module, ModuleVersion, Question, Topic
 
 CURRICULUM_DIR = Path(__file__).resolve().parent / "curriculum"
@@ -78,15 +80,17 @@ class LoadReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    translated: list[str] = field(default_factory=list)  # translation files published ("es/01-….toml")
 
 
 class _Checker:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, label: str) -> None:
         self.path = path
+        self.label = label  # the file's name, with its language folder for a translation ("es/01-….toml")
         self.problems: list[str] = []
 
     def fail(self, where: str, message: str) -> None:
-        self.problems.append(f"{self.path.name}: {where}: {message}")
+        self.problems.append(f"{self.label}: {where}: {message}")
 
     def text(self, data: dict[str, Any], key: str, where: str, *, max_length: int | None = None) -> str:
         value = data.get(key)
@@ -106,15 +110,18 @@ class _Checker:
             self.fail(f"{where}{key}", "is not a known field")
 
 
-def parse_file(path: Path) -> ModuleSpec:
-    """Read and validate one module file; raises ``CurriculumError`` listing every problem found."""
-    check = _Checker(path)
+def parse_file(path: Path, *, language: str | None = None) -> ModuleSpec:
+    """Read and validate one module file; raises ``CurriculumError`` listing every problem found. A translation
+    (``language`` given, ``education.curriculum_translations``) must say ``language = "<code>"`` at the top."""
+    check = _Checker(path, f"{language}/{path.name}" if language else path.name)
     raw = path.read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CurriculumError([f"{path.name}: not valid TOML: {exc}"]) from None
-    check.unknown_keys(data, TOP_LEVEL_KEYS, "")
+        raise CurriculumError([f"{check.label}: not valid TOML: {exc}"]) from None
+    check.unknown_keys(data, TOP_LEVEL_KEYS | ({"language"} if language else set()), "")
+    if language and data.get("language") != language:
+        check.fail("language", f'must be "{language}"')
     slug = check.text(data, "slug", "")
     if slug and not SLUG_RE.match(slug):
         check.fail("slug", "use lowercase letters, digits and hyphens")
@@ -298,6 +305,9 @@ def parse_directory(directory: Path = CURRICULUM_DIR) -> list[ModuleSpec]:
 def load_curriculum(directory: Path = CURRICULUM_DIR) -> LoadReport:
     """Validate, then create or update every starter module in one transaction (see the module docstring)."""
     specs = parse_directory(directory)
+    translations, problems = parse_translations(directory, specs)
+    if problems:
+        raise CurriculumError(problems)
     report = LoadReport()
     with transaction.atomic():
         taken = set(
@@ -316,6 +326,9 @@ def load_curriculum(directory: Path = CURRICULUM_DIR) -> LoadReport:
             modules[spec.slug].prerequisites.set(Module.objects.filter(slug__in=spec.prerequisites))
             if modules[spec.slug].path_position != spec.path_position:
                 authoring.set_path_position(module=modules[spec.slug], position=spec.path_position)
+        for translation in translations:
+            module = Module.objects.select_related("current_version").get(slug=translation.slug)
+            load_translation(translation, module, report)
     return report
 
 

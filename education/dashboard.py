@@ -8,6 +8,7 @@ from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext as _
 
 from consent.models import Scope
+from education import translating
 from education.access import (
     editable_modules,
     family_assignments,
@@ -54,6 +55,10 @@ def _family_card(request: PortalRequest) -> Card:
     )
     progress = {row.module_id: row for row in rows if row.module_id in assigned_ids}
     in_progress = [row for row in rows if row.module_id not in assigned_ids][:LIMIT]
+    shown = [a.module.current_version for a in assigned[:LIMIT] if a.module.current_version] + [
+        row.version for row in in_progress
+    ]
+    translating.localize_versions(shown, translating.content_language(request.LANGUAGE_CODE))  # none in English
     return Card(
         _("Learning"),
         "education/cards/family.html",

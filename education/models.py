@@ -375,3 +375,12 @@ class LocalSupportGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# A version's content in another language lives in its own module (kept small); imported here so Django finds it.
+from education.translation_models import (  # noqa: E402, F401
+    ChoiceTranslation,
+    LessonTranslation,
+    ModuleTranslation,
+    QuestionTranslation,
+)

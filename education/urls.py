@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from education.views import assignments, authoring, learner, support_groups
+from education.views import assignments, authoring, learner, support_groups, translations
 
 app_name = "education"
 
@@ -33,6 +33,12 @@ urlpatterns = [
         r"^manage/(?P<slug>[-a-zA-Z0-9_]+)/(?P<action>submit|return|publish|new-version|archive)/$",
         authoring.workflow,
         name="workflow",
+    ),
+    path("manage/<slug:slug>/translation/<str:language>/", translations.translation_edit, name="translation"),
+    re_path(
+        r"^manage/(?P<slug>[-a-zA-Z0-9_]+)/translation/(?P<language>[a-z]{2})/(?P<action>submit|return|publish)/$",
+        translations.translation_workflow,
+        name="translation_workflow",
     ),
     # Assignments (care staff)
     path("assignments/", assignments.assignment_list, name="assignments"),

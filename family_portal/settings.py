@@ -153,9 +153,11 @@ else:
 
 # --- Authentication --------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's backends, loading the signed-in user with program and SMS phone joined
+# (accounts/backends.py). Sessions signed in through the stock paths before this switch sign in again once.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.PortalModelBackend",
+    "accounts.backends.PortalAuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

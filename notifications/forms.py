@@ -7,7 +7,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from notifications.phones import EXAMPLE_NUMBER, opt_in_wording
+from notifications.phones import EXAMPLE_NUMBER, opt_in_label
 
 
 def _number_help() -> str:
@@ -36,5 +36,5 @@ class ConfirmCodeForm(forms.Form):
 
 
 class OptInForm(forms.Form):
-    agree = forms.BooleanField(label=opt_in_wording, required=True)
-    wording = forms.CharField(widget=forms.HiddenInput, initial=opt_in_wording)
+    agree = forms.BooleanField(label=opt_in_label, required=True)
+    wording = forms.CharField(widget=forms.HiddenInput, initial=opt_in_label)  # the words shown, in their language

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OutboxQuerySet(models.QuerySet["OutboxMessage"]):
@@ -49,7 +50,7 @@ class OutboxMessage(models.Model):
         UNDELIVERED = "undelivered", _("Not delivered")
         FAILED = "failed", _("Failed")
         OPTED_OUT = "opted_out", _("Not sent (number opted out)")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("an outgoing text or email", "Cancelled")
         SUPPRESSED = "suppressed", _("Not sent (no longer allowed)")
         DEAD = "dead", _("Gave up after retries")
 

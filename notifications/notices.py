@@ -18,15 +18,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from allauth.account.models import EmailAddress
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.models import OutboxMessage
 from notifications.quiet_hours import profile_zone
-from notifications.services import describe_fully, enqueue_message, page_url, portal_link, sms_phone_for
+from notifications.rendering import language_of
+from notifications.services import enqueue_message, page_url, portal_link, sms_phone_for
+from notifications.wording import describe_fully, describe_moment
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
     from accounts.models import Program, User
 
 SESSION_INVITED = "session_invited"
@@ -60,13 +60,6 @@ def notice_key(*, event: str, recipient: User, channel: str) -> str:
     return f"notice:{event}:{recipient.pk}:{channel}"
 
 
-def describe_moment(starts_at: datetime, tz: ZoneInfo) -> str:
-    """Short, absolute local wording for a text: "Tue Mar 4 at 6:00 PM" (a notice may wait for the morning, so
-    never "today" or "tomorrow")."""
-    local = starts_at.astimezone(tz)
-    return f"{local.strftime('%a %b')} {local.day} at {local.strftime('%I:%M %p').lstrip('0')}"
-
-
 def send_notice(
     *,
     recipient: User,
@@ -86,9 +79,9 @@ def send_notice(
 
     ``event`` names the change once (e.g. ``session:<uuid>:cancelled:r3``); ``starts_at`` adds the time in the
     recipient's zone (``when`` for texts, ``when_full`` for emails) and lets the worker drop a notice whose
-    session has begun. ``patient`` and ``scope`` make the worker re-check consent at send time; ``subject``
-    selects a registered subject check; ``channels`` limits the notice to some channels. Context values stay
-    neutral: times, links, a revision number.
+    session has begun; both are written in the recipient's language, now and again at send time. ``patient`` and
+    ``scope`` make the worker re-check consent at send time; ``subject`` selects a registered subject check;
+    ``channels`` limits the notice to some channels. Context values stay neutral: times, links, a revision number.
     """
     if template_key not in NOTICE_TEMPLATES:
         raise ValueError(f"Unknown notice {template_key!r}.")
@@ -103,11 +96,9 @@ def send_notice(
     context: dict[str, Any] = {"link": portal_link(link_path), "url": page_url(link_path), **(extra or {})}
     if starts_at is not None:
         tz = profile_zone(recipient, program)
-        context.update(
-            when=describe_moment(starts_at, tz),
-            when_full=describe_fully(starts_at, tz),
-            starts_at=starts_at.isoformat(),
-        )
+        with translation.override(language_of(recipient)):  # worded again at send time (``wording.spoken_times``)
+            context.update(when=describe_moment(starts_at, tz), when_full=describe_fully(starts_at, tz))
+        context.update(starts_at=starts_at.isoformat(), tz=tz.key)
     rows = []
     for channel in usable:
         row = enqueue_message(

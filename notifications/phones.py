@@ -37,7 +37,8 @@ DEFAULT_REGION = "US"
 # fiction), typed as people dial it. normalize_phone must accept it; (555) 123-4567 is not a valid US number.
 EXAMPLE_NUMBER = "(201) 555-0123"
 
-# The English wording; each page shows it in the reader's language (``opt_in_wording``).
+# The English wording (the catalogue's msgid). It is shown in the reader's language (``opt_in_label``) and the words
+# they agreed to are recorded as shown: any offered language's version is valid (``opt_in_wordings``).
 OPT_IN_TEXT = gettext_noop(
     "Yes, send appointment reminders and new-message alerts by text message to this number. "
     "How often varies. Message and data rates may apply. Reply STOP to opt out or HELP for help. "
@@ -45,16 +46,16 @@ OPT_IN_TEXT = gettext_noop(
 )
 
 
-def opt_in_wordings() -> frozenset[str]:
-    """The agreement in every language the portal offers: a person agrees to the words their page showed."""
+opt_in_label = gettext_lazy(OPT_IN_TEXT)  # the form shows this: the wording in the active language
+
+
+def opt_in_wordings() -> set[str]:
+    """The opt-in wording in every language the portal offers: the exact words a person may have been shown."""
     wordings = set()
-    for code, _label in settings.LANGUAGES:
+    for code, _name in settings.LANGUAGES:
         with translation.override(code):
             wordings.add(_(OPT_IN_TEXT))
-    return frozenset(wordings)
-
-
-opt_in_wording = gettext_lazy(OPT_IN_TEXT)
+    return wordings
 
 
 # Audit kinds for texting choices (ids only in data, never the number).

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.links import short_link
 from notifications.models import OutboxMessage, SmsOptOut, SmsPhone
 from notifications.quiet_hours import latest_waking_at_or_before, profile_zone, zones_for
+from notifications.rendering import language_of
 from notifications.wakeup import notify_workers
+from notifications.wording import describe_fully, describe_when
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -146,25 +148,6 @@ def _insert_sql(choose_channel: bool) -> tuple[str, list[Any]]:
     return sql, fields
 
 
-def describe_when(starts_at: datetime, send_at: datetime, tz: ZoneInfo) -> str:
-    """Neutral local wording of a start time as seen at ``send_at``: "today at 6:00 PM", "tomorrow at 9:30 AM"."""
-    start_local = starts_at.astimezone(tz)
-    clock = start_local.strftime("%I:%M %p").lstrip("0")
-    days = (start_local.date() - send_at.astimezone(tz).date()).days
-    if days == 0:
-        return f"today at {clock}"
-    if days == 1:
-        return f"tomorrow at {clock}"
-    return f"on {start_local.strftime('%a %b')} {start_local.day} at {clock}"
-
-
-def describe_fully(starts_at: datetime, tz: ZoneInfo) -> str:
-    """Full local wording for an email: "Tuesday, March 4, 2025 at 6:00 PM EST"."""
-    local = starts_at.astimezone(tz)
-    clock = local.strftime("%I:%M %p").lstrip("0")
-    return f"{local.strftime('%A, %B')} {local.day}, {local.year} at {clock} {local.tzname()}"
-
-
 def page_url(path: str) -> str:
     """The full address of a portal page, for emails (built from ``PORTAL_BASE_URL``; the page asks for sign-in)."""
     if not path.startswith("/") or path.startswith("//"):
@@ -202,7 +185,9 @@ def plan_reminders(
     and ``subject`` so the registered subject check can drop them if the session is cancelled or moved.
     Re-planning the same start is idempotent; a moved start gets new keys (cancel the old subject first).
     A text says when in a few neutral words and links through a short link; an email also gives the full date and
-    time in the recipient's zone (``when_full``) and the page's address (``url``, from ``PORTAL_BASE_URL``).
+    time in the recipient's zone (``when_full``) and the page's address (``url``, from ``PORTAL_BASE_URL``). Both are
+    written in the recipient's language here and again by the worker at send time, from ``starts_at`` and ``tz``
+    (``notifications.wording.spoken_times``), so a person who changes language meanwhile reads one language.
     """
     now = timezone.now()
     starts_at = starts_at.astimezone(UTC)  # offsets are real elapsed time, also across a DST change
@@ -224,11 +209,11 @@ def plan_reminders(
                     subject=subject, recipient=recipient, offset=offset, starts_at=starts_at, revision=revision
                 ),
                 context={
-                    "when": describe_when(starts_at, send_at, tz),
-                    "when_full": describe_fully(starts_at, tz),
+                    **_spoken(recipient, starts_at, send_at, tz),
                     "link": link,
                     "url": page_url(link_path),
                     "starts_at": starts_at.isoformat(),
+                    "tz": tz.key,
                 },
                 send_after=send_at,
                 patient=patient,
@@ -238,6 +223,11 @@ def plan_reminders(
             if row is not None:
                 rows.append(row)
     return rows
+
+
+def _spoken(recipient: User, starts_at: datetime, send_at: datetime, tz: ZoneInfo) -> dict[str, str]:
+    with translation.override(language_of(recipient)):
+        return {"when": describe_when(starts_at, send_at, tz), "when_full": describe_fully(starts_at, tz)}
 
 
 def cancel_reminders(*, subject: str) -> int:

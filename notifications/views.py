@@ -35,9 +35,20 @@ def _user(request: HttpRequest) -> User:
 
 
 # --- text-message settings ------------------------------------------------------------------------------------
-def phone_status(user: User) -> dict[str, Any]:
+def user_phone(user: User, *, fresh: bool = False) -> SmsPhone | None:
+    """The user's phone: from the request user's joined row (accounts/backends.py) when loaded, else one query.
+    ``fresh`` always asks the database (the settings page, which may render right after a change)."""
+    if fresh:
+        return SmsPhone.objects.filter(user=user).first()
+    try:
+        return user.sms_phone
+    except SmsPhone.DoesNotExist:
+        return None
+
+
+def phone_status(user: User, *, fresh: bool = False) -> dict[str, Any]:
     """What the settings page and the dashboard card say about the user's texts."""
-    phone = SmsPhone.objects.filter(user=user).first()
+    phone = user_phone(user, fresh=fresh)
     if phone is None:
         return {"phone": None, "state": "none"}
     opted_out = phones.is_opted_out(phone.e164)
@@ -55,7 +66,7 @@ def phone_status(user: User) -> dict[str, Any]:
 
 
 def _render_phone_page(request: HttpRequest, status: int = 200, **forms: Any) -> HttpResponse:
-    context = phone_status(_user(request))
+    context = phone_status(_user(request), fresh=True)
     context.update(
         number_form=forms.get("number_form") or PhoneNumberForm(),
         code_form=forms.get("code_form") or ConfirmCodeForm(),

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SchedulingConfig(AppConfig):
     name = "scheduling"
-    verbose_name = "Family sessions and scheduling"
+    verbose_name = _("Family sessions and scheduling")
 
     def ready(self) -> None:
         from notifications.checks import register_subject_check

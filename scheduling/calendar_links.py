@@ -40,14 +40,14 @@ def _outlook_time(moment: datetime) -> str:
 
 def google_url(session: FamilySession) -> str:
     dates = f"{_google_time(session.starts_at)}/{_google_time(session.ends_at)}"
-    return f"{GOOGLE}?{urlencode({'action': 'TEMPLATE', 'text': NEUTRAL_TITLE, 'dates': dates})}"
+    return f"{GOOGLE}?{urlencode({'action': 'TEMPLATE', 'text': str(NEUTRAL_TITLE), 'dates': dates})}"
 
 
 def outlook_url(session: FamilySession, base: str = OUTLOOK_COM) -> str:
     query = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
-        "subject": NEUTRAL_TITLE,
+        "subject": str(NEUTRAL_TITLE),
         "startdt": _outlook_time(session.starts_at),
         "enddt": _outlook_time(session.ends_at),
     }

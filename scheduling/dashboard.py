@@ -7,6 +7,7 @@ from typing import cast
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.models import Scope
 from family_portal.dashboard import Card, disclose, visible_patient_ids
@@ -46,7 +47,7 @@ def _staff_card(request: PortalRequest) -> Card:
         "later_this_week": [s for s in week if s.starts_at >= tomorrow],
         "pending": pending,
     }
-    return Card("Family sessions", "scheduling/cards/staff.html", context, order=30)
+    return Card(_("Family sessions"), "scheduling/cards/staff.html", context, order=30)
 
 
 def _family_cards(request: PortalRequest) -> list[Card]:
@@ -67,4 +68,4 @@ def _family_cards(request: PortalRequest) -> list[Card]:
         "rsvp_choices": [c for c in Participant.Rsvp.choices if c[0] != Participant.Rsvp.INVITED],
         "next": request.get_full_path(),
     }
-    return [Card("Your family sessions", "scheduling/cards/family.html", context, order=20)]
+    return [Card(_("Your family sessions"), "scheduling/cards/family.html", context, order=20)]

@@ -1,6 +1,9 @@
 """Calendar files (.ics) with neutral content: the title is "Appointment" and the only detail is a link that
 needs a login. No patient name, program name, counselor name, place or clinical word ever enters a calendar,
-because calendars sync to phones, shared family accounts and lock screens (consent-and-privacy § 12)."""
+because calendars sync to phones, shared family accounts and lock screens (consent-and-privacy § 12).
+
+The words are in the active language: a download follows the viewer's page language, a subscription feed its
+owner's ``preferred_language`` (``scheduling.views.feeds``)."""
 
 from __future__ import annotations
 
@@ -10,11 +13,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from icalendar import Alarm, Calendar, Event
 
 from scheduling.models import FamilySession
 
-NEUTRAL_TITLE = "Appointment"
+NEUTRAL_TITLE = gettext_lazy("Appointment")  # in the active language: str() it where it is used
 PRODID = "-//Portal//Appointments//EN"
 ALARM_BEFORE = timedelta(hours=1)
 
@@ -32,8 +37,8 @@ def session_event(session: FamilySession, *, stamp: datetime | None = None) -> E
     event.add("dtstamp", stamp or timezone.now())
     event.add("dtstart", session.starts_at.astimezone(UTC))
     event.add("dtend", session.ends_at.astimezone(UTC))
-    event.add("summary", NEUTRAL_TITLE)
-    event.add("description", f"Details (sign-in required): {link}")
+    event.add("summary", str(NEUTRAL_TITLE))
+    event.add("description", _("Details (sign-in required): %(link)s") % {"link": link})
     event.add("url", link)
     event.add("sequence", session.sequence)
     event.add("class", "PRIVATE")
@@ -48,7 +53,7 @@ def reminder_alarm(before: timedelta = ALARM_BEFORE) -> Alarm:
     """A VALARM that shows the neutral title ``before`` the start (RFC 5545 § 3.6.6: DISPLAY needs a description)."""
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", NEUTRAL_TITLE)
+    alarm.add("description", str(NEUTRAL_TITLE))
     alarm.add("trigger", -before)
     return alarm
 
@@ -60,7 +65,7 @@ def build_calendar(sessions: Iterable[FamilySession], *, method: str = "PUBLISH"
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
-    calendar.add("x-wr-calname", "Appointments")
+    calendar.add("x-wr-calname", _("Appointments"))
     stamp = timezone.now()
     for session in sessions:
         calendar.add_component(session_event(session, stamp=stamp))

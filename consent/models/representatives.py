@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -45,6 +45,20 @@ class PersonalRepresentative(models.Model):
 
     def __str__(self) -> str:
         return f"{self.representative} ({self.get_authority_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, and mark the representative ``recorded_as_representative`` in the same transaction: the gate
+        only looks for authorities of people so marked. The flag is never cleared (an ended authority is filtered
+        by date like any other), so it can only cost a query, never hide an authority that exists."""
+        from accounts.models import User
+
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            User.objects.filter(pk=self.representative_id, recorded_as_representative=False).update(
+                recorded_as_representative=True
+            )
+        if "representative" in self._state.fields_cache:
+            self.representative.recorded_as_representative = True
 
     def is_effective(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()

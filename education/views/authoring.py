@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from education import authoring
+from education import authoring, translating
 from education.access import editable_modules, get_editable_module
 from education.forms import (
     LessonForm,
@@ -157,6 +157,7 @@ def manage_module(request: PortalRequest, slug: str) -> HttpResponse:
             "may_publish": request.user.may_publish_content,
             "draft_grade": reading_grade(lesson.body for lesson in lessons) if version.is_editable else None,
             "grade_limit": GRADE_LIMIT,
+            "translations": translating.translations_of(version) if version.status != Status.ARCHIVED else [],
         },
     )
 

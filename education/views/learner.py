@@ -3,6 +3,9 @@
 Every page starts from ``access.readable_modules`` so drafts, archived modules and content the viewer may not
 read answer 404. Only the catalogue shows patient data (a family's assignments): it goes through the gate and
 carries the § 2.32 notice. Query counts do not grow with the number of modules or lessons.
+
+Content is shown in the learner's language (``request.LANGUAGE_CODE``) where its translation is published, else
+in English with a note (``education.translating``); progress and answers are the same rows in every language.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from education import services, support_groups
+from education import services, support_groups, translating
 from education.access import (
     disclosed_assignments,
     enrolled_programs,
@@ -32,6 +35,7 @@ from education.models import (
     LessonCompletion,
     Module,
     ModuleProgress,
+    ModuleTranslation,
     ModuleVersion,
     Question,
 )
@@ -72,6 +76,11 @@ def _progress_rows(user: Any) -> Any:
     )
 
 
+def _localize_cards(request: PortalRequest, cards: list[ModuleCard]) -> None:
+    """Card titles and summaries in the learner's language, where published (one query, none in English)."""
+    translating.localize_versions([c.version for c in cards], translating.content_language(request.LANGUAGE_CODE))
+
+
 def _current_lesson_counts(assignments: list[Assignment]) -> dict[Any, int]:
     """Lessons in each assigned module's current version, in one query, whatever the catalogue's filter shows:
     an assigned module the learner has not started still says how long it is."""
@@ -93,8 +102,15 @@ def catalogue(request: PortalRequest) -> HttpResponse:
             modules = modules.filter(current_version__topic=topic)
             filtering = True
         if query := form.cleaned_data["q"].strip():
+            translated = ModuleTranslation.objects.filter(
+                Q(title__icontains=query) | Q(summary__icontains=query),
+                version=OuterRef("current_version"),
+                status=ModuleTranslation.Status.PUBLISHED,
+            )
             modules = modules.filter(
-                Q(current_version__title__icontains=query) | Q(current_version__summary__icontains=query)
+                Q(current_version__title__icontains=query)
+                | Q(current_version__summary__icontains=query)
+                | Q(Exists(translated))
             )
             filtering = True
     modules = modules.annotate(lesson_count=Count("current_version__lessons")).order_by("current_version__title")
@@ -115,6 +131,7 @@ def catalogue(request: PortalRequest) -> HttpResponse:
         if not row.completed_at and row.module_id not in assigned_ids
     ]
     cards = [card(m, m.lesson_count) for m in modules]  # type: ignore[attr-defined]
+    _localize_cards(request, [*assigned, *continuing, *cards])
     path = [] if filtering else start_here_path(cards, enrolled_programs(user))
     on_path = {c.module.pk for c in path}
     return render(
@@ -173,7 +190,7 @@ def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
         )
     )
     done = {lesson.pk for lesson in lessons if lesson.read}
-    prerequisites = (
+    prerequisites = list(
         readable_modules(request.user)
         .filter(unlocks=module)
         .select_related("current_version")
@@ -183,6 +200,10 @@ def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
             )
         )
     )
+    shown = translating.page_language(
+        request.LANGUAGE_CODE, version, *(p.current_version for p in prerequisites if p.current_version)
+    )
+    translating.localize_lessons(lessons, shown.translation)
     question_count = (lessons[0].question_count or 0) if lessons else version.questions.count()
     next_lesson = next((lesson for lesson in lessons if lesson.pk not in done), None)
     return render(
@@ -200,6 +221,7 @@ def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
             "question_count": question_count,
             "updated": progress is not None and progress.version_id != module.current_version_id,
             "local_groups": _local_groups(request, module),
+            **shown.context(),
         },
     )
 
@@ -223,6 +245,8 @@ def lesson(request: PortalRequest, slug: str, position: int) -> HttpResponse:
         messages.success(request, _("You finished every lesson in this module."))
         return redirect("education:module", slug=slug)
     done = set(progress.completions.values_list("lesson_id", flat=True))
+    shown = translating.page_language(request.LANGUAGE_CODE, version)
+    translating.localize_lessons([current], shown.translation)
     return render(
         request,
         "education/lesson.html",
@@ -236,6 +260,7 @@ def lesson(request: PortalRequest, slug: str, position: int) -> HttpResponse:
             "is_done": current.pk in done,
             "is_last": position == total,
             "local_groups": _local_groups(request, module) if position == total else [],
+            **shown.context(),
         },
     )
 
@@ -257,6 +282,8 @@ def quiz(request: PortalRequest, slug: str) -> HttpResponse:
             services.submit_quiz(progress=progress, answers=answers)
             return redirect("education:quiz_result", slug=slug)
         errors = [_("Please answer question %(number)s.") % {"number": n} for n in unanswered]
+    shown = translating.page_language(request.LANGUAGE_CODE, version)
+    translating.localize_questions(questions, shown.translation)
     return render(
         request,
         "education/quiz.html",
@@ -267,6 +294,7 @@ def quiz(request: PortalRequest, slug: str) -> HttpResponse:
             "errors": errors,
             "chosen": request.POST if request.method == "POST" else None,
             "single": Question.Kind.SINGLE,
+            **shown.context(),
         },
     )
 
@@ -278,10 +306,12 @@ def quiz_result(request: PortalRequest, slug: str) -> HttpResponse:
     if progress is None or attempt is None or attempt.version_id != progress.version_id:
         return redirect("education:quiz", slug=slug)
     result = services.result_of(attempt)
+    shown = translating.page_language(request.LANGUAGE_CODE, progress.version)
+    translating.localize_results(result.questions, shown.translation)
     return render(
         request,
         "education/quiz_result.html",
-        {"module": module, "version": progress.version, "progress": progress, "result": result},
+        {"module": module, "version": progress.version, "progress": progress, "result": result, **shown.context()},
     )
 
 
@@ -302,6 +332,7 @@ def certificate(request: PortalRequest, slug: str) -> HttpResponse:
     if progress is None or progress.completed_at is None:
         messages.info(request, _("Finish every lesson and pass the knowledge check to get your certificate."))
         return redirect("education:module", slug=slug)
+    translating.page_language(request.LANGUAGE_CODE, progress.version)
     return render(
         request,
         "education/certificate.html",
@@ -313,6 +344,7 @@ def my_progress(request: PortalRequest) -> HttpResponse:
     """The learner's own progress across modules: private to them."""
     rows = sorted(_progress_rows(request.user), key=lambda p: (p.completed_at is not None, -p.updated_at.timestamp()))
     cards = [ModuleCard(row.module, row.version, row.lesson_total, row) for row in rows]  # type: ignore[attr-defined]
+    _localize_cards(request, cards)
     return render(
         request, "education/my_progress.html", {"cards": cards, "catalogue_url": reverse("education:catalogue")}
     )

@@ -19,7 +19,7 @@ from notifications import sms
 from notifications.models import OutboxMessage, StatusCallbackReceipt
 from notifications.phones import record_keyword_opt_out
 from notifications.ratelimit import RateLimiter
-from notifications.rendering import UnsafeMessageError, render_email, render_sms
+from notifications.rendering import UnsafeMessageError, render_outbox_email, render_outbox_sms
 from notifications.status import apply_status
 from notifications.worker.claims import DECISION_MAX_AGE_S, ClaimedBatch
 from notifications.worker.outcomes import Outcomes
@@ -70,7 +70,7 @@ class Sending(Outcomes):
 
     def _send_sms(self, row: OutboxMessage, batch: ClaimedBatch | None = None) -> None:
         try:
-            body = row.body or render_sms(row.template_key, row.context)
+            body = row.body or render_outbox_sms(row, timezone.now())  # a resend keeps the first words (SMS-06)
         except (UnsafeMessageError, TemplateDoesNotExist) as exc:
             self._finish(row, State.FAILED, last_error=str(exc)[:300], error_code="render")
             return
@@ -159,7 +159,7 @@ class Sending(Outcomes):
     # --- email ----------------------------------------------------------------------------------------------
     def _send_email(self, row: OutboxMessage) -> None:
         try:
-            subject, body = render_email(row.template_key, row.context)
+            subject, body = render_outbox_email(row, timezone.now())
         except (UnsafeMessageError, TemplateDoesNotExist) as exc:
             self._finish(row, State.FAILED, last_error=str(exc)[:300], error_code="render")
             return

@@ -3,15 +3,19 @@ the family members who may be invited, and choices labelled with display names."
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from consent.gate import recipients
 from consent.models import Scope
 from family_portal.date_fields import PortalDateTimeField
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -37,7 +41,7 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs=attrs, format="%H:%M")
 
 
-def local_datetime_field(label: str, **kwargs: Any) -> forms.DateTimeField:
+def local_datetime_field(label: StrOrPromise, **kwargs: Any) -> forms.DateTimeField:
     return PortalDateTimeField(
         label=label, widget=DateTimeLocalInput(), input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"], **kwargs
     )
@@ -53,7 +57,13 @@ def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
     return cast(forms.ChoiceField, form.fields[name])
 
 
-DURATION_CHOICES = [(30, "30 minutes"), (45, "45 minutes"), (60, "1 hour"), (90, "1 ½ hours"), (120, "2 hours")]
+DURATION_CHOICES = [
+    (30, _("30 minutes")),
+    (45, _("45 minutes")),
+    (60, _("1 hour")),
+    (90, _("1 ½ hours")),
+    (120, _("2 hours")),
+]
 
 
 def schedule_members(patient: User) -> QuerySet[User]:

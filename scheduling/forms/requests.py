@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from scheduling.forms.fields import choice_field, local_datetime_field
 from scheduling.models import FamilySession
@@ -18,18 +19,18 @@ from scheduling.slots import Slot
 class RequestForm(forms.Form):
     """A family member picks an open slot or suggests up to three times."""
 
-    slot = forms.ChoiceField(label="Open times", required=False, widget=forms.RadioSelect)
-    proposed_1 = local_datetime_field("Suggested time 1", required=False)
-    proposed_2 = local_datetime_field("Suggested time 2", required=False)
-    proposed_3 = local_datetime_field("Suggested time 3", required=False)
+    slot = forms.ChoiceField(label=_("Open times"), required=False, widget=forms.RadioSelect)
+    proposed_1 = local_datetime_field(_("Suggested time 1"), required=False)
+    proposed_2 = local_datetime_field(_("Suggested time 2"), required=False)
+    proposed_3 = local_datetime_field(_("Suggested time 3"), required=False)
     modality = forms.ChoiceField(
-        label="How would you like to meet?",
+        label=_("How would you like to meet?"),
         choices=FamilySession.Modality.choices,
         widget=forms.RadioSelect,
         initial=FamilySession.Modality.IN_PERSON,
     )
     message = forms.CharField(
-        label="Anything the counselor should know? (optional)",
+        label=_("Anything the counselor should know? (optional)"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -42,7 +43,7 @@ class RequestForm(forms.Form):
         self.slots = slots
         self.counselor_names = counselor_names or {}
         choice_field(self, "slot").choices = [
-            (slot.key, date_format(timezone.localtime(slot.starts_at), "l j F, g:i A")) for slot in slots
+            (slot.key, date_format(timezone.localtime(slot.starts_at), str(_("l j F, g:i A")))) for slot in slots
         ]
 
     def proposed(self) -> list[datetime]:
@@ -53,9 +54,9 @@ class RequestForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not self.errors and not data.get("slot") and not self.proposed():
-            raise ValidationError("Choose one of the open times, or suggest a time that suits you.")
+            raise ValidationError(_("Choose one of the open times, or suggest a time that suits you."))
         if data.get("slot") and self.proposed():
-            raise ValidationError("Choose an open time or suggest times, not both.")
+            raise ValidationError(_("Choose an open time or suggest times, not both."))
         return data
 
     def slots_by_day(self) -> list[tuple[date, list[tuple[Slot, Any, str]], bool]]:
@@ -68,7 +69,7 @@ class RequestForm(forms.Form):
             name = self.counselor_names.get(slot.counselor_id, "")
             days.setdefault(timezone.localtime(slot.starts_at).date(), []).append((slot, widgets[slot.key], name))
         return [
-            (day, entries, index == 0 or any(slot.key == chosen for slot, _, _ in entries))
+            (day, entries, index == 0 or any(slot.key == chosen for slot, _radio, _name in entries))
             for index, (day, entries) in enumerate(days.items())
         ]
 
@@ -76,13 +77,13 @@ class RequestForm(forms.Form):
 class ConfirmForm(forms.Form):
     """The counselor confirms a request; for suggested times they pick one (or another time)."""
 
-    choice = forms.ChoiceField(label="Time", required=False, widget=forms.RadioSelect)
-    other_time = local_datetime_field("Or another time", required=False)
-    modality = forms.ChoiceField(label="Where", choices=FamilySession.Modality.choices, widget=forms.RadioSelect)
-    location = forms.CharField(label="Place (for in-person sessions)", max_length=200, required=False)
-    join_url = forms.URLField(label="Video link (for video sessions)", required=False, assume_scheme="https")
+    choice = forms.ChoiceField(label=_("Time"), required=False, widget=forms.RadioSelect)
+    other_time = local_datetime_field(_("Or another time"), required=False)
+    modality = forms.ChoiceField(label=_("Where"), choices=FamilySession.Modality.choices, widget=forms.RadioSelect)
+    location = forms.CharField(label=_("Place (for in-person sessions)"), max_length=200, required=False)
+    join_url = forms.URLField(label=_("Video link (for video sessions)"), required=False, assume_scheme="https")
     message = forms.CharField(
-        label="Message to the family (optional)",
+        label=_("Message to the family (optional)"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -92,7 +93,7 @@ class ConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.proposed = proposed
         choice_field(self, "choice").choices = [
-            (moment.isoformat(), date_format(timezone.localtime(moment), "l j F, g:i A")) for moment in proposed
+            (moment.isoformat(), date_format(timezone.localtime(moment), str(_("l j F, g:i A")))) for moment in proposed
         ]
         if not proposed:
             del self.fields["choice"]
@@ -108,18 +109,18 @@ class ConfirmForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.proposed and not data.get("choice") and not data.get("other_time"):
-            raise ValidationError("Choose one of the suggested times or give another time.")
+            raise ValidationError(_("Choose one of the suggested times or give another time."))
         if data.get("modality") == FamilySession.Modality.VIDEO and not data.get("join_url"):
-            self.add_error("join_url", "Add the video link for a video session.")
+            self.add_error("join_url", _("Add the video link for a video session."))
         if data.get("modality") == FamilySession.Modality.IN_PERSON and not (data.get("location") or "").strip():
-            self.add_error("location", "Add where the session takes place.")
+            self.add_error("location", _("Add where the session takes place."))
         return data
 
 
 class DeclineForm(forms.Form):
     message = forms.CharField(
-        label="Message to the family",
+        label=_("Message to the family"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For example, offer other times or say when new times will open.",
+        help_text=_("For example, offer other times or say when new times will open."),
     )

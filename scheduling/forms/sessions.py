@@ -30,7 +30,7 @@ class SessionForm(forms.Form):
     """A counselor books a session for one patient's family, or a group (no patient): open to the program's
     families, or inviting the families of several patients of the counselor's caseload (``group_patients``)."""
 
-    kind = forms.ChoiceField(label="Kind of session", choices=FamilySession.Kind.choices)
+    kind = forms.ChoiceField(label=_("Kind of session"), choices=FamilySession.Kind.choices)
     title = forms.CharField(
         label=_("Title"),
         max_length=120,
@@ -52,30 +52,34 @@ class SessionForm(forms.Form):
             "Everyone whose sharing covers sessions is invited. Leave empty for an event open to all families."
         ),
     )
-    starts_at = local_datetime_field("Starts")
-    duration = forms.TypedChoiceField(label="Length", choices=DURATION_CHOICES, coerce=int, initial=60)
+    starts_at = local_datetime_field(_("Starts"))
+    duration = forms.TypedChoiceField(label=_("Length"), choices=DURATION_CHOICES, coerce=int, initial=60)
     modality = forms.ChoiceField(
-        label="Where", choices=FamilySession.Modality.choices, widget=forms.RadioSelect, initial="in_person"
+        label=_("Where"), choices=FamilySession.Modality.choices, widget=forms.RadioSelect, initial="in_person"
     )
-    location = forms.CharField(label="Place (for in-person sessions)", max_length=200, required=False)
-    join_url = forms.URLField(label="Video link (for video sessions)", required=False, assume_scheme="https")
+    location = forms.CharField(label=_("Place (for in-person sessions)"), max_length=200, required=False)
+    join_url = forms.URLField(label=_("Video link (for video sessions)"), required=False, assume_scheme="https")
     capacity = forms.IntegerField(
-        label="Places (group events)", min_value=1, max_value=500, required=False, help_text="Leave empty for no limit."
+        label=_("Places (group events)"),
+        min_value=1,
+        max_value=500,
+        required=False,
+        help_text=_("Leave empty for no limit."),
     )
     family_members = MemberChoiceField(
-        label="Invite family members",
+        label=_("Invite family members"),
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Only people whose consent covers scheduling are listed.",
+        help_text=_("Only people whose consent covers scheduling are listed."),
     )
-    include_patient = forms.BooleanField(label="Invite the patient too", required=False, initial=True)
+    include_patient = forms.BooleanField(label=_("Invite the patient too"), required=False, initial=True)
     staff_notes = forms.CharField(
-        label="Staff-only logistics",
+        label=_("Staff-only logistics"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Room, interpreter, parking. Never clinical notes. Families never see this.",
+        help_text=_("Room, interpreter, parking. Never clinical notes. Families never see this."),
     )
 
     def __init__(
@@ -102,9 +106,9 @@ class SessionForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("modality") == FamilySession.Modality.VIDEO and not data.get("join_url"):
-            self.add_error("join_url", "Add the video link for a video session.")
+            self.add_error("join_url", _("Add the video link for a video session."))
         if data.get("modality") == FamilySession.Modality.IN_PERSON and not (data.get("location") or "").strip():
-            self.add_error("location", "Add where the session takes place.")
+            self.add_error("location", _("Add where the session takes place."))
         if data.get("kind") and data["kind"] != FamilySession.Kind.FAMILY_THERAPY and not data.get("title", "").strip():
             self.add_error("title", _("Give the group a title, e.g. “Family night: coping with cravings”."))
         if data.get("patients") and data.get("kind") != FamilySession.Kind.MULTI_FAMILY_GROUP:
@@ -113,7 +117,7 @@ class SessionForm(forms.Form):
 
 
 class ChoosePatientForm(forms.Form):
-    patient = PatientChoiceField(label="Whose family is this for?", queryset=User.objects.none(), required=False)
+    patient = PatientChoiceField(label=_("Whose family is this for?"), queryset=User.objects.none(), required=False)
 
     def __init__(self, *args: Any, user: User, scope: str = Scope.SCHEDULE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -121,16 +125,16 @@ class ChoosePatientForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    starts_at = local_datetime_field("New start")
-    duration = forms.TypedChoiceField(label="Length", choices=DURATION_CHOICES, coerce=int)
+    starts_at = local_datetime_field(_("New start"))
+    duration = forms.TypedChoiceField(label=_("Length"), choices=DURATION_CHOICES, coerce=int)
 
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (participants will see it)",
+        label=_("Reason (participants will see it)"),
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Keep it short and plain, e.g. “The counselor is unwell. We will offer a new time.”",
+        help_text=_("Keep it short and plain, e.g. “The counselor is unwell. We will offer a new time.”"),
     )
 
 
@@ -163,7 +167,7 @@ class AttendanceForm(forms.Form):
 
 class InviteForm(forms.Form):
     members = MemberChoiceField(
-        label="Family members to invite", queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
+        label=_("Family members to invite"), queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args: Any, session: FamilySession, **kwargs: Any) -> None:
@@ -176,4 +180,4 @@ class InviteForm(forms.Form):
 class WeekForm(forms.Form):
     """The week view's ``?week=`` (any day of the week to show; empty means this week)."""
 
-    week = PortalDateField(required=False, error_messages={"invalid": "That week is not a date (use YYYY-MM-DD)."})
+    week = PortalDateField(required=False, error_messages={"invalid": _("That week is not a date (use YYYY-MM-DD).")})

@@ -8,6 +8,7 @@ import zoneinfo
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import validate_time_zone
 
@@ -18,13 +19,13 @@ class Availability(models.Model):
     counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability")
     weekday = models.PositiveSmallIntegerField(
         choices=[
-            (0, "Monday"),
-            (1, "Tuesday"),
-            (2, "Wednesday"),
-            (3, "Thursday"),
-            (4, "Friday"),
-            (5, "Saturday"),
-            (6, "Sunday"),
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
         ]  # fmt: skip
     )
     start_time = models.TimeField()
@@ -57,7 +58,7 @@ class AvailabilityException(models.Model):
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    note = models.CharField(max_length=120, blank=True, help_text="For the counselor only.")
+    note = models.CharField(max_length=120, blank=True, help_text=_("For the counselor only."))
 
     class Meta:
         ordering = ["starts_at"]

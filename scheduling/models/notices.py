@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from scheduling.models.requests import SessionRequest
 from scheduling.models.sessions import FamilySession
@@ -29,11 +30,11 @@ class SessionNotice(models.Model):
     """An in-portal notice to a participant that a session or request changed."""
 
     class Kind(models.TextChoices):
-        INVITED = "invited", "You are invited"
-        RESCHEDULED = "rescheduled", "Time changed"
-        CANCELLED = "cancelled", "Cancelled"
-        REQUEST_CONFIRMED = "request_confirmed", "Request confirmed"
-        REQUEST_DECLINED = "request_declined", "Request not possible"
+        INVITED = "invited", _("You are invited")
+        RESCHEDULED = "rescheduled", _("Time changed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REQUEST_CONFIRMED = "request_confirmed", _("Request confirmed")
+        REQUEST_DECLINED = "request_declined", _("Request not possible")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_notices")
     session = models.ForeignKey(FamilySession, null=True, blank=True, on_delete=models.CASCADE, related_name="+")

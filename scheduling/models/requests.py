@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consent.gate import visible_patients
 from consent.models import Scope
@@ -39,10 +40,10 @@ class SessionRequest(models.Model):
     """A family member asks for a family session: one open slot (held while pending) or proposed times."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the counselor"
-        CONFIRMED = "confirmed", "Confirmed"
-        DECLINED = "declined", "Not possible"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", gettext_lazy("Waiting for the counselor")
+        CONFIRMED = "confirmed", gettext_lazy("Confirmed")
+        DECLINED = "declined", gettext_lazy("Not possible")
+        WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

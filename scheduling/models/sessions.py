@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from consent.gate import visibility, visible_patients
 from consent.models import Scope
@@ -58,18 +59,18 @@ class FamilySession(models.Model):
     """A scheduled family session, multi-family group or education night."""
 
     class Kind(models.TextChoices):
-        FAMILY_THERAPY = "family_therapy", "Family session"
-        MULTI_FAMILY_GROUP = "multi_family_group", "Multi-family group"
-        EDUCATION_NIGHT = "education_night", "Family education night"
+        FAMILY_THERAPY = "family_therapy", _("Family session")
+        MULTI_FAMILY_GROUP = "multi_family_group", _("Multi-family group")
+        EDUCATION_NIGHT = "education_night", _("Family education night")
 
     class Modality(models.TextChoices):
-        IN_PERSON = "in_person", "In person"
-        VIDEO = "video", "Video"
+        IN_PERSON = "in_person", _("In person")
+        VIDEO = "video", _("Video")
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        CANCELLED = "cancelled", "Cancelled"
-        COMPLETED = "completed", "Completed"
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     program = models.ForeignKey("accounts.Program", on_delete=models.PROTECT, related_name="family_sessions")
@@ -157,15 +158,15 @@ class FamilySession(models.Model):
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "The end must be after the start."})
+            raise ValidationError({"ends_at": _("The end must be after the start.")})
         if self.kind == self.Kind.FAMILY_THERAPY and not self.patient_id:
-            raise ValidationError({"patient": "A family session is for one patient's family."})
+            raise ValidationError({"patient": _("A family session is for one patient's family.")})
         if self.kind == self.Kind.EDUCATION_NIGHT and self.patient_id:
-            raise ValidationError({"patient": "Education nights are open to all families; choose no patient."})
+            raise ValidationError({"patient": _("Education nights are open to all families; choose no patient.")})
         if self.modality == self.Modality.VIDEO and not self.join_url:
-            raise ValidationError({"join_url": "Add the video link for a video session."})
+            raise ValidationError({"join_url": _("Add the video link for a video session.")})
         if self.modality == self.Modality.IN_PERSON and not self.location.strip():
-            raise ValidationError({"location": "Add where the session takes place."})
+            raise ValidationError({"location": _("Add where the session takes place.")})
 
 
 class ParticipantQuerySet(models.QuerySet["Participant"]):
@@ -181,21 +182,21 @@ class Participant(models.Model):
     """A family member (or the patient) taking part in a session, with their RSVP and attendance."""
 
     class Role(models.TextChoices):
-        FAMILY = "family", "Family member"
-        PATIENT = "patient", "Patient"
+        FAMILY = "family", _("Family member")
+        PATIENT = "patient", _("Patient")
 
     class Rsvp(models.TextChoices):
-        INVITED = "invited", "Not answered yet"
-        ACCEPTED = "accepted", "Going"
-        TENTATIVE = "tentative", "Maybe"
-        DECLINED = "declined", "Not going"
+        INVITED = "invited", _("Not answered yet")
+        ACCEPTED = "accepted", _("Going")
+        TENTATIVE = "tentative", _("Maybe")
+        DECLINED = "declined", _("Not going")
 
     class Attendance(models.TextChoices):
-        NOT_RECORDED = "", "Not recorded"
-        ATTENDED = "attended", "Attended"
-        LATE = "late", "Late"
-        ABSENT = "absent", "Absent"
-        EXCUSED = "excused", "Excused"
+        NOT_RECORDED = "", _("Not recorded")
+        ATTENDED = "attended", _("Attended")
+        LATE = "late", _("Late")
+        ABSENT = "absent", _("Absent")
+        EXCUSED = "excused", _("Excused")
 
     session = models.ForeignKey(FamilySession, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_participations")

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consent.audit import record_audit
@@ -26,14 +27,14 @@ def respond_rsvp(*, user: User, session: FamilySession, response: str) -> Partic
     The gate is asked again here: a revoked consent answers like a missing session (404)."""
     response = Participant.Rsvp(response)
     if response == Participant.Rsvp.INVITED:
-        raise ValidationError("Choose going, maybe or not going.")
+        raise ValidationError(_("Choose going, maybe or not going."))
     session = (
         FamilySession.objects.select_for_update(of=("self",)).select_related("program", "patient").get(pk=session.pk)
     )
     if not FamilySession.objects.visible_to(user).filter(pk=session.pk).exists():
         raise DisclosureRefused("Not found")
     if not session.is_scheduled or session.starts_at <= timezone.now():
-        raise ValidationError("This session can no longer be answered.")
+        raise ValidationError(_("This session can no longer be answered."))
     participant = Participant.objects.current().filter(session=session, user=user).first()
     if participant is None:
         if not session.is_open_event or not user.is_family:
@@ -45,7 +46,7 @@ def respond_rsvp(*, user: User, session: FamilySession, response: str) -> Partic
     if session.capacity and response != Participant.Rsvp.DECLINED and participant.rsvp != Participant.Rsvp.ACCEPTED:
         taken = session.participants.current().filter(rsvp=Participant.Rsvp.ACCEPTED).exclude(user=user).count()
         if response == Participant.Rsvp.ACCEPTED and taken >= session.capacity:
-            raise ValidationError("This event is full. You can answer “maybe” to hear if a place opens.")
+            raise ValidationError(_("This event is full. You can answer “maybe” to hear if a place opens."))
     was_expecting = participant.pk is not None and participant.expects_reminders
     participant.rsvp = response
     participant.rsvp_at = timezone.now()
@@ -62,16 +63,16 @@ def record_attendance(*, actor: User, session: FamilySession, marks: Mapping[int
     session = FamilySession.objects.select_for_update().get(pk=session.pk)
     check_staff(actor, session.patient)
     if session.status == FamilySession.Status.CANCELLED:
-        raise ValidationError("This session was cancelled.")
+        raise ValidationError(_("This session was cancelled."))
     if session.starts_at > timezone.now():
-        raise ValidationError("Attendance can be recorded once the session has started.")
+        raise ValidationError(_("Attendance can be recorded once the session has started."))
     now = timezone.now()
     participants = {p.pk: p for p in session.participants.current()}
     changed = []
     for participant_id, mark in marks.items():
         participant = participants.get(participant_id)
         if participant is None:
-            raise ValidationError("Someone in the list is not a participant of this session.")
+            raise ValidationError(_("Someone in the list is not a participant of this session."))
         mark = Participant.Attendance(mark)
         if participant.attendance != mark:
             participant.attendance = mark

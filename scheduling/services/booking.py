@@ -45,17 +45,17 @@ def ensure_free(
     if exclude_session is not None:
         sessions = sessions.exclude(pk=exclude_session.pk)
     if sessions.exists():
-        raise ValidationError("This time overlaps another session for the counselor. Please choose another time.")
+        raise ValidationError(_("This time overlaps another session for the counselor. Please choose another time."))
     holds = SessionRequest.objects.holding(starts_at, ends_at).filter(counselor_id__in=counselor_ids)
     if exclude_request is not None:
         holds = holds.exclude(pk=exclude_request.pk)
     if holds.exists():
-        raise ValidationError("A family has asked for this time. Answer their request first or choose another time.")
+        raise ValidationError(_("A family has asked for this time. Answer their request first or choose another time."))
     away = AvailabilityException.objects.filter(
         counselor_id__in=counselor_ids, starts_at__lt=ends_at, ends_at__gt=starts_at
     )
     if away.exists():
-        raise ValidationError("The counselor is away at this time.")
+        raise ValidationError(_("The counselor is away at this time."))
 
 
 def check_staff(actor: User, patient: User | None) -> None:
@@ -71,11 +71,11 @@ def eligible_members(patient: User | None, members: Iterable[User]) -> list[User
     chosen = list(members)
     if patient is None:
         if chosen:
-            raise ValidationError("Families join open events by answering the invitation themselves.")
+            raise ValidationError(_("Families join open events by answering the invitation themselves."))
         return []
     for member in chosen:
         if not member.is_family or not can_disclose(member, patient, Scope.SCHEDULE):
-            raise ValidationError("One of the people chosen cannot be invited to this patient's sessions.")
+            raise ValidationError(_("One of the people chosen cannot be invited to this patient's sessions."))
     return chosen
 
 
@@ -104,9 +104,9 @@ def book(
     counselor_list = list(counselors) or [actor]
     for person in counselor_list:
         if not person.is_counselor or person.program_id != actor.program_id:
-            raise ValidationError("Choose counselors of your program.")
+            raise ValidationError(_("Choose counselors of your program."))
     if starts_at <= timezone.now():
-        raise ValidationError("Choose a time in the future.")
+        raise ValidationError(_("Choose a time in the future."))
     members = eligible_members(patient, family_members)
     session = FamilySession(
         program=actor.program,
@@ -292,13 +292,13 @@ def reschedule_session(*, actor: User, session: FamilySession, starts_at: dateti
     session = FamilySession.objects.select_for_update().get(pk=session.pk)
     check_staff(actor, session.patient)
     if not session.is_scheduled:
-        raise ValidationError("Only a scheduled session can be moved.")
+        raise ValidationError(_("Only a scheduled session can be moved."))
     if starts_at <= timezone.now():
-        raise ValidationError("Choose a time in the future.")
+        raise ValidationError(_("Choose a time in the future."))
     if ends_at <= starts_at:
-        raise ValidationError("The end must be after the start.")
+        raise ValidationError(_("The end must be after the start."))
     if (starts_at, ends_at) == (session.starts_at, session.ends_at):
-        raise ValidationError("This is the session's current time.")
+        raise ValidationError(_("This is the session's current time."))
     counselor_ids = list(session.counselors.values_list("pk", flat=True))
     lock_counselors(counselor_ids)
     ensure_free(counselor_ids=counselor_ids, starts_at=starts_at, ends_at=ends_at, exclude_session=session)
@@ -325,10 +325,10 @@ def cancel_session(*, actor: User, session: FamilySession, reason: str) -> Famil
     session = FamilySession.objects.select_for_update().get(pk=session.pk)
     check_staff(actor, session.patient)
     if not session.is_scheduled:
-        raise ValidationError("This session is not scheduled any more.")
+        raise ValidationError(_("This session is not scheduled any more."))
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Give a short reason; participants will see it."})
+        raise ValidationError({"reason": _("Give a short reason; participants will see it.")})
     session.status = FamilySession.Status.CANCELLED
     session.cancellation_reason = reason[:300]
     session.cancelled_at = timezone.now()
@@ -351,7 +351,7 @@ def invite_family_members(*, actor: User, session: FamilySession, members: Itera
     session = FamilySession.objects.select_for_update().get(pk=session.pk)
     check_staff(actor, session.patient)
     if not session.is_scheduled:
-        raise ValidationError("This session is not scheduled any more.")
+        raise ValidationError(_("This session is not scheduled any more."))
     added: list[Participant] = []
     for member in eligible_members(session.patient, members):
         participant, created = Participant.objects.get_or_create(session=session, user=member)

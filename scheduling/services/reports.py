@@ -9,6 +9,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consent.audit import record_audit
@@ -34,7 +35,7 @@ def release_attendance_report(
     allowed = {c.pk: c for c in release_consents(patient, Scope.ATTENDANCE)}
     relied_on = allowed.get(consent.pk)
     if relied_on is None:
-        raise ValidationError("This consent does not allow releasing attendance (it may have ended).")
+        raise ValidationError(_("This consent does not allow releasing attendance (it may have ended)."))
     record_disclosure(
         consent=relied_on,
         scope=Scope.ATTENDANCE,

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from consent.gate import DisclosureRefused, can_disclose, recipients
@@ -45,25 +47,28 @@ def request_session(
         raise DisclosureRefused("Not found")
     counselor_ids = assigned_counselor_ids(patient)
     if not counselor_ids:
-        raise ValidationError("No counselor is available to confirm a request right now. Please call the program.")
+        raise ValidationError(_("No counselor is available to confirm a request right now. Please call the program."))
     request = SessionRequest(patient=patient, requested_by=requester, modality=modality, message=message.strip()[:500])
     if slot_key:
         counselor_id = _slot_counselor(slot_key, counselor_ids)
         lock_counselors([counselor_id])
         slot = find_open_slot(key=slot_key, counselor_ids=[counselor_id])
         if slot is None:
-            raise ValidationError("Sorry, that time was just taken. Please choose another time.")
+            raise ValidationError(_("Sorry, that time was just taken. Please choose another time."))
         request.counselor_id = counselor_id
         request.slot_starts_at, request.slot_ends_at = slot.starts_at, slot.ends_at
         request.duration_minutes = int((slot.ends_at - slot.starts_at).total_seconds() // 60)
     else:
         times = sorted(set(proposed_times))
         if not times:
-            raise ValidationError("Choose an open time or suggest at least one time.")
+            raise ValidationError(_("Choose an open time or suggest at least one time."))
         if len(times) > MAX_PROPOSED_TIMES:
-            raise ValidationError(f"Suggest at most {MAX_PROPOSED_TIMES} times.")
+            raise ValidationError(
+                ngettext("Suggest at most %(count)d time.", "Suggest at most %(count)d times.", MAX_PROPOSED_TIMES)
+                % {"count": MAX_PROPOSED_TIMES}
+            )
         if any(moment <= timezone.now() for moment in times):
-            raise ValidationError("Suggested times must be in the future.")
+            raise ValidationError(_("Suggested times must be in the future."))
         request.counselor_id = counselor_ids[0]
         request.proposed_times = [moment.astimezone(UTC).isoformat() for moment in times]
         request.duration_minutes = duration_minutes
@@ -78,7 +83,7 @@ def _slot_counselor(slot_key: str, counselor_ids: list[int]) -> int:
     except ValueError:
         counselor_id = -1
     if counselor_id not in counselor_ids:
-        raise ValidationError("Sorry, that time is not available. Please choose another time.")
+        raise ValidationError(_("Sorry, that time is not available. Please choose another time."))
     return counselor_id
 
 
@@ -98,16 +103,16 @@ def confirm_request(
     session_request = SessionRequest.objects.select_for_update().get(pk=session_request.pk)
     check_staff(actor, session_request.patient)
     if not session_request.is_pending:
-        raise ValidationError("This request has already been answered.")
+        raise ValidationError(_("This request has already been answered."))
     if session_request.slot_starts_at and session_request.slot_ends_at:
         starts_at, ends_at = session_request.slot_starts_at, session_request.slot_ends_at
     elif starts_at is None:
-        raise ValidationError("Choose a time for the session.")
+        raise ValidationError(_("Choose a time for the session."))
     else:
         ends_at = starts_at + timedelta(minutes=session_request.duration_minutes)
     members = [session_request.requested_by]
     if not can_disclose(session_request.requested_by, session_request.patient, Scope.SCHEDULE):
-        raise ValidationError("The family member's consent no longer covers scheduling, so this request is closed.")
+        raise ValidationError(_("The family member's consent no longer covers scheduling, so this request is closed."))
     counselors = [actor] if actor.is_counselor else [session_request.counselor]
     session, participants = book(
         actor=actor,
@@ -148,9 +153,9 @@ def decline_request(*, actor: User, session_request: SessionRequest, message: st
     session_request = SessionRequest.objects.select_for_update().get(pk=session_request.pk)
     check_staff(actor, session_request.patient)
     if not session_request.is_pending:
-        raise ValidationError("This request has already been answered.")
+        raise ValidationError(_("This request has already been answered."))
     if not message.strip():
-        raise ValidationError({"message": "Write a short message for the family."})
+        raise ValidationError({"message": _("Write a short message for the family.")})
     session_request.status = SessionRequest.Status.DECLINED
     session_request.response_message = message.strip()[:500]
     session_request.responded_by = actor
@@ -169,7 +174,7 @@ def withdraw_request(*, requester: User, session_request: SessionRequest) -> Ses
     if session_request.requested_by_id != requester.pk:
         raise DisclosureRefused("Not found")
     if not session_request.is_pending:
-        raise ValidationError("This request has already been answered.")
+        raise ValidationError(_("This request has already been answered."))
     session_request.status = SessionRequest.Status.WITHDRAWN
     session_request.save(update_fields=["status"])
     return session_request

@@ -10,7 +10,8 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -38,7 +39,7 @@ def feed_settings(request: PortalRequest) -> HttpResponse:
             new_url = request.build_absolute_uri(reverse("scheduling:calendar_feed", args=[token]))
         elif action == "revoke":
             if revoke_calendar_feed(user=user):
-                messages.success(request, "Your calendar link is turned off. Calendar apps will stop updating.")
+                messages.success(request, _("Your calendar link is turned off. Calendar apps will stop updating."))
             return redirect("scheduling:feed_settings")
     feed = CalendarFeed.objects.filter(user=user).first()
     return render(request, "scheduling/feed_settings.html", {"feed": feed, "new_url": new_url})
@@ -72,7 +73,9 @@ def calendar_feed(request: PortalRequest, token: str) -> HttpResponse:
     record_list_disclosures(
         owner, sessions, what="Appointment times in a calendar subscription", channel=Disclosure.Channel.CALENDAR
     )
-    response = HttpResponse(build_calendar(sessions), content_type="text/calendar; charset=utf-8")
+    with translation.override(owner.preferred_language):  # the subscriber's language, whoever's app fetches it
+        body = build_calendar(sessions)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="appointments.ics"'
     response["Cache-Control"] = "no-store, private"
     response["X-Robots-Tag"] = "noindex"

@@ -76,7 +76,9 @@ def attendance_report(request: PortalRequest) -> HttpResponse:
             except ValidationError as exc:
                 release_form.add_error(None, exc.messages)
             else:
-                context.update(released_to=consent, rows=report_rows(user, patient, start, end))
+                context.update(
+                    released_to=consent, released_on=timezone.localdate(), rows=report_rows(user, patient, start, end)
+                )
                 return render(request, "scheduling/attendance_release.html", context)
         context["rows"] = report_rows(user, patient, start, end)
     return render(request, "scheduling/attendance_report.html", context)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -54,7 +55,7 @@ def request_create(request: PortalRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
-            messages.success(request, "Your request is sent. You will see the counselor's answer here.")
+            messages.success(request, _("Your request is sent. You will see the counselor's answer here."))
             return redirect(created)
     context = {
         "form": form,
@@ -105,5 +106,5 @@ def request_withdraw(request: PortalRequest, pk: Any) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Your request is withdrawn.")
+        messages.success(request, _("Your request is withdrawn."))
     return redirect(session_request)

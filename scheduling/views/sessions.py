@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from consent.gate import care_team_patients
@@ -150,14 +151,17 @@ def rsvp(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_session_for(request, pk, what="Family session RSVP")
     form = RsvpForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Please choose going, maybe or not going.")
+        messages.error(request, _("Please choose going, maybe or not going."))
     else:
         try:
             participant = respond_rsvp(user=request.user, session=session, response=form.cleaned_data["response"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"Thank you. Your answer is saved: {participant.get_rsvp_display()}.")
+            messages.success(
+                request,
+                _("Thank you. Your answer is saved: %(answer)s.") % {"answer": participant.get_rsvp_display()},
+            )
     return HttpResponseRedirect(_safe_next(request, session.get_absolute_url()))
 
 

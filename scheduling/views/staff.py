@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -88,7 +89,7 @@ def session_create(request: PortalRequest) -> HttpResponse:
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            messages.success(request, "The session is booked and the invitations are sent.")
+            messages.success(request, _("The session is booked and the invitations are sent."))
             return redirect(session)
     return render(
         request,
@@ -187,7 +188,7 @@ def session_attendance(request: PortalRequest, pk: Any) -> HttpResponse:
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            messages.success(request, "Attendance is saved.")
+            messages.success(request, _("Attendance is saved."))
             return redirect(session)
     return render(request, "scheduling/session_attendance.html", {"form": form, "session": session})
 
@@ -203,9 +204,13 @@ def session_invite(request: PortalRequest, pk: Any) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"Invited {len(added)} more {'person' if len(added) == 1 else 'people'}.")
+            messages.success(
+                request,
+                ngettext("Invited %(count)d more person.", "Invited %(count)d more people.", len(added))
+                % {"count": len(added)},
+            )
     else:
-        messages.error(request, "Choose at least one family member to invite.")
+        messages.error(request, _("Choose at least one family member to invite."))
     return redirect(session)
 
 
@@ -217,7 +222,7 @@ def participant_remove(request: PortalRequest, pk: Any) -> HttpResponse:
     if participant is None:
         raise Http404("Not found")
     remove_participant(actor=request.user, participant=participant)
-    messages.success(request, "Removed from the session; they will get no more reminders for it.")
+    messages.success(request, _("Removed from the session; they will get no more reminders for it."))
     return redirect(session)
 
 
@@ -268,21 +273,21 @@ def availability(request: PortalRequest) -> HttpResponse:
             row = hours_form.save(commit=False)
             row.counselor = user
             row.save()
-            messages.success(request, "Your weekly hours are saved.")
+            messages.success(request, _("Your weekly hours are saved."))
             return redirect("scheduling:availability")
         if action == "add_time_off" and off_form.is_valid():
             row = off_form.save(commit=False)
             row.counselor = user
             row.save()
-            messages.success(request, "Your time off is saved. No new bookings can be made in that period.")
+            messages.success(request, _("Your time off is saved. No new bookings can be made in that period."))
             return redirect("scheduling:availability")
         if action == "delete_hours":
             Availability.objects.filter(counselor=user, pk=_int(request.POST.get("id", ""))).delete()
-            messages.success(request, "Those weekly hours are removed.")
+            messages.success(request, _("Those weekly hours are removed."))
             return redirect("scheduling:availability")
         if action == "delete_time_off":
             AvailabilityException.objects.filter(counselor=user, pk=_int(request.POST.get("id", ""))).delete()
-            messages.success(request, "That time off is removed.")
+            messages.success(request, _("That time off is removed."))
             return redirect("scheduling:availability")
     context = {
         "hours": list(Availability.objects.filter(counselor=user)),
@@ -314,7 +319,7 @@ def request_confirm(request: PortalRequest, pk: Any) -> HttpResponse:
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            messages.success(request, "Confirmed. The family sees the session and gets reminders.")
+            messages.success(request, _("Confirmed. The family sees the session and gets reminders."))
             return redirect(session)
     from scheduling.views.requests import render_request_detail
 
@@ -333,7 +338,7 @@ def request_decline(request: PortalRequest, pk: Any) -> HttpResponse:
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            messages.success(request, "The family will see your message in the portal.")
+            messages.success(request, _("The family will see your message in the portal."))
             return HttpResponseRedirect(reverse("scheduling:session_list"))
     from scheduling.views.requests import render_request_detail
 

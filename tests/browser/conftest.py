@@ -111,9 +111,8 @@ def actors(
             viewport=VIEWPORTS[viewport],
             base_url=base_url or portal.url,
             accept_downloads=True,
-            locale="en-US",
             timezone_id="America/New_York",
-            **context_options,
+            **{"locale": "en-US", **context_options},  # ``locale="es"`` opens a Spanish reader's browser
         )
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         checks = Checks(label=f"{name}@{viewport}", axe=axe)

@@ -131,6 +131,7 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "lesson_id": lambda name: draft.lessons.first().pk,  # type: ignore[union-attr]
         "question_id": lambda name: draft.questions.first().pk,  # type: ignore[union-attr]
         "action": lambda name: "submit",
+        "language": lambda name: "es",  # a module's translation (education/views/translations.py)
         "assignment_id": lambda name: Assignment.objects.get(patient=patient).pk,
         "row_id": lambda name: row.pk if row else uuid.uuid4(),
         "group_id": lambda name: _program_support_group(world).pk,

@@ -57,7 +57,7 @@ def test_the_settings_page_speaks_spanish(client: Client, spanish_member: User) 
     assert "Text message settings" not in page and "No mobile number" not in page
     refused = client.post(reverse("notifications:phone_number"), {"number": "12"}, headers=SPANISH)
     assert refused.status_code == 400
-    assert "Eso no parece un número de teléfono completo." in refused.content.decode()
+    assert "Ese número de teléfono no parece completo." in refused.content.decode()
 
 
 def test_a_spanish_reader_agrees_to_the_spanish_wording(client: Client, spanish_member: User, daytime: Any) -> None:

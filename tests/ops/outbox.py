@@ -14,7 +14,6 @@ from notifications.models import OutboxMessage, SmsPhone
 from notifications.services import enqueue_message
 from tests.support import personas
 
-SENT_LINE = re.compile(r"outbox row ([0-9a-f-]{36}) → (\w+)")
 RECONCILED_LINE = re.compile(r"outbox row ([0-9a-f-]{36}): reconciled")
 
 

@@ -28,7 +28,7 @@ from django.db import connection
 
 from notifications.models import OutboxMessage
 from tests.ops.conftest import child_env
-from tests.ops.outbox import RECONCILED_LINE, SENT_LINE, queue_reminders, texting_family
+from tests.ops.outbox import RECONCILED_LINE, queue_reminders, texting_family
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.phi_log_scan import scan_text
 from tests.support.procs import Child, DeadlineExceeded, ProcessRegistry
@@ -71,22 +71,36 @@ def _start_worker(procs: ProcessRegistry, name: str, fake: FakeTwilio) -> Child:
     return child
 
 
-def _finished_ids(*children: Child) -> set[str]:
-    ids: set[str] = set()
-    for child in children:
-        ids.update(m.group(1) for line in child.lines if (m := SENT_LINE.search(line)) and m.group(2) == "sent")
-    return ids
+QUIET_CHECK_S = 1.0  # after this long without a worker log line, look at the rows again
+
+
+def _unsent(ids: set[str]) -> list[OutboxMessage]:
+    return list(OutboxMessage.objects.filter(pk__in=ids).exclude(state=OutboxMessage.State.SENT).order_by("pk"))
 
 
 def _wait_until_sent(expected: set[str], live: Child, *dead: Child, timeout: float = 90) -> None:
-    """Consume the live worker's log until every expected row has a "→ sent" line in some worker's log."""
+    """Wait until every expected row is ``sent`` in the database, re-checking at each of the live worker's log lines.
+
+    The database is the truth, not the logs: a worker SIGKILLed between committing a row's "sent" and writing its
+    log line leaves a sent row with no line anywhere. When the live worker is quiet for ``QUIET_CHECK_S`` the rows
+    are looked at again (its silence may mean it is done). On timeout the message shows each unsent row's state and
+    every worker's log tail, so a stall can be diagnosed from the CI output alone."""
     deadline = time.monotonic() + timeout
-    while not expected <= _finished_ids(live, *dead):
+    while unsent := _unsent(expected):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            missing = expected - _finished_ids(live, *dead)
-            raise DeadlineExceeded(f"{len(missing)} rows never sent; worker log tail:\n{live.output()[-2000:]}")
-        if live.next_line(remaining) is None:
+            rows = "\n".join(
+                f"  {row.pk} {row.state} owner={row.lease_owner!r} lease_until={row.lease_expires_at} "
+                f"send_after={row.send_after} attempts={row.attempts} error={row.error_code} {row.last_error!r}"
+                for row in unsent
+            )
+            tails = "\n".join(f"--- {child.name}:\n{child.output()[-1500:]}" for child in (live, *dead))
+            raise DeadlineExceeded(f"{len(unsent)} rows never sent:\n{rows}\n{tails}")
+        try:
+            line = live.next_line(min(remaining, QUIET_CHECK_S))
+        except DeadlineExceeded:
+            continue  # a quiet second: look at the rows again
+        if line is None:
             raise AssertionError(f"{live.name} exited:\n{live.output()[-2000:]}")
 
 

@@ -45,8 +45,11 @@ class Child:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
-    def wait_for(self, pattern: re.Pattern[str] | str, timeout: float) -> re.Match[str]:
-        """Block until an output line matches ``pattern`` (searching lines already seen first)."""
+    def wait_for(
+        self, pattern: re.Pattern[str] | str, timeout: float, stop: re.Pattern[str] | None = None
+    ) -> re.Match[str]:
+        """Block until an output line matches ``pattern`` (searching lines already seen first). ``DeadlineExceeded``
+        at the deadline, when the child exits first, or at a line matching ``stop`` (e.g. "address in use")."""
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern
         for line in self.lines:
             if match := regex.search(line):
@@ -64,6 +67,8 @@ class Child:
                 raise DeadlineExceeded(f"{self.name} exited ({self.popen.poll()}) before {regex.pattern!r}")
             if match := regex.search(item):
                 return match
+            if stop is not None and stop.search(item):
+                raise DeadlineExceeded(f"{self.name}: {item.strip()}")
 
     def next_line(self, timeout: float) -> str | None:
         """The next output line not yet consumed by ``next_line`` (None when the child has exited)."""
@@ -100,21 +105,8 @@ class ProcessRegistry:
         command = list(argv)
         if cpu is not None and _can_pin(cpu):
             command = ["taskset", "-c", str(cpu), *command]
-        full_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
-        popen = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-            start_new_session=True,
-        )
-        child = Child(name=name, popen=popen)
+        child = start_child(name, command, {**os.environ, **(env or {})})
         self.children.append(child)
-        threading.Thread(target=_pump, args=(child,), daemon=True, name=f"pump-{name}").start()
         return child
 
     def start_daphne(
@@ -135,15 +127,7 @@ class ProcessRegistry:
 
     def stop(self, child: Child) -> None:
         """SIGTERM, wait up to the grace period, then SIGKILL; by PID (and the child's own process group)."""
-        if child.alive():
-            _signal(child, signal.SIGTERM)
-            try:
-                child.popen.wait(timeout=self.grace_s)
-            except subprocess.TimeoutExpired:
-                _signal(child, signal.SIGKILL)
-                child.popen.wait(timeout=self.grace_s)
-        else:
-            _reap_group(child)
+        stop_child(child, self.grace_s)
 
     def stop_all(self) -> None:
         for child in reversed(self.children):
@@ -151,6 +135,38 @@ class ProcessRegistry:
                 self.stop(child)
             except Exception as exc:
                 sys.stderr.write(f"could not stop {child.name} (pid {child.pid}): {exc}\n")
+
+
+def start_child(name: str, argv: Sequence[str], env: Mapping[str, str]) -> Child:
+    """Start ``argv`` with exactly ``env`` (plus unbuffered output) in its own session, stdout and stderr merged
+    and read line by line into the child's queue by a thread. The caller records it and stops it (``stop_child``)."""
+    popen = subprocess.Popen(
+        list(argv),
+        cwd=ROOT,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        start_new_session=True,  # its own process group: stopping it stops exactly its tree
+    )
+    child = Child(name=name, popen=popen)
+    threading.Thread(target=_pump, args=(child,), daemon=True, name=f"pump-{name}").start()
+    return child
+
+
+def stop_child(child: Child, grace_s: float = 5.0) -> None:
+    """SIGTERM to the child's process group, SIGKILL after ``grace_s``, then SIGKILL to anything it left in its
+    group; by PID only, never by name."""
+    if child.alive():
+        _signal(child, signal.SIGTERM)
+        try:
+            child.popen.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            _signal(child, signal.SIGKILL)
+            child.popen.wait(timeout=grace_s)
+    _reap_group(child)
 
 
 def _signal(child: Child, sig: int) -> None:

@@ -28,6 +28,7 @@ class Command(BaseCommand):
             ("Updated (new version)", report.updated),
             ("Unchanged", report.unchanged),
             ("Skipped (archived by staff)", report.skipped),
+            ("Translations published", report.translated),
         ):
             if slugs:
                 self.stdout.write(f"{label}: {', '.join(slugs)}")

@@ -75,6 +75,14 @@ def user(
 
 
 @op
+def prefer_language(user_id: int, language: str) -> None:
+    """The language the person's pages, emails and texts reach them in (``User.preferred_language``)."""
+    from accounts.models import User
+
+    User.objects.filter(pk=user_id).update(preferred_language=language)
+
+
+@op
 def assign(counselor_id: int, patient_id: int) -> None:
     from accounts.models import User
     from tests.support import personas

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from queue import Empty, Queue
 from typing import Any
 
-from tests.support.browser.server import ROOT, Child, stop_child
+from tests.support.procs import ROOT, Child, stop_child
 
 
 class SeedError(RuntimeError):

@@ -1,28 +1,24 @@
 """A live portal for the browser suite: Daphne (through the pinned launcher) on a free loopback port.
 
 The database is a fresh SQLite file in a temp dir, migrated (and the curriculum loaded) in a child process with
-the same environment the server gets. Mail goes to files (``PORTAL_EMAIL_FILE_PATH``). Every child is recorded by
-PID when it starts and stopped by PID (its own process group) in a ``finally``; nothing is killed by name.
+the same environment the server gets. Mail goes to files (``PORTAL_EMAIL_FILE_PATH``). Children are started and
+stopped with tests/support/procs.py (by PID, their own process group, in a ``finally``; nothing is killed by name).
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import re
-import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-LISTENING = re.compile(r"Listening on TCP address [0-9.]+:(\d+)")
+from tests.support.procs import LISTENING, ROOT, Child, DeadlineExceeded, start_child, stop_child
+
 BIND_FAILED = re.compile(r"Address already in use|Couldn't listen|CannotListenError")
 # Variables of the surrounding shell that would point the child at real services.
 DROPPED_ENV = ("REDIS_URL", "SMTP_HOST", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "DJANGO_SETTINGS_MODULE")
@@ -30,88 +26,6 @@ DROPPED_ENV = ("REDIS_URL", "SMTP_HOST", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKE
 
 class ServerFailed(RuntimeError):
     """The server did not start (or a setup command failed); the message carries its output."""
-
-
-@dataclass
-class Child:
-    """A started process and every line it printed (stdout and stderr merged)."""
-
-    name: str
-    popen: subprocess.Popen[str]
-    lines: list[str] = field(default_factory=list)
-    events: queue.Queue[str | None] = field(default_factory=queue.Queue)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for_line(self, pattern: re.Pattern[str], stop: re.Pattern[str] | None, timeout: float) -> re.Match[str]:
-        """The first output line matching ``pattern``; ``ServerFailed`` on a ``stop`` line, exit or deadline."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ServerFailed(f"{self.name}: no {pattern.pattern!r} within {timeout}s:\n{self.output()}")
-            try:
-                line = self.events.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise ServerFailed(f"{self.name} exited with {self.popen.poll()}:\n{self.output()}")
-            if match := pattern.search(line):
-                return match
-            if stop is not None and stop.search(line):
-                raise ServerFailed(f"{self.name}: {line.strip()}")
-
-
-def start_child(name: str, argv: list[str], env: Mapping[str, str]) -> Child:
-    popen = subprocess.Popen(
-        argv,
-        cwd=ROOT,
-        env={**env, "PYTHONUNBUFFERED": "1"},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        bufsize=1,
-        start_new_session=True,  # its own process group: stopping it stops exactly its tree
-    )
-    child = Child(name, popen)
-    threading.Thread(target=_pump, args=(child,), daemon=True, name=f"pump-{name}").start()
-    return child
-
-
-def stop_child(child: Child, grace_s: float = 5.0) -> None:
-    """SIGTERM to the child's process group, then SIGKILL after ``grace_s``; by PID only."""
-    if child.popen.poll() is None:
-        _signal_group(child.pid, signal.SIGTERM)
-        try:
-            child.popen.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            _signal_group(child.pid, signal.SIGKILL)
-            child.popen.wait(timeout=grace_s)
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(child.pid, signal.SIGKILL)  # anything the child left behind in its group
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-    except PermissionError:
-        os.kill(pid, sig)
-
-
-def _pump(child: Child) -> None:
-    assert child.popen.stdout is not None
-    for line in child.popen.stdout:
-        child.lines.append(line)
-        child.events.put(line)
-    child.events.put(None)
 
 
 def free_port() -> int:
@@ -192,11 +106,11 @@ def live_server(
             argv = [sys.executable, "-m", "family_portal.serve", "--bind", "127.0.0.1", "--port", str(port)]
             child = start_child(name, argv, server_env)
             try:
-                child.wait_for_line(LISTENING, stop=BIND_FAILED, timeout=60)
-            except ServerFailed:
+                child.wait_for(LISTENING, timeout=60, stop=BIND_FAILED)
+            except DeadlineExceeded as exc:
                 stop_child(child)
                 if attempt == attempts - 1 or not BIND_FAILED.search(child.output()):
-                    raise
+                    raise ServerFailed(f"{exc}:\n{child.output()}") from exc
                 continue
             yield LiveServer(url=url, port=port, child=child, mail_dir=mail_dir, env=server_env)
             return
