@@ -317,7 +317,9 @@ def consent_print(request: HttpRequest, consent_id: str) -> HttpResponse:
             "summary": summary_for_family(consent) if is_recipient else None,
             "form_text": consent.form_text(),
         }
-        return render(request, "consent/consent_print.html", context)
+    # The page around the copy (header, menu, footer) stays in the reader's language; the template renders the
+    # copy itself in the signed language, marked with its ``lang``.
+    return render(request, "consent/consent_print.html", context)
 
 
 def _patient_urls(patient: User, viewer: object) -> dict[str, str]:

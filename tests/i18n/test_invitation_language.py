@@ -57,7 +57,7 @@ def test_a_spanish_invitation_is_written_in_spanish(login, counselor, unlinked, 
     assert response.status_code == 302
     assert Invitation.objects.get().language == "es"
     message = mail.outbox[-1]
-    assert message.subject == "Le invitaron al Family Portal"
+    assert message.subject == "Le invitamos a Family Portal"
     assert "Para aceptar, abra este enlace" in message.body
     assert "To accept" not in message.body
 

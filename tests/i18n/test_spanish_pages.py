@@ -39,6 +39,8 @@ BRAND = "Family Portal"
 LANGUAGE_NAMES = {name for _code, name in settings.LANGUAGES}
 # Time zone abbreviations are the same words in both languages.
 SAME_IN_BOTH = LANGUAGE_NAMES | {"EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "AKDT", "HST", "UTC"}
+# Place names in the time-zone choices that Spanish writes the same way, and the Ctrl key's label.
+SAME_IN_BOTH |= {"Alaska (Anchorage)", "Arizona (Phoenix)", "Ctrl"}
 NOT_WORDS = [
     re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),  # email addresses
     re.compile(r"(https?://|www\.)\S+"),  # web addresses
@@ -50,17 +52,35 @@ BUTTON_INPUTS = ("submit", "button", "reset")
 LETTER = re.compile(r"[^\W\d_]")
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
 class _VisibleText(HTMLParser):
+    """The visible text of a page, except text inside an element that says it is in another language
+    (``lang="en"`` on a Spanish page: a consent reproduced as it was signed, a module shown in English with a note)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.texts: list[str] = []
         self._skipping = 0
+        self._open: list[tuple[str, bool]] = []  # open elements: (tag, in another language)
+        self._page_language = ""
+
+    def _foreign(self) -> bool:
+        return any(foreign for _tag, foreign in self._open)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self._skipping += 1
             return
         values = dict(attrs)
+        language = (values.get("lang") or "").split("-")[0]
+        if tag == "html":
+            self._page_language = language
+        elif tag not in VOID:
+            self._open.append((tag, bool(language) and language != self._page_language))
+        if self._foreign():
+            return
         self.texts.extend(values[name] or "" for name in TEXT_ATTRIBUTES if values.get(name))
         if tag == "input" and (values.get("type") or "") in BUTTON_INPUTS and values.get("value"):
             self.texts.append(values["value"] or "")
@@ -69,13 +89,20 @@ class _VisibleText(HTMLParser):
         self.handle_starttag(tag, attrs)
         if tag in ("script", "style"):
             self._skipping -= 1
+        elif tag not in VOID and tag != "html":
+            self._open.pop()
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style") and self._skipping:
             self._skipping -= 1
+            return
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] == tag:
+                del self._open[index:]
+                break
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
+        if not self._skipping and not self._foreign():
             self.texts.append(data)
 
 
@@ -85,8 +112,20 @@ def visible_texts(html: str) -> set[str]:
     return {text for text in (" ".join(raw.split()) for raw in parser.texts) if LETTER.search(text)}
 
 
+def _strings(value: Any) -> list[str]:
+    """Every string inside a stored value (JSON lists and objects too: a module's sources)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
 def stored_text() -> list[str]:
-    """Every string people or fixtures stored (names, what they typed, content): data, not interface."""
+    """Every string people or fixtures stored (names, what they typed, content, a module's sources), and each line
+    of stored Markdown without its markers ("### Part 1" shows as "Part 1"): data, not interface."""
     found: set[str] = set()
     for model in apps.get_models():
         if model._meta.app_label not in DATA_APPS:
@@ -94,12 +133,15 @@ def stored_text() -> list[str]:
         names = [
             f.name
             for f in model._meta.get_fields()
-            if isinstance(f, (models.CharField, models.TextField)) and not f.choices and f.concrete
+            if isinstance(f, (models.CharField, models.TextField, models.JSONField)) and not f.choices and f.concrete
         ]
         if not names:
             continue
         for row in model._default_manager.values_list(*names):
-            found.update(" ".join(value.split()) for value in row if isinstance(value, str) and LETTER.search(value))
+            for value in (text for item in row for text in _strings(item)):
+                if LETTER.search(value):
+                    found.add(" ".join(value.split()))
+                    found.update(line for raw in value.splitlines() if LETTER.search(line := raw.strip("#*->_ \t")))
     return sorted(found, key=len, reverse=True)
 
 
@@ -239,3 +281,17 @@ def test_the_comparison_sees_english_leftovers_and_lets_data_through() -> None:
     leftovers = Leftovers(data=["Fran Rivera"])
     leftovers.compare("/page/", english, spanish)
     assert set(leftovers.first_seen) == {"Sessions", "Call 1-800-662-4357", "Close", "Save"}
+
+
+def test_text_marked_as_another_language_is_not_a_leftover() -> None:
+    """A consent signed in English, reproduced on a Spanish page inside ``lang="en"``, is the document, not chrome;
+    the Spanish page's own words around it are still checked."""
+    english = (
+        '<html lang="en"><body><p>Print</p><article lang="en"><h1>Consent</h1><br/><p>Why</p></article></body></html>'
+    )
+    spanish = (
+        '<html lang="es"><body><p>Print</p><article lang="en"><h1>Consent</h1><br/><p>Why</p></article></body></html>'
+    )
+    leftovers = Leftovers(data=[])
+    leftovers.compare("/print/", english, spanish)
+    assert set(leftovers.first_seen) == {"Print"}
