@@ -30,6 +30,7 @@ from scheduling.forms import (
     ConfirmForm,
     DeclineForm,
     InviteForm,
+    RepeatForm,
     RescheduleForm,
     SessionForm,
     TimeOffForm,
@@ -48,6 +49,7 @@ from scheduling.services import (
     schedule_session,
 )
 from scheduling.summaries import group_invites_summary
+from scheduling.views.series import book_series
 from scheduling.views.sessions import staff_sessions
 
 
@@ -65,9 +67,13 @@ def session_create(request: PortalRequest) -> HttpResponse:
         return render(request, "scheduling/session_choose_patient.html", {"form": ChoosePatientForm(user=user)})
     group_patients = visible_patients(user, Scope.SCHEDULE) if patient is None else None
     form = SessionForm(request.POST or None, patient=patient, group_patients=group_patients)
-    if request.method == "POST" and form.is_valid() and form.cleaned_data.get("patients"):
+    repeat_form = RepeatForm(request.POST or None, prefix="repeat")
+    valid = request.method == "POST" and form.is_valid() and repeat_form.is_valid()
+    if valid and repeat_form.repeats:
+        return book_series(request, form, repeat_form, patient)
+    if valid and form.cleaned_data.get("patients"):
         return _book_group(request, form)
-    if request.method == "POST" and form.is_valid():
+    if valid:
         data = form.cleaned_data
         try:
             session = schedule_session(
@@ -94,7 +100,7 @@ def session_create(request: PortalRequest) -> HttpResponse:
     return render(
         request,
         "scheduling/session_form.html",
-        {"form": form, "patient": patient, "tz": timezone.get_current_timezone()},
+        {"form": form, "repeat_form": repeat_form, "patient": patient, "tz": timezone.get_current_timezone()},
     )
 
 
@@ -120,7 +126,12 @@ def _book_group(request: PortalRequest, form: SessionForm) -> HttpResponse:
         return render(
             request,
             "scheduling/session_form.html",
-            {"form": form, "patient": None, "tz": timezone.get_current_timezone()},
+            {
+                "form": form,
+                "repeat_form": RepeatForm(request.POST, prefix="repeat"),
+                "patient": None,
+                "tz": timezone.get_current_timezone(),
+            },
         )
     messages.success(request, group_invites_summary(outcome.as_dict()))
     return redirect(session)
