@@ -10,7 +10,7 @@ class SchedulingConfig(AppConfig):
         from notifications.checks import register_subject_check
         from notifications.periodic import register_periodic
         from scheduling.checks import session_message_still_due
-        from scheduling.reminders import extend_series_reminders
+        from scheduling.reminders import run_series_reminders
 
         register_subject_check("session", session_message_still_due)
-        register_periodic(extend_series_reminders)  # a series' reminders on a rolling horizon
+        register_periodic(run_series_reminders)  # a series' reminders on a rolling horizon

@@ -93,3 +93,8 @@ def extend_series_reminders(now: datetime) -> int:
                 plan_session_reminders(occurrence)
                 planned += 1
     return planned
+
+
+def run_series_reminders(now: datetime) -> None:
+    """The worker's periodic entry point (``notifications.periodic``)."""
+    extend_series_reminders(now)
