@@ -257,3 +257,23 @@ def test_series_pages_query_counts_are_constant(login, client, counselor, patien
     SessionSeries.objects.all().delete()
     large = measure(20, date(2027, 2, 17))
     assert small == large
+
+
+def test_series_form_pages_and_errors_are_in_spanish(login, counselor, patient, program):
+    counselor.preferred_language = "es"
+    counselor.save(update_fields=["preferred_language"])
+    client = login(counselor)
+    page = client.get(create_url(patient), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    for text in ["<legend>Repetir</legend>", "No se repite", "Cada dos semanas", "Número de sesiones"]:
+        assert text in page, text
+    refused = client.post(
+        create_url(patient), form_data(frequency="1", ends="count", count=""), HTTP_ACCEPT_LANGUAGE="es"
+    ).content.decode()
+    assert "Indique cuántas sesiones, de 2 a 52." in refused
+    series = book_series(counselor, patient, [], local(program, date(2027, 2, 16)), count=4)
+    first = occurrences(series)[0]
+    detail = client.get(first.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Forma parte de una serie: Cada semana, 4 veces" in detail
+    assert "Cambiar esta y las siguientes" in detail
+    cancel_page = client.get(reverse("scheduling:series_cancel", args=[first.pk]), HTTP_ACCEPT_LANGUAGE="es")
+    assert "Todas las sesiones futuras de la serie" in cancel_page.content.decode()
