@@ -246,3 +246,48 @@ def test_cancel_needs_a_reason(frozen, program, counselor, patient):
     with pytest.raises(ValidationError):
         cancel_following(actor=counselor, session=occurrences(series)[0], reason="  ")
     assert {row.status for row in occurrences(series)} == {"scheduled"}
+
+
+def test_a_multi_family_group_series_invites_the_families_once(frozen, program, counselor, patient, other_patient,
+                                                               family_member):  # fmt: skip
+    from tests.support import personas
+
+    personas.assign(counselor, other_patient)
+    other_member = personas.make_user("otto2@example.org", User.Role.FAMILY, None, full_name="Otto Two")
+    personas.consent_for(other_patient, other_member)
+    first = local(program, date(2027, 2, 16))
+    series = schedule_series(
+        actor=counselor,
+        every_weeks=2,
+        count=3,
+        patients=[patient, other_patient],
+        title="Family night",
+        starts_at=first,
+        ends_at=first + timedelta(hours=1),
+        modality=FamilySession.Modality.IN_PERSON,
+        location="Hall",
+    )
+    rows = occurrences(series)
+    assert {row.kind for row in rows} == {FamilySession.Kind.MULTI_FAMILY_GROUP} and len(rows) == 3
+    expected = {(family_member.pk, patient.pk), (other_member.pk, other_patient.pk)}
+    for row in rows:
+        assert set(row.participants.values_list("user_id", "via_patient_id")) == expected
+    invited = OutboxMessage.objects.filter(template_key="session_invited")
+    assert set(invited.values_list("subject", flat=True)) == {rows[0].subject}
+
+
+def test_an_open_education_night_series(frozen, program, counselor):
+    first = local(program, date(2027, 2, 18))
+    series = schedule_series(
+        actor=counselor,
+        every_weeks=1,
+        until=date(2027, 3, 11),
+        kind=FamilySession.Kind.EDUCATION_NIGHT,
+        title="Education night",
+        starts_at=first,
+        ends_at=first + timedelta(hours=1),
+        modality=FamilySession.Modality.IN_PERSON,
+        location="Hall",
+    )
+    assert len(occurrences(series)) == 4
+    assert all(row.patient_id is None and row.title == "Education night" for row in occurrences(series))
