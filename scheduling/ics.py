@@ -83,7 +83,7 @@ def series_events(series: SessionSeries, occurrences: list[FamilySession], *, st
         session=linked,
         starts_at=first_local,
         ends_at=first_local + series.duration,
-        sequence=series.sequence,
+        sequence=max([series.sequence, *(occ.sequence for occ in shown.values())]),  # any change re-sends it
         on=bool(on),
         stamp=stamp,
     )

@@ -125,6 +125,7 @@ def test_session_page_offers_the_series_actions(login, counselor, patient, famil
     page = login(counselor).get(first.get_absolute_url()).content.decode()
     assert "Part of a series: Every week, 4 times" in page
     assert reverse("scheduling:series_change", args=[first.pk]) in page
+    assert "Change this session only" in page and "Cancel this session only" in page
     assert reverse("scheduling:series_cancel", args=[first.pk]) in page
     family_page = login(family_member).get(first.get_absolute_url()).content.decode()
     assert "Every week, 4 times" in family_page
@@ -207,6 +208,7 @@ def test_ics_and_feed_carry_rrule_exdate_and_recurrence_id(login, client, counse
         assert override.decoded("RECURRENCE-ID") == rows[1].occurrence_start
         assert override.decoded("DTSTART") == rows[1].starts_at + timedelta(hours=1)
         assert str(master["SUMMARY"]) == str(override["SUMMARY"]) == "Appointment"
+        assert master["SEQUENCE"] == 1  # a change to one occurrence is a new revision of the recurring event
         assert components(body, "VTIMEZONE")
         assert_neutral(body, patient, program, counselor)
     staff_body = login(counselor).get(reverse("scheduling:session_ics", args=[rows[0].pk])).content
