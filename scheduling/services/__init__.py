@@ -31,7 +31,7 @@ from scheduling.services.requests import (
     request_session,
     withdraw_request,
 )
-from scheduling.services.series import cancel_following, change_following, schedule_series
+from scheduling.services.series import cancel_following, change_following, invite_to_following, schedule_series
 
 __all__ = [
     "MAX_PROPOSED_TIMES",
@@ -45,6 +45,7 @@ __all__ = [
     "ensure_free",
     "feed_owner",
     "invite_family_members",
+    "invite_to_following",
     "issue_calendar_feed",
     "lock_counselors",
     "mark_notices_read",

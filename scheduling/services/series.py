@@ -25,7 +25,14 @@ from scheduling.models import FamilySession, Participant, SessionNotice, Session
 from scheduling.notices import send_session_notices
 from scheduling.recurrence import MAX_OCCURRENCES, WeeklyRule, end_of_local_day
 from scheduling.reminders import REMINDER_HORIZON, cancel_session_reminders, plan_session_reminders
-from scheduling.services.booking import check_staff, ensure_free, lock_counselors, schedule_group_session
+from scheduling.services.booking import (
+    check_staff,
+    eligible_members,
+    ensure_free,
+    invite_family_members,
+    lock_counselors,
+    schedule_group_session,
+)
 from scheduling.services.booking import schedule_session as book_one
 from scheduling.services.notices import notify
 
@@ -225,6 +232,32 @@ def change_following(*, actor: User, session: FamilySession, starts_at: datetime
         data={"event": "series_changed", "series": str(target.pk), "occurrences": len(following)},
     )
     return target
+
+
+@transaction.atomic
+def invite_to_following(*, actor: User, session: FamilySession, members: Sequence[User]) -> list[Participant]:
+    """Invite family members to this occurrence (``invite_family_members``: the gate, the notice) and to every
+    later scheduled occurrence of its series, with their reminders within the horizon; told once. Returns the
+    participations added."""
+    series = _locked_series(actor, session)
+    added = invite_family_members(actor=actor, session=session, members=members)
+    chosen = eligible_members(session.patient, members)
+    later = series.occurrences.scheduled().filter(
+        occurrence_start__gt=session.occurrence_start or session.starts_at, starts_at__gt=timezone.now()
+    )
+    for occurrence in later.select_for_update().order_by("starts_at"):
+        occurrence.series = series
+        fresh: list[Participant] = []
+        for member in chosen:
+            participant, created = Participant.objects.get_or_create(session=occurrence, user=member)
+            if not created and participant.removed_at is None:
+                continue
+            participant.removed_at, participant.rsvp = None, Participant.Rsvp.INVITED
+            participant.save(update_fields=["removed_at", "rsvp"])
+            fresh.append(participant)
+        plan_session_reminders(occurrence, recipients=[p.user for p in fresh])
+        added += fresh
+    return added
 
 
 @transaction.atomic

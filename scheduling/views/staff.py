@@ -42,6 +42,7 @@ from scheduling.services import (
     confirm_request,
     decline_request,
     invite_family_members,
+    invite_to_following,
     record_attendance,
     remove_participant,
     reschedule_session,
@@ -211,14 +212,16 @@ def session_invite(request: PortalRequest, pk: Any) -> HttpResponse:
     form = InviteForm(request.POST, session=session)
     if form.is_valid():
         try:
-            added = invite_family_members(actor=request.user, session=session, members=form.cleaned_data["members"])
+            invite = invite_to_following if form.cleaned_data.get("following") else invite_family_members
+            added = invite(actor=request.user, session=session, members=form.cleaned_data["members"])
+            people = len({participant.user_id for participant in added})
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(
                 request,
-                ngettext("Invited %(count)d more person.", "Invited %(count)d more people.", len(added))
-                % {"count": len(added)},
+                ngettext("Invited %(count)d more person.", "Invited %(count)d more people.", people)
+                % {"count": people},
             )
     else:
         messages.error(request, _("Choose at least one family member to invite."))

@@ -279,3 +279,27 @@ def test_series_form_pages_and_errors_are_in_spanish(login, counselor, patient, 
     assert "Cambiar esta y las siguientes" in detail
     cancel_page = client.get(reverse("scheduling:series_cancel", args=[first.pk]), HTTP_ACCEPT_LANGUAGE="es")
     assert "Todas las sesiones futuras de la serie" in cancel_page.content.decode()
+
+
+def test_inviting_to_this_and_the_following_sessions(login, counselor, patient, family_member, program):
+    from notifications.models import OutboxMessage
+    from tests.support import personas
+
+    aunt = personas.make_user("aunt@example.org", User.Role.FAMILY, None, full_name="Ana Aunt")
+    personas.consent_for(patient, aunt)
+    series = book_series(counselor, patient, [family_member], local(program, date(2027, 2, 16)), count=4)
+    rows = occurrences(series)
+    client = login(counselor)
+    page = client.get(rows[1].get_absolute_url()).content.decode()
+    assert "Also invite them to the following sessions of the series" in page
+    response = client.post(
+        reverse("scheduling:session_invite", args=[rows[1].pk]), {"members": [aunt.pk], "following": "on"}, follow=True
+    )
+    assert "Invited 1 more person." in response.content.decode()
+    invited = [row.participants.current().filter(user=aunt).exists() for row in rows]
+    assert invited == [False, True, True, True]
+    assert OutboxMessage.objects.filter(recipient=aunt, template_key="session_invited").count() == 1
+    reminded = {r.subject for r in OutboxMessage.objects.filter(recipient=aunt, template_key="session_reminder")}
+    assert reminded == {row.subject for row in rows[1:] if row.starts_at <= series.reminders_planned_until}
+    client.post(reverse("scheduling:session_invite", args=[rows[0].pk]), {"members": [aunt.pk]})
+    assert rows[0].participants.current().filter(user=aunt).exists()  # without the box: this session only
