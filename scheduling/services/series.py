@@ -105,6 +105,7 @@ def schedule_series(
     first.series, first.occurrence_start = series, first.starts_at
     first.save(update_fields=["series", "occurrence_start"])
     _copy_occurrences(first, series, starts[1:])
+    _mention_the_series_in_invitations(first, every_weeks=every_weeks, count=len(starts))
     record_audit(
         kind=AuditEvent.Kind.OTHER,
         actor=actor,
@@ -112,6 +113,18 @@ def schedule_series(
         data={"event": "series_scheduled", "series": str(series.pk), "occurrences": len(starts)},
     )
     return series
+
+
+def _mention_the_series_in_invitations(first: FamilySession, *, every_weeks: int, count: int) -> None:
+    """The invitation emails queued for the first occurrence (rendered at send time) also say how it repeats."""
+    from notifications.models import OutboxMessage
+
+    rows = OutboxMessage.objects.filter(
+        subject=first.subject, template_key="session_invited", state=OutboxMessage.State.QUEUED
+    )
+    for row in rows:
+        row.context = {**row.context, "repeat_weeks": every_weeks, "repeat_count": count}
+        row.save(update_fields=["context"])
 
 
 def _copy_occurrences(first: FamilySession, series: SessionSeries, starts: list[datetime]) -> None:

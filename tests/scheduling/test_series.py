@@ -291,3 +291,17 @@ def test_an_open_education_night_series(frozen, program, counselor):
     )
     assert len(occurrences(series)) == 4
     assert all(row.patient_id is None and row.title == "Education night" for row in occurrences(series))
+
+
+def test_the_invitation_email_says_how_the_series_repeats(frozen, program, counselor, patient, family_member):
+    from django.utils import translation
+
+    from notifications.rendering import render_email
+
+    book_series(counselor, patient, [family_member], local(program, date(2027, 3, 2)), every_weeks=2, count=5)
+    row = OutboxMessage.objects.get(template_key="session_invited", recipient=family_member, channel="email")
+    _subject, body = render_email(row.template_key, row.context)
+    assert "It repeats every two weeks, 5 times in all." in body
+    with translation.override("es"):
+        _subject, spanish = render_email(row.template_key, row.context)
+    assert "Se repite cada dos semanas, 5 veces en total." in spanish
