@@ -76,7 +76,7 @@ def series_events(series: SessionSeries, occurrences: list[FamilySession], *, st
     shown = {occ.occurrence_start: occ for occ in occurrences if occ.occurrence_start is not None}
     on = [occ for occ in shown.values() if occ.is_scheduled]
     upcoming = [occ for occ in on if occ.ends_at > timezone.now()]
-    linked = min(upcoming or on or list(shown.values()), key=lambda occ: occ.starts_at)
+    linked = min(upcoming or on or list(shown.values()) or occurrences, key=lambda occ: occ.starts_at)
     first_local = series.first_start.astimezone(tz)
     master = _neutral_event(
         uid=uid,
