@@ -8,6 +8,9 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications.checks import register_subject_check
+        from notifications.periodic import register_periodic
         from scheduling.checks import session_message_still_due
+        from scheduling.reminders import run_series_reminders
 
         register_subject_check("session", session_message_still_due)
+        register_periodic(run_series_reminders)  # a series' reminders on a rolling horizon

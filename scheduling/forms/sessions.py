@@ -175,6 +175,10 @@ class InviteForm(forms.Form):
         already = session.participants.current().values("user_id")
         queryset = schedule_members(session.patient).exclude(pk__in=already) if session.patient else User.objects.none()
         model_field(self, "members").queryset = queryset
+        if session.series_id is not None:
+            self.fields["following"] = forms.BooleanField(
+                label=_("Also invite them to the following sessions of the series"), required=False, initial=True
+            )
 
 
 class WeekForm(forms.Form):

@@ -107,6 +107,12 @@ class FamilySession(models.Model):
         help_text="Logistics for staff only (room, interpreter). Never clinical notes; never shown to families.",
     )
     sequence = models.PositiveIntegerField(default=0, help_text="Calendar revision number (.ics SEQUENCE).")
+    series = models.ForeignKey(
+        "scheduling.SessionSeries", null=True, blank=True, on_delete=models.PROTECT, related_name="occurrences"
+    )
+    occurrence_start = models.DateTimeField(
+        null=True, blank=True, help_text="For an occurrence of a series: the start its rule gave (RECURRENCE-ID)."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -119,6 +125,7 @@ class FamilySession(models.Model):
             models.Index(fields=["status", "starts_at"]),
             models.Index(fields=["patient", "starts_at"]),
             models.Index(fields=["program", "starts_at"]),
+            models.Index(fields=["series", "occurrence_start"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"),

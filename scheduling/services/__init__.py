@@ -1,6 +1,7 @@
 """Scheduling workflows, one module per topic: ``booking`` (book, move, cancel, invite), ``attendance`` (RSVP and
-attendance), ``requests`` (family requests), ``notices`` (telling participants), ``feeds`` (calendar feeds) and
-``reports`` (attendance report release). The public names are re-exported here.
+attendance), ``series`` (repeating sessions), ``requests`` (family requests), ``notices`` (telling
+participants), ``feeds`` (calendar feeds) and ``reports`` (attendance report release). The public names are
+re-exported here.
 
 Every workflow is atomic. Bookings lock the counselors' rows (``SELECT ... FOR UPDATE`` on PostgreSQL) before
 checking for overlaps, so two bookings of one counselor's time cannot both succeed. Reminders are planned and
@@ -30,17 +31,21 @@ from scheduling.services.requests import (
     request_session,
     withdraw_request,
 )
+from scheduling.services.series import cancel_following, change_following, invite_to_following, schedule_series
 
 __all__ = [
     "MAX_PROPOSED_TIMES",
     "GroupInvites",
     "assigned_counselor_ids",
+    "cancel_following",
     "cancel_session",
+    "change_following",
     "confirm_request",
     "decline_request",
     "ensure_free",
     "feed_owner",
     "invite_family_members",
+    "invite_to_following",
     "issue_calendar_feed",
     "lock_counselors",
     "mark_notices_read",
@@ -52,6 +57,7 @@ __all__ = [
     "respond_rsvp",
     "revoke_calendar_feed",
     "schedule_group_session",
+    "schedule_series",
     "schedule_session",
     "withdraw_request",
 ]

@@ -170,7 +170,12 @@ def session_ics(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_session_for(
         request, pk, what="Calendar file for a family session", channel=Disclosure.Channel.CALENDAR
     )
-    response = HttpResponse(build_calendar([session]), content_type="text/calendar; charset=utf-8")
+    occurrences = [session]
+    if session.series_id is not None:  # the whole recurring event, as far as the viewer may see it
+        occurrences = list(
+            FamilySession.objects.visible_to(request.user).filter(series_id=session.series_id).select_related("series")
+        )
+    response = HttpResponse(build_calendar(occurrences), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
     return response
 
