@@ -15,7 +15,7 @@ from scheduling.video_checks import video_settings_check
 from tests.scheduling.video import configure_jitsi
 
 
-def ids() -> set[str]:
+def ids() -> set[str | None]:
     return {message.id for message in video_settings_check()}
 
 

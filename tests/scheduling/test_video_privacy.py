@@ -103,7 +103,7 @@ def test_the_room_name_reaches_no_email_text_calendar_feed_page_or_log(
     assert any(b"BEGIN:VEVENT" in page.content for page in pages)
     for email in emails:
         alternatives = " ".join(str(content) for content, _type in getattr(email, "alternatives", []))
-        assert room not in email.subject + email.body + alternatives
+        assert room not in f"{email.subject} {email.body} {alternatives}"
     for text in sent_texts():
         assert room not in text
     assert room not in everything_the_outbox_holds()
