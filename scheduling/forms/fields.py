@@ -100,6 +100,6 @@ def offer_portal_rooms(form: forms.Form) -> None:
     if portal_rooms_enabled():
         form.fields["join_url"].widget = forms.HiddenInput()
         form.fields["modality"].help_text = _(
-            "For a video session the portal creates a private video room. Participants join with the “Join” "
-            "button on the session’s page, from 15 minutes before the start."
+            "For a video session the portal creates a private video room. Participants join with the "
+            "“Join the video call” button on the session’s page, from 15 minutes before the start."
         )

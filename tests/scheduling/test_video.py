@@ -244,3 +244,16 @@ def test_join_runs_a_fixed_number_of_queries(jitsi, video_session, family_member
         client = personas.login(Client(), family_member)
         with django_assert_max_num_queries(7):
             assert press_join(client, video_session).status_code == 302
+
+
+def test_join_and_its_refusals_speak_spanish(video_session, family_member, consent):
+    family_member.preferred_language = "es"
+    family_member.save(update_fields=["preferred_language"])
+    client = personas.login(Client(headers={"Accept-Language": "es"}), family_member)
+    page = client.get(video_session.get_absolute_url()).content.decode()
+    assert "Unirse a la videollamada" in page and "La sala de video es privada" in page
+    early = client.post(reverse("scheduling:video_join", args=[video_session.pk]), follow=True)
+    assert "La sala de video se abre 15 minutos antes del inicio." in early.content.decode()
+    personas.revoke(consent)
+    refused = press_join(client, video_session)
+    assert "No puede unirse a esta videollamada" in refused.content.decode()
