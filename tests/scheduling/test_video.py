@@ -16,7 +16,13 @@ from django.urls import reverse
 from accounts.models import User
 from consent.models import AuditEvent, Disclosure, Scope
 from scheduling.models import FamilySession
-from scheduling.services import cancel_session, reschedule_session, schedule_group_session
+from scheduling.services import (
+    cancel_session,
+    confirm_request,
+    request_session,
+    reschedule_session,
+    schedule_group_session,
+)
 from tests.scheduling.conftest import book, future_start
 from tests.scheduling.video import BASE_URL, Jitsi, book_video, claims_of, configure_jitsi, press_join
 from tests.support import personas
@@ -52,6 +58,15 @@ def test_a_video_session_gets_its_own_unguessable_room_and_no_pasted_link(jitsi,
     assert first.join_url == ""  # with portal rooms, a pasted link is not used
     in_person = book(counselor, patient, [family_member], starts_at=future_start(days=5))
     assert in_person.video_room == ""
+
+
+def test_a_confirmed_video_request_gets_a_room_too(jitsi, counselor, patient, family_member):
+    asked = request_session(requester=family_member, patient=patient, proposed_times=[future_start(days=4)])
+    session = confirm_request(actor=counselor, session_request=asked, starts_at=future_start(days=4), modality="video")
+    assert session.video_room and not session.join_url
+    with ten_minutes_before(session):
+        claims = claims_of(press_join(personas.login(Client(), family_member), session), jitsi, session)
+    assert claims["room"] == session.video_room
 
 
 def test_without_a_video_provider_a_video_session_keeps_its_pasted_link(settings, counselor, patient, family_member):
