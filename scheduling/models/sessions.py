@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.gate import visibility, visible_patients
 from consent.models import Scope
+from scheduling.video import portal_rooms_enabled
 
 
 class FamilySessionQuerySet(models.QuerySet["FamilySession"]):
@@ -150,8 +151,9 @@ class FamilySession(models.Model):
 
     @property
     def has_portal_room(self) -> bool:
-        """A video session whose room the portal created: participants join through "Join", not a link."""
-        return self.modality == self.Modality.VIDEO and bool(self.video_room)
+        """A video session whose room the portal created, while the portal's rooms are on (``VIDEO_PROVIDER``):
+        participants join through "Join", not a link."""
+        return self.modality == self.Modality.VIDEO and bool(self.video_room) and portal_rooms_enabled()
 
     @property
     def is_group(self) -> bool:

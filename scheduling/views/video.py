@@ -45,7 +45,7 @@ def video_join(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_staff_session(request, pk) if user.is_care_staff else _participant_session(request, pk)
     if session is None:
         return render(request, "scheduling/video_refused.html", status=403)
-    if not (session.has_portal_room and portal_rooms_enabled()):
+    if not session.has_portal_room:
         raise Http404("Not found")
     now = timezone.now()
     window = RoomWindow.for_session(session)

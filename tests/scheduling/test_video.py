@@ -272,3 +272,12 @@ def test_join_and_its_refusals_speak_spanish(video_session, family_member, conse
     personas.revoke(consent)
     refused = press_join(client, video_session)
     assert "No puede unirse a esta videollamada" in refused.content.decode()
+
+
+def test_a_room_left_over_after_video_is_switched_off_offers_no_join(settings, video_session, family_member):
+    settings.VIDEO_PROVIDER = ""
+    client = personas.login(Client(), family_member)
+    page = client.get(video_session.get_absolute_url()).content.decode()
+    assert reverse("scheduling:video_join", args=[video_session.pk]) not in page
+    with ten_minutes_before(video_session):
+        assert press_join(personas.login(Client(), family_member), video_session).status_code == 404
