@@ -283,6 +283,15 @@ elif DEBUG:
 else:
     raise ImproperlyConfigured("SMTP_HOST is required when DJANGO_DEBUG is not True.")
 
+# --- Video rooms (scheduling/video.py) ---------------------------------------------------------------------
+# VIDEO_PROVIDER=jitsi: the portal names each video session's room on a self-hosted Jitsi Meet with JWT
+# authentication and signs a short-lived token when a participant presses "Join". Unset: staff paste a link.
+VIDEO_PROVIDER = env_str("VIDEO_PROVIDER", "")
+JITSI_BASE_URL = env_str("JITSI_BASE_URL", "").rstrip("/")
+JITSI_APP_ID = env_str("JITSI_APP_ID", "")
+JITSI_APP_SECRET = env_secret("JITSI_APP_SECRET")
+JITSI_TOKEN_MARGIN_S = env_int("JITSI_TOKEN_MARGIN_S", 15 * 60)  # the token outlives the session's end by this
+
 # --- SMS and the outbox (notifications/) ------------------------------------------------------------------
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.gate import visibility, visible_patients
 from consent.models import Scope
+from scheduling.video import portal_rooms_enabled
 
 
 class FamilySessionQuerySet(models.QuerySet["FamilySession"]):
@@ -98,6 +99,14 @@ class FamilySession(models.Model):
     modality = models.CharField(max_length=10, choices=Modality.choices, default=Modality.IN_PERSON)
     location = models.CharField(max_length=200, blank=True)
     join_url = models.URLField(blank=True, help_text="Video link (shown to participants only).")
+    video_room = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The portal's own video room (scheduling/video.py); only ever sent inside a participant's join "
+        "redirect, never shown, texted, emailed, put in calendar files or logged.",
+    )
     capacity = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Places for group events.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     cancellation_reason = models.CharField(max_length=300, blank=True)
@@ -148,6 +157,12 @@ class FamilySession(models.Model):
         return self.title or str(self.get_kind_display())
 
     @property
+    def has_portal_room(self) -> bool:
+        """A video session whose room the portal created, while the portal's rooms are on (``VIDEO_PROVIDER``):
+        participants join through "Join", not a link."""
+        return self.modality == self.Modality.VIDEO and bool(self.video_room) and portal_rooms_enabled()
+
+    @property
     def is_group(self) -> bool:
         return self.kind != self.Kind.FAMILY_THERAPY
 
@@ -170,7 +185,7 @@ class FamilySession(models.Model):
             raise ValidationError({"patient": _("A family session is for one patient's family.")})
         if self.kind == self.Kind.EDUCATION_NIGHT and self.patient_id:
             raise ValidationError({"patient": _("Education nights are open to all families; choose no patient.")})
-        if self.modality == self.Modality.VIDEO and not self.join_url:
+        if self.modality == self.Modality.VIDEO and not (self.join_url or self.video_room):
             raise ValidationError({"join_url": _("Add the video link for a video session.")})
         if self.modality == self.Modality.IN_PERSON and not self.location.strip():
             raise ValidationError({"location": _("Add where the session takes place.")})

@@ -23,6 +23,7 @@ from consent.models import AuditEvent, Scope
 from scheduling.models import AvailabilityException, FamilySession, Participant, SessionNotice, SessionRequest
 from scheduling.reminders import cancel_session_reminders, plan_session_reminders
 from scheduling.services.notices import notify
+from scheduling.video import new_room_name, portal_rooms_enabled
 
 
 def lock_counselors(counselor_ids: Iterable[int]) -> None:
@@ -99,7 +100,8 @@ def book(
     description: str = "",
 ) -> tuple[FamilySession, list[Participant]]:
     """Create a session with its counselors, participants and reminders under the counselors' lock, refusing
-    overlaps (``ensure_free``). Runs inside the caller's transaction; the caller tells the participants."""
+    overlaps (``ensure_free``). A video session gets the portal's own room when ``VIDEO_PROVIDER`` is set (any
+    pasted link is then ignored). Runs inside the caller's transaction; the caller tells the participants."""
     check_staff(actor, patient)
     counselor_list = list(counselors) or [actor]
     for person in counselor_list:
@@ -108,6 +110,7 @@ def book(
     if starts_at <= timezone.now():
         raise ValidationError(_("Choose a time in the future."))
     members = eligible_members(patient, family_members)
+    portal_room = modality == FamilySession.Modality.VIDEO and portal_rooms_enabled()
     session = FamilySession(
         program=actor.program,
         patient=patient,
@@ -118,7 +121,8 @@ def book(
         ends_at=ends_at,
         modality=modality,
         location=location.strip(),
-        join_url=join_url.strip(),
+        join_url="" if portal_room else join_url.strip(),
+        video_room=new_room_name() if portal_room else "",
         capacity=capacity,
         staff_notes=staff_notes,
         created_by=actor,

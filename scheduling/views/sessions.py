@@ -25,6 +25,7 @@ from scheduling.ics import build_calendar
 from scheduling.models import FamilySession, FamilySessionQuerySet, Participant, SessionNotice, SessionRequest
 from scheduling.services import mark_notices_read, respond_rsvp
 from scheduling.summaries import group_invites_summary
+from scheduling.views.video import allows_join_redirect
 
 UPCOMING_LIMIT = 100
 PAST_LIMIT = 50
@@ -99,6 +100,7 @@ def _has_schedule_patients(user: Any) -> bool:
     return visible_patients(user, Scope.SCHEDULE).exists()
 
 
+@allows_join_redirect
 @in_viewer_time_zone
 def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
     user = request.user

@@ -1,7 +1,7 @@
 """Object URLs of scheduling belonging to a patient, for the cross-app IDOR matrix (AZ-03).
 
 The matrix requests each one as the outsider, an unassigned counselor and a learner and expects 404 (POST-only
-actions — RSVP, invite, remove, withdraw, confirm, decline — are POSTed).
+actions — RSVP, video join, invite, remove, withdraw, confirm, decline — are POSTed).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def object_urls(owner_patient: User) -> list[str]:
         reverse("scheduling:session_cancel", args=[session.pk]),
         reverse("scheduling:session_attendance", args=[session.pk]),
         reverse("scheduling:rsvp", args=[session.pk]),
+        reverse("scheduling:video_join", args=[session.pk]),
         reverse("scheduling:session_invite", args=[session.pk]),
         reverse("scheduling:participant_remove", args=[session.pk]),
     ]
