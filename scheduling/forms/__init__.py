@@ -22,6 +22,7 @@ from scheduling.forms.requests import ConfirmForm, DeclineForm, RequestForm
 from scheduling.forms.sessions import (
     AttendanceForm,
     CancelForm,
+    CapacityForm,
     ChoosePatientForm,
     InviteForm,
     RescheduleForm,
@@ -36,6 +37,7 @@ __all__ = [
     "AttendanceForm",
     "AvailabilityForm",
     "CancelForm",
+    "CapacityForm",
     "ChoosePatientForm",
     "ConfirmForm",
     "ConsentChoiceField",

@@ -1,5 +1,6 @@
 """Scheduling workflows, one module per topic: ``booking`` (book, move, cancel, invite), ``attendance`` (RSVP and
-attendance), ``requests`` (family requests), ``notices`` (telling participants), ``feeds`` (calendar feeds) and
+attendance), ``places`` (places taken, the waiting list's order, promotion), ``waitlist`` (changing places, leaving
+the list), ``requests`` (family requests), ``notices`` (telling participants), ``feeds`` (calendar feeds) and
 ``reports`` (attendance report release). The public names are re-exported here.
 
 Every workflow is atomic. Bookings lock the counselors' rows (``SELECT ... FOR UPDATE`` on PostgreSQL) before
@@ -21,6 +22,7 @@ from scheduling.services.booking import (
 )
 from scheduling.services.feeds import feed_owner, issue_calendar_feed, revoke_calendar_feed
 from scheduling.services.notices import mark_notices_read
+from scheduling.services.places import fill_free_places, places_taken, waiting_position
 from scheduling.services.reports import release_attendance_report
 from scheduling.services.requests import (
     MAX_PROPOSED_TIMES,
@@ -30,20 +32,25 @@ from scheduling.services.requests import (
     request_session,
     withdraw_request,
 )
+from scheduling.services.waitlist import change_capacity, leave_waitlist
 
 __all__ = [
     "MAX_PROPOSED_TIMES",
     "GroupInvites",
     "assigned_counselor_ids",
     "cancel_session",
+    "change_capacity",
     "confirm_request",
     "decline_request",
     "ensure_free",
     "feed_owner",
+    "fill_free_places",
     "invite_family_members",
     "issue_calendar_feed",
+    "leave_waitlist",
     "lock_counselors",
     "mark_notices_read",
+    "places_taken",
     "record_attendance",
     "release_attendance_report",
     "remove_participant",
@@ -53,5 +60,6 @@ __all__ = [
     "revoke_calendar_feed",
     "schedule_group_session",
     "schedule_session",
+    "waiting_position",
     "withdraw_request",
 ]
