@@ -39,6 +39,7 @@ EXPECTED_STAFF_URLS = {
     "scheduling:session_attendance",
     "scheduling:session_invite",
     "scheduling:participant_remove",
+    "scheduling:session_capacity",
     "consent:patient_list",
     "consent:patient_detail",
     "consent:record_paper_consent",

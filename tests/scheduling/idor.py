@@ -47,6 +47,7 @@ def object_urls(owner_patient: User) -> list[str]:
         reverse("scheduling:rsvp", args=[session.pk]),
         reverse("scheduling:session_invite", args=[session.pk]),
         reverse("scheduling:participant_remove", args=[session.pk]),
+        reverse("scheduling:session_capacity", args=[session.pk]),
     ]
     if members:
         asked = request_session(

@@ -244,6 +244,26 @@ def test_family_page_says_the_turn_and_leaves_the_list(night, patient, login):
     assert rsvp_of(night, fourth) == NOT_GOING
 
 
+def test_the_video_link_is_only_for_those_with_a_place(counselor, patient, login):
+    video = book(
+        counselor,
+        None,
+        capacity=1,
+        title="Online night",
+        modality="video",
+        location="",
+        join_url="https://v.example/r/1",
+    )
+    going, waiting = families(patient, 2)
+    answer(going, video, GOING)
+    answer(waiting, video, GOING)
+    client = login(waiting)
+    page = client.get(video.get_absolute_url()).content.decode()
+    assert "https://v.example/r/1" not in page and "once a place is yours" in page
+    answer(going, video, NOT_GOING)
+    assert "https://v.example/r/1" in client.get(video.get_absolute_url()).content.decode()
+
+
 def test_answering_going_when_full_says_the_turn(night, patient, login):
     first, second, third = families(patient, 3)
     answer(first, night, GOING)
