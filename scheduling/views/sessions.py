@@ -43,6 +43,7 @@ def with_counts(sessions: FamilySessionQuerySet) -> FamilySessionQuerySet:
     return sessions.annotate(
         invited_count=Count("participants", filter=current),
         going_count=Count("participants", filter=current & Q(participants__rsvp=Participant.Rsvp.ACCEPTED)),
+        waiting_count=Count("participants", filter=current & Q(participants__rsvp=Participant.Rsvp.WAITLISTED)),
     )
 
 

@@ -289,6 +289,13 @@ def test_staff_page_shows_counts_and_the_list_in_order_and_promotes_on_more_plac
     assert refused.status_code == 200 and FamilySession.objects.get(pk=night.pk).capacity == 3
 
 
+def test_staff_list_counts_the_people_waiting(night, counselor, patient, login):
+    for person in families(patient, 5):
+        answer(person, night, GOING)
+    page = login(counselor).get(reverse("scheduling:session_list")).content.decode()
+    assert "2 of 5 (places: 2) · 3 waiting" in page
+
+
 @pytest.mark.parametrize("viewer", ["counselor", "waiting_member"])
 def test_session_page_query_count_is_constant_as_the_list_grows(
     request, night, counselor, patient, login, django_assert_num_queries, viewer
