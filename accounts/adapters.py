@@ -46,6 +46,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
         user = super().save_user(request, user, form, commit=False)
         user.role = user.Role.FAMILY
+        language = form.cleaned_data.get("preferred_language")
+        if language:
+            user.preferred_language = language
         if commit:
             user.save()
         return user

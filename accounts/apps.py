@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
@@ -7,3 +8,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import signals  # noqa: F401  (connects auth signal receivers)
+
+        _label_allauth_fields()
+
+
+def _label_allauth_fields() -> None:
+    """allauth's "send me a code" form (re-authentication) leaves its one field unlabelled, so Django shows the
+    field's name, "Recipient", in English in every language: give it a label our catalogue translates."""
+    from allauth.account.forms import RequestReauthenticationCodeForm
+
+    RequestReauthenticationCodeForm.base_fields["recipient"].label = _("Send the code to")

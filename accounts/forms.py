@@ -5,7 +5,10 @@ from __future__ import annotations
 import zoneinfo
 from typing import Any
 
+from allauth.account.forms import SignupForm
 from django import forms
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -30,12 +33,23 @@ def _tidy_name(value: str) -> str:
     return " ".join(value.split())
 
 
+def language_field() -> forms.ChoiceField:
+    """The language a person's pages, emails and texts reach them in; the names are each language's own."""
+    return forms.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,  # left out of a post: unchanged (account page) or the page's language (sign-up)
+        label=_("Language"),
+        help_text=_("Pages, emails and text messages reach you in this language."),
+    )
+
+
 class ProfileForm(forms.ModelForm):
     time_zone = forms.ChoiceField(choices=COMMON_ZONES, required=False, label=_("Time zone"))
+    preferred_language = language_field()
 
     class Meta:
         model = User
-        fields = ["full_name", "preferred_name", "time_zone"]
+        fields = ["full_name", "preferred_name", "time_zone", "preferred_language"]
         labels = {"full_name": _("Full name"), "preferred_name": _("What should we call you?")}
         help_texts = {"preferred_name": _("Optional. Shown in greetings and messages.")}
 
@@ -53,8 +67,28 @@ class ProfileForm(forms.ModelForm):
             self.add_error(field, message)
         return cleaned
 
+    def clean_preferred_language(self) -> str:
+        return self.cleaned_data.get("preferred_language") or self.instance.preferred_language
+
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
         if value and value not in zoneinfo.available_timezones():
             raise forms.ValidationError(_("Choose a time zone from the list."))
         return value
+
+
+class PortalSignupForm(SignupForm):
+    """allauth's sign-up form and the person's language, first offered as the one they are reading
+    (chosen in the header, or their browser's); ``AccountAdapter.save_user`` keeps it."""
+
+    preferred_language = language_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["preferred_language"].initial = translation.get_language()
+
+    def clean_preferred_language(self) -> str:
+        """Left out of the post: the language of the page it came from."""
+        language: str = self.cleaned_data.get("preferred_language") or ""
+        active = translation.get_language()
+        return language or (active if active in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE)

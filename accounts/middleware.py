@@ -74,7 +74,15 @@ class RequireStaffMFAMiddleware:
     passed the MFA stage (a password-only login) are signed out and sent back through it.
     """
 
-    ALLOWED_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/", "/static/")
+    # The JavaScript catalogue and the language switcher serve the MFA set-up pages too.
+    ALLOWED_PREFIXES = (
+        "/accounts/2fa/",
+        "/accounts/logout/",
+        "/accounts/reauthenticate/",
+        "/static/",
+        "/jsi18n/",
+        "/language/",
+    )
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response

@@ -12,6 +12,7 @@ from consent.models import (
     BreakGlassAccess,
     Consent,
     ConsentEvent,
+    ConsentFormTranslation,
     ConsentFormVersion,
     Disclosure,
     PersonalRepresentative,
@@ -68,6 +69,19 @@ class ConsentFormVersionAdmin(admin.ModelAdmin):
     """A new wording is a new version; signed versions never change."""
 
     list_display = ("version", "effective_from")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ConsentFormTranslation)
+class ConsentFormTranslationAdmin(admin.ModelAdmin):
+    """A version's text in another language; like the version itself, it never changes once added."""
+
+    list_display = ("form_version", "language")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -52,9 +52,9 @@ def caseload_sizes(counselor_ids: Collection[int]) -> dict[int, int]:
 
 def _require_admin_of(admin: User, *people: User) -> None:
     if not (admin.is_active and admin.is_program_admin and admin.program_id):
-        raise PermissionDenied("Only a program admin manages caseloads.")
+        raise PermissionDenied(_("Only a program admin manages caseloads."))
     if any(person.program_id != admin.program_id for person in people):
-        raise PermissionDenied("Not in the admin's program.")
+        raise PermissionDenied(_("Not in the admin's program."))
 
 
 @transaction.atomic

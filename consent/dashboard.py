@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consent.gate import care_team_patients
@@ -38,7 +39,7 @@ def _patient_card(user: User) -> Card:
         "expiring_soon": [c for c in active if c.expires_at <= now + timedelta(days=EXPIRING_DAYS)],
         "pending_count": sum(1 for c in consents if c.review_status == Consent.ReviewStatus.PENDING),
     }
-    return Card(title="Your sharing", template="consent/cards/patient.html", context=context, order=10)
+    return Card(title=_("Your sharing"), template="consent/cards/patient.html", context=context, order=10)
 
 
 def _staff_card(user: User) -> Card:
@@ -51,9 +52,9 @@ def _staff_card(user: User) -> Card:
     )
     pending = Consent.objects.pending_review().filter(patient__in=patients).exclude(recorded_by=user).count()
     context = {"expiring": list(expiring), "pending_count": pending}
-    return Card(title="Consents", template="consent/cards/counselor.html", context=context, order=10)
+    return Card(title=_("Consents"), template="consent/cards/counselor.html", context=context, order=10)
 
 
 def _family_card(request: HttpRequest) -> Card:
     context = {"consents": effective_consents(request), "welcome": pop_welcome(request)}
-    return Card(title="What you can see", template="consent/cards/family.html", context=context, order=10)
+    return Card(title=_("What you can see"), template="consent/cards/family.html", context=context, order=10)

@@ -7,22 +7,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from accounts.models import User
 from accounts.validators import validate_display_name
-from consent.models import Consent, ConsentFormVersion, PersonalRepresentative
+from consent.models import ORIGINAL_LANGUAGE, Consent, ConsentFormVersion, PersonalRepresentative
 from consent.plain import scope_choices_for_patient
 from consent.services import check_signature
 from family_portal.date_fields import PortalDateField
 
-DISCHARGE_EVENT = "Discharge from the program"
+DISCHARGE_EVENT = "Discharge from the program"  # stored on the consent; shown through consent.plain.event_label
 MAX_CONSENT_DAYS = 366  # policy backstop (consent-and-privacy § 2): renew with a new consent
 FAMILY_PURPOSES = [
-    (Consent.Purpose.FAMILY_INVOLVEMENT.value, "To involve this person in my treatment"),
-    (Consent.Purpose.PATIENT_REQUEST.value, "Because I ask for it"),
+    (Consent.Purpose.FAMILY_INVOLVEMENT.value, _("To involve this person in my treatment")),
+    (Consent.Purpose.PATIENT_REQUEST.value, _("Because I ask for it")),
 ]
 
 
@@ -44,28 +46,28 @@ def end_of_day(day: date, tz: ZoneInfo) -> datetime:
 class ConsentDetailsForm(forms.Form):
     """Step 1 of the wizard (and the top of the paper form): who, what, why and until when."""
 
-    recipient_name = forms.CharField(label="Their full name", max_length=150, validators=[validate_display_name])
+    recipient_name = forms.CharField(label=_("Their full name"), max_length=150, validators=[validate_display_name])
     recipient_email = forms.EmailField(
-        label="Their email address", help_text="We send them an invitation to the portal at this address."
+        label=_("Their email address"), help_text=_("We send them an invitation to the portal at this address.")
     )
     recipient_relationship = forms.CharField(
-        label="How are they related to you? (optional)", max_length=80, required=False
+        label=_("How are they related to you? (optional)"), max_length=80, required=False
     )
     scopes = forms.MultipleChoiceField(
-        label="What they may see",
+        label=_("What they may see"),
         choices=scope_choices_for_patient,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one kind of information to share."},
-        help_text="Choose only what they need. Clinical notes, diagnoses and test results are never shared.",
+        error_messages={"required": _("Choose at least one kind of information to share.")},
+        help_text=_("Choose only what they need. Clinical notes, diagnoses and test results are never shared."),
     )
-    purpose = forms.ChoiceField(label="Why you are sharing", choices=FAMILY_PURPOSES, widget=forms.RadioSelect)
+    purpose = forms.ChoiceField(label=_("Why you are sharing"), choices=FAMILY_PURPOSES, widget=forms.RadioSelect)
     expires_on = PortalDateField(
-        label="Sharing ends after this date",
+        label=_("Sharing ends after this date"),
         widget=DateInput,
-        help_text="Up to one year from today. You can stop sharing sooner at any time.",
+        help_text=_("Up to one year from today. You can stop sharing sooner at any time."),
     )
     end_at_discharge = forms.BooleanField(
-        label="Also stop sharing if I am discharged from the program", required=False, initial=True
+        label=_("Also stop sharing if I am discharged from the program"), required=False, initial=True
     )
 
     def __init__(self, *args: Any, tz: ZoneInfo, **kwargs: Any) -> None:
@@ -82,9 +84,9 @@ class ConsentDetailsForm(forms.Form):
         day: date = self.cleaned_data["expires_on"]
         today = timezone.localdate(timezone=self.tz)
         if day < today:
-            raise forms.ValidationError("Choose today or a later date.")
+            raise forms.ValidationError(_("Choose today or a later date."))
         if day > today + timedelta(days=MAX_CONSENT_DAYS - 1):
-            raise forms.ValidationError("Choose a date within one year. You can sign a new consent later.")
+            raise forms.ValidationError(_("Choose a date within one year. You can sign a new consent later."))
         return day
 
     def grant_kwargs(self) -> dict[str, Any]:
@@ -147,21 +149,24 @@ class SignForm(forms.Form):
     """Step 2: the full form text is on the page; a typed name signs it (the signer's full name as recorded)."""
 
     form_version = forms.CharField(widget=forms.HiddenInput)
+    form_language = forms.ChoiceField(
+        choices=settings.LANGUAGES, widget=forms.HiddenInput, initial=ORIGINAL_LANGUAGE, required=False
+    )
     signature = forms.CharField(
-        label="Type your full name to sign",
+        label=_("Type your full name to sign"),
         max_length=150,
-        help_text="This is your electronic signature.",
+        help_text=_("This is your electronic signature."),
         validators=[validate_display_name],
     )
     guardian_signature = forms.CharField(
-        label="Parent or guardian: type your full name to sign",
+        label=_("Parent or guardian: type your full name to sign"),
         max_length=150,
         required=False,
         validators=[validate_display_name],
     )
     agree = forms.BooleanField(
-        label="I have read the consent form above and I agree to it.",
-        error_messages={"required": "Tick the box to show you have read and agree to the form."},
+        label=_("I have read the consent form above and I agree to it."),
+        error_messages={"required": _("Tick the box to show you have read and agree to the form.")},
     )
 
     def __init__(self, *args: Any, needs_guardian: bool = False, signer: User | None = None, **kwargs: Any) -> None:
@@ -176,7 +181,7 @@ class SignForm(forms.Form):
     def clean_signature(self) -> str:
         signature = " ".join(self.cleaned_data["signature"].split())
         if len(signature) < 2:
-            raise forms.ValidationError("Type your full name.")
+            raise forms.ValidationError(_("Type your full name."))
         if self.signer is not None:
             try:
                 check_signature(signature, self.signer)
@@ -187,48 +192,63 @@ class SignForm(forms.Form):
     def clean_form_version(self) -> str:
         version = self.cleaned_data["form_version"]
         if version != ConsentFormVersion.current().version:
-            raise forms.ValidationError("The consent form has changed. Please read the new form before signing.")
+            raise forms.ValidationError(_("The consent form has changed. Please read the new form before signing."))
         return version
+
+    def clean_form_language(self) -> str:
+        """The language of the form text the signer read (the page they signed on): it must still exist."""
+        language: str = self.cleaned_data["form_language"] or ORIGINAL_LANGUAGE
+        if not ConsentFormVersion.current().has_language(language):
+            raise forms.ValidationError(_("The consent form has changed. Please read the new form before signing."))
+        return language
 
 
 class PaperConsentForm(ConsentDetailsForm):
     """A paper consent the patient signed, entered by a counselor; a second staff member reviews it."""
 
-    signer_role = forms.ChoiceField(label="Who signed", choices=Consent.SignerRole.choices)
-    signature = forms.CharField(label="Name as signed on the form", max_length=150, validators=[validate_display_name])
-    guardian_signature = forms.CharField(
-        label="Parent or guardian's name as signed", max_length=150, required=False, validators=[validate_display_name]
+    signer_role = forms.ChoiceField(label=_("Who signed"), choices=Consent.SignerRole.choices)
+    signature = forms.CharField(
+        label=_("Name as signed on the form"), max_length=150, validators=[validate_display_name]
     )
-    signed_on = PortalDateField(label="Date signed", widget=DateInput)
+    guardian_signature = forms.CharField(
+        label=_("Parent or guardian's name as signed"),
+        max_length=150,
+        required=False,
+        validators=[validate_display_name],
+    )
+    signed_on = PortalDateField(label=_("Date signed"), widget=DateInput)
+    form_language = forms.ChoiceField(
+        label=_("Language of the signed form"), choices=settings.LANGUAGES, initial=ORIGINAL_LANGUAGE, required=False
+    )
     paper_form_reference = forms.CharField(
-        label="Form reference", max_length=120, help_text="Where the signed paper (or its scan) is filed."
+        label=_("Form reference"), max_length=120, help_text=_("Where the signed paper (or its scan) is filed.")
     )
     attested = forms.BooleanField(
-        label="I checked the signed paper form: every part is filled in and it is signed and dated.",
-        error_messages={"required": "Confirm that you checked the signed paper form."},
+        label=_("I checked the signed paper form: every part is filled in and it is signed and dated."),
+        error_messages={"required": _("Confirm that you checked the signed paper form.")},
     )
 
     def __init__(self, *args: Any, tz: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, tz=tz, **kwargs)
-        self.fields["recipient_name"].label = "Recipient's full name"
-        self.fields["recipient_email"].label = "Recipient's email address"
-        self.fields["recipient_relationship"].label = "Relationship to the patient (optional)"
+        self.fields["recipient_name"].label = _("Recipient's full name")
+        self.fields["recipient_email"].label = _("Recipient's email address")
+        self.fields["recipient_relationship"].label = _("Relationship to the patient (optional)")
         purpose = self.fields["purpose"]
         assert isinstance(purpose, forms.ChoiceField)  # noqa: S101
-        purpose.label = "Purpose on the form"
+        purpose.label = _("Purpose on the form")
         purpose.choices = [
             (choice.value, choice.label)
             for choice in (Consent.Purpose.FAMILY_INVOLVEMENT, Consent.Purpose.PATIENT_REQUEST)
         ]
-        self.fields["scopes"].label = "Information the form allows"
-        self.fields["scopes"].help_text = "Tick exactly what the signed form allows, nothing more."
-        self.fields["end_at_discharge"].label = "The form also ends sharing at discharge"
-        self.fields["expires_on"].label = "Sharing ends after this date (as on the form)"
+        self.fields["scopes"].label = _("Information the form allows")
+        self.fields["scopes"].help_text = _("Tick exactly what the signed form allows, nothing more.")
+        self.fields["end_at_discharge"].label = _("The form also ends sharing at discharge")
+        self.fields["expires_on"].label = _("Sharing ends after this date (as on the form)")
 
     def clean_signed_on(self) -> date:
         day: date = self.cleaned_data["signed_on"]
         if day > timezone.localdate(timezone=self.tz):
-            raise forms.ValidationError("The date signed cannot be in the future.")
+            raise forms.ValidationError(_("The date signed cannot be in the future."))
         return day
 
     def paper_kwargs(self) -> dict[str, Any]:
@@ -244,40 +264,47 @@ class PaperConsentForm(ConsentDetailsForm):
             "signed_at": signed_at,
             "paper_form_reference": data["paper_form_reference"].strip(),
             "attested": data["attested"],
+            "form_language": data["form_language"] or ORIGINAL_LANGUAGE,
         }
 
 
 class RevokeForm(forms.Form):
-    confirm = forms.CharField(label="Type STOP to confirm", max_length=20)
+    """Stopping sharing is confirmed by typing a word: STOP, or its translation in the reader's language."""
+
+    confirm = forms.CharField(label=_("Type STOP to confirm"), max_length=20)
 
     def clean_confirm(self) -> str:
         value = self.cleaned_data["confirm"].strip()
-        if value.upper() != "STOP":
-            raise forms.ValidationError("Type the word STOP to confirm.")
+        if value.upper() not in {"STOP", pgettext("the word typed to confirm stopping sharing", "STOP").upper()}:
+            raise forms.ValidationError(_("Type the word STOP to confirm."))
         return value
 
 
 class RecordRevocationForm(forms.Form):
     document_reference = forms.CharField(
-        label="Reference of the written revocation", max_length=120, help_text="Where the letter or its scan is filed."
+        label=_("Reference of the written revocation"),
+        max_length=120,
+        help_text=_("Where the letter or its scan is filed."),
     )
     attested = forms.BooleanField(
-        label="I have the patient's signed, written revocation.",
-        error_messages={"required": "Confirm that you have the written revocation."},
+        label=_("I have the patient's signed, written revocation."),
+        error_messages={"required": _("Confirm that you have the written revocation.")},
     )
 
 
 class EndByEventForm(forms.Form):
-    note = forms.CharField(label="What happened", max_length=300, help_text="For example: discharged on 3 March.")
+    note = forms.CharField(label=_("What happened"), max_length=300, help_text=_("For example: discharged on 3 March."))
 
 
 class BreakGlassForm(forms.Form):
-    patient = forms.ModelChoiceField(label="Patient", queryset=User.objects.none(), empty_label="Choose a patient")
+    patient = forms.ModelChoiceField(
+        label=_("Patient"), queryset=User.objects.none(), empty_label=_("Choose a patient")
+    )
     reason = forms.CharField(
-        label="Why you need emergency access",
+        label=_("Why you need emergency access"),
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Your program admins are told that you used emergency access. Access ends after one hour.",
+        help_text=_("Your program admins are told that you used emergency access. Access ends after one hour."),
     )
 
     def __init__(self, *args: Any, patients: Any, **kwargs: Any) -> None:
@@ -294,10 +321,10 @@ def _patient_label(user: User) -> str:
 
 class RepresentativeForm(forms.Form):
     email = forms.EmailField(
-        label="Representative's portal email",
-        help_text="They need their own family-member account first (they can create one from the sign-up page).",
+        label=_("Representative's portal email"),
+        help_text=_("They need their own family-member account first (they can create one from the sign-up page)."),
     )
-    authority = forms.ChoiceField(label="Legal authority", choices=PersonalRepresentative.Authority.choices)
-    document_reference = forms.CharField(label="Document reference", max_length=120)
-    limits = forms.CharField(label="Limits of the authority (optional)", max_length=300, required=False)
-    expires_on = PortalDateField(label="Authority ends after (optional)", widget=DateInput, required=False)
+    authority = forms.ChoiceField(label=_("Legal authority"), choices=PersonalRepresentative.Authority.choices)
+    document_reference = forms.CharField(label=_("Document reference"), max_length=120)
+    limits = forms.CharField(label=_("Limits of the authority (optional)"), max_length=300, required=False)
+    expires_on = PortalDateField(label=_("Authority ends after (optional)"), widget=DateInput, required=False)

@@ -20,8 +20,11 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.languages import supported_language
 from accounts.models import User
 from accounts.names import give_up_staff_names
 from consent.audit import record_audit
@@ -46,9 +49,17 @@ def invitation_url(token: str) -> str:
 
 @transaction.atomic
 def send_invitation(
-    *, consent: Consent, actor: User, request: HttpRequest | None = None, at: datetime | None = None
+    *,
+    consent: Consent,
+    actor: User,
+    request: HttpRequest | None = None,
+    at: datetime | None = None,
+    language: str | None = None,
 ) -> tuple[Invitation, str]:
     """Email the family member a consent names a single-use link; returns the row and the (unstored) token.
+
+    The email is written in ``language`` (the sender's choice; by default the language the sender is using), and
+    the link's landing page and the account made from it start in that language too.
 
     Only an effective family consent with no linked account may invite; at most five links per consent per hour.
 
@@ -61,15 +72,21 @@ def send_invitation(
     at = at or timezone.now()
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.recipient_kind != Consent.RecipientKind.FAMILY or not consent.recipient_email:
-        raise ValidationError("This consent has no family email address to invite.")
+        raise ValidationError(_("This consent has no family email address to invite."))
     if consent.recipient_id is not None:
-        raise ValidationError("This family member is already connected to the portal.")
+        raise ValidationError(_("This family member is already connected to the portal."))
     if not consent.is_effective(at):
-        raise ValidationError("Only an active consent allows an invitation.")
+        raise ValidationError(_("Only an active consent allows an invitation."))
     if consent.invitations.sent_since(at - timedelta(hours=1)).count() >= INVITATIONS_PER_HOUR:
         raise ValidationError(
-            f"{INVITATIONS_PER_HOUR} invitations were already sent for this consent in the last hour. "
-            "Please wait an hour before sending another."
+            ngettext(
+                "%(count)s invitation was already sent for this consent in the last hour. "
+                "Please wait an hour before sending another.",
+                "%(count)s invitations were already sent for this consent in the last hour. "
+                "Please wait an hour before sending another.",
+                INVITATIONS_PER_HOUR,
+            )
+            % {"count": INVITATIONS_PER_HOUR}
         )
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
@@ -79,6 +96,7 @@ def send_invitation(
         created_by=actor,
         created_at=at,
         expires_at=at + timedelta(hours=settings.PORTAL_INVITATION_TTL_H),
+        language=_invitation_language(language),
     )
     record_audit(
         kind=AuditEvent.Kind.INVITATION_SENT,
@@ -94,21 +112,27 @@ def send_invitation(
         "program_name": program.public_name,  # only a name the program chose to show families by email
         "verify_phone": program.phone_to_verify,
     }
-    email = invitation.email
-    transaction.on_commit(lambda: _mail_invitation(email, context), robust=True)
+    email, language = invitation.email, invitation.language
+    transaction.on_commit(lambda: _mail_invitation(email, context, language), robust=True)
     return invitation, token
 
 
-def _mail_invitation(email: str, context: dict[str, Any]) -> None:
+def _invitation_language(chosen: str | None) -> str:
+    if chosen is not None:
+        if not supported_language(chosen):
+            raise ValidationError(_("Choose a language from the list."))
+        return chosen
+    return supported_language(translation.get_language()) or settings.LANGUAGE_CODE
+
+
+def _mail_invitation(email: str, context: dict[str, Any], language: str) -> None:
     # No patient name, and no program name unless the program chose one to show families (``public_name``): a mail
     # may be read by others, and a program's legal name could reveal treatment (§ 2.13(c)). The landing page,
     # behind the single-use link, names the program either way.
-    send_mail(
-        subject=render_to_string("consent/email/invitation_subject.txt", context).strip(),
-        message=render_to_string("consent/email/invitation_body.txt", context),
-        from_email=None,
-        recipient_list=[email],
-    )
+    with translation.override(language):
+        subject = render_to_string("consent/email/invitation_subject.txt", context).strip()
+        body = render_to_string("consent/email/invitation_body.txt", context)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[email])
 
 
 def usable_invitation(token: str, at: datetime | None = None) -> Invitation | None:
@@ -186,11 +210,11 @@ def link_pending_invitation(request: HttpRequest, user: Any) -> None:
         remember_welcome(request, consent)
 
 
-WRONG_ACCOUNT_MESSAGE = (
+WRONG_ACCOUNT_MESSAGE = gettext_lazy(
     "That invitation was sent to a different email address. Sign in with the account for that address, "
     "or ask for a new invitation."
 )
-UNUSABLE_MESSAGE = (
+UNUSABLE_MESSAGE = gettext_lazy(
     "This invitation link can't be used. It may have expired or already been used. "
     "Ask the person who invited you to send a new one."
 )

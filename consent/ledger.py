@@ -28,7 +28,11 @@ from consent.audit import record_audit
 from consent.models import AuditEvent, Consent, Disclosure, Scope
 
 # § 2.32(a)(1): the summary statement that accompanies exported and downloaded records.
-STATEMENT_1 = (
+# Both are lazy: they read in the language of the page or export they are shown on (typed ``str`` for callers). No
+# official Spanish wording was found; the Spanish catalogue holds a faithful translation (see its comment there).
+# Translators: § 2.32(a)(1) of 42 CFR part 2. No official SAMHSA Spanish wording was found: translate it
+# faithfully, clause by clause, keeping every citation.
+STATEMENT_1: str = gettext_lazy(  # type: ignore[assignment]
     "This record is protected by federal confidentiality rules (42 CFR part 2). The recipient may not use or "
     "disclose it, or any testimony about it, in any civil, criminal, administrative, or legislative proceeding "
     "against the patient unless authorized by the patient's written consent or a court order under 42 CFR 2.64 "
@@ -37,7 +41,8 @@ STATEMENT_1 = (
     "A general authorization for the release of medical or other information is NOT sufficient for this purpose."
 )
 # § 2.32(a)(2): the short statement shown on every page.
-STATEMENT_2 = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+# Translators: § 2.32(a)(2) of 42 CFR part 2 (no official Spanish wording found; translate faithfully).
+STATEMENT_2: str = gettext_lazy("42 CFR part 2 prohibits unauthorized use or disclosure of these records.")  # type: ignore[assignment]
 
 
 def record_disclosure(*, consent: Consent, scope: str, channel: str, what: str, at: datetime | None = None) -> None:
@@ -156,7 +161,7 @@ def friendly_what(what: str) -> str:
         except ValueError:
             return what
         return gettext("The attendance record from {start} to {end}").format(
-            start=formats.date_format(start, "F j, Y"), end=formats.date_format(end, "F j, Y")
+            start=formats.date_format(start, "LONG_DATE_FORMAT"), end=formats.date_format(end, "LONG_DATE_FORMAT")
         )
     return what
 
@@ -168,7 +173,7 @@ def same_day_views(rows: Any) -> list[SameDayViews]:
         SameDayViews(
             recipient_name=row["recipient_name"],
             what=friendly_what(row["what"]),
-            scope_label=Scope(row["scope"]).label if row["scope"] in Scope.values else row["scope"],
+            scope_label=str(Scope(row["scope"]).label) if row["scope"] in Scope.values else row["scope"],
             channel_label=channels.get(row["channel"], row["channel"]),
             times=row["times"],
             first_at=row["first_at"],
@@ -178,7 +183,15 @@ def same_day_views(rows: Any) -> list[SameDayViews]:
     ]
 
 
-HEADER = ["Date and time (UTC)", "Shown to", "What", "Kind of information", "How", "Consent", "Form version"]
+HEADER = [
+    gettext_lazy("Date and time (UTC)"),
+    gettext_lazy("Shown to"),
+    gettext_lazy("What"),
+    gettext_lazy("Kind of information"),
+    gettext_lazy("How"),
+    gettext_lazy("Consent"),
+    gettext_lazy("Form version"),
+]
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -188,12 +201,12 @@ def ledger_csv(*, patient: User, actor: User, request: HttpRequest | None = None
     rows = Disclosure.objects.for_accounting(patient, at).order_by("-at", "-id")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([STATEMENT_1])
+    writer.writerow([str(STATEMENT_1)])
     writer.writerow([])
-    writer.writerow(["Accounting of disclosures for", _cell(patient.full_name or patient.display_name)])
-    writer.writerow(["Prepared at (UTC)", at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")])
+    writer.writerow([gettext("Accounting of disclosures for"), _cell(patient.full_name or patient.display_name)])
+    writer.writerow([gettext("Prepared at (UTC)"), at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")])
     writer.writerow([])
-    writer.writerow(HEADER)
+    writer.writerow([str(label) for label in HEADER])
     count = 0
     for row in rows.iterator(chunk_size=2000):
         count += 1

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from education import translating
 from education.markdown import render_markdown
@@ -43,7 +44,7 @@ class ChoiceData:
 
 def _require_draft(version: ModuleVersion) -> None:
     if version.status != Status.DRAFT:
-        raise ValidationError("Only a draft can be changed. Start a new version to edit published content.")
+        raise ValidationError(_("Only a draft can be changed. Start a new version to edit published content."))
 
 
 def _locked_version(version: ModuleVersion) -> ModuleVersion:
@@ -86,7 +87,7 @@ def update_version(
     version.save()
     if prerequisites is not None:
         if any(p.pk == version.module_id for p in prerequisites):
-            raise ValidationError("A module cannot be its own prerequisite.")
+            raise ValidationError(_("A module cannot be its own prerequisite."))
         version.module.prerequisites.set(prerequisites)
     if path_position is not KEEP:
         set_path_position(module=version.module, position=path_position)
@@ -137,7 +138,7 @@ def delete_lesson(*, lesson: Lesson) -> None:
 def move_lesson(*, lesson: Lesson, direction: str) -> None:
     """Swap a lesson with its neighbour ("up" or "down"); at either end nothing changes."""
     if direction not in ("up", "down"):
-        raise ValidationError("Choose up or down.")
+        raise ValidationError(_("Choose up or down."))
     version = _locked_version(lesson.version)
     _require_draft(version)
     lessons = list(version.lessons.order_by("position"))
@@ -171,7 +172,7 @@ def save_question(
         position = (version.questions.aggregate(top=Max("position"))["top"] or 0) + 1
         question = Question(version=version, position=position)
     elif question.version_id != version.pk:
-        raise ValidationError("That question belongs to another version.")
+        raise ValidationError(_("That question belongs to another version."))
     question.prompt, question.kind = prompt.strip(), kind
     question.full_clean()
     question.save()
@@ -185,14 +186,14 @@ def save_question(
 
 def _check_choices(kind: str, correct_flags: list[bool]) -> None:
     if len(correct_flags) < 2:
-        raise ValidationError("Give at least two answers.")
+        raise ValidationError(_("Give at least two answers."))
     right = sum(correct_flags)
     if kind == Question.Kind.SINGLE and right != 1:
-        raise ValidationError("A choose-one question needs exactly one right answer.")
+        raise ValidationError(_("A choose-one question needs exactly one right answer."))
     if kind == Question.Kind.MULTIPLE and right < 1:
-        raise ValidationError("Mark at least one right answer.")
+        raise ValidationError(_("Mark at least one right answer."))
     if kind not in Question.Kind.values:
-        raise ValidationError("Choose a question type.")
+        raise ValidationError(_("Choose a question type."))
 
 
 @transaction.atomic
@@ -209,15 +210,21 @@ def version_problems(version: ModuleVersion) -> list[str]:
     problems = []
     lessons = list(version.lessons.all())
     if not lessons:
-        problems.append("Add at least one lesson.")
-    problems += [f"Lesson {lesson.position} has no text." for lesson in lessons if not lesson.body.strip()]
+        problems.append(_("Add at least one lesson."))
+    problems += [
+        _("Lesson %(position)s has no text.") % {"position": lesson.position}
+        for lesson in lessons
+        if not lesson.body.strip()
+    ]
     if not version.sources:
-        problems.append("List at least one source.")
+        problems.append(_("List at least one source."))
     for question in version.questions.prefetch_related("choices"):
         try:
             _check_choices(question.kind, [c.correct for c in question.choices.all()])
         except ValidationError as exc:
-            problems.append(f"Question {question.position}: {exc.messages[0]}")
+            problems.append(
+                _("Question %(position)s: %(problem)s") % {"position": question.position, "problem": exc.messages[0]}
+            )
     return problems
 
 
@@ -231,7 +238,8 @@ def submit_for_review(*, version: ModuleVersion, author: Any, reading_note: str 
     grade = reading_grade(version.lessons.values_list("body", flat=True))
     if grade is not None and grade > GRADE_LIMIT and not reading_note.strip():
         raise ValidationError(
-            f"The lessons read at grade {grade}. Simplify them, or say why a higher reading level is needed."
+            _("The lessons read at grade %(grade)s. Simplify them, or say why a higher reading level is needed.")
+            % {"grade": grade}
         )
     version.reading_grade, version.reading_note = grade, reading_note.strip()
     version.status, version.submitted_by, version.submitted_at = Status.IN_REVIEW, author, timezone.now()
@@ -246,7 +254,7 @@ def return_to_draft(*, version: ModuleVersion, reviewer: Any) -> ModuleVersion:
         raise PermissionDenied("Only a content reviewer can return a version.")
     version = _locked_version(version)
     if version.status != Status.IN_REVIEW:
-        raise ValidationError("Only a version in review can be sent back.")
+        raise ValidationError(_("Only a version in review can be sent back."))
     version.status = Status.DRAFT
     version.save(update_fields=["status"])
     return version
@@ -266,7 +274,7 @@ def publish_version(*, version: ModuleVersion, publisher: Any, skip_review: bool
     version = _locked_version(version)
     allowed = (Status.IN_REVIEW, Status.DRAFT) if skip_review else (Status.IN_REVIEW,)
     if version.status not in allowed:
-        raise ValidationError("Only a version in review can be published.")
+        raise ValidationError(_("Only a version in review can be published."))
     if problems := version_problems(version):
         raise ValidationError(problems)
     now = timezone.now()
@@ -288,7 +296,7 @@ def start_new_version(*, module: Module, author: Any) -> ModuleVersion:
     module = Module.objects.select_for_update().get(pk=module.pk)
     latest = module.versions.order_by("-number").first()
     if latest is None:
-        raise ValidationError("This module has no content to copy.")
+        raise ValidationError(_("This module has no content to copy."))
     if latest.status in (Status.DRAFT, Status.IN_REVIEW):
         return latest
     return copy_version(source=latest, author=author)

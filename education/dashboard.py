@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
+from django.utils.translation import gettext as _
 
 from consent.models import Scope
 from education import translating
@@ -30,7 +31,7 @@ def cards(request: PortalRequest) -> list[Card]:
     if user.is_care_staff:
         return [_staff_card(request)]
     if user.is_patient:
-        return [Card("Learn about family involvement", "education/cards/patient.html", {}, order=60)]
+        return [Card(_("Learn about family involvement"), "education/cards/patient.html", {}, order=60)]
     return []
 
 
@@ -59,7 +60,7 @@ def _family_card(request: PortalRequest) -> Card:
     ]
     translating.localize_versions(shown, translating.content_language(request.LANGUAGE_CODE))  # none in English
     return Card(
-        "Learning",
+        _("Learning"),
         "education/cards/family.html",
         {
             "assigned": assigned[:LIMIT],
@@ -94,7 +95,7 @@ def _staff_card(request: PortalRequest) -> Card:
         .order_by("due_on", "-created_at")
     )
     return Card(
-        "Education",
+        _("Education"),
         "education/cards/staff.html",
         {
             "drafts": statuses.get(ModuleVersion.Status.DRAFT, 0),

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from education.authoring import ChoiceData
@@ -44,18 +45,18 @@ class ModuleMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 class CatalogueFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=SEARCH_MAX, label="Search")
-    topic = forms.ChoiceField(required=False, choices=[("", "All topics"), *Topic.choices], label="Topic")
+    q = forms.CharField(required=False, max_length=SEARCH_MAX, label=_("Search"))
+    topic = forms.ChoiceField(required=False, choices=[("", _("All topics")), *Topic.choices], label=_("Topic"))
 
 
 class ModuleDetailsForm(forms.Form):
     """A version's details; on a new module also its slug (the address, which never changes)."""
 
-    title = forms.CharField(max_length=160)
-    summary = forms.CharField(max_length=600, widget=forms.Textarea(attrs={"rows": 3}))
-    topic = forms.ChoiceField(choices=Topic.choices)
-    audience = forms.ChoiceField(choices=Audience.choices)
-    estimated_minutes = forms.IntegerField(min_value=1, max_value=240, label="Estimated minutes")
+    title = forms.CharField(max_length=160, label=_("Title"))
+    summary = forms.CharField(max_length=600, widget=forms.Textarea(attrs={"rows": 3}), label=_("Summary"))
+    topic = forms.ChoiceField(choices=Topic.choices, label=_("Topic"))
+    audience = forms.ChoiceField(choices=Audience.choices, label=_("Audience"))
+    estimated_minutes = forms.IntegerField(min_value=1, max_value=240, label=_("Estimated minutes"))
     enrolled_only = forms.BooleanField(
         required=False,
         label=_("For enrolled families only"),
@@ -76,19 +77,20 @@ class ModuleDetailsForm(forms.Form):
             "the other modules instead."
         ),
     )
-    pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label="Pass mark (percent)")
+    pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label=_("Pass mark (percent)"))
     sources = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One per line: title | https address",
+        label=_("Sources"),
+        help_text=_("One per line: title | https address"),
     )
     prerequisites = ModuleMultipleChoiceField(
         queryset=Module.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Good to read first",
-        help_text="Suggested before this one; learners can always start anyway.",
+        label=_("Good to read first"),
+        help_text=_("Suggested before this one; learners can always start anyway."),
     )
-    change_note = forms.CharField(max_length=300, required=False, label="What changed in this version")
+    change_note = forms.CharField(max_length=300, required=False, label=_("What changed in this version"))
 
     def __init__(self, *args: Any, modules: Any = None, shared: bool = False, **kwargs: Any) -> None:
         """``shared``: the module is shared content (no program), which is always general: no enrolled-only box."""
@@ -107,15 +109,19 @@ class ModuleDetailsForm(forms.Form):
             title, sep, url = line.rpartition("|")
             title, url = title.strip(), url.strip()
             if not sep or not title:
-                raise ValidationError(f"Line {number}: write the title, a | and the address.")
+                raise ValidationError(
+                    gettext("Line %(number)s: write the title, a | and the address.") % {"number": number}
+                )
             try:
                 forms.URLField().clean(url)
                 validate_https_url(url)
             except ValidationError:
-                raise ValidationError(f"Line {number}: the address must start with https://.") from None
+                raise ValidationError(
+                    gettext("Line %(number)s: the address must start with https://.") % {"number": number}
+                ) from None
             sources.append({"title": title, "url": url})
         if not sources:
-            raise ValidationError("List at least one source.")
+            raise ValidationError(_("List at least one source."))
         return sources
 
     @staticmethod
@@ -161,10 +167,10 @@ class LessonForm(forms.ModelForm):
     class Meta:
         model = Lesson
         fields = ["title", "body", "video_url"]
-        labels = {"body": "Lesson text (Markdown)", "video_url": "Video link (optional)"}
+        labels = {"title": _("Title"), "body": _("Lesson text (Markdown)"), "video_url": _("Video link (optional)")}
         help_texts = {
-            "body": "Use ### for headings, - for lists, **bold**, [link text](https://…). No images or raw HTML.",
-            "video_url": "Shown as a link (https only). Add captions and a transcript.",
+            "body": _("Use ### for headings, - for lists, **bold**, [link text](https://…). No images or raw HTML."),
+            "video_url": _("Shown as a link (https only). Add captions and a transcript."),
         }
         widgets = {"body": forms.Textarea(attrs={"rows": 16, "data-markdown-source": ""})}
 
@@ -174,16 +180,18 @@ class PreviewForm(forms.Form):
 
 
 class QuestionForm(forms.Form):
-    prompt = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-    kind = forms.ChoiceField(choices=Question.Kind.choices, label="Type", widget=forms.RadioSelect)
+    prompt = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}), label=_("Prompt"))
+    kind = forms.ChoiceField(choices=Question.Kind.choices, label=_("Type"), widget=forms.RadioSelect)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for i in range(1, MAX_CHOICES + 1):
-            self.fields[f"choice_{i}_text"] = forms.CharField(max_length=300, required=False, label=f"Answer {i}")
-            self.fields[f"choice_{i}_correct"] = forms.BooleanField(required=False, label="This answer is right")
+            self.fields[f"choice_{i}_text"] = forms.CharField(
+                max_length=300, required=False, label=gettext("Answer %(number)s") % {"number": i}
+            )
+            self.fields[f"choice_{i}_correct"] = forms.BooleanField(required=False, label=_("This answer is right"))
             self.fields[f"choice_{i}_feedback"] = forms.CharField(
-                max_length=500, required=False, label="Feedback", help_text="Why it is right or not."
+                max_length=500, required=False, label=_("Feedback"), help_text=_("Why it is right or not.")
             )
 
     def choice_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
@@ -218,7 +226,7 @@ class SubmitForReviewForm(forms.Form):
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Reason for a reading level above grade 8 (if it is)",
+        label=_("Reason for a reading level above grade 8 (if it is)"),
     )
 
 
@@ -232,10 +240,14 @@ def quiz_answers(version: ModuleVersion, data: Any) -> dict[str, list[str]]:
 
 
 class AssignmentForm(forms.Form):
-    patient: forms.ModelChoiceField = forms.ModelChoiceField(queryset=Module.objects.none(), label="Family of")
-    module: forms.ModelChoiceField = ModuleChoiceField(queryset=Module.objects.none(), label="Module")
+    patient: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=Module.objects.none(), label=_("Family of"), empty_label=_("- Select an option -")
+    )
+    module: forms.ModelChoiceField = ModuleChoiceField(
+        queryset=Module.objects.none(), label=_("Module"), empty_label=_("- Select an option -")
+    )
     due_on = PortalDateField(
-        required=False, label="Due date (optional)", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Due date (optional)"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args: Any, patients: Any, modules: Any, **kwargs: Any) -> None:
@@ -249,7 +261,7 @@ class AssignmentForm(forms.Form):
     def clean_due_on(self) -> Any:
         due = self.cleaned_data.get("due_on")
         if due and due < timezone.localdate():
-            raise ValidationError("Choose a date that is not in the past.")
+            raise ValidationError(_("Choose a date that is not in the past."))
         return due
 
 

@@ -35,32 +35,32 @@ from accounts.validators import validate_display_name
 def validate_https_url(value: str) -> None:
     """Video links open in a new page (CSP forbids embedding), and only over https."""
     if value and not value.lower().startswith("https://"):
-        raise ValidationError("Use a link that starts with https://.")
+        raise ValidationError(_("Use a link that starts with https://."))
 
 
 class Topic(models.TextChoices):
-    GETTING_STARTED = "getting-started", "Getting started"
-    ADDICTION = "addiction", "Understanding addiction"
-    MENTAL_HEALTH = "mental-health", "Mental health"
-    CO_OCCURRING = "co-occurring", "Co-occurring conditions"
-    TREATMENT = "treatment", "Treatment and recovery"
-    SUPPORTING = "supporting", "Helping and supporting"
-    COMMUNICATION = "communication", "Communication"
-    BOUNDARIES = "boundaries", "Boundaries"
-    RELAPSE = "relapse", "Setbacks and relapse"
-    OVERDOSE = "overdose", "Overdose response"
-    SAFETY = "safety", "Safety"
-    CRISIS = "crisis", "Crisis resources"
-    SELF_CARE = "self-care", "Taking care of yourself"
-    TEENS = "teens", "Teens and young people"
-    OTHER = "other", "Other"
+    GETTING_STARTED = "getting-started", _("Getting started")
+    ADDICTION = "addiction", _("Understanding addiction")
+    MENTAL_HEALTH = "mental-health", _("Mental health")
+    CO_OCCURRING = "co-occurring", _("Co-occurring conditions")
+    TREATMENT = "treatment", _("Treatment and recovery")
+    SUPPORTING = "supporting", _("Helping and supporting")
+    COMMUNICATION = "communication", _("Communication")
+    BOUNDARIES = "boundaries", _("Boundaries")
+    RELAPSE = "relapse", _("Setbacks and relapse")
+    OVERDOSE = "overdose", _("Overdose response")
+    SAFETY = "safety", _("Safety")
+    CRISIS = "crisis", _("Crisis resources")
+    SELF_CARE = "self-care", _("Taking care of yourself")
+    TEENS = "teens", _("Teens and young people")
+    OTHER = "other", _("Other")
 
 
 class Audience(models.TextChoices):
-    FAMILY = "family", "Family and friends"
-    PARENTS = "parents", "Parents and guardians"
-    PATIENTS = "patients", "People in treatment"
-    EVERYONE = "everyone", "Everyone"
+    FAMILY = "family", _("Family and friends")
+    PARENTS = "parents", _("Parents and guardians")
+    PATIENTS = "patients", _("People in treatment")
+    EVERYONE = "everyone", _("Everyone")
 
 
 PATH_POSITION_MAX = 99
@@ -87,7 +87,7 @@ class Module(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="education_modules",
-        help_text="Empty for shared starter content every program uses.",
+        help_text=_("Empty for shared starter content every program uses."),
     )
     path_position = models.PositiveSmallIntegerField(
         null=True,
@@ -96,7 +96,7 @@ class Module(models.Model):
         help_text=_("Place on the “Start here” path (1 comes first); empty when the module is not on the path."),
     )
     prerequisites = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="unlocks", help_text="Suggested to finish first."
+        "self", symmetrical=False, blank=True, related_name="unlocks", help_text=_("Suggested to finish first.")
     )
     current_version = models.OneToOneField(
         "ModuleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -120,10 +120,10 @@ class ModuleVersion(models.Model):
     """One edition of a module's content. Published and archived versions are never edited."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "in_review", "In review"
-        PUBLISHED = "published", "Published"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
 
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -143,13 +143,13 @@ class ModuleVersion(models.Model):
         ),
     )
     pass_mark = models.PositiveSmallIntegerField(
-        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text="Percent to pass."
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text=_("Percent to pass.")
     )
     sources = models.JSONField(default=list, blank=True, help_text='[{"title": ..., "url": ...}]')
     change_note = models.CharField(max_length=300, blank=True)
     reading_grade = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     reading_note = models.CharField(
-        max_length=500, blank=True, help_text="Why the text reads above grade 8, when it does."
+        max_length=500, blank=True, help_text=_("Why the text reads above grade 8, when it does.")
     )
     source_hash = models.CharField(max_length=64, blank=True, help_text="Starter curriculum file fingerprint.")
     created_by = models.ForeignKey(
@@ -189,7 +189,7 @@ class ModuleVersion(models.Model):
 
     @property
     def topic_label(self) -> str:
-        return Topic(self.topic).label if self.topic in Topic.values else self.topic
+        return str(Topic(self.topic).label) if self.topic in Topic.values else self.topic
 
 
 class Lesson(models.Model):
@@ -201,7 +201,7 @@ class Lesson(models.Model):
     title = models.CharField(max_length=160)
     body = models.TextField(max_length=40_000)
     body_html = models.TextField(blank=True, editable=False)
-    video_url = models.URLField(blank=True, validators=[validate_https_url], help_text="Optional, https only.")
+    video_url = models.URLField(blank=True, validators=[validate_https_url], help_text=_("Optional, https only."))
 
     class Meta:
         ordering = ["version", "position"]
@@ -218,8 +218,8 @@ class Question(models.Model):
     """A knowledge-check question: one right answer (single) or several (multiple)."""
 
     class Kind(models.TextChoices):
-        SINGLE = "single", "Choose one answer"
-        MULTIPLE = "multiple", "Choose all that apply"
+        SINGLE = "single", _("Choose one answer")
+        MULTIPLE = "multiple", _("Choose all that apply")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     version = models.ForeignKey(ModuleVersion, on_delete=models.CASCADE, related_name="questions")

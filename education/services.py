@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.audit import record_audit
 from consent.gate import is_care_team_for
@@ -29,10 +30,10 @@ def start_module(*, learner: Any, module: Module) -> ModuleProgress:
     def current_version() -> int:
         current = Module.objects.live().filter(pk=module.pk).values_list("current_version_id", flat=True).first()
         if current is None:
-            raise ValidationError("This module is not available.")
+            raise ValidationError(_("This module is not available."))
         return current
 
-    progress, _ = ModuleProgress.objects.select_related("version").get_or_create(
+    progress, _created = ModuleProgress.objects.select_related("version").get_or_create(
         learner=learner,
         module=module,
         defaults={"version_id": current_version},  # type: ignore[misc]  # a callable default runs only to create
@@ -44,7 +45,7 @@ def complete_lesson(*, progress: ModuleProgress, lesson: Lesson) -> ModuleProgre
     """Mark a lesson of the learner's version as read and move the bookmark to the next one."""
     with transaction.atomic():
         if lesson.version_id != progress.version_id:
-            raise ValidationError("That lesson is not part of this module.")
+            raise ValidationError(_("That lesson is not part of this module."))
         LessonCompletion.objects.get_or_create(progress=progress, lesson=lesson)
         last = progress.version.lessons.count()
         progress.last_position = min(lesson.position + 1, last)
@@ -128,7 +129,7 @@ def restart_module(*, progress: ModuleProgress) -> ModuleProgress:
     with transaction.atomic():
         progress = ModuleProgress.objects.select_for_update().select_related("module").get(pk=progress.pk)
         if progress.module.current_version_id is None:
-            raise ValidationError("This module is not available.")
+            raise ValidationError(_("This module is not available."))
         progress.completions.all().delete()
         progress.version_id = progress.module.current_version_id
         progress.last_position = 1
@@ -156,11 +157,11 @@ def assign_module(*, counselor: Any, patient: Any, module: Module, due_on: date 
         if not is_care_team_for(counselor, patient):
             raise PermissionDenied  # the view says why in its own words (assignment_list)
         if module.current_version_id is None or module.archived_at is not None:
-            raise ValidationError("Only a published module can be assigned.")
+            raise ValidationError(_("Only a published module can be assigned."))
         if due_on is not None and due_on < timezone.localdate():
-            raise ValidationError("Choose a due date that is not in the past.")
+            raise ValidationError(_("Choose a due date that is not in the past."))
         if Assignment.objects.active().filter(patient=patient, module=module).exists():
-            raise ValidationError("This module is already assigned to this family.")
+            raise ValidationError(_("This module is already assigned to this family."))
         assignment = Assignment.objects.create(patient=patient, module=module, assigned_by=counselor, due_on=due_on)
         record_audit(
             kind=AuditEvent.Kind.EDUCATION_ASSIGNED,

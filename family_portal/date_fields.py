@@ -27,7 +27,10 @@ def check_in_range(day: date) -> None:
         raise ValidationError(
             OUT_OF_RANGE,
             code="out_of_range",
-            params={"earliest": date_format(EARLIEST, "j F Y"), "latest": date_format(LATEST, "j F Y")},
+            params={
+                "earliest": date_format(EARLIEST, "LONG_DATE_FORMAT"),
+                "latest": date_format(LATEST, "LONG_DATE_FORMAT"),
+            },
         )
 
 

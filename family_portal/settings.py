@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.languages.PreferredLanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
@@ -178,6 +179,7 @@ LOGOUT_REDIRECT_URL = "account_login"
 # django-allauth (AUTH-01..08). Email is the login; verification is mandatory, which also makes
 # signup enumeration-safe; rate limits live in the shared cache above.
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.PortalSignupForm"}  # adds the person's language
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -281,6 +283,15 @@ elif DEBUG:
 else:
     raise ImproperlyConfigured("SMTP_HOST is required when DJANGO_DEBUG is not True.")
 
+# --- Video rooms (scheduling/video.py) ---------------------------------------------------------------------
+# VIDEO_PROVIDER=jitsi: the portal names each video session's room on a self-hosted Jitsi Meet with JWT
+# authentication and signs a short-lived token when a participant presses "Join". Unset: staff paste a link.
+VIDEO_PROVIDER = env_str("VIDEO_PROVIDER", "")
+JITSI_BASE_URL = env_str("JITSI_BASE_URL", "").rstrip("/")
+JITSI_APP_ID = env_str("JITSI_APP_ID", "")
+JITSI_APP_SECRET = env_secret("JITSI_APP_SECRET")
+JITSI_TOKEN_MARGIN_S = env_int("JITSI_TOKEN_MARGIN_S", 15 * 60)  # the token outlives the session's end by this
+
 # --- SMS and the outbox (notifications/) ------------------------------------------------------------------
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN")
@@ -317,10 +328,19 @@ PORTAL_DEFAULT_TIME_ZONE = env_str("PORTAL_DEFAULT_TIME_ZONE", "America/New_York
 
 # --- Internationalisation -----------------------------------------------------------------------------------
 # Every user-visible string is marked; the catalogues live in locale/ (``make messages`` compiles them). Adding a
-# language is a catalogue plus a line here. LocaleMiddleware picks the language (cookie, then Accept-Language).
+# language is a catalogue plus a line here. LocaleMiddleware picks the language (cookie, then Accept-Language),
+# then a signed-in person's own preference replaces it (accounts/languages.py).
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# A signed-in person's preferred_language wins (accounts.languages.PreferredLanguageMiddleware); the cookie keeps a
+# choice made in the header before sign-in, or carried over from the last sign-in, for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Dates and times are shown through named formats, per language (family_portal/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["family_portal.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

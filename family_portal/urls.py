@@ -2,8 +2,11 @@
 
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
+from accounts.languages import set_language
 from family_portal import views
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -14,6 +17,9 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("crisis/", views.crisis_resources, name="crisis"),
     path("session/keep-alive/", views.keep_alive, name="keep_alive"),
+    path("language/", set_language, name="set_language"),
+    # The djangojs catalogue of the active language (locale/*/LC_MESSAGES/djangojs.po) for static/js: gettext().
+    path("jsi18n/", login_not_required(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),

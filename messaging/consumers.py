@@ -19,7 +19,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accounts.models import User
@@ -193,20 +197,20 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             if self.limiter.flooding:
                 await self._end(CLOSE_FLOODING)
             else:
-                await self._error("rate_limited", "You are sending messages quickly. Please wait a moment.")
+                await self._error("rate_limited", _("You are sending messages quickly. Please wait a moment."))
             return
         if text_data is None:
-            await self._error("unsupported", "Only text frames are accepted.")
+            await self._error("unsupported", _("Only text frames are accepted."))
             return
         if len(text_data.encode("utf-8")) > MAX_FRAME_BYTES:
-            await self._error("too_large", "That message is too long to send.")
+            await self._error("too_large", _("That message is too long to send."))
             return
         try:
             content = json.loads(text_data)
         except ValueError:
             content = None
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self._error("bad_request", "That request was not understood.")
+            await self._error("bad_request", _("That request was not understood."))
             return
         handler = {
             "message": self._on_message,
@@ -227,7 +231,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def _not_understood(self) -> None:
         """A well-formed frame the socket cannot act on: still a frame, so the session and the gate are asked."""
         await database_sync_to_async(socket_calls.check_frame)(self.session_key, self.user.pk, self.conversation)
-        await self._error("bad_request", "That request was not understood.")
+        await self._error("bad_request", _("That request was not understood."))
 
     async def _on_message(self, content: dict[str, Any]) -> None:
         client_id = content.get("client_id")
@@ -237,7 +241,9 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 self.session_key, self.user.pk, self.conversation, content.get("body")
             )
         except ValidationError as exc:
-            await self._error("invalid", " ".join(exc.messages), client_id=client_id)
+            with translation.override(self._language()):
+                detail = " ".join(str(text) for text in exc.messages)
+            await self._error("invalid", detail, client_id=client_id)
             return
         except SessionEnded:
             await self._end(CLOSE_SESSION_ENDED)
@@ -247,7 +253,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             return
         except Exception as exc:  # database trouble: tell the sender, keep the socket
             logger.warning("message not saved in conversation %s: %s", self.conversation.pk, type(exc).__name__)
-            await self._error("unavailable", "Your message could not be saved. Please try again.", client_id=client_id)
+            not_saved = _("Your message could not be saved. Please try again.")
+            await self._error("unavailable", not_saved, client_id=client_id)
             return
         await self._send_json({"type": "ack", "client_id": client_id, "message": message.as_event(), "notice": notice})
 
@@ -335,8 +342,15 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     # --- Helpers -------------------------------------------------------------------------------------------------
 
-    async def _error(self, code: str, detail: str, **extra: Any) -> None:
-        await self._send_json({"type": "error", "error": code, "detail": detail, **extra})
+    def _language(self) -> str:
+        """The socket user's own language: no middleware activates one for a socket, so every text sent is
+        rendered in it here (``accounts.User.preferred_language``)."""
+        return getattr(self.user, "preferred_language", "") or settings.LANGUAGE_CODE
+
+    async def _error(self, code: str, detail: str | Promise, **extra: Any) -> None:
+        with translation.override(self._language()):
+            text = str(detail)
+        await self._send_json({"type": "error", "error": code, "detail": text, **extra})
 
     async def _send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload))

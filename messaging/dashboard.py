@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from consent.models import Scope
 from family_portal.dashboard import Card, visible_patient_ids
@@ -53,4 +54,4 @@ def cards(request: HttpRequest) -> list[Card]:
         "unread_conversations": conversations,
         "items": items,
     }
-    return [Card(title="Messages", template="messaging/dashboard_card.html", context=context, order=40)]
+    return [Card(title=_("Messages"), template="messaging/dashboard_card.html", context=context, order=40)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -50,8 +51,9 @@ class StartConversationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.options = {f"{patient.pk}:{other.pk}": (patient, other) for patient, other in options}
         field = cast(forms.ChoiceField, self.fields["person"])
+        label = gettext("%(person)s (about %(patient)s)")
         field.choices = [
-            (key, f"{other.display_name} (about {patient.display_name})")
+            (key, label % {"person": other.display_name, "patient": patient.display_name})
             for key, (patient, other) in self.options.items()
         ]
 

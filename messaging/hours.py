@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-CRISIS_TEXT = "If you are worried about safety right now, call or text 988. In an emergency, call 911."
+CRISIS_TEXT = gettext_lazy("If you are worried about safety right now, call or text 988. In an emergency, call 911.")
 
 
 @dataclass(frozen=True)
@@ -19,14 +22,26 @@ class AfterHours:
     @property
     def banner(self) -> str:
         """Shown above the message box while the office is closed."""
-        reply = f"usually replies after the office opens {self.expected}" if self.expected else "will reply later"
-        return f"The care team is away right now and {reply}. Messages you send are still delivered. {CRISIS_TEXT}"
+        if self.expected:
+            text = _(
+                "The care team is away right now and usually replies after the office opens %(expected)s. "
+                "Messages you send are still delivered."
+            ) % {"expected": self.expected}
+        else:
+            text = _("The care team is away right now and will reply later. Messages you send are still delivered.")
+        return f"{text} {CRISIS_TEXT}"
 
     @property
     def sent_text(self) -> str:
         """Told to the sender after a message is saved outside office hours."""
-        reply = f"usually replies after the office opens {self.expected}" if self.expected else "will reply later"
-        return f"Your message is saved and delivered. The care team is away right now and {reply}. {CRISIS_TEXT}"
+        if self.expected:
+            text = _(
+                "Your message is saved and delivered. The care team is away right now and usually replies after "
+                "the office opens %(expected)s."
+            ) % {"expected": self.expected}
+        else:
+            text = _("Your message is saved and delivered. The care team is away right now and will reply later.")
+        return f"{text} {CRISIS_TEXT}"
 
     def as_event(self) -> dict[str, Any]:
         return {
@@ -51,15 +66,17 @@ def next_opening(program: Any, at: datetime) -> datetime | None:
 
 
 def _describe(opening: datetime, at: datetime) -> str:
-    clock = opening.strftime("%I:%M %p").lstrip("0")
+    """ "tomorrow at 9:00 AM (EST)", in the active language and its time format."""
+    values = {"time": time_format(opening, "TIME_FORMAT"), "weekday": date_format(opening, "l")}
+    hour = opening.hour % 12 or 12  # Spanish says "a la 1:00" but "a las 2:00" (notifications/wording.py)
     zone = opening.tzname() or ""
     days = (opening.date() - at.astimezone(opening.tzinfo).date()).days
     if days == 0:
-        when = f"today at {clock}"
+        when = ngettext("today at %(time)s", "today at %(time)s", hour) % values
     elif days == 1:
-        when = f"tomorrow at {clock}"
+        when = ngettext("tomorrow at %(time)s", "tomorrow at %(time)s", hour) % values
     else:
-        when = f"{opening.strftime('%A')} at {clock}"
+        when = ngettext("%(weekday)s at %(time)s", "%(weekday)s at %(time)s", hour) % values
     return f"{when} ({zone})" if zone else when
 
 

@@ -258,8 +258,8 @@ class MessageRevision(models.Model):
     """The text a message had before an edit or a delete: kept for staff, never shown to families."""
 
     class Kind(models.TextChoices):
-        EDITED = "edited", "Edited"
-        DELETED = "deleted", "Deleted"
+        EDITED = "edited", _("Edited")
+        DELETED = "deleted", _("Deleted")
 
     message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="revisions")
     kind = models.CharField(max_length=10, choices=Kind.choices)

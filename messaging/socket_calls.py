@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import translation
 
 from accounts.models import User
 from messaging import services
@@ -67,10 +68,12 @@ def check_frame(session_key: str, user_id: int, conversation: Conversation) -> N
 def send_and_describe(
     session_key: str, user_id: int, conversation: Conversation, body: object
 ) -> tuple[Message, dict[str, Any] | None]:
+    """Store a message; a refusal's text and the after-hours notice are in the sender's own language."""
     user = live_user(session_key, user_id)  # before anything is stored
-    message = services.send_message(sender=user, conversation=conversation, body=body)
-    notice = None if user.is_care_staff else after_hours_notice(conversation.patient.program, message.created_at)
-    return message, notice.as_event() if notice else None
+    with translation.override(user.preferred_language):
+        message = services.send_message(sender=user, conversation=conversation, body=body)
+        notice = None if user.is_care_staff else after_hours_notice(conversation.patient.program, message.created_at)
+        return message, notice.as_event() if notice else None
 
 
 def typing_recipients(session_key: str, user_id: int, conversation: Conversation) -> frozenset[int]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 MAX_BODY_CHARS = 4000
 LINK_REL = "noopener noreferrer nofollow"
@@ -24,14 +27,23 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def clean_body(raw: object) -> str:
     """Normalise newlines, drop control characters and trim; refuse empty or over-long messages."""
     if not isinstance(raw, str):
-        raise ValidationError("Write a message before sending.", code="required")
+        raise ValidationError(_("Write a message before sending."), code="required")
     body = _CONTROL.sub("", raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if not body:
-        raise ValidationError("Write a message before sending.", code="required")
+        raise ValidationError(_("Write a message before sending."), code="required")
     if len(body) > MAX_BODY_CHARS:
         raise ValidationError(
-            f"Messages can be up to {MAX_BODY_CHARS:,} characters; this one has {len(body):,}. "
-            "Please shorten it or split it in two.",
+            ngettext(
+                "Messages can be up to %(limit)s characters; this one has %(count)s. "
+                "Please shorten it or split it in two.",
+                "Messages can be up to %(limit)s characters; this one has %(count)s. "
+                "Please shorten it or split it in two.",
+                len(body),
+            )
+            % {
+                "limit": number_format(MAX_BODY_CHARS, force_grouping=True),
+                "count": number_format(len(body), force_grouping=True),
+            },
             code="max_length",
         )
     return body

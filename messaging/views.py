@@ -194,7 +194,7 @@ def start_conversation(request: PortalRequest) -> HttpResponse:
     user = request.user
     form = StartConversationForm(request.POST, options=services.direct_partner_options(user))
     if not form.is_valid():
-        toasts.error(request, "Please choose a person from the list.")
+        toasts.error(request, _("Please choose a person from the list."))
         return redirect("messaging:conversation_list")
     patient, other = form.cleaned_data["person"]
     try:
@@ -226,7 +226,7 @@ def conversation_detail(request: PortalRequest, conversation_id: Any) -> HttpRes
             raise Http404 from exc
         else:
             notice = None if user.is_care_staff else after_hours_notice(program, message.created_at)
-            toasts.success(request, notice.sent_text if notice else "Your message was saved and sent.")
+            toasts.success(request, notice.sent_text if notice else _("Your message was saved and sent."))
             return redirect(f"{conversation.get_absolute_url()}#m{message.pk}")
     before = _int_param(request.GET.get("before"))
     page, has_earlier = services.thread_messages(conversation, user, before=before)
@@ -289,7 +289,7 @@ def edit_message(request: PortalRequest, conversation_id: Any, message_id: int) 
         except PermissionDenied as exc:
             raise Http404 from exc
         else:
-            toasts.success(request, "Your message was updated.")
+            toasts.success(request, _("Your message was updated."))
             return redirect(f"{conversation.get_absolute_url()}#m{message.pk}")
     # The edited text reaches whoever reads this message now: the composer names them (MSG-01).
     readers = participant_ids(conversation)
@@ -314,7 +314,7 @@ def delete_message(request: PortalRequest, conversation_id: Any, message_id: int
             services.delete_message(actor=user, message=message)
         except (ValidationError, PermissionDenied) as exc:
             raise Http404 from exc
-        toasts.success(request, "Your message was deleted.")
+        toasts.success(request, _("Your message was deleted."))
         return redirect(conversation)
     context = {"conversation": conversation, "message": message, "show_part2": user.is_family}
     return render(request, "messaging/message_delete.html", context)
@@ -339,6 +339,6 @@ def read_receipts(request: PortalRequest) -> HttpResponse:
     services.set_read_receipts(user=user, enabled=enabled)
     toasts.success(
         request,
-        "Read receipts are on." if enabled else "Read receipts are off. Others will not see what you have read.",
+        _("Read receipts are on.") if enabled else _("Read receipts are off. Others will not see what you have read."),
     )
     return redirect("messaging:conversation_list")

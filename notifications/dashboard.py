@@ -6,6 +6,7 @@ from typing import cast
 
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from family_portal.dashboard import Card
@@ -22,7 +23,7 @@ def cards(request: HttpRequest) -> list[Card]:
             dead=Count("pk", filter=Q(state=OutboxMessage.State.DEAD)),
             flagged=Count("pk", filter=Q(flagged=True)),
         )
-        return [Card("Texts and emails", "notifications/cards/staff.html", counts, order=80)]
+        return [Card(_("Texts and emails"), "notifications/cards/staff.html", counts, order=80)]
     status = phone_status(user)
     status.pop("phone", None)
-    return [Card("Text message reminders", "notifications/cards/family.html", status, order=80)]
+    return [Card(_("Text message reminders"), "notifications/cards/family.html", status, order=80)]

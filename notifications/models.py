@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OutboxQuerySet(models.QuerySet["OutboxMessage"]):
@@ -37,21 +38,21 @@ class OutboxMessage(models.Model):
     """One outbound message intent, written in the transaction of the change that causes it (JOB-01)."""
 
     class Channel(models.TextChoices):
-        SMS = "sms", "Text message"
-        EMAIL = "email", "Email"
+        SMS = "sms", _("Text message")
+        EMAIL = "email", _("Email")
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Waiting to send"
-        SENDING = "sending", "Sending"
-        UNKNOWN = "unknown", "Outcome unknown"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        UNDELIVERED = "undelivered", "Not delivered"
-        FAILED = "failed", "Failed"
-        OPTED_OUT = "opted_out", "Not sent (number opted out)"
-        CANCELLED = "cancelled", "Cancelled"
-        SUPPRESSED = "suppressed", "Not sent (no longer allowed)"
-        DEAD = "dead", "Gave up after retries"
+        QUEUED = "queued", _("Waiting to send")
+        SENDING = "sending", _("Sending")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        UNDELIVERED = "undelivered", _("Not delivered")
+        FAILED = "failed", _("Failed")
+        OPTED_OUT = "opted_out", _("Not sent (number opted out)")
+        CANCELLED = "cancelled", pgettext_lazy("an outgoing text or email", "Cancelled")
+        SUPPRESSED = "suppressed", _("Not sent (no longer allowed)")
+        DEAD = "dead", _("Gave up after retries")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(max_length=8, choices=Channel.choices)

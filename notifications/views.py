@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -95,7 +96,7 @@ def phone_number(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("number", exc)
         else:
-            messages.success(request, "We texted you a 6-digit code. Enter it below to confirm your number.")
+            messages.success(request, _("We texted you a 6-digit code. Enter it below to confirm your number."))
             return redirect("notifications:phone")
     return _render_phone_page(request, status=400, number_form=form)
 
@@ -109,7 +110,7 @@ def phone_confirm(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("code", exc)
         else:
-            messages.success(request, "Your number is confirmed.")
+            messages.success(request, _("Your number is confirmed."))
             return redirect("notifications:phone")
     return _render_phone_page(request, status=400, code_form=form)
 
@@ -121,7 +122,7 @@ def phone_resend(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "We texted you a new code.")
+        messages.success(request, _("We texted you a new code."))
     return redirect("notifications:phone")
 
 
@@ -134,7 +135,7 @@ def phone_opt_in(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("agree", exc)
         else:
-            messages.success(request, "Text reminders are on. Reply STOP to any text to turn them off.")
+            messages.success(request, _("Text reminders are on. Reply STOP to any text to turn them off."))
             return redirect("notifications:phone")
     return _render_phone_page(request, status=400, opt_in_form=form)
 
@@ -142,14 +143,14 @@ def phone_opt_in(request: HttpRequest) -> HttpResponse:
 @require_POST
 def phone_opt_out(request: HttpRequest) -> HttpResponse:
     phones.opt_out_of_texts(user=_user(request))
-    messages.success(request, "Texts are off. We will send reminders by email instead.")
+    messages.success(request, _("Texts are off. We will send reminders by email instead."))
     return redirect("notifications:phone")
 
 
 @require_POST
 def phone_remove(request: HttpRequest) -> HttpResponse:
     phones.remove_phone(user=_user(request))
-    messages.success(request, "Your number is removed. We will send reminders by email instead.")
+    messages.success(request, _("Your number is removed. We will send reminders by email instead."))
     return redirect("notifications:phone")
 
 
@@ -205,7 +206,7 @@ def outbox_requeue(request: HttpRequest, row_id: uuid.UUID) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if requeue_dead(rows=[row], actor=_user(request)):
-        messages.success(request, "The message is queued again.")
+        messages.success(request, _("The message is queued again."))
     else:
-        messages.error(request, "Only messages that gave up can be queued again.")
+        messages.error(request, _("Only messages that gave up can be queued again."))
     return redirect("notifications:outbox")

@@ -7,7 +7,14 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Family sessions and scheduling")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from notifications.checks import register_subject_check
+        from notifications.periodic import register_periodic
         from scheduling.checks import session_message_still_due
+        from scheduling.reminders import run_series_reminders
+        from scheduling.video_checks import video_settings_check
 
         register_subject_check("session", session_message_still_due)
+        register_periodic(run_series_reminders)  # a series' reminders on a rolling horizon
+        checks.register(video_settings_check)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import feeds, reports, requests, sessions, staff, waitlist
+from scheduling.views import feeds, reports, requests, series, sessions, staff, video, waitlist
 
 app_name = "scheduling"
 
@@ -20,9 +20,12 @@ urlpatterns = [
     path("requests/<uuid:pk>/decline/", staff.request_decline, name="request_decline"),
     path("<uuid:pk>/", sessions.session_detail, name="session_detail"),
     path("<uuid:pk>/rsvp/", sessions.rsvp, name="rsvp"),
+    path("<uuid:pk>/join/", video.video_join, name="video_join"),
     path("<uuid:pk>/appointment.ics", sessions.session_ics, name="session_ics"),
     path("<uuid:pk>/reschedule/", staff.session_reschedule, name="session_reschedule"),
     path("<uuid:pk>/cancel/", staff.session_cancel, name="session_cancel"),
+    path("<uuid:pk>/series/change/", series.series_change, name="series_change"),
+    path("<uuid:pk>/series/cancel/", series.series_cancel, name="series_cancel"),
     path("<uuid:pk>/attendance/", staff.session_attendance, name="session_attendance"),
     path("<uuid:pk>/invite/", staff.session_invite, name="session_invite"),
     path("<uuid:pk>/remove-participant/", staff.participant_remove, name="participant_remove"),

@@ -89,7 +89,8 @@ def _ensure_sqlite_triggers() -> None:
 @pytest.fixture(autouse=True)
 def _consent_form_text(request: pytest.FixtureRequest) -> None:
     """A transactional test's flush empties the data migrations' rows (and ``--reuse-db`` keeps that state):
-    put the consent form text back with the migration's own idempotent step before each database test."""
+    put the consent form text (and its Spanish translation) back with the migrations' own idempotent steps before
+    each database test."""
     marker = request.node.get_closest_marker("django_db")
     uses_db = marker is not None or {"db", "transactional_db"} & set(request.fixturenames)
     if not uses_db:
@@ -97,6 +98,7 @@ def _consent_form_text(request: pytest.FixtureRequest) -> None:
     transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
     request.getfixturevalue("transactional_db" if transactional else "db")
     importlib.import_module("consent.migrations.0002_consent_form_v1").create_v1(django_apps, None)
+    importlib.import_module("consent.migrations.0008_consent_form_language").add_spanish_form(django_apps, None)
 
 
 @pytest.fixture

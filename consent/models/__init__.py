@@ -1,11 +1,19 @@
 """42 CFR Part 2 consents, their events, invitations, the disclosure ledger and the audit log.
 
-One module per topic: ``consents`` (scopes, form versions, consents and their events), ``invitations``,
-``representatives`` (personal representatives and break-glass access) and ``records`` (disclosure ledger, audit
-log). Every model is imported here, so the app label and ``consent.models.X`` imports are unchanged.
+One module per topic: ``form_versions`` (the consent form text and its translations), ``consents`` (scopes,
+consents and their events), ``invitations``, ``representatives`` (personal representatives and break-glass access)
+and ``records`` (disclosure ledger, audit log). Every model is imported here, so the app label and
+``consent.models.X`` imports are unchanged.
 """
 
-from consent.models.consents import SCOPE_FIELDS, Consent, ConsentEvent, ConsentFormVersion, ConsentQuerySet, Scope
+from consent.models.consents import SCOPE_FIELDS, Consent, ConsentEvent, ConsentQuerySet, Scope
+from consent.models.form_versions import (
+    ORIGINAL_LANGUAGE,
+    ConsentFormTranslation,
+    ConsentFormVersion,
+    FormText,
+    language_code,
+)
 from consent.models.invitations import INVITATIONS_PER_HOUR, Invitation, InvitationQuerySet
 from consent.models.records import ACCOUNTING_WINDOW, AuditEvent, Disclosure, DisclosureQuerySet
 from consent.models.representatives import (
@@ -20,19 +28,23 @@ __all__ = [
     "ACCOUNTING_WINDOW",
     "BREAK_GLASS_DURATION",
     "INVITATIONS_PER_HOUR",
+    "ORIGINAL_LANGUAGE",
     "SCOPE_FIELDS",
     "AuditEvent",
     "BreakGlassAccess",
     "BreakGlassAccessQuerySet",
     "Consent",
     "ConsentEvent",
+    "ConsentFormTranslation",
     "ConsentFormVersion",
     "ConsentQuerySet",
     "Disclosure",
     "DisclosureQuerySet",
+    "FormText",
     "Invitation",
     "InvitationQuerySet",
     "PersonalRepresentative",
     "PersonalRepresentativeQuerySet",
     "Scope",
+    "language_code",
 ]

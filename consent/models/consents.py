@@ -12,40 +12,33 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from consent.models.form_versions import ORIGINAL_LANGUAGE, ConsentFormVersion, FormText
 
 
 class Scope(models.TextChoices):
     """What information a consent covers (§ 2.31(a)(3)): specific and meaningful, never "all records"."""
 
-    EDUCATION = "education", "Education assignments and progress"
-    SCHEDULE = "schedule", "Family sessions, RSVPs and reminders"
-    ATTENDANCE = "attendance", "Attendance at family sessions"
-    MESSAGING = "messaging", "Secure messages with the care team"
-    PROGRESS_SUMMARY = "progress_summary", "A progress summary written for family"
+    EDUCATION = "education", _("Education assignments and progress")
+    SCHEDULE = "schedule", _("Family sessions, RSVPs and reminders")
+    ATTENDANCE = "attendance", _("Attendance at family sessions")
+    MESSAGING = "messaging", _("Secure messages with the care team")
+    PROGRESS_SUMMARY = "progress_summary", _("A progress summary written for family")
 
+
+STATUS_LABELS = {
+    "Replaced": pgettext_lazy("consent status", "Replaced"),
+    "Revoked": pgettext_lazy("consent status", "Revoked"),
+    "Ended": pgettext_lazy("consent status", "Ended"),
+    "Expired": pgettext_lazy("consent status", "Expired"),
+    "Waiting for review": pgettext_lazy("consent status", "Waiting for review"),
+    "Rejected": pgettext_lazy("consent status", "Rejected"),
+    "Active": pgettext_lazy("consent status", "Active"),
+}
 
 SCOPE_FIELDS: dict[str, str] = {scope.value: f"scope_{scope.value}" for scope in Scope}
-
-
-class ConsentFormVersion(models.Model):
-    """The exact consent-form text a signature was given under; new text means a new version."""
-
-    version = models.CharField(max_length=20, unique=True)
-    text = models.TextField(help_text="Full form text, including the right to revoke and how to revoke.")
-    effective_from = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-effective_from"]
-
-    def __str__(self) -> str:
-        return f"Consent form {self.version}"
-
-    @classmethod
-    def current(cls) -> ConsentFormVersion:
-        version = cls.objects.filter(effective_from__lte=timezone.now()).first()
-        if version is None:
-            raise ConsentFormVersion.DoesNotExist("No consent form version is in effect; run migrate.")
-        return version
 
 
 class ConsentQuerySet(models.QuerySet["Consent"]):
@@ -81,27 +74,27 @@ class Consent(models.Model):
     """
 
     class RecipientKind(models.TextChoices):
-        FAMILY = "family", "Family member with a portal account"
-        EXTERNAL = "external", "External recipient (e.g. probation officer)"
+        FAMILY = "family", _("Family member with a portal account")
+        EXTERNAL = "external", _("External recipient (e.g. probation officer)")
 
     class Purpose(models.TextChoices):
-        PATIENT_REQUEST = "patient_request", "At the request of the patient"
-        FAMILY_INVOLVEMENT = "family_involvement", "To involve my family member in my treatment"
-        COURT_REPORTING = "court_reporting", "Reporting required by a court or probation"
+        PATIENT_REQUEST = "patient_request", _("At the request of the patient")
+        FAMILY_INVOLVEMENT = "family_involvement", _("To involve my family member in my treatment")
+        COURT_REPORTING = "court_reporting", _("Reporting required by a court or probation")
 
     class SignerRole(models.TextChoices):
-        PATIENT = "patient", "The patient"
-        PATIENT_AND_GUARDIAN = "patient_and_guardian", "The minor patient and a parent or guardian (§ 2.14)"
-        PERSONAL_REPRESENTATIVE = "personal_representative", "A personal representative (§ 2.15)"
+        PATIENT = "patient", _("The patient")
+        PATIENT_AND_GUARDIAN = "patient_and_guardian", _("The minor patient and a parent or guardian (§ 2.14)")
+        PERSONAL_REPRESENTATIVE = "personal_representative", _("A personal representative (§ 2.15)")
 
     class Method(models.TextChoices):
-        PORTAL = "portal", "Typed e-signature in the portal"
-        PAPER = "paper", "Paper form recorded by staff"
+        PORTAL = "portal", _("Typed e-signature in the portal")
+        PAPER = "paper", _("Paper form recorded by staff")
 
     class ReviewStatus(models.TextChoices):
-        PENDING = "pending_review", "Waiting for a second staff review"
-        APPROVED = "approved", "Complete"
-        REJECTED = "rejected", "Rejected as deficient"
+        PENDING = "pending_review", _("Waiting for a second staff review")
+        APPROVED = "approved", _("Complete")
+        REJECTED = "rejected", _("Rejected as deficient")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     program = models.ForeignKey("accounts.Program", on_delete=models.PROTECT, related_name="consents")
@@ -132,6 +125,12 @@ class Consent(models.Model):
         max_length=120, blank=True, help_text='An earlier ending event, e.g. "discharge from the program".'
     )
     form_version = models.ForeignKey(ConsentFormVersion, on_delete=models.PROTECT)
+    form_language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=ORIGINAL_LANGUAGE,
+        help_text="The language of the form text the signer was shown (the paper form's language for paper).",
+    )
     signer_role = models.CharField(max_length=30, choices=SignerRole.choices, default=SignerRole.PATIENT)
     signature = models.CharField(max_length=150, help_text="Typed name of the signer.")
     guardian_signature = models.CharField(max_length=150, blank=True)
@@ -188,7 +187,7 @@ class Consent(models.Model):
 
     @property
     def scope_labels(self) -> list[str]:
-        return [Scope(code).label for code in self.scopes]
+        return [str(Scope(code).label) for code in self.scopes]
 
     def has_scope(self, scope: str) -> bool:
         return bool(getattr(self, SCOPE_FIELDS[Scope(scope)]))
@@ -204,8 +203,8 @@ class Consent(models.Model):
             and (self.ended_by_event_at is None or at < self.ended_by_event_at)
         )
 
-    @property
-    def status_label(self) -> str:
+    def status_key(self) -> str:
+        """Where the consent stands now, as a key of ``STATUS_LABELS`` (English, stable: CSS and tests use it)."""
         now = timezone.now()
         if self.replaced_by_id and self.revoked_at and self.revoked_at <= now:
             return "Replaced"
@@ -222,6 +221,11 @@ class Consent(models.Model):
         return "Active"
 
     @property
+    def status_label(self) -> str:
+        """Where the consent stands now, in the reader's language."""
+        return str(STATUS_LABELS[self.status_key()])
+
+    @property
     def status_badge(self) -> str:
         """The CSS badge class for ``status_label``."""
         return {
@@ -229,7 +233,11 @@ class Consent(models.Model):
             "Waiting for review": "badge-warn",
             "Revoked": "badge-danger",
             "Rejected": "badge-danger",
-        }.get(self.status_label, "badge-neutral")
+        }.get(self.status_key(), "badge-neutral")
+
+    def form_text(self) -> FormText:
+        """The form text as this consent was signed: the version in the language the signer was shown."""
+        return self.form_version.text_in(self.form_language)
 
     @property
     def last_moment(self) -> datetime:
@@ -255,44 +263,44 @@ class Consent(models.Model):
         """Reject a deficient consent: every § 2.31(a) element must be present (AZ-01)."""
         errors: dict[str, str] = {}
         if not self.patient_id:
-            errors["patient"] = "Name the patient."
+            errors["patient"] = gettext("Name the patient.")
         elif not self.patient.is_patient:
-            errors["patient"] = "Only a patient can give this consent."
+            errors["patient"] = gettext("Only a patient can give this consent.")
         recipient = self.recipient if self.recipient_id else None
         if recipient is not None and (not recipient.is_family or recipient.pk == self.patient_id):
-            errors["recipient"] = "The recipient must be a family member's account."
+            errors["recipient"] = gettext("The recipient must be a family member's account.")
         if not self.discloser_label.strip():
-            errors["discloser_label"] = "Name who may disclose."
+            errors["discloser_label"] = gettext("Name who may disclose.")
         if not self.scopes:
-            errors["scope_education"] = "Choose at least one kind of information to share."
+            errors["scope_education"] = gettext("Choose at least one kind of information to share.")
         if not self.recipient_name.strip():
-            errors["recipient_name"] = "Name the person who may receive the information."
+            errors["recipient_name"] = gettext("Name the person who may receive the information.")
         if self.recipient_kind == self.RecipientKind.EXTERNAL and not self.recipient_organisation.strip():
-            errors["recipient_organisation"] = "Name the recipient's organisation."
+            errors["recipient_organisation"] = gettext("Name the recipient's organisation.")
         if self.recipient_kind == self.RecipientKind.FAMILY and not (self.recipient_id or self.recipient_email):
-            errors["recipient_email"] = "Give the family member's email address for the invitation."
+            errors["recipient_email"] = gettext("Give the family member's email address for the invitation.")
         if not self.purpose:
-            errors["purpose"] = "Say why the information is shared."
+            errors["purpose"] = gettext("Say why the information is shared.")
         if not self.expires_at:
-            errors["expires_at"] = "Choose when this consent ends."
+            errors["expires_at"] = gettext("Choose when this consent ends.")
         if not self.form_version_id:
-            errors["form_version"] = "The consent form version is missing."
+            errors["form_version"] = gettext("The consent form version is missing.")
         if not self.signature.strip():
-            errors["signature"] = "The consent must be signed."
+            errors["signature"] = gettext("The consent must be signed.")
         if not self.signed_at:
-            errors["signed_at"] = "The date signed is missing."
+            errors["signed_at"] = gettext("The date signed is missing.")
         if self.signer_role == self.SignerRole.PATIENT_AND_GUARDIAN and not self.guardian_signature.strip():
-            errors["guardian_signature"] = "A parent or guardian must also sign for this minor (§ 2.14)."
+            errors["guardian_signature"] = gettext("A parent or guardian must also sign for this minor (§ 2.14).")
         if (
             self.method == self.Method.PORTAL
             and self.signer_role == self.SignerRole.PERSONAL_REPRESENTATIVE
             and (not self.signed_by_id or self.signed_by_id == self.patient_id)
         ):
-            errors["signed_by"] = "A personal representative must sign from their own account."
+            errors["signed_by"] = gettext("A personal representative must sign from their own account.")
         if self.method == self.Method.PAPER and not self.paper_form_reference.strip():
-            errors["paper_form_reference"] = "Give the paper form's reference."
+            errors["paper_form_reference"] = gettext("Give the paper form's reference.")
         if self.expires_at and self.signed_at and self.expires_at <= self.signed_at:
-            errors["expires_at"] = "The end date must be after the date signed."
+            errors["expires_at"] = gettext("The end date must be after the date signed.")
         if errors:
             raise ValidationError(errors)
 
@@ -301,12 +309,12 @@ class ConsentEvent(models.Model):
     """Append-only history of a consent: granted, recorded on paper, reviewed, revoked, ended by an event."""
 
     class Kind(models.TextChoices):
-        GRANTED = "granted", "Signed in the portal"
-        PAPER_RECORDED = "paper_recorded", "Paper consent recorded"
-        REVIEWED = "reviewed", "Paper consent reviewed"
-        REVOKED = "revoked", "Revoked"
-        REPLACED = "replaced", "Replaced by a new consent"
-        ENDED_BY_EVENT = "ended_by_event", "Ended by an event"
+        GRANTED = "granted", _("Signed in the portal")
+        PAPER_RECORDED = "paper_recorded", _("Paper consent recorded")
+        REVIEWED = "reviewed", _("Paper consent reviewed")
+        REVOKED = "revoked", _("Revoked")
+        REPLACED = "replaced", _("Replaced by a new consent")
+        ENDED_BY_EVENT = "ended_by_event", _("Ended by an event")
 
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

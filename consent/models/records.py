@@ -8,6 +8,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from consent.models.consents import Consent, Scope
 
@@ -25,12 +26,12 @@ class Disclosure(models.Model):
     """The § 2.25 accounting of disclosures: one row per disclosure made to a recipient under a consent."""
 
     class Channel(models.TextChoices):
-        WEB = "web", "Web page"
-        EXPORT = "export", "Export or print"
-        WEBSOCKET = "websocket", "Live message"
-        EMAIL = "email", "Email"
-        SMS = "sms", "Text message"
-        CALENDAR = "calendar", "Calendar feed"
+        WEB = "web", _("Web page")
+        EXPORT = "export", _("Export or print")
+        WEBSOCKET = "websocket", _("Live message")
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("Text message")
+        CALENDAR = "calendar", _("Calendar feed")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     recipient_name = models.CharField(max_length=150)
@@ -60,29 +61,29 @@ class AuditEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        LOGIN = "login", "Signed in"
-        LOGIN_FAILED = "login_failed", "Failed sign-in"
-        LOGOUT = "logout", "Signed out"
-        PASSWORD_CHANGED = "password_changed", "Password changed"
-        CONSENT_GRANTED = "consent_granted", "Consent granted"
-        CONSENT_RECORDED = "consent_recorded", "Paper consent recorded"
-        CONSENT_REVIEWED = "consent_reviewed", "Paper consent reviewed"
-        CONSENT_REVOKED = "consent_revoked", "Consent revoked"
-        CONSENT_ENDED = "consent_ended", "Consent ended by an event"
-        INVITATION_SENT = "invitation_sent", "Invitation sent"
-        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
-        DISCLOSURE_REFUSED = "disclosure_refused", "Disclosure refused"
-        BREAK_GLASS = "break_glass", "Emergency access"
-        ADMIN_CHANGE = "admin_change", "Admin change"
-        REPRESENTATIVE_RECORDED = "representative_recorded", "Personal representative recorded"
-        LEDGER_EXPORTED = "ledger_exported", "Disclosure ledger exported"
-        OUTBOX_DEAD = "outbox_dead", "Notification gave up"
-        SMS_OPTED_IN = "sms_opted_in", "Agreed to text messages"
-        SMS_OPTED_OUT = "sms_opted_out", "Stopped text messages"
-        EDUCATION_ASSIGNED = "education_assigned", "Education module assigned"
-        EDUCATION_ASSIGNMENT_CANCELLED = "education_assignment_cancelled", "Education assignment withdrawn"
-        RETENTION_PURGE = "retention_purge", "Expired data purged"
-        OTHER = "other", "Other"
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Failed sign-in")
+        LOGOUT = "logout", _("Signed out")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        CONSENT_GRANTED = "consent_granted", _("Consent granted")
+        CONSENT_RECORDED = "consent_recorded", _("Paper consent recorded")
+        CONSENT_REVIEWED = "consent_reviewed", _("Paper consent reviewed")
+        CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
+        CONSENT_ENDED = "consent_ended", _("Consent ended by an event")
+        INVITATION_SENT = "invitation_sent", _("Invitation sent")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        DISCLOSURE_REFUSED = "disclosure_refused", _("Disclosure refused")
+        BREAK_GLASS = "break_glass", _("Emergency access")
+        ADMIN_CHANGE = "admin_change", _("Admin change")
+        REPRESENTATIVE_RECORDED = "representative_recorded", _("Personal representative recorded")
+        LEDGER_EXPORTED = "ledger_exported", _("Disclosure ledger exported")
+        OUTBOX_DEAD = "outbox_dead", _("Notification gave up")
+        SMS_OPTED_IN = "sms_opted_in", _("Agreed to text messages")
+        SMS_OPTED_OUT = "sms_opted_out", _("Stopped text messages")
+        EDUCATION_ASSIGNED = "education_assigned", _("Education module assigned")
+        EDUCATION_ASSIGNMENT_CANCELLED = "education_assignment_cancelled", _("Education assignment withdrawn")
+        RETENTION_PURGE = "retention_purge", _("Expired data purged")
+        OTHER = "other", _("Other")
 
     seq = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(default=timezone.now)

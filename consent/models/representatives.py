@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class PersonalRepresentativeQuerySet(models.QuerySet["PersonalRepresentative"]):
@@ -26,9 +27,9 @@ class PersonalRepresentative(models.Model):
     """Someone who may act as the patient within a recorded legal authority (§ 2.15, HIPAA 164.502(g))."""
 
     class Authority(models.TextChoices):
-        GUARDIAN_OF_MINOR = "guardian_of_minor", "Parent or guardian of a minor (where § 2.14 allows)"
-        GUARDIAN = "guardian", "Court-appointed guardian"
-        HEALTH_CARE_POA = "health_care_poa", "Health care power of attorney"
+        GUARDIAN_OF_MINOR = "guardian_of_minor", _("Parent or guardian of a minor (where § 2.14 allows)")
+        GUARDIAN = "guardian", _("Court-appointed guardian")
+        HEALTH_CARE_POA = "health_care_poa", _("Health care power of attorney")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     representative = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="represents")

@@ -15,7 +15,15 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.names import name_key
 from consent.audit import record_audit
-from consent.models import SCOPE_FIELDS, AuditEvent, Consent, ConsentEvent, ConsentFormVersion, Scope
+from consent.models import (
+    ORIGINAL_LANGUAGE,
+    SCOPE_FIELDS,
+    AuditEvent,
+    Consent,
+    ConsentEvent,
+    ConsentFormVersion,
+    Scope,
+)
 from consent.signals import consent_ended, consent_granted, consent_replaced
 
 
@@ -38,15 +46,17 @@ def grant_consent(
     signer_role: str = Consent.SignerRole.PATIENT,
     guardian_signature: str = "",
     signed_by: User | None = None,
+    form_language: str = ORIGINAL_LANGUAGE,
     request: HttpRequest | None = None,
 ) -> Consent:
     """The patient (or their representative) signs a consent in the portal with a typed e-signature.
 
     The caller must have re-authenticated (AUTH-08); ``full_clean`` rejects a deficient consent (AZ-01). When the
     signing account is named (``signed_by``), the typed signature must be its holder's full name as recorded.
+    ``form_language`` is the language of the form text the signer was shown; the current version must exist in it.
     """
     if patient.program is None:
-        raise ValidationError("The patient is not enrolled in a program.")
+        raise ValidationError(_("The patient is not enrolled in a program."))
     if signed_by is not None:
         check_signature(signature, signed_by)
     consent = _build(
@@ -65,6 +75,7 @@ def grant_consent(
         signature=signature,
         signer_role=signer_role,
         guardian_signature=guardian_signature,
+        form_language=form_language,
     )
     actor = signed_by or patient
     consent.method = Consent.Method.PORTAL
@@ -79,7 +90,12 @@ def grant_consent(
         actor=actor,
         patient=patient,
         request=request,
-        data={"consent": str(consent.pk), "scopes": consent.scopes, "form": consent.form_version.version},
+        data={
+            "consent": str(consent.pk),
+            "scopes": consent.scopes,
+            "form": consent.form_version.version,
+            "form_language": consent.form_language,
+        },
     )
     consent_granted.send(sender=Consent, consent=consent)
     return consent
@@ -110,6 +126,7 @@ def replace_consent(
     expiry_event: str | None = None,
     signer_role: str = Consent.SignerRole.PATIENT,
     guardian_signature: str = "",
+    form_language: str = ORIGINAL_LANGUAGE,
     request: HttpRequest | None = None,
 ) -> Consent:
     """Change what a recipient may see, or until when, in one step: the patient signs a replacement consent (Part 2
@@ -141,6 +158,7 @@ def replace_consent(
         signer_role=signer_role,
         guardian_signature=guardian_signature,
         signed_by=signed_by,
+        form_language=form_language,
         request=request,
     )
     old.revoked_at = new.signed_at
@@ -148,7 +166,7 @@ def replace_consent(
     old.save(update_fields=["revoked_at", "replaced_by"])
     ConsentEvent.objects.create(
         consent=old, kind=ConsentEvent.Kind.REPLACED, actor=signed_by, at=new.signed_at, note=f"Replaced by {new.pk}"
-    )
+    )  # the note is a record (the new consent's id), not wording: pages show the event's kind
     old.invitations.filter(accepted_at__isnull=True).update(consent=new)
     record_audit(
         kind=AuditEvent.Kind.CONSENT_REVOKED,
@@ -184,14 +202,15 @@ def record_paper_consent(
     expiry_event: str = "",
     signer_role: str = Consent.SignerRole.PATIENT,
     guardian_signature: str = "",
+    form_language: str = ORIGINAL_LANGUAGE,
     request: HttpRequest | None = None,
 ) -> Consent:
-    """A counselor records a paper consent the patient signed. It stays pending until a second staff member
-    reviews every element (consent-and-privacy § 4)."""
+    """A counselor records a paper consent the patient signed (``form_language``: the printed form's language). It
+    stays pending until a second staff member reviews every element (consent-and-privacy § 4)."""
     if not attested:
-        raise ValidationError({"attested": "Confirm that you checked the signed paper form."})
+        raise ValidationError({"attested": _("Confirm that you checked the signed paper form.")})
     if signed_at > timezone.now():
-        raise ValidationError({"signed_at": "The date signed cannot be in the future."})
+        raise ValidationError({"signed_at": _("The date signed cannot be in the future.")})
     consent = _build(
         patient=patient,
         recipient=None,
@@ -208,6 +227,7 @@ def record_paper_consent(
         signature=signature,
         signer_role=signer_role,
         guardian_signature=guardian_signature,
+        form_language=form_language,
     )
     consent.signed_at = signed_at
     consent.method = Consent.Method.PAPER
@@ -240,11 +260,11 @@ def review_paper_consent(
     """A second staff member checks a paper consent's elements; the recorder cannot review their own entry."""
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.review_status != Consent.ReviewStatus.PENDING:
-        raise ValidationError("This consent has already been reviewed.")
+        raise ValidationError(_("This consent has already been reviewed."))
     if consent.recorded_by_id == reviewer.pk:
-        raise PermissionDenied("A second person must review a paper consent.")
+        raise PermissionDenied(_("A second person must review a paper consent."))
     if not reviewer.is_care_staff:
-        raise PermissionDenied("Only care staff review paper consents.")
+        raise PermissionDenied(_("Only care staff review paper consents."))
     consent.review_status = Consent.ReviewStatus.APPROVED if approve else Consent.ReviewStatus.REJECTED
     consent.reviewed_by = reviewer
     consent.approved_at = timezone.now() if approve else None
@@ -268,17 +288,22 @@ def review_paper_consent(
     return consent
 
 
-def _build(*, patient: User, scopes: list[str], **fields: Any) -> Consent:
+def _build(*, patient: User, scopes: list[str], form_language: str, **fields: Any) -> Consent:
     unknown = set(scopes) - set(SCOPE_FIELDS)
     if unknown:
-        raise ValidationError({"scope_education": f"Unknown kind of information: {', '.join(sorted(unknown))}."})
+        message = _("Unknown kind of information: %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))}
+        raise ValidationError({"scope_education": message})
     program = patient.program
     assert program is not None  # noqa: S101  (checked by callers)
+    form_version = ConsentFormVersion.current()
+    if not form_version.has_language(form_language):
+        raise ValidationError(_("The consent form is not available in that language. Please read the form again."))
     consent = Consent(
         program=program,
         discloser_label=program.legal_name,
         patient=patient,
-        form_version=ConsentFormVersion.current(),
+        form_version=form_version,
+        form_language=form_language,
         signed_at=timezone.now(),
         **fields,
     )

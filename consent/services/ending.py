@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consent.audit import record_audit
@@ -34,7 +35,7 @@ def revoke_consent(
     if consent.revoked_at is not None:
         return consent
     if method == Consent.Method.PAPER and not document_reference.strip():
-        raise ValidationError({"document_reference": "Give the reference of the written revocation."})
+        raise ValidationError({"document_reference": _("Give the reference of the written revocation.")})
     at = at or timezone.now()
     consent.revoked_at = at
     consent.save(update_fields=["revoked_at"])
@@ -69,7 +70,7 @@ def end_consent_by_event(
     """Staff record the consent's ending event (e.g. discharge); it ends at that instant."""
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if not consent.expiry_event:
-        raise ValidationError("This consent has no ending event.")
+        raise ValidationError(_("This consent has no ending event."))
     if consent.ended_by_event_at is not None:
         return consent
     at = at or timezone.now()

@@ -11,7 +11,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consent.audit import record_audit
@@ -28,12 +29,12 @@ def start_break_glass(
     A reason is required; access lasts one hour; it is audited and the program admins are emailed (without the
     patient's name) once the access is committed."""
     if not (counselor.is_active and counselor.is_counselor):
-        raise PermissionDenied("Only counselors use emergency access.")
+        raise PermissionDenied(_("Only counselors use emergency access."))
     if not (patient.is_active and patient.is_patient and patient.program_id == counselor.program_id):
-        raise ValidationError({"patient": "Choose a patient in your program."})
+        raise ValidationError({"patient": _("Choose a patient in your program.")})
     reason = " ".join(reason.split())
     if len(reason) < 10:
-        raise ValidationError({"reason": "Say why you need emergency access, in a short sentence."})
+        raise ValidationError({"reason": _("Say why you need emergency access, in a short sentence.")})
     now = timezone.now()
     access = BreakGlassAccess(
         counselor=counselor, patient=patient, reason=reason, started_at=now, expires_at=now + BREAK_GLASS_DURATION
@@ -47,25 +48,25 @@ def start_break_glass(
         request=request,
         data={"access": access.pk, "expires_at": access.expires_at.isoformat()},
     )
-    supervisors = list(
-        User.objects.filter(role=User.Role.PROGRAM_ADMIN, program=counselor.program, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    supervisors: dict[str, list[str]] = {}
+    admins = User.objects.filter(role=User.Role.PROGRAM_ADMIN, program=counselor.program, is_active=True)
+    for email, language in admins.exclude(email="").values_list("email", "preferred_language"):
+        supervisors.setdefault(language, []).append(email)
     context = {"counselor": counselor.display_name, "access": access, "audit_seq": event.seq}
     transaction.on_commit(lambda: _notify_supervisors(supervisors, context), robust=True)
     return access
 
 
-def _notify_supervisors(recipients: list[str], context: dict[str, Any]) -> None:
-    if not recipients:
-        return
-    send_mail(
-        subject=render_to_string("consent/email/break_glass_subject.txt", context).strip(),
-        message=render_to_string("consent/email/break_glass_body.txt", context),
-        from_email=None,
-        recipient_list=recipients,
-    )
+def _notify_supervisors(recipients_by_language: dict[str, list[str]], context: dict[str, Any]) -> None:
+    """One email per language the admins read, each rendered in that language."""
+    for language, recipients in sorted(recipients_by_language.items()):
+        with translation.override(language):
+            send_mail(
+                subject=render_to_string("consent/email/break_glass_subject.txt", context).strip(),
+                message=render_to_string("consent/email/break_glass_body.txt", context),
+                from_email=None,
+                recipient_list=recipients,
+            )
 
 
 @transaction.atomic
@@ -84,12 +85,12 @@ def record_personal_representative(
 
     Where the state lets a minor consent alone to treatment, a parent is not their representative (§ 2.14)."""
     if not staff.is_care_staff:
-        raise PermissionDenied("Only care staff record personal representatives.")
+        raise PermissionDenied(_("Only care staff record personal representatives."))
     if not (representative.is_active and representative.is_family) or representative.pk == patient.pk:
-        raise ValidationError({"representative": "The representative needs their own family-member account."})
+        raise ValidationError({"representative": _("The representative needs their own family-member account.")})
     if authority == PersonalRepresentative.Authority.GUARDIAN_OF_MINOR and minor_decides_alone(patient):
         raise ValidationError(
-            {"authority": "In this program's state the minor decides alone about sharing these records (§ 2.14)."}
+            {"authority": _("In this program's state the minor decides alone about sharing these records (§ 2.14).")}
         )
     record = PersonalRepresentative(
         representative=representative,
@@ -118,7 +119,7 @@ def end_personal_representative(
 ) -> PersonalRepresentative:
     """Staff end a representative's authority at once (documents withdrawn, authority lapsed)."""
     if not staff.is_care_staff:
-        raise PermissionDenied("Only care staff end a personal representative's authority.")
+        raise PermissionDenied(_("Only care staff end a personal representative's authority."))
     record = PersonalRepresentative.objects.select_for_update().get(pk=record.pk)
     if record.ended_at is None:
         record.ended_at = timezone.now()

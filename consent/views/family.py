@@ -35,9 +35,12 @@ def what_you_can_see_detail(request: HttpRequest, consent_id: str) -> HttpRespon
     consent = visible_or_404(
         request, effective_consents_for(request.user).select_related("program", "form_version"), consent_id
     )
+    signed, yours = consent.form_text(), consent.form_version.text_in()
     context = {
         "consent": consent,
         "summary": summary_for_family(consent),
         "never_shared": NEVER_SHARED,
+        "form_text": signed,  # the text as signed, in the language the signer read
+        "form_text_for_you": yours if yours.language != signed.language and not yours.is_fallback else None,
     }
     return render(request, "consent/what_you_can_see_detail.html", context)

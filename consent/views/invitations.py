@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts.languages import remember_language_cookie, supported_language
 from consent.gate import managed_consents
 from consent.invitations import (
     InvitationUnusable,
@@ -36,7 +42,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     context = {"program": invitation.consent.program}
     if not request.user.is_authenticated:
         remember_invitation(request, invitation, token)
-        return render(request, "consent/invitation_landing.html", context)
+        return _landing_in_invitation_language(request, invitation.language, context)
     if request.method != "POST":
         return render(request, "consent/invitation_accept.html", context)
     try:
@@ -55,10 +61,25 @@ def invite(request: HttpRequest, consent_id: str) -> HttpResponse:
     back = safe_next(request, reverse("consent:consent_detail", args=[consent.pk]))
     if request.method != "POST":
         return redirect(back)
+    language = request.POST.get("language")
+    if language is not None and not supported_language(language):
+        return render(request, "accounts/language_refused.html", status=400)
     try:
-        send_invitation(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
+        send_invitation(consent=consent, actor=request.user, request=request, language=language)  # type: ignore[arg-type]
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"We emailed {consent.recipient_name} an invitation.")
+        messages.success(request, _("We emailed %(name)s an invitation.") % {"name": consent.recipient_name})
     return redirect(back)
+
+
+def _landing_in_invitation_language(request: HttpRequest, language: str, context: dict[str, Any]) -> HttpResponse:
+    """The landing page, and the sign-up after it, in the language the sender chose, unless this browser already
+    chose one in the header (the language cookie)."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return render(request, "consent/invitation_landing.html", context)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    response = render(request, "consent/invitation_landing.html", context)
+    remember_language_cookie(response, language)
+    return response

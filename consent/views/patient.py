@@ -12,7 +12,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -94,6 +94,7 @@ def _grant(request: HttpRequest, patient: User) -> HttpResponse:
                 guardian_signature=sign.cleaned_data.get("guardian_signature", ""),
                 signer_role=_signer_role(signer, patient, needs_guardian),
                 signed_by=signer,
+                form_language=sign.cleaned_data["form_language"],
                 request=request,
                 **details.grant_kwargs(),
             )
@@ -103,7 +104,8 @@ def _grant(request: HttpRequest, patient: User) -> HttpResponse:
         return _render_sign(request, patient, details, sign, urls)
     messages.success(
         request,
-        f"Sharing with {consent.recipient_name} is set up. We emailed them an invitation to the portal.",
+        _("Sharing with %(name)s is set up. We emailed them an invitation to the portal.")
+        % {"name": consent.recipient_name},
     )
     return redirect("consent:consent_detail", consent_id=consent.pk)
 
@@ -158,6 +160,7 @@ def _change(request: HttpRequest, consent: Consent) -> HttpResponse:
             guardian_signature=sign.cleaned_data.get("guardian_signature", ""),
             signer_role=_signer_role(signer, patient, needs_guardian),
             signed_by=signer,
+            form_language=sign.cleaned_data["form_language"],
             request=request,
             **details.change_kwargs(),
         )
@@ -192,12 +195,19 @@ def _render_sign(
             "recipient_email": changing.recipient_email,
             "recipient_relationship": changing.recipient_relationship,
         }
+    form_version = ConsentFormVersion.current()
+    shown = form_version.text_in()  # the signer's active language, or the English original with a note
+    if sign.is_bound:  # the page always posts the language of the text on it
+        sign.data = {**sign.data.dict(), "form_language": shown.language}  # type: ignore[attr-defined]
+    else:
+        sign.initial["form_language"] = shown.language
     context = {
         "changing": changing,
         "patient": patient,
         "details": details,
         "form": sign,
-        "form_version": ConsentFormVersion.current(),
+        "form_version": form_version,
+        "form_text": shown,
         "summary": {
             "recipient_name": data["recipient_name"],
             "recipient_email": data["recipient_email"],
@@ -226,7 +236,7 @@ def revoke(request: HttpRequest, consent_id: str) -> HttpResponse:
 def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
     urls = _patient_urls(consent.patient, request.user)
     if consent.revoked_at is not None or consent.ended_at is None or consent.ended_at <= timezone.now():
-        messages.info(request, f"Sharing with {consent.recipient_name} has already ended.")
+        messages.info(request, _("Sharing with %(name)s has already ended.") % {"name": consent.recipient_name})
         return redirect(urls["my_sharing"])
     form = RevokeForm(request.POST or None)
     still = scopes_still_covered(consent)
@@ -241,7 +251,8 @@ def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Sharing with {consent.recipient_name} has stopped. From now on they cannot see your information.",
+                _("Sharing with %(name)s has stopped. From now on they cannot see your information.")
+                % {"name": consent.recipient_name},
             )
         return redirect(urls["my_sharing"])
     context = {"consent": consent, "form": form, "urls": urls, "still": [SCOPE_FOR_PATIENT[c] for c in still]}
@@ -299,11 +310,15 @@ def consent_print(request: HttpRequest, consent_id: str) -> HttpResponse:
     if consent is None:
         refuse(request, consent_id)
     is_recipient = consent.recipient_id == request.user.pk
-    context = {
-        "consent": consent,
-        "is_recipient": is_recipient,
-        "summary": summary_for_family(consent) if is_recipient else None,
-    }
+    with translation.override(consent.form_language):  # the copy reads as it was signed, in the signed language
+        context = {
+            "consent": consent,
+            "is_recipient": is_recipient,
+            "summary": summary_for_family(consent) if is_recipient else None,
+            "form_text": consent.form_text(),
+        }
+    # The page around the copy (header, menu, footer) stays in the reader's language; the template renders the
+    # copy itself in the signed language, marked with its ``lang``.
     return render(request, "consent/consent_print.html", context)
 
 

@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consent.forms import (
@@ -100,7 +101,9 @@ def record_paper_consent(request: HttpRequest, patient_id: int) -> HttpResponse:
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            messages.success(request, "Paper consent recorded. Sharing starts once a second staff member reviews it.")
+            messages.success(
+                request, _("Paper consent recorded. Sharing starts once a second staff member reviews it.")
+            )
             return redirect("consent:patient_detail", patient_id=patient.pk)
     return render(request, "consent/paper_consent_form.html", {"patient": patient, "form": form})
 
@@ -137,7 +140,9 @@ def review(request: HttpRequest, consent_id: str) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _message(exc))
         else:
-            messages.success(request, "Consent approved: sharing has started." if approve else "Consent rejected.")
+            messages.success(
+                request, _("Consent approved: sharing has started.") if approve else _("Consent rejected.")
+            )
             return redirect("consent:pending_reviews")
     can_review = consent.review_status == Consent.ReviewStatus.PENDING and consent.recorded_by_id != request.user.pk
     return render(request, "consent/review.html", {"consent": consent, "can_review": can_review})
@@ -161,7 +166,9 @@ def record_revocation(request: HttpRequest, consent_id: str) -> HttpResponse:
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            messages.success(request, f"Revocation recorded. Sharing with {consent.recipient_name} has stopped.")
+            messages.success(
+                request, _("Revocation recorded. Sharing with %(name)s has stopped.") % {"name": consent.recipient_name}
+            )
             return redirect("consent:patient_detail", patient_id=consent.patient_id)
     return render(request, "consent/record_revocation.html", {"consent": consent, "form": form})
 
@@ -178,7 +185,9 @@ def end_by_event(request: HttpRequest, consent_id: str) -> HttpResponse:
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            messages.success(request, f"Recorded. Sharing with {consent.recipient_name} has stopped.")
+            messages.success(
+                request, _("Recorded. Sharing with %(name)s has stopped.") % {"name": consent.recipient_name}
+            )
             return redirect("consent:patient_detail", patient_id=consent.patient_id)
     return render(request, "consent/end_by_event.html", {"consent": consent, "form": form})
 
@@ -192,7 +201,7 @@ def record_representative(request: HttpRequest, patient_id: int) -> HttpResponse
         data = form.cleaned_data
         representative = User.objects.filter(email__iexact=data["email"], role=User.Role.FAMILY).first()
         if representative is None:
-            form.add_error("email", "No family-member account uses this email. Ask them to create one first.")
+            form.add_error("email", _("No family-member account uses this email. Ask them to create one first."))
         else:
             tz = patient.program.tz if patient.program else patient.tz
             try:
@@ -209,7 +218,7 @@ def record_representative(request: HttpRequest, patient_id: int) -> HttpResponse
             except ValidationError as exc:
                 show_errors(form, exc)
             else:
-                messages.success(request, "Personal representative recorded.")
+                messages.success(request, _("Personal representative recorded."))
                 return redirect("consent:patient_detail", patient_id=patient.pk)
     return render(request, "consent/representative_form.html", {"patient": patient, "form": form})
 
@@ -223,7 +232,7 @@ def end_representative(request: HttpRequest, representative_id: str) -> HttpResp
     )
     if request.method == "POST":
         end_personal_representative(staff=request.user, record=record, request=request)  # type: ignore[arg-type]
-        messages.success(request, "The representative's authority has ended.")
+        messages.success(request, _("The representative's authority has ended."))
     return redirect("consent:patient_detail", patient_id=record.patient_id)
 
 
@@ -232,7 +241,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     """Emergency access to a patient outside the caseload: reason required, one hour, audited, admins told."""
     user = require_care_staff(request)
     if not user.is_counselor:
-        messages.info(request, "Program admins already have access to every patient in the program.")
+        messages.info(request, _("Program admins already have access to every patient in the program."))
         return redirect("consent:patient_list")
     patients = (
         User.objects.filter(role=User.Role.PATIENT, is_active=True, program=user.program)
@@ -251,7 +260,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            messages.warning(request, "Emergency access is on for one hour. Your program admins have been told.")
+            messages.warning(request, _("Emergency access is on for one hour. Your program admins have been told."))
             return redirect("consent:patient_detail", patient_id=access.patient_id)
     return render(request, "consent/break_glass.html", {"form": form})
 
@@ -278,4 +287,4 @@ def _pending_reviews(user: User):
 def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
-    return str(exc) or "That is not allowed."
+    return str(exc) or _("That is not allowed.")

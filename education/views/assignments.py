@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consent.gate import visible_patients
@@ -55,11 +56,11 @@ def assignment_list(request: PortalRequest) -> HttpResponse:
                 due_on=form.cleaned_data["due_on"],
             )
         except PermissionDenied:
-            form.add_error("patient", "You can assign modules only to families on your caseload.")
+            form.add_error("patient", _("You can assign modules only to families on your caseload."))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Module assigned. The family will see it at the top of their learning page.")
+            messages.success(request, _("Module assigned. The family will see it at the top of their learning page."))
             return redirect("education:assignment", assignment_id=assignment.pk)
     assignments = (
         visible_assignments(request.user)
@@ -92,5 +93,5 @@ def assignment_detail(request: PortalRequest, assignment_id: Any) -> HttpRespons
 def assignment_cancel(request: PortalRequest, assignment_id: Any) -> HttpResponse:
     assignment = get_visible_assignment(request.user, assignment_id)
     services.cancel_assignment(assignment=assignment, actor=request.user)
-    messages.success(request, "Assignment withdrawn. Family members keep their own progress.")
+    messages.success(request, _("Assignment withdrawn. Family members keep their own progress."))
     return redirect("education:assignments")

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from education import authoring, translating
@@ -108,7 +109,7 @@ def module_new(request: PortalRequest) -> HttpResponse:
         except ValidationError as exc:
             _errors_to_messages(request, exc)
         else:
-            messages.success(request, "Module created as a draft. Add its lessons next.")
+            messages.success(request, _("Module created as a draft. Add its lessons next."))
             return redirect("education:manage_module", slug=version.module.slug)
     return render(request, "education/manage/module_new.html", {"form": form})
 
@@ -136,7 +137,7 @@ def manage_module(request: PortalRequest, slug: str) -> HttpResponse:
             except ValidationError as exc:
                 _errors_to_messages(request, exc)
             else:
-                messages.success(request, "Details saved.")
+                messages.success(request, _("Details saved."))
                 return redirect("education:manage_module", slug=slug)
     elif request.method == "POST":
         raise Http404("Not found")
@@ -189,7 +190,7 @@ def lesson_edit(request: PortalRequest, slug: str, lesson_id: Any = None) -> Htt
             except ValidationError as exc:
                 _errors_to_messages(request, exc)
             else:
-                messages.success(request, "Lesson saved.")
+                messages.success(request, _("Lesson saved."))
                 return redirect("education:manage_module", slug=slug)
     return render(
         request,
@@ -214,7 +215,7 @@ def lesson_move(request: PortalRequest, slug: str, lesson_id: Any) -> HttpRespon
 def lesson_delete(request: PortalRequest, slug: str, lesson_id: Any) -> HttpResponse:
     _module, version = _draft_of(request, slug)
     authoring.delete_lesson(lesson=_lesson_of(version, lesson_id))
-    messages.success(request, "Lesson removed.")
+    messages.success(request, _("Lesson removed."))
     return redirect("education:manage_module", slug=slug)
 
 
@@ -251,7 +252,7 @@ def question_edit(request: PortalRequest, slug: str, question_id: Any = None) ->
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Question saved.")
+            messages.success(request, _("Question saved."))
             return redirect("education:manage_module", slug=slug)
     return render(
         request,
@@ -268,7 +269,7 @@ def question_delete(request: PortalRequest, slug: str, question_id: Any) -> Http
     if question is None:
         raise Http404("Not found")
     authoring.delete_question(question=question)
-    messages.success(request, "Question removed.")
+    messages.success(request, _("Question removed."))
     return redirect("education:manage_module", slug=slug)
 
 
@@ -284,23 +285,23 @@ def workflow(request: PortalRequest, slug: str, action: str) -> HttpResponse:
             form = SubmitForReviewForm(request.POST)
             note = form.cleaned_data["reading_note"] if form.is_valid() else ""
             authoring.submit_for_review(version=version, author=user, reading_note=note)
-            messages.success(request, "Sent for review.")
+            messages.success(request, _("Sent for review."))
         elif action == "return":
             authoring.return_to_draft(version=version, reviewer=user)
-            messages.success(request, "Sent back to draft for changes.")
+            messages.success(request, _("Sent back to draft for changes."))
         elif action == "publish":
             authoring.publish_version(version=version, publisher=user)
-            messages.success(request, format_html("Version {} is published.", version.number))
+            messages.success(request, format_html(_("Version {} is published."), version.number))
         elif action == "new-version":
             new = authoring.start_new_version(module=module, author=user)
-            messages.success(request, format_html("Draft version {} is ready to edit.", new.number))
+            messages.success(request, format_html(_("Draft version {} is ready to edit."), new.number))
         elif action == "archive":
             authoring.archive_module(module=module, actor=user)
-            messages.success(request, "The module is archived. Learners no longer see it.")
+            messages.success(request, _("The module is archived. Learners no longer see it."))
         else:
             raise Http404("Not found")
     except PermissionDenied:
-        messages.error(request, "Only a program admin or a content reviewer can do that.")
+        messages.error(request, _("Only a program admin or a content reviewer can do that."))
     except ValidationError as exc:
         _errors_to_messages(request, exc)
     return redirect("education:manage_module", slug=slug)

@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from education import services, support_groups, translating
@@ -241,7 +242,7 @@ def lesson(request: PortalRequest, slug: str, position: int) -> HttpResponse:
             return redirect("education:lesson", slug=slug, position=position + 1)
         if version.questions.exists() and progress.quiz_passed_at is None:
             return redirect("education:quiz", slug=slug)
-        messages.success(request, "You finished every lesson in this module.")
+        messages.success(request, _("You finished every lesson in this module."))
         return redirect("education:module", slug=slug)
     done = set(progress.completions.values_list("lesson_id", flat=True))
     shown = translating.page_language(request.LANGUAGE_CODE, version)
@@ -280,7 +281,7 @@ def quiz(request: PortalRequest, slug: str) -> HttpResponse:
         if not unanswered:
             services.submit_quiz(progress=progress, answers=answers)
             return redirect("education:quiz_result", slug=slug)
-        errors = [f"Please answer question {n}." for n in unanswered]
+        errors = [_("Please answer question %(number)s.") % {"number": n} for n in unanswered]
     shown = translating.page_language(request.LANGUAGE_CODE, version)
     translating.localize_questions(questions, shown.translation)
     return render(
@@ -320,7 +321,7 @@ def restart(request: PortalRequest, slug: str) -> HttpResponse:
     module, progress = _learner_state(request, slug)
     if progress is not None:
         services.restart_module(progress=progress)
-        messages.success(request, "You are starting the newest version of this module.")
+        messages.success(request, _("You are starting the newest version of this module."))
         return redirect("education:lesson", slug=slug, position=1)
     return redirect("education:module", slug=slug)
 
@@ -329,7 +330,7 @@ def certificate(request: PortalRequest, slug: str) -> HttpResponse:
     """A printable certificate, only once every lesson is read and the check is passed."""
     module, progress = _learner_state(request, slug)
     if progress is None or progress.completed_at is None:
-        messages.info(request, "Finish every lesson and pass the knowledge check to get your certificate.")
+        messages.info(request, _("Finish every lesson and pass the knowledge check to get your certificate."))
         return redirect("education:module", slug=slug)
     translating.page_language(request.LANGUAGE_CODE, progress.version)
     return render(

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from messaging import unread
@@ -83,7 +84,7 @@ def _own_message(editor: User, message: Message) -> Message:
     if message.sender_id != editor.pk:
         raise PermissionDenied("Only the sender may change a message.")
     if message.is_deleted:
-        raise ValidationError("This message was deleted.")
+        raise ValidationError(_("This message was deleted."))
     return message
 
 
@@ -135,7 +136,7 @@ def mark_read(*, user: User, conversation: Conversation, up_to: int, recipients:
     require_participant(user, conversation)
     latest = Conversation.objects.filter(pk=conversation.pk).values_list("last_message_id", flat=True).get()
     up_to = max(0, min(int(up_to), latest))
-    seat, _ = Participant.objects.get_or_create(conversation=conversation, user=user)
+    seat, _created = Participant.objects.get_or_create(conversation=conversation, user=user)
     if up_to <= seat.last_read_message_id:
         return seat.last_read_message_id
     Participant.objects.filter(pk=seat.pk, last_read_message_id__lt=up_to).update(last_read_message_id=up_to)

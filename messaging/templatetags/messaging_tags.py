@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from messaging import unread
 
@@ -34,7 +35,7 @@ def unread_badge(context: template.Context) -> str:
     count = request._messaging_unread
     if not count:
         return ""
-    noun = "unread message" if count == 1 else "unread messages"
+    noun = ngettext("unread message", "unread messages", count)
     return format_html(
         '<span class="badge-count" data-unread-badge>{}<span class="visually-hidden"> {}</span></span>', count, noun
     )

@@ -1,7 +1,7 @@
 """Forms for scheduling pages. Times typed into forms are read in the viewer's time zone (the view activates it).
 
-One module per topic: ``fields`` (shared widgets and fields), ``sessions``, ``requests``, ``availability`` and
-``reports``. The public names are re-exported here.
+One module per topic: ``fields`` (shared widgets and fields), ``sessions``, ``series``, ``requests``,
+``availability`` and ``reports``. The public names are re-exported here.
 """
 
 from scheduling.forms.availability import AvailabilityForm, TimeOffForm
@@ -19,6 +19,7 @@ from scheduling.forms.fields import (
 )
 from scheduling.forms.reports import ConsentChoiceField, ReleaseForm, ReportForm
 from scheduling.forms.requests import ConfirmForm, DeclineForm, RequestForm
+from scheduling.forms.series import RepeatForm, SeriesCancelForm
 from scheduling.forms.sessions import (
     AttendanceForm,
     CancelForm,
@@ -51,8 +52,10 @@ __all__ = [
     "ReleaseForm",
     "ReportForm",
     "RequestForm",
+    "RepeatForm",
     "RescheduleForm",
     "RsvpForm",
+    "SeriesCancelForm",
     "SessionForm",
     "TimeInput",
     "TimeOffForm",

@@ -13,6 +13,7 @@ from accounts.models import User
 from consent.gate import recipients
 from consent.models import Scope
 from family_portal.date_fields import PortalDateTimeField
+from scheduling.video import portal_rooms_enabled
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -85,3 +86,20 @@ class PatientsChoiceField(forms.ModelMultipleChoiceField):
 class MemberChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.display_name
+
+
+def video_link_needed(form: forms.Form, data: dict[str, Any]) -> None:
+    """With the portal's own video rooms (``VIDEO_PROVIDER``) the link field is hidden and the modality says the
+    portal makes the room; without them a video session needs a pasted link. Call from ``clean``."""
+    if data.get("modality") == "video" and not data.get("join_url") and not portal_rooms_enabled():
+        form.add_error("join_url", _("Add the video link for a video session."))
+
+
+def offer_portal_rooms(form: forms.Form) -> None:
+    """Hide the pasted-link field when the portal creates video rooms itself. Call from ``__init__``."""
+    if portal_rooms_enabled():
+        form.fields["join_url"].widget = forms.HiddenInput()
+        form.fields["modality"].help_text = _(
+            "For a video session the portal creates a private video room. Participants join with the "
+            "“Join the video call” button on the session’s page, from 15 minutes before the start."
+        )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from scheduling.forms.fields import choice_field, local_datetime_field
+from scheduling.forms.fields import choice_field, local_datetime_field, offer_portal_rooms, video_link_needed
 from scheduling.models import FamilySession
 from scheduling.slots import Slot
 
@@ -43,7 +43,7 @@ class RequestForm(forms.Form):
         self.slots = slots
         self.counselor_names = counselor_names or {}
         choice_field(self, "slot").choices = [
-            (slot.key, date_format(timezone.localtime(slot.starts_at), str(_("l j F, g:i A")))) for slot in slots
+            (slot.key, date_format(timezone.localtime(slot.starts_at), "WEEKDAY_DATETIME_FORMAT")) for slot in slots
         ]
 
     def proposed(self) -> list[datetime]:
@@ -91,9 +91,11 @@ class ConfirmForm(forms.Form):
 
     def __init__(self, *args: Any, proposed: list[datetime], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        offer_portal_rooms(self)
         self.proposed = proposed
         choice_field(self, "choice").choices = [
-            (moment.isoformat(), date_format(timezone.localtime(moment), str(_("l j F, g:i A")))) for moment in proposed
+            (moment.isoformat(), date_format(timezone.localtime(moment), "WEEKDAY_DATETIME_FORMAT"))
+            for moment in proposed
         ]
         if not proposed:
             del self.fields["choice"]
@@ -110,8 +112,7 @@ class ConfirmForm(forms.Form):
         data = super().clean() or {}
         if self.proposed and not data.get("choice") and not data.get("other_time"):
             raise ValidationError(_("Choose one of the suggested times or give another time."))
-        if data.get("modality") == FamilySession.Modality.VIDEO and not data.get("join_url"):
-            self.add_error("join_url", _("Add the video link for a video session."))
+        video_link_needed(self, data)
         if data.get("modality") == FamilySession.Modality.IN_PERSON and not (data.get("location") or "").strip():
             self.add_error("location", _("Add where the session takes place."))
         return data

@@ -21,7 +21,9 @@ from scheduling.forms.fields import (
     choice_field,
     local_datetime_field,
     model_field,
+    offer_portal_rooms,
     schedule_members,
+    video_link_needed,
 )
 from scheduling.models import FamilySession, Participant
 
@@ -86,6 +88,7 @@ class SessionForm(forms.Form):
         self, *args: Any, patient: User | None = None, group_patients: QuerySet[User] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        offer_portal_rooms(self)
         self.patient = patient
         if patient is not None or group_patients is None:
             del self.fields["patients"]
@@ -105,8 +108,7 @@ class SessionForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("modality") == FamilySession.Modality.VIDEO and not data.get("join_url"):
-            self.add_error("join_url", _("Add the video link for a video session."))
+        video_link_needed(self, data)
         if data.get("modality") == FamilySession.Modality.IN_PERSON and not (data.get("location") or "").strip():
             self.add_error("location", _("Add where the session takes place."))
         if data.get("kind") and data["kind"] != FamilySession.Kind.FAMILY_THERAPY and not data.get("title", "").strip():
@@ -185,6 +187,10 @@ class InviteForm(forms.Form):
         already = session.participants.current().values("user_id")
         queryset = schedule_members(session.patient).exclude(pk__in=already) if session.patient else User.objects.none()
         model_field(self, "members").queryset = queryset
+        if session.series_id is not None:
+            self.fields["following"] = forms.BooleanField(
+                label=_("Also invite them to the following sessions of the series"), required=False, initial=True
+            )
 
 
 class WeekForm(forms.Form):

@@ -4,14 +4,15 @@ Times are stored in UTC and shown in each viewer's time zone. Weekly availabilit
 times plus a time zone, so a 6 PM slot stays at 6 PM on both sides of a daylight-saving change.
 
 One module per topic: ``sessions`` (sessions and participants), ``availability`` (weekly hours and time off),
-``requests``, ``notices`` and ``feeds``. Every model is imported here, so the app label and
-``scheduling.models.X`` imports are unchanged.
+``series`` (repeating sessions), ``requests``, ``notices`` and ``feeds``. Every model is imported here, so the
+app label and ``scheduling.models.X`` imports are unchanged.
 """
 
 from scheduling.models.availability import Availability, AvailabilityException
 from scheduling.models.feeds import CalendarFeed
 from scheduling.models.notices import SessionNotice, SessionNoticeQuerySet
 from scheduling.models.requests import SessionRequest, SessionRequestQuerySet
+from scheduling.models.series import SessionSeries
 from scheduling.models.sessions import FamilySession, FamilySessionQuerySet, Participant, ParticipantQuerySet
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "SessionNoticeQuerySet",
     "SessionRequest",
     "SessionRequestQuerySet",
+    "SessionSeries",
 ]

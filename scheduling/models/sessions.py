@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.gate import visibility, visible_patients
 from consent.models import Scope
+from scheduling.video import portal_rooms_enabled
 
 
 class FamilySessionQuerySet(models.QuerySet["FamilySession"]):
@@ -99,6 +100,14 @@ class FamilySession(models.Model):
     modality = models.CharField(max_length=10, choices=Modality.choices, default=Modality.IN_PERSON)
     location = models.CharField(max_length=200, blank=True)
     join_url = models.URLField(blank=True, help_text="Video link (shown to participants only).")
+    video_room = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The portal's own video room (scheduling/video.py); only ever sent inside a participant's join "
+        "redirect, never shown, texted, emailed, put in calendar files or logged.",
+    )
     capacity = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -113,6 +122,12 @@ class FamilySession(models.Model):
         help_text="Logistics for staff only (room, interpreter). Never clinical notes; never shown to families.",
     )
     sequence = models.PositiveIntegerField(default=0, help_text="Calendar revision number (.ics SEQUENCE).")
+    series = models.ForeignKey(
+        "scheduling.SessionSeries", null=True, blank=True, on_delete=models.PROTECT, related_name="occurrences"
+    )
+    occurrence_start = models.DateTimeField(
+        null=True, blank=True, help_text="For an occurrence of a series: the start its rule gave (RECURRENCE-ID)."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -125,6 +140,7 @@ class FamilySession(models.Model):
             models.Index(fields=["status", "starts_at"]),
             models.Index(fields=["patient", "starts_at"]),
             models.Index(fields=["program", "starts_at"]),
+            models.Index(fields=["series", "occurrence_start"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"),
@@ -150,6 +166,12 @@ class FamilySession(models.Model):
         return self.title or str(self.get_kind_display())
 
     @property
+    def has_portal_room(self) -> bool:
+        """A video session whose room the portal created, while the portal's rooms are on (``VIDEO_PROVIDER``):
+        participants join through "Join", not a link."""
+        return self.modality == self.Modality.VIDEO and bool(self.video_room) and portal_rooms_enabled()
+
+    @property
     def is_group(self) -> bool:
         return self.kind != self.Kind.FAMILY_THERAPY
 
@@ -172,7 +194,7 @@ class FamilySession(models.Model):
             raise ValidationError({"patient": _("A family session is for one patient's family.")})
         if self.kind == self.Kind.EDUCATION_NIGHT and self.patient_id:
             raise ValidationError({"patient": _("Education nights are open to all families; choose no patient.")})
-        if self.modality == self.Modality.VIDEO and not self.join_url:
+        if self.modality == self.Modality.VIDEO and not (self.join_url or self.video_room):
             raise ValidationError({"join_url": _("Add the video link for a video session.")})
         if self.modality == self.Modality.IN_PERSON and not self.location.strip():
             raise ValidationError({"location": _("Add where the session takes place.")})

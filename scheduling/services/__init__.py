@@ -1,7 +1,8 @@
 """Scheduling workflows, one module per topic: ``booking`` (book, move, cancel, invite), ``attendance`` (RSVP and
-attendance), ``places`` (places taken, the waiting list's order, promotion), ``waitlist`` (changing places, leaving
-the list), ``requests`` (family requests), ``notices`` (telling participants), ``feeds`` (calendar feeds) and
-``reports`` (attendance report release). The public names are re-exported here.
+attendance), ``series`` (repeating sessions), ``places`` (places taken, the waiting list's order, promotion),
+``waitlist`` (changing places, leaving the list), ``requests`` (family requests), ``notices`` (telling
+participants), ``feeds`` (calendar feeds) and ``reports`` (attendance report release). The public names are
+re-exported here.
 
 Every workflow is atomic. Bookings lock the counselors' rows (``SELECT ... FOR UPDATE`` on PostgreSQL) before
 checking for overlaps, so two bookings of one counselor's time cannot both succeed. Reminders are planned and
@@ -32,20 +33,24 @@ from scheduling.services.requests import (
     request_session,
     withdraw_request,
 )
+from scheduling.services.series import cancel_following, change_following, invite_to_following, schedule_series
 from scheduling.services.waitlist import change_capacity, leave_waitlist
 
 __all__ = [
     "MAX_PROPOSED_TIMES",
     "GroupInvites",
     "assigned_counselor_ids",
+    "cancel_following",
     "cancel_session",
     "change_capacity",
+    "change_following",
     "confirm_request",
     "decline_request",
     "ensure_free",
     "feed_owner",
     "fill_free_places",
     "invite_family_members",
+    "invite_to_following",
     "issue_calendar_feed",
     "leave_waitlist",
     "lock_counselors",
@@ -59,6 +64,7 @@ __all__ = [
     "respond_rsvp",
     "revoke_calendar_feed",
     "schedule_group_session",
+    "schedule_series",
     "schedule_session",
     "waiting_position",
     "withdraw_request",

@@ -24,6 +24,7 @@ from scheduling.models import AvailabilityException, FamilySession, Participant,
 from scheduling.reminders import cancel_session_reminders, plan_session_reminders
 from scheduling.services.notices import notify
 from scheduling.services.places import fill_free_places
+from scheduling.video import new_room_name, portal_rooms_enabled
 
 
 def lock_counselors(counselor_ids: Iterable[int]) -> None:
@@ -100,7 +101,8 @@ def book(
     description: str = "",
 ) -> tuple[FamilySession, list[Participant]]:
     """Create a session with its counselors, participants and reminders under the counselors' lock, refusing
-    overlaps (``ensure_free``). Runs inside the caller's transaction; the caller tells the participants."""
+    overlaps (``ensure_free``). A video session gets the portal's own room when ``VIDEO_PROVIDER`` is set (any
+    pasted link is then ignored). Runs inside the caller's transaction; the caller tells the participants."""
     check_staff(actor, patient)
     counselor_list = list(counselors) or [actor]
     for person in counselor_list:
@@ -109,6 +111,7 @@ def book(
     if starts_at <= timezone.now():
         raise ValidationError(_("Choose a time in the future."))
     members = eligible_members(patient, family_members)
+    portal_room = modality == FamilySession.Modality.VIDEO and portal_rooms_enabled()
     session = FamilySession(
         program=actor.program,
         patient=patient,
@@ -119,7 +122,8 @@ def book(
         ends_at=ends_at,
         modality=modality,
         location=location.strip(),
-        join_url=join_url.strip(),
+        join_url="" if portal_room else join_url.strip(),
+        video_room=new_room_name() if portal_room else "",
         capacity=capacity,
         staff_notes=staff_notes,
         created_by=actor,

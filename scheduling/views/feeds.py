@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,17 +47,19 @@ def feed_settings(request: PortalRequest) -> HttpResponse:
 
 def feed_sessions(user: User) -> list[FamilySession]:
     """What a subscription shows: the user's own sessions (or the sessions a counselor leads) in a window,
-    cancelled ones included so calendar apps remove them."""
+    cancelled ones included so calendar apps remove them; for a series with an occurrence in the window, every
+    occurrence the user takes part in (the calendar carries the whole recurring event)."""
     now = timezone.now()
-    sessions = FamilySession.objects.visible_to(user).filter(
-        ends_at__gt=now - FEED_PAST, starts_at__lt=now + FEED_FUTURE
-    )
+    sessions = FamilySession.objects.visible_to(user)
     if getattr(user, "is_care_staff", False):
         sessions = sessions.filter(counselors=user)
     else:
         taking_part = Participant.objects.expecting_reminders().filter(session=OuterRef("pk"), user=user)
         sessions = sessions.filter(Exists(taking_part))
-    return list(sessions.distinct().order_by("starts_at"))
+    in_window = Q(ends_at__gt=now - FEED_PAST, starts_at__lt=now + FEED_FUTURE)
+    series_in_window = sessions.filter(in_window, series__isnull=False).values("series_id")
+    chosen = sessions.filter(in_window | Q(series_id__in=series_in_window))
+    return list(chosen.select_related("series").distinct().order_by("starts_at"))
 
 
 @login_not_required

@@ -25,6 +25,7 @@ from scheduling.ics import build_calendar
 from scheduling.models import FamilySession, FamilySessionQuerySet, Participant, SessionNotice, SessionRequest
 from scheduling.services import mark_notices_read, respond_rsvp, waiting_position
 from scheduling.summaries import group_invites_summary
+from scheduling.views.video import allows_join_redirect
 
 UPCOMING_LIMIT = 100
 PAST_LIMIT = 50
@@ -100,6 +101,7 @@ def _has_schedule_patients(user: Any) -> bool:
     return visible_patients(user, Scope.SCHEDULE).exists()
 
 
+@allows_join_redirect
 @in_viewer_time_zone
 def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
     user = request.user
@@ -194,7 +196,12 @@ def session_ics(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_session_for(
         request, pk, what="Calendar file for a family session", channel=Disclosure.Channel.CALENDAR
     )
-    response = HttpResponse(build_calendar([session]), content_type="text/calendar; charset=utf-8")
+    occurrences = [session]
+    if session.series_id is not None:  # the whole recurring event, as far as the viewer may see it
+        occurrences = list(
+            FamilySession.objects.visible_to(request.user).filter(series_id=session.series_id).select_related("series")
+        )
+    response = HttpResponse(build_calendar(occurrences), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
     return response
 

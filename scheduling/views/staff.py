@@ -30,6 +30,7 @@ from scheduling.forms import (
     ConfirmForm,
     DeclineForm,
     InviteForm,
+    RepeatForm,
     RescheduleForm,
     SessionForm,
     TimeOffForm,
@@ -41,6 +42,7 @@ from scheduling.services import (
     confirm_request,
     decline_request,
     invite_family_members,
+    invite_to_following,
     record_attendance,
     remove_participant,
     reschedule_session,
@@ -48,6 +50,7 @@ from scheduling.services import (
     schedule_session,
 )
 from scheduling.summaries import group_invites_summary
+from scheduling.views.series import book_series
 from scheduling.views.sessions import staff_sessions
 
 
@@ -65,9 +68,13 @@ def session_create(request: PortalRequest) -> HttpResponse:
         return render(request, "scheduling/session_choose_patient.html", {"form": ChoosePatientForm(user=user)})
     group_patients = visible_patients(user, Scope.SCHEDULE) if patient is None else None
     form = SessionForm(request.POST or None, patient=patient, group_patients=group_patients)
-    if request.method == "POST" and form.is_valid() and form.cleaned_data.get("patients"):
+    repeat_form = RepeatForm(request.POST or None, prefix="repeat")
+    valid = request.method == "POST" and form.is_valid() and repeat_form.is_valid()
+    if valid and repeat_form.repeats:
+        return book_series(request, form, repeat_form, patient)
+    if valid and form.cleaned_data.get("patients"):
         return _book_group(request, form)
-    if request.method == "POST" and form.is_valid():
+    if valid:
         data = form.cleaned_data
         try:
             session = schedule_session(
@@ -94,7 +101,7 @@ def session_create(request: PortalRequest) -> HttpResponse:
     return render(
         request,
         "scheduling/session_form.html",
-        {"form": form, "patient": patient, "tz": timezone.get_current_timezone()},
+        {"form": form, "repeat_form": repeat_form, "patient": patient, "tz": timezone.get_current_timezone()},
     )
 
 
@@ -120,7 +127,12 @@ def _book_group(request: PortalRequest, form: SessionForm) -> HttpResponse:
         return render(
             request,
             "scheduling/session_form.html",
-            {"form": form, "patient": None, "tz": timezone.get_current_timezone()},
+            {
+                "form": form,
+                "repeat_form": RepeatForm(request.POST, prefix="repeat"),
+                "patient": None,
+                "tz": timezone.get_current_timezone(),
+            },
         )
     messages.success(request, group_invites_summary(outcome.as_dict()))
     return redirect(session)
@@ -200,14 +212,16 @@ def session_invite(request: PortalRequest, pk: Any) -> HttpResponse:
     form = InviteForm(request.POST, session=session)
     if form.is_valid():
         try:
-            added = invite_family_members(actor=request.user, session=session, members=form.cleaned_data["members"])
+            invite = invite_to_following if form.cleaned_data.get("following") else invite_family_members
+            added = invite(actor=request.user, session=session, members=form.cleaned_data["members"])
+            people = len({participant.user_id for participant in added})
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(
                 request,
-                ngettext("Invited %(count)d more person.", "Invited %(count)d more people.", len(added))
-                % {"count": len(added)},
+                ngettext("Invited %(count)d more person.", "Invited %(count)d more people.", people)
+                % {"count": people},
             )
     else:
         messages.error(request, _("Choose at least one family member to invite."))

@@ -1,7 +1,7 @@
 // Live secure messaging: turns the thread page's plain form into a live chat over a WebSocket.
 // Without JavaScript (or while the socket is down) the form posts normally. Messages are built with DOM APIs
 // from the server's text/link parts, never with innerHTML. Close codes: 4403 access ended, 4401 signed out,
-// 4429 too many messages.
+// 4429 too many messages. Strings come from Django's JavaScript catalogue (gettext, interpolate: base.html).
 (function () {
   "use strict";
   const root = document.getElementById("chat");
@@ -20,7 +20,7 @@
   const roleLabels = {
     care_team: root.dataset.roleCareTeam, family: root.dataset.roleFamily, patient: root.dataset.rolePatient,
   };
-  const timeFormat = new Intl.DateTimeFormat(undefined, {
+  const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
     month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZone: root.dataset.tz || undefined,
   });
   const seen = new Map(); // user id -> {name, up_to}
@@ -52,7 +52,7 @@
   function actionLink(template, id, label, when) {
     const a = el("a", "", label);
     a.href = template.replace("/0/", "/" + id + "/");
-    a.appendChild(el("span", "visually-hidden", " your message from " + when));
+    a.appendChild(el("span", "visually-hidden", " " + interpolate(gettext("your message from %(when)s"), { when: when }, true)));
     return a;
   }
 
@@ -62,7 +62,7 @@
     li.id = "m" + m.id;
     li.dataset.messageId = m.id;
     const meta = el("p", "message-meta");
-    meta.appendChild(el("span", "message-sender", mine ? "You" : m.sender.name));
+    meta.appendChild(el("span", "message-sender", mine ? gettext("You") : m.sender.name));
     const roleLabel = roleLabels[m.sender.role];
     if (!mine && roleLabel) {
       // The role the server knows for this account, as text (not colour alone): a name cannot claim a role.
@@ -76,11 +76,11 @@
     meta.appendChild(time);
     if (m.edited && !m.deleted) {
       meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(el("span", "message-flag", "Edited"));
+      meta.appendChild(el("span", "message-flag", gettext("Edited")));
     }
     li.appendChild(meta);
     if (m.deleted) {
-      li.appendChild(el("p", "message-body message-removed", "Message deleted"));
+      li.appendChild(el("p", "message-body message-removed", gettext("Message deleted")));
     } else {
       const body = el("p", "message-body");
       m.parts.forEach(function (part) {
@@ -96,9 +96,9 @@
       li.appendChild(body);
       if (mine && canEdit) {
         const actions = el("p", "message-actions");
-        actions.appendChild(actionLink(root.dataset.editUrl, m.id, "Edit", when));
+        actions.appendChild(actionLink(root.dataset.editUrl, m.id, gettext("Edit"), when));
         actions.appendChild(document.createTextNode(" "));
-        actions.appendChild(actionLink(root.dataset.deleteUrl, m.id, "Delete", when));
+        actions.appendChild(actionLink(root.dataset.deleteUrl, m.id, gettext("Delete"), when));
         li.appendChild(actions);
       }
     }
@@ -140,7 +140,7 @@
       }
     });
     byMessage.forEach(function (names, target) {
-      target.appendChild(el("p", "message-seen", "Seen by " + names.join(", ")));
+      target.appendChild(el("p", "message-seen", interpolate(gettext("Seen by %(names)s"), { names: names.join(", ") }, true)));
     });
   }
 
@@ -159,7 +159,7 @@
 
   function showTyping(name) {
     if (!typingEl) return;
-    typingEl.textContent = name + " is typing…";
+    typingEl.textContent = interpolate(gettext("%(name)s is typing…"), { name: name }, true);
     clearTimeout(typingTimer);
     typingTimer = setTimeout(clearTyping, 6000);
   }
@@ -179,7 +179,7 @@
     pending.forEach(function (entry, id) { restore(id, ""); });
     clearTyping();
     if (code === 4401) {
-      setStatus("You were signed out to protect your privacy. Reload the page to sign in again.");
+      setStatus(gettext("You were signed out to protect your privacy. Reload the page to sign in again."));
       if (textarea) textarea.disabled = true;
       if (sendButton) sendButton.disabled = true;
       return;
@@ -197,7 +197,7 @@
         const entry = pending.get(frame.client_id);
         if (entry) { clearTimeout(entry.timer); pending.delete(frame.client_id); }
         upsert(frame.message);
-        setStatus(frame.notice ? frame.notice.text : "Sent.");
+        setStatus(frame.notice ? frame.notice.text : gettext("Sent."));
         break;
       }
       case "typing":
@@ -208,14 +208,14 @@
         renderSeen();
         break;
       case "status":
-        setStatus(frame.live ? "" : "Live updates are paused. Your messages are still saved; reload the page to see new replies.");
+        setStatus(frame.live ? "" : gettext("Live updates are paused. Your messages are still saved; reload the page to see new replies."));
         break;
       case "resync":
-        setStatus("Some messages are not shown yet. Reload the page to see them all.");
+        setStatus(gettext("Some messages are not shown yet. Reload the page to see them all."));
         break;
       case "error":
-        if (frame.client_id) restore(frame.client_id, frame.detail || "Your message was not sent.");
-        else setStatus(frame.detail || "Something went wrong.");
+        if (frame.client_id) restore(frame.client_id, frame.detail || gettext("Your message was not sent."));
+        else setStatus(frame.detail || gettext("Something went wrong."));
         break;
       default:
         break;
@@ -242,9 +242,9 @@
       let delay = Math.min(30000, 1000 * Math.pow(2, attempts));
       if (event.code === 4429) {
         delay = 15000;
-        setStatus("Paused because many messages were sent at once. Reconnecting shortly.");
+        setStatus(gettext("Paused because many messages were sent at once. Reconnecting shortly."));
       } else if (attempts > 0) {
-        setStatus("Reconnecting… Your messages are still saved when you press Send.");
+        setStatus(gettext("Reconnecting… Your messages are still saved when you press Send."));
       }
       attempts += 1;
       setTimeout(connect, delay);
@@ -256,17 +256,17 @@
       if (!isOpen) return; // the plain form post still works
       event.preventDefault();
       const body = textarea.value.trim();
-      if (!body) { setStatus("Write a message before sending."); textarea.focus(); return; }
+      if (!body) { setStatus(gettext("Write a message before sending.")); textarea.focus(); return; }
       const clientId = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
       pending.set(clientId, {
         body: body,
         timer: setTimeout(function () {
-          restore(clientId, "Not sent yet. Check your connection and press Send again.");
+          restore(clientId, gettext("Not sent yet. Check your connection and press Send again."));
         }, 10000),
       });
       send({ type: "message", body: body, client_id: clientId });
       textarea.value = "";
-      setStatus("Sending…");
+      setStatus(gettext("Sending…"));
     });
     const shortcut = document.getElementById("send-shortcut");
     if (shortcut) {  // the hint names the key this computer has (CSS hides it on touch screens)

@@ -22,9 +22,9 @@
       if (ticket !== latest) return; // an older answer arriving late
       // The server has already sanitised this HTML with the lesson allowlist (education/markdown.py).
       panel.innerHTML = result.html;
-      if (status) status.textContent = result.ok ? "" : "The preview could not be updated.";
+      if (status) status.textContent = result.ok ? "" : gettext("The preview could not be updated.");
     }).catch(function () {
-      if (status) status.textContent = "The preview could not be updated. Use the Preview button.";
+      if (status) status.textContent = gettext("The preview could not be updated. Use the Preview button.");
     });
   }
 
@@ -33,5 +33,5 @@
     timer = setTimeout(refresh, 400);
   });
   panel.hidden = false;
-  if (status) status.textContent = "The preview updates as you type.";
+  if (status) status.textContent = gettext("The preview updates as you type.");
 })();

@@ -9,10 +9,10 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(input.value).then(function () {
-        if (status) { status.textContent = "Copied."; }
+        if (status) { status.textContent = gettext("Copied."); }
       }, function () {
         input.select();
-        if (status) { status.textContent = "Select the link and copy it."; }
+        if (status) { status.textContent = gettext("Select the link and copy it."); }
       });
     });
   });
@@ -32,4 +32,27 @@
   }
   radios.forEach(function (radio) { radio.addEventListener("change", sync); });
   sync();
+
+  // The "Repeat" part: the end choices only when the session repeats, and only the end field chosen.
+  var frequency = document.getElementById("id_repeat-frequency");
+  var endRadios = document.querySelectorAll('input[name="repeat-ends"]');
+  function fieldOf(id) {
+    var element = document.getElementById(id);
+    return element ? element.closest(".field") : null;
+  }
+  function syncRepeat() {
+    if (!frequency) { return; }
+    var repeats = frequency.value !== "0" && frequency.value !== "";
+    var ends = document.querySelector('input[name="repeat-ends"]:checked');
+    var byDate = ends && ends.value === "until";
+    var endsGroup = fieldOf("id_repeat-ends");
+    var countGroup = fieldOf("id_repeat-count");
+    var untilGroup = fieldOf("id_repeat-until");
+    if (endsGroup) { endsGroup.hidden = !repeats; }
+    if (countGroup) { countGroup.hidden = !repeats || byDate; }
+    if (untilGroup) { untilGroup.hidden = !repeats || !byDate; }
+  }
+  if (frequency) { frequency.addEventListener("change", syncRepeat); }
+  endRadios.forEach(function (radio) { radio.addEventListener("change", syncRepeat); });
+  syncRepeat();
 })();

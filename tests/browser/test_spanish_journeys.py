@@ -156,10 +156,11 @@ def test_spanish_rsvp_with_spanish_invitation_and_reminder_emails(actors, people
         assert not any(word in mail.subject + mail.body for word in PRIVATE_WORDS), mail.body
 
 
-def test_spanish_live_message(actors, people) -> None:
+def test_spanish_live_message(actors, people, seed) -> None:
     patient = people.patient("Pat Rivera")
     people.counselor(caseload=[patient], name="Casey Morgan")
     fran = people.family(of=patient, name="Fran Rivera", scopes=["messaging"])
+    seed("prefer_language", user_id=fran.id, language=SPANISH)  # signed in, the account's language wins
     me = _spanish_reader(actors, "fran")
     _sign_in(me, fran)
     me.goto("/messages/")

@@ -17,6 +17,9 @@ PUBLIC_URL_NAMES = {
     "crisis",
     "healthz",
     "favicon",  # a redirect to the static icon: browsers ask for it before anyone signs in
+    # the language switcher and the JavaScript strings: pages before sign-in come in the visitor's language too
+    "set_language",
+    "javascript-catalog",
     # allauth's own anonymous flows
     "account_login",
     "account_signup",

@@ -523,5 +523,7 @@ def test_booking_far_in_the_future_is_a_form_error(world, clients) -> None:
         f"/sessions/new/?patient={_pid(world)}", {**_session_fields(world), "starts_at": "9999-12-31T23:59"}
     )
     assert response.status_code == 200
-    assert response.context["form"].errors["starts_at"] == ["Enter a date between 1 January 1900 and 31 December 2200."]
+    # The dates in LONG_DATE_FORMAT (family_portal/formats/en/formats.py).
+    expected = "Enter a date between January 1, 1900 and December 31, 2200."
+    assert response.context["form"].errors["starts_at"] == [expected]
     assert FamilySession.objects.count() == before

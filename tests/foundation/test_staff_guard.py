@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from education.models import Assignment, LocalSupportGroup, Module
 from education.support_groups import add_group
 from family_portal.staff_guard import PROGRAM_ADMIN_ONLY_MARK, STAFF_ONLY_MARK
 from notifications.models import OutboxMessage
+from scheduling.models import FamilySession
+from scheduling.services import schedule_series
 from tests.support import personas
 from tests.support.portal_world import World, build_world
 
@@ -40,6 +43,8 @@ EXPECTED_STAFF_URLS = {
     "scheduling:session_invite",
     "scheduling:participant_remove",
     "scheduling:session_capacity",
+    "scheduling:series_change",
+    "scheduling:series_cancel",
     "consent:patient_list",
     "consent:patient_detail",
     "consent:record_paper_consent",
@@ -126,7 +131,7 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "patient_id": lambda name: patient.pk,
         "consent_id": lambda name: Consent.objects.filter(patient=patient, recipient=member).get().pk,
         "representative_id": lambda name: PersonalRepresentative.objects.get(patient=patient).pk,
-        "pk": lambda name: (world.session_request if "request" in name else world.sessions["upcoming"]).pk,  # type: ignore[union-attr]
+        "pk": lambda name: _session_object(world, name).pk,
         "slug": lambda name: draft.module.slug,
         "number": lambda name: draft.number,
         "lesson_id": lambda name: draft.lessons.first().pk,  # type: ignore[union-attr]
@@ -142,6 +147,31 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "conversation_id": lambda name: thread.pk,
         "message_id": lambda name: thread.messages.first().pk,  # type: ignore[union-attr]
     }
+
+
+def _session_object(world: World, name: str) -> Any:
+    """The request, an occurrence of a series for the series pages (booked once), or the upcoming session."""
+    if "request" in name:
+        return world.session_request
+    if "series" not in name:
+        return world.sessions["upcoming"]
+    if "series" not in world.sessions:
+        upcoming = world.sessions["upcoming"]
+        start = upcoming.starts_at + timedelta(hours=3)
+        series = schedule_series(
+            actor=world.people["counselor"],
+            every_weeks=1,
+            count=2,
+            kind=FamilySession.Kind.FAMILY_THERAPY,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            modality=FamilySession.Modality.IN_PERSON,
+            location="Room 2",
+            patient=world.people["patient"],
+            family_members=[world.people["family_member"]],
+        )
+        world.sessions["series"] = series.occurrences.order_by("starts_at")[0]
+    return world.sessions["series"]
 
 
 def _program_support_group(world: World) -> LocalSupportGroup:

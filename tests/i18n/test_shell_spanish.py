@@ -94,11 +94,19 @@ def test_english_stays_the_default_without_accept_language(client):
     assert "Help right now" in text and "SAMHSA National Helpline" in text and "Ayuda ahora mismo" not in text
 
 
+def reads_spanish(*users: User) -> None:
+    """Signed in, a person reads their own language (accounts.languages.PreferredLanguageMiddleware), whatever
+    the browser's Accept-Language says."""
+    User.objects.filter(pk__in=[user.pk for user in users]).update(preferred_language="es")
+
+
 def test_a_learners_dashboard_and_nav_are_in_spanish_at_the_same_query_count(login, learner):
     client = login(learner)
     client.get(reverse("dashboard"))  # warm per-process caches so the two counts compare like with like
     with CaptureQueriesContext(connection) as english_queries:
         client.get(reverse("dashboard"))
+    reads_spanish(learner)
+    client.get(reverse("dashboard"), **ES)  # the language cookie follows the new preference once
     with CaptureQueriesContext(connection) as spanish_queries:
         response = client.get(reverse("dashboard"), **ES)
     assert len(spanish_queries) == len(english_queries)
@@ -119,6 +127,7 @@ def test_each_roles_nav_is_in_spanish(login, patient, counselor, program_admin):
         counselor: [*common, "Pacientes", "Recordatorios", "Cuenta", "Cerrar sesión"],
         program_admin: [*common, "Pacientes", "Recordatorios", "Programa", "Cuenta", "Cerrar sesión"],
     }
+    reads_spanish(patient, counselor, program_admin)
     for user, links in expected.items():
         client = login(user, Client())
         assert nav_links(client.get(reverse("dashboard"), **ES)) == links
@@ -145,6 +154,7 @@ def test_the_dashboard_empty_states_are_in_spanish(rf, request, persona, sentenc
 
 
 def test_the_account_page_is_in_spanish_and_says_so_when_saved(login, learner):
+    reads_spanish(learner)
     client = login(learner)
     page = visible_text(client.get(reverse("accounts:profile"), **ES))
     assert_spanish(
@@ -163,6 +173,7 @@ def test_the_account_page_is_in_spanish_and_says_so_when_saved(login, learner):
 
 
 def test_a_staff_name_is_refused_in_spanish(login, family_member, counselor):
+    reads_spanish(family_member)
     response = login(family_member).post(
         reverse("accounts:profile"),
         {"full_name": counselor.full_name, "preferred_name": "", "time_zone": ""},
@@ -189,12 +200,14 @@ CONSOLE_EN = ["Overview", "Caseloads", "Hours and reminders", "Add a staff membe
 
 @pytest.mark.parametrize("page", sorted(CONSOLE_PAGES))
 def test_the_console_is_in_spanish(login, program_admin, counselor, page):
+    reads_spanish(program_admin)
     response = login(program_admin).get(reverse(page), **ES)
     assert response.status_code == 200
     assert_spanish(visible_text(response), CONSOLE_PAGES[page], CONSOLE_EN)
 
 
 def test_a_console_change_is_confirmed_in_spanish(client, program_admin):
+    reads_spanish(program_admin)
     client = personas.login(client, program_admin, signed_in_ago=0)
     program = program_admin.program
     unchanged = {
@@ -212,6 +225,7 @@ def test_a_console_change_is_confirmed_in_spanish(client, program_admin):
 
 
 def test_the_idle_sign_out_says_why_in_spanish(client, family_member):
+    reads_spanish(family_member)
     with time_machine.travel(timezone.now(), tick=False) as clock:
         personas.login(client, family_member, signed_in_ago=0)
         assert client.get(reverse("dashboard")).status_code == 200

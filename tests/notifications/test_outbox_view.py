@@ -175,4 +175,4 @@ def test_outbox_shows_plain_kinds_and_the_viewers_local_time(
     OutboxMessage.objects.filter(pk=row.pk).update(created_at=datetime(2026, 7, 1, 16, 5, tzinfo=UTC))
     body = login(counselor).get(OUTBOX).content.decode()
     assert "New-message notice" in body and ">new_message<" not in body
-    assert "1 Jul, 12:05 PM" in body  # 16:05 UTC in the program's New York time
+    assert "Jul 1, 12:05 PM" in body  # 16:05 UTC in the program's New York time (MONTH_DAY_TIME_FORMAT)

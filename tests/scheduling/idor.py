@@ -1,7 +1,7 @@
 """Object URLs of scheduling belonging to a patient, for the cross-app IDOR matrix (AZ-03).
 
 The matrix requests each one as the outsider, an unassigned counselor and a learner and expects 404 (POST-only
-actions — RSVP, invite, remove, withdraw, confirm, decline — are POSTed).
+actions — RSVP, video join, invite, remove, withdraw, confirm, decline — are POSTed).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import CaseloadAssignment, User
 from scheduling.forms import schedule_members
 from scheduling.models import FamilySession
-from scheduling.services import request_session, schedule_session
+from scheduling.services import request_session, schedule_series, schedule_session
 from tests.support import personas
 
 
@@ -45,10 +45,27 @@ def object_urls(owner_patient: User) -> list[str]:
         reverse("scheduling:session_cancel", args=[session.pk]),
         reverse("scheduling:session_attendance", args=[session.pk]),
         reverse("scheduling:rsvp", args=[session.pk]),
+        reverse("scheduling:video_join", args=[session.pk]),
         reverse("scheduling:session_invite", args=[session.pk]),
         reverse("scheduling:participant_remove", args=[session.pk]),
         reverse("scheduling:session_capacity", args=[session.pk]),
     ]
+    series_start = starts_at + timedelta(hours=2)
+    series = schedule_series(
+        actor=counselor,
+        every_weeks=1,
+        count=2,
+        kind=FamilySession.Kind.FAMILY_THERAPY,
+        starts_at=series_start,
+        ends_at=series_start + timedelta(hours=1),
+        modality=FamilySession.Modality.IN_PERSON,
+        location="Room 2",
+        patient=owner_patient,
+        family_members=members,
+    )
+    occurrence = series.occurrences.order_by("starts_at").first()
+    assert occurrence is not None
+    urls += [reverse(f"scheduling:{name}", args=[occurrence.pk]) for name in ("series_change", "series_cancel")]
     if members:
         asked = request_session(
             requester=members[0], patient=owner_patient, proposed_times=[starts_at + timedelta(days=2)]

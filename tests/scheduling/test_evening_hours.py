@@ -13,7 +13,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from accounts.models import User
 from scheduling.forms import AvailabilityForm
@@ -109,7 +110,7 @@ def shown_slots(client, patient: User) -> list[tuple[date, list[str]]]:
     ]
     page = response.content.decode()
     for day, entries, _open in days:
-        assert dateformat.format(day, "l j F") in page
+        assert date_format(day, "WEEKDAY_DATE_FORMAT") in page  # the heading the page gives the day
         for slot, _radio, _name in entries:
             assert f'value="{slot.key}"' in page
     return shown

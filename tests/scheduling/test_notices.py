@@ -307,7 +307,7 @@ def test_a_moved_session_shows_its_new_time(login, family_session, counselor, fa
     later = future_start(days=8, hour_utc=18)
     reschedule_session(actor=counselor, session=family_session, starts_at=later, ends_at=later + timedelta(hours=1))
     page = login(family_member).get(family_session.get_absolute_url()).content.decode()
-    assert later.astimezone(NEW_YORK).strftime("%-d %B %Y, %-I:%M %p") in page
+    assert later.astimezone(NEW_YORK).strftime("%A, %B %-d, %Y, %-I:%M %p") in page  # FULL_DATETIME_FORMAT
 
 
 # --- calendar ----------------------------------------------------------------------------------------------------

@@ -147,6 +147,32 @@ def book_session(counselor_id: int, patient_id: int, member_ids: list[int], days
 
 
 @op
+def book_video_session(counselor_id: int, patient_id: int, member_ids: list[int], minutes_ahead: int = 10) -> str:
+    """A family video session starting ``minutes_ahead`` from now (its room already open, from 15 minutes before
+    the start), booked through the real service with the portal's own video rooms on."""
+    from datetime import timedelta
+
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from accounts.models import User
+    from scheduling.services import schedule_session
+
+    starts = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=minutes_ahead)
+    with override_settings(VIDEO_PROVIDER="jitsi"):
+        session = schedule_session(
+            actor=User.objects.select_related("program").get(pk=counselor_id),
+            kind="family_therapy",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            modality="video",
+            patient=User.objects.get(pk=patient_id),
+            family_members=list(User.objects.filter(pk__in=member_ids)),
+        )
+    return str(session.pk)
+
+
+@op
 def reminders_due_now(recipient_id: int) -> int:
     """Bring the recipient's queued reminders forward to now (instead of waiting a day for them): the worker then
     sends them exactly as it would at their planned time."""
