@@ -264,6 +264,22 @@ def test_the_video_link_is_only_for_those_with_a_place(counselor, patient, login
     assert "https://v.example/r/1" in client.get(video.get_absolute_url()).content.decode()
 
 
+def test_the_portals_video_room_is_only_for_those_with_a_place(settings, counselor, patient, login):
+    from tests.scheduling.video import book_video, configure_jitsi, press_join
+
+    configure_jitsi(settings)
+    video = book_video(counselor, None, [], capacity=1, title="Online night")
+    going, waiting = families(patient, 2)
+    answer(going, video, GOING)
+    answer(waiting, video, GOING)
+    client = login(waiting)
+    page = client.get(video.get_absolute_url()).content.decode()
+    assert reverse("scheduling:video_join", args=[video.pk]) not in page and "once a place is yours" in page
+    assert press_join(client, video).status_code == 404  # no token for a person still waiting
+    answer(going, video, NOT_GOING)
+    assert reverse("scheduling:video_join", args=[video.pk]) in client.get(video.get_absolute_url()).content.decode()
+
+
 def test_answering_going_when_full_says_the_turn(night, patient, login):
     first, second, third = families(patient, 3)
     answer(first, night, GOING)
