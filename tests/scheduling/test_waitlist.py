@@ -5,14 +5,16 @@ once through the outbox in their own language; people can leave the list; staff 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import User
 from consent.models import AuditEvent, Consent
@@ -198,6 +200,39 @@ def test_no_promotion_once_the_session_is_cancelled(night, counselor, patient):
         answer(person, night, GOING)
     cancel_session(actor=counselor, session=night, reason="Snow")
     assert fill_free_places(FamilySession.objects.get(pk=night.pk)) == []
+
+
+def test_each_occurrence_of_a_series_has_its_own_places_and_list(counselor, patient):
+    from scheduling.reminders import extend_series_reminders
+    from scheduling.services import schedule_series
+
+    starts_at = future_start(days=2)
+    series = schedule_series(
+        actor=counselor,
+        every_weeks=2,
+        count=3,
+        kind=FamilySession.Kind.EDUCATION_NIGHT,
+        title="Family night",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        modality=FamilySession.Modality.IN_PERSON,
+        location="Hall",
+        capacity=1,
+    )
+    first, _second, last = FamilySession.objects.filter(series=series).order_by("occurrence_start")
+    going, waiting = families(patient, 2)
+    answer(going, first, GOING)
+    assert answer(waiting, first, GOING).rsvp == Participant.Rsvp.WAITLISTED
+    answer(going, last, GOING)
+    assert answer(waiting, last, GOING).rsvp == Participant.Rsvp.WAITLISTED  # four weeks out: past the horizon
+    answer(going, last, NOT_GOING)
+    assert rsvp_of(last, waiting) == GOING and rsvp_of(first, waiting) == Participant.Rsvp.WAITLISTED
+    assert [row.recipient_id for row in place_notices(last)] == [waiting.pk] and place_notices(first) == []
+    later = OutboxMessage.objects.filter(subject=last.subject, template_key="session_reminder", recipient=waiting)
+    assert not later.exists()  # planned by the rolling horizon, not at once
+    with time_machine.travel(last.starts_at - timedelta(days=5), tick=False):
+        extend_series_reminders(timezone.now())
+    assert later.exists()
 
 
 # --- validation ------------------------------------------------------------------------------------------------
