@@ -1,5 +1,6 @@
 """Scheduling views, one module per audience: pages every role shares (``sessions``), staff pages (``staff``),
-family session requests (``requests``), calendar feeds (``feeds``) and the attendance report (``reports``)."""
+family session requests (``requests``), the waiting list (``waitlist``), calendar feeds (``feeds``) and the
+attendance report (``reports``)."""
 
 from scheduling.views.sessions import (
     PAST_LIMIT,

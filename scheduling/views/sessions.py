@@ -20,10 +20,10 @@ from consent.models import Disclosure
 from family_portal.requests import PortalRequest
 from scheduling.access import get_session_for, in_viewer_time_zone, record_list_disclosures
 from scheduling.calendar_links import calendar_links
-from scheduling.forms import InviteForm, RsvpForm
+from scheduling.forms import CapacityForm, InviteForm, RsvpForm
 from scheduling.ics import build_calendar
 from scheduling.models import FamilySession, FamilySessionQuerySet, Participant, SessionNotice, SessionRequest
-from scheduling.services import mark_notices_read, respond_rsvp
+from scheduling.services import mark_notices_read, respond_rsvp, waiting_position
 from scheduling.summaries import group_invites_summary
 from scheduling.views.video import allows_join_redirect
 
@@ -44,6 +44,7 @@ def with_counts(sessions: FamilySessionQuerySet) -> FamilySessionQuerySet:
     return sessions.annotate(
         invited_count=Count("participants", filter=current),
         going_count=Count("participants", filter=current & Q(participants__rsvp=Participant.Rsvp.ACCEPTED)),
+        waiting_count=Count("participants", filter=current & Q(participants__rsvp=Participant.Rsvp.WAITLISTED)),
     )
 
 
@@ -115,10 +116,11 @@ def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
         "may_answer": session.is_scheduled
         and session.starts_at > timezone.now()
         and (me is not None or (session.is_open_event and user.is_family)),
-        "rsvp_choices": [c for c in Participant.Rsvp.choices if c[0] != Participant.Rsvp.INVITED],
+        "rsvp_choices": Participant.answer_choices(),
         "calendar_links": calendar_links(session)
-        if session.is_scheduled and me is not None and session.ends_at > timezone.now()
+        if session.is_scheduled and me is not None and not me.is_waiting and session.ends_at > timezone.now()
         else [],
+        "waiting_position": waiting_position(me) if me is not None and me.is_waiting else None,
     }
     if user.is_care_staff:
         everyone = list(session.participants.current().select_related("user"))
@@ -126,7 +128,7 @@ def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
         context["participants"] = [p for p in everyone if p.via_patient_id is None or p.via_patient_id in seen]
         context["others_count"] = len(everyone) - len(context["participants"])
         context["invite_summary"] = group_invites_summary(session.invite_summary)
-        context["going_count"] = sum(1 for p in everyone if p.rsvp == Participant.Rsvp.ACCEPTED)
+        context.update(places_context(session, everyone, shown=context["participants"]))
         context["may_record_attendance"] = (
             session.status != FamilySession.Status.CANCELLED and session.starts_at <= timezone.now()
         )
@@ -137,6 +139,21 @@ def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
     else:
         template = "scheduling/session_detail.html"
     return render(request, template, context)
+
+
+def places_context(session: FamilySession, everyone: list[Participant], *, shown: list[Participant]) -> dict[str, Any]:
+    """Going and waiting counts, and the waiting list in order (the staff member's own families by name, with their
+    turn; the others counted), from the participants already loaded: no query."""
+    waiting = sorted((p for p in everyone if p.is_waiting), key=lambda p: (p.waitlisted_at, p.pk))
+    named = {p.pk for p in shown}
+    return {
+        "going_count": sum(1 for p in everyone if p.rsvp == Participant.Rsvp.ACCEPTED),
+        "waiting_count": len(waiting),
+        "waiting": [(turn, p) for turn, p in enumerate(waiting, start=1) if p.pk in named],
+        "capacity_form": CapacityForm(initial={"capacity": session.capacity})
+        if session.is_group and session.is_scheduled
+        else None,
+    }
 
 
 def _safe_next(request: PortalRequest, fallback: str) -> str:
@@ -160,6 +177,13 @@ def rsvp(request: PortalRequest, pk: Any) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
+            if participant.is_waiting:
+                messages.info(
+                    request,
+                    _("This session is full. You are number %(position)d on the waiting list.")
+                    % {"position": waiting_position(participant)},
+                )
+                return HttpResponseRedirect(_safe_next(request, session.get_absolute_url()))
             messages.success(
                 request,
                 _("Thank you. Your answer is saved: %(answer)s.") % {"answer": participant.get_rsvp_display()},
