@@ -2,7 +2,7 @@
 family session requests (``requests``), calendar feeds (``feeds``) and the attendance report (``reports``)."""
 
 from scheduling.views.sessions import (
-    PAST_LIMIT,
+    PAST_PER_PAGE,
     UPCOMING_LIMIT,
     family_sessions,
     notices_read,
@@ -16,7 +16,7 @@ from scheduling.views.sessions import (
 )
 
 __all__ = [
-    "PAST_LIMIT",
+    "PAST_PER_PAGE",
     "UPCOMING_LIMIT",
     "family_sessions",
     "notices_read",
