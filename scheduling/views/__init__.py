@@ -3,7 +3,7 @@ family session requests (``requests``), the waiting list (``waitlist``), calenda
 attendance report (``reports``)."""
 
 from scheduling.views.sessions import (
-    PAST_LIMIT,
+    PAST_PER_PAGE,
     UPCOMING_LIMIT,
     family_sessions,
     notices_read,
@@ -17,7 +17,7 @@ from scheduling.views.sessions import (
 )
 
 __all__ = [
-    "PAST_LIMIT",
+    "PAST_PER_PAGE",
     "UPCOMING_LIMIT",
     "family_sessions",
     "notices_read",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +29,47 @@ from scheduling.summaries import group_invites_summary
 from scheduling.views.video import allows_join_redirect
 
 UPCOMING_LIMIT = 100
-PAST_LIMIT = 50
+PAST_PER_PAGE = 20
+PAST_PAGE_DIGITS = 6  # a longer "page" is no page of anyone's history: read as malformed
+
+
+@dataclass(frozen=True)
+class PastPage:
+    """One page of past sessions, newest first; "Newer" is the page before, "Older" the page after."""
+
+    sessions: list[FamilySession]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def past_page_number(request: PortalRequest) -> int:
+    """The requested page of past sessions; a missing or malformed number (not ASCII digits, 0, too long) is 1."""
+    raw = request.GET.get("page", "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= PAST_PAGE_DIGITS:
+        return max(int(raw), 1)
+    return 1
+
+
+def past_page(sessions: FamilySessionQuerySet, number: int) -> PastPage:
+    """One query however deep the page: the page's rows plus one to tell whether an older page exists (no COUNT).
+    A page past the end is a 404, never an empty page that looks like "no past sessions"."""
+    start = (number - 1) * PAST_PER_PAGE
+    rows = list(sessions[start : start + PAST_PER_PAGE + 1])
+    if number > 1 and not rows:
+        raise Http404(_("There is no such page of past sessions."))
+    return PastPage(sessions=rows[:PAST_PER_PAGE], number=number, has_next=len(rows) > PAST_PER_PAGE)
 
 
 def with_my_answers(sessions: FamilySessionQuerySet, user: Any) -> FamilySessionQuerySet:
@@ -68,7 +109,8 @@ def session_list(request: PortalRequest) -> HttpResponse:
     if user.is_care_staff:
         sessions = staff_sessions(user).prefetch_related(None)  # counselors: one prefetch for both lists below
         context["upcoming"] = list(sessions.upcoming(now)[:UPCOMING_LIMIT])
-        context["past"] = list(sessions.past(now)[:PAST_LIMIT])
+        context["past_page"] = page = past_page(sessions.past(now), past_page_number(request))
+        context["past"] = page.sessions
         prefetch_related_objects(context["upcoming"] + context["past"], "counselors")
         context["pending_requests"] = list(
             SessionRequest.objects.visible_to(user)
@@ -79,12 +121,17 @@ def session_list(request: PortalRequest) -> HttpResponse:
         return render(request, "scheduling/session_list_staff.html", context)
     sessions = family_sessions(user).prefetch_related(None)  # counselors: one prefetch for both lists below
     upcoming = list(sessions.upcoming(now)[:UPCOMING_LIMIT])
-    past = [s for s in sessions.past(now)[:PAST_LIMIT] if s.patient_id is not None or getattr(s, "my_rsvp", None)]
+    # Open events of the program are listed once past only if the viewer answered them.
+    page = past_page(
+        sessions.past(now).filter(Q(patient__isnull=False) | Q(my_rsvp__isnull=False)), past_page_number(request)
+    )
+    past = page.sessions
     prefetch_related_objects(upcoming + past, "counselors")
     record_list_disclosures(user, upcoming + past, what="Family session dates and times")
     context.update(
         upcoming=upcoming,
         past=past,
+        past_page=page,
         requests=list(SessionRequest.objects.visible_to(user).select_related("counselor", "session")[:20])
         if user.is_family
         else [],
