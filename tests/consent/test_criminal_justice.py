@@ -34,6 +34,7 @@ def _reads_spanish(user: User) -> None:
 
 
 def _today(patient: User) -> Any:
+    assert patient.program is not None
     return timezone.localdate(timezone=patient.program.tz)
 
 
