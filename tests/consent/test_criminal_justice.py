@@ -343,3 +343,17 @@ def test_a_family_consent_copy_has_no_use_restriction(login, patient, consent):
     page = login(patient).get(reverse("consent:consent_print", args=[consent.pk])).content.decode()
     assert "data-use-restriction" not in page
     assert consent.use_restriction == ""
+
+
+def test_my_sharing_offers_the_court_wizard_and_no_change_or_invitation_for_a_court_consent(login, patient):
+    consent = court_consent(patient)
+    client = login(patient)
+    page = client.get(reverse("consent:my_sharing")).content.decode()
+    assert reverse("consent:grant_court") in page
+    assert reverse("consent:change", args=[consent.pk]) not in page
+    assert reverse("consent:invite", args=[consent.pk]) not in page
+    assert reverse("consent:revoke", args=[consent.pk]) in page
+    mark_reauthenticated(client)
+    response = client.get(reverse("consent:change", args=[consent.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("consent:consent_detail", args=[consent.pk])
