@@ -357,3 +357,13 @@ def test_my_sharing_offers_the_court_wizard_and_no_change_or_invitation_for_a_co
     response = client.get(reverse("consent:change", args=[consent.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("consent:consent_detail", args=[consent.pk])
+
+
+def test_the_court_wizard_reads_in_spanish(login, patient):
+    _reads_spanish(patient)
+    client = login(patient)
+    mark_reauthenticated(client)
+    page = client.get(reverse("consent:grant_court"), **SPANISH).content.decode()
+    for words in ("Compartir la asistencia con un tribunal", "Quién le remitió al tratamiento", "En cualquier momento"):
+        assert words in page
+    assert "Who referred you" not in page
