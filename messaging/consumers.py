@@ -99,10 +99,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 delay = min(delay * 2, LAYER_RETRY_MAX_S)
 
     async def _join_groups(self) -> bool:
-        joins = [self.channel_layer.group_add(group, self.channel_name) for group in self._group_names]
-        failures = [r for r in await asyncio.gather(*joins, return_exceptions=True) if isinstance(r, BaseException)]
-        if failures:  # side by side above: one round trip's wait instead of four
-            logger.warning("joining live groups failed: %s", type(failures[0]).__name__)
+        """One after the other: side by side, a connect storm asks the layer's Redis pool for four connections per
+        handshake and overflows it (redis-py raises ``MaxConnectionsError`` past 100; measured, issue #17)."""
+        try:
+            for group in self._group_names:
+                await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as exc:
+            logger.warning("joining live groups failed: %s", type(exc).__name__)
             return False
         self._live = True
         return True
