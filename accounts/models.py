@@ -28,6 +28,18 @@ def default_reminder_offsets() -> list[int]:
     return [24 * 60, 2 * 60]
 
 
+# The days of the week as ``datetime.weekday()`` numbers them, which office days and counselors' hours store.
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
 def default_office_days() -> list[int]:
     return [0, 1, 2, 3, 4]  # Monday..Friday (datetime.weekday())
 

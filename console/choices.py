@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-# datetime.weekday() numbering, which Program.office_days stores.
-WEEKDAYS = [
-    (0, _("Monday")),
-    (1, _("Tuesday")),
-    (2, _("Wednesday")),
-    (3, _("Thursday")),
-    (4, _("Friday")),
-    (5, _("Saturday")),
-    (6, _("Sunday")),
-]
+from accounts.models import WEEKDAYS
 
 MINUTE, HOUR, DAY, WEEK = 1, 60, 24 * 60, 7 * 24 * 60
 

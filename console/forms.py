@@ -13,10 +13,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import COMMON_ZONES
-from accounts.models import Program, User
+from accounts.models import WEEKDAYS, Program, User
 from accounts.validators import validate_display_name
 from consent.models import ConsentFormVersion
-from console.choices import REMINDER_OFFSETS, WEEKDAYS, describe_offset
+from console.choices import REMINDER_OFFSETS, describe_offset
 from family_portal.date_fields import PortalDateTimeField
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import validate_time_zone
+from accounts.models import WEEKDAYS, validate_time_zone
 
 LATEST_END = time(22, 0)  # evening hours run until 10 PM at the latest, on any day of the week
 
@@ -22,17 +22,7 @@ class Availability(models.Model):
     weekends included, from morning until ``LATEST_END`` in the evening."""
 
     counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability")
-    weekday = models.PositiveSmallIntegerField(
-        choices=[
-            (0, _("Monday")),
-            (1, _("Tuesday")),
-            (2, _("Wednesday")),
-            (3, _("Thursday")),
-            (4, _("Friday")),
-            (5, _("Saturday")),
-            (6, _("Sunday")),
-        ]  # fmt: skip
-    )
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
     start_time = models.TimeField()
     end_time = models.TimeField()
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])

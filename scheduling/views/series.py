@@ -20,9 +20,10 @@ from family_portal.form_errors import show_errors
 from family_portal.requests import PortalRequest
 from family_portal.staff_guard import staff_required
 from scheduling.access import get_staff_session, in_viewer_time_zone
-from scheduling.forms import RepeatForm, RescheduleForm, SeriesCancelForm, SessionForm
+from scheduling.forms import RepeatForm, SeriesCancelForm, SessionForm
 from scheduling.models import FamilySession
 from scheduling.services import cancel_following, change_following, schedule_series
+from scheduling.views.moving import move_page
 
 
 def book_series(
@@ -82,28 +83,15 @@ def _series_session(request: PortalRequest, pk: Any) -> FamilySession:
 def series_change(request: PortalRequest, pk: Any) -> HttpResponse:
     """Move this occurrence and the following ones to a new day and time."""
     session = _series_session(request, pk)
-    initial = {"starts_at": timezone.localtime(session.starts_at), "duration": session.duration_minutes}
-    form = RescheduleForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        starts_at = form.cleaned_data["starts_at"]
-        try:
-            change_following(
-                actor=request.user,
-                session=session,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(minutes=form.cleaned_data["duration"]),
-            )
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("These sessions have moved. Participants are told in the portal and by email or text."),
-            )
-            return redirect("scheduling:session_detail", pk=session.pk)
-    status = 400 if request.method == "POST" else 200
-    context = {"form": form, "session": session, "tz": timezone.get_current_timezone()}
-    return render(request, "scheduling/series_change.html", context, status=status)
+    return move_page(
+        request,
+        session,
+        move=lambda starts_at, ends_at: change_following(
+            actor=request.user, session=session, starts_at=starts_at, ends_at=ends_at
+        ),
+        moved=_("These sessions have moved. Participants are told in the portal and by email or text."),
+        template="scheduling/series_change.html",
+    )
 
 
 @staff_required

@@ -31,7 +31,6 @@ from scheduling.forms import (
     DeclineForm,
     InviteForm,
     RepeatForm,
-    RescheduleForm,
     SessionForm,
     TimeOffForm,
     WeekForm,
@@ -50,6 +49,7 @@ from scheduling.services import (
     schedule_session,
 )
 from scheduling.summaries import group_invites_summary
+from scheduling.views.moving import move_page
 from scheduling.views.series import book_series
 from scheduling.views.sessions import staff_sessions
 
@@ -149,25 +149,15 @@ def _int(value: str) -> int:
 @in_viewer_time_zone
 def session_reschedule(request: PortalRequest, pk: Any) -> HttpResponse:
     session = get_staff_session(request, pk)
-    initial = {"starts_at": timezone.localtime(session.starts_at), "duration": session.duration_minutes}
-    form = RescheduleForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        starts_at = form.cleaned_data["starts_at"]
-        try:
-            reschedule_session(
-                actor=request.user,
-                session=session,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(minutes=form.cleaned_data["duration"]),
-            )
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
-            messages.success(
-                request, _("The session has moved. Participants are told in the portal and by email or text.")
-            )
-            return redirect(session)
-    return render(request, "scheduling/session_reschedule.html", {"form": form, "session": session})
+    return move_page(
+        request,
+        session,
+        move=lambda starts_at, ends_at: reschedule_session(
+            actor=request.user, session=session, starts_at=starts_at, ends_at=ends_at
+        ),
+        moved=_("The session has moved. Participants are told in the portal and by email or text."),
+        template="scheduling/session_reschedule.html",
+    )
 
 
 @staff_required
