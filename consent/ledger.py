@@ -144,6 +144,7 @@ FRIENDLY_WHAT: dict[str, Any] = {  # lazy: translated when shown; "their" is the
     "Family session details": gettext_lazy("A session's details"),
     "Family session (staff)": gettext_lazy("A session's details"),
     "Family session RSVP": gettext_lazy("Their reply to a session invitation"),
+    "Family session waiting list": gettext_lazy("Their place on a session's waiting list"),
     "Calendar file for a family session": gettext_lazy("A session saved to their calendar"),
     "Appointment times in a calendar subscription": gettext_lazy("Session times in their calendar app"),
     "Attendance record (care team)": gettext_lazy("The attendance record"),
