@@ -193,6 +193,26 @@ def test_rows_already_recorded_and_repeated_rows_are_refused(login, counselor, p
     assert TreatmentSession.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"\x89PNG\r\n\x1a\n\x00\x00", b"", b"date,start,minutes,kind,attendance\n" + b"x" * 200_000, b"a\x00b\n"],
+)
+def test_files_that_are_not_csv_answer_with_an_error_not_a_crash(login, counselor, patient, content):
+    response = upload(login(counselor), patient, content)
+    assert response.status_code == 200
+    assert response.context["errors"] or response.context["form"].errors  # an empty file: the field's own error
+    assert not TreatmentSession.objects.exists()
+
+
+def test_quoted_notes_and_any_column_order_are_read(login, counselor, patient):
+    text = 'attendance,kind,minutes,start,date,note\nattended,other,45,9:15,2026-03-02,"Late bus, stayed after"\n'
+    response = upload(login(counselor), patient, text)
+    rows = response.context["rows"]
+    assert [(r.date, r.start_time, r.minutes, r.note) for r in rows] == [
+        (date(2026, 3, 2), time(9, 15), 45, "Late bus, stayed after")
+    ]
+
+
 # --- the import: preview and confirmation ---------------------------------------------------------------------------
 
 
