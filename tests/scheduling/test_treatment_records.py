@@ -7,6 +7,7 @@ import re
 from datetime import date, time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,7 +16,14 @@ from django.urls import reverse
 from consent.models import AuditEvent
 from scheduling.models import TreatmentImport, TreatmentSession
 from scheduling.services.treatment_csv import MAX_ROWS
-from scheduling.services.treatment_records import records_in_period, save_treatment_session, totals_for
+from scheduling.services.treatment_records import (
+    confirm_import,
+    preview_payload,
+    records_in_period,
+    save_treatment_session,
+    totals_for,
+)
+from tests.scheduling.test_concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -308,3 +316,34 @@ def test_the_pages_are_in_spanish(login, counselor, patient):
     assert "Horas asistidas" in text and "Grupo IOP" in text and "Hours attended" not in text
     errors = upload(client, patient, "date,start\n").content.decode()
     assert "Falta la columna" in errors and "is missing" not in errors
+
+
+# --- racing confirmations (PostgreSQL) ------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
+def test_two_racing_confirms_of_one_preview_write_once(counselor, patient):
+    payload = preview_payload(patient=patient, text=GOOD_CSV)
+    confirm = lambda: confirm_import(actor=counselor, patient=patient, payload=payload)  # noqa: E731
+    assert race(confirm, confirm) == ["ok", "ok"]
+    assert TreatmentImport.objects.count() == 1 and TreatmentSession.objects.count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
+def test_two_racing_imports_of_one_session_write_one_file_whole(counselor, patient):
+    other = HEADER + "2026-03-01,09:00,60,other,attended,\n2026-03-05,10:30,50,individual,attended,\n"
+    first, second = (preview_payload(patient=patient, text=text) for text in (GOOD_CSV, other))
+
+    def confirm(payload: str) -> None:
+        """Either way of losing counts as refused: the row seen when checking, or the unique index when writing."""
+        if confirm_import(actor=counselor, patient=patient, payload=payload).batch is None:
+            raise ValidationError("refused when checking again")
+
+    outcomes = race(lambda: confirm(first), lambda: confirm(second))
+    assert sorted(outcomes) == ["ok", "refused"]
+    batch = TreatmentImport.objects.get()
+    assert TreatmentSession.objects.count() == batch.row_count  # the losing file left no row behind
