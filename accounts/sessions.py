@@ -42,6 +42,24 @@ def stored_session_data(session_key: str) -> Mapping[str, Any]:
     return store.decode(rows[0]) if rows else {}  # type: ignore[no-any-return]
 
 
+def user_with_stored_session(user_id: int, session_key: str) -> tuple[Any, Mapping[str, Any]]:
+    """The user (``None`` when gone) and ``stored_session_data(session_key)``, read together: one query on a
+    database-backed engine (the session row as a subquery of the user's), the store's own load otherwise."""
+    from django.db.models import Subquery
+
+    from accounts.models import User
+
+    model = session_model()
+    if model is None:
+        return User.objects.filter(pk=user_id).first(), stored_session_data(session_key)
+    row = model.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).values("session_data")[:1]
+    user = User.objects.filter(pk=user_id).annotate(stored_session=Subquery(row)).first()
+    if user is None:
+        return None, {}
+    encoded = user.__dict__.pop("stored_session")
+    return user, (session_store(session_key).decode(encoded) if encoded is not None else {})
+
+
 def end_session(session_key: str) -> None:
     """End a session in its store (row and cached copy). Ending one already gone does nothing."""
     session_store().delete(session_key)

@@ -286,7 +286,10 @@ def release_consents(patient: Any, scope: str, at: datetime | None = None) -> Qu
 
 def scopes_still_covered(consent: Consent, at: datetime | None = None) -> list[str]:
     """The scopes the person ``consent`` names may still see about its patient under their other consents
-    effective at ``at``, in scope order: what ending ``consent`` leaves them."""
+    effective at ``at``, in scope order: what ending ``consent`` leaves them. A recipient with neither an account
+    nor an email (a court or probation, § 2.35) cannot be matched to another consent: nothing is left."""
+    if not consent.recipient_id and not consent.recipient_email:
+        return []
     same_person = (
         Q(recipient_id=consent.recipient_id)
         if consent.recipient_id

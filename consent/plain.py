@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from django.utils.dateformat import format as format_date
@@ -33,6 +33,10 @@ SCOPE_FOR_FAMILY: dict[str, Any] = {
     Scope.MESSAGING: _("Secure messages with their care team"),
     Scope.PROGRESS_SUMMARY: _("A short progress summary their counselor writes for family"),
 }
+
+# What a court or probation recipient receives under the ``attendance`` scope (§ 2.35): the patient's own
+# sessions at the program, not only family sessions.
+ATTENDANCE_FOR_COURT = _("Your attendance at the program's sessions: dates, hours, and whether you attended")
 
 NEVER_SHARED = _("Clinical notes, diagnoses, medications and test results are never shared through this portal.")
 
@@ -91,3 +95,25 @@ def local_date(consent: Consent) -> str:
     """The last day of sharing in the program's time zone (``expires_at`` is midnight after that day)."""
     last_moment = consent.expires_at.astimezone(consent.program.tz) - timedelta(microseconds=1)
     return format_date(last_moment, str(LONG_DATE))
+
+
+def revocation_terms(after: datetime | None, event: str, tz: tzinfo) -> str:
+    """When a consent may be revoked, plainly, for the person who signs it (§ 2.35(c)): at any time, or only from
+    ``after`` (shown as a day in ``tz``), or only once ``event`` has happened and staff have recorded it."""
+    if after is not None:
+        day = format_date(after.astimezone(tz), str(LONG_DATE))
+        return gettext(
+            "You cannot stop this consent before %(date)s. From that day on you can stop it at any time, in writing."
+        ) % {"date": day}
+    if event:
+        return gettext(
+            "You cannot stop this consent until this has happened: %(event)s. Once your care team records it, you "
+            "can stop it at any time, in writing."
+        ) % {"event": event}
+    return gettext("You can stop this consent at any time, in writing.")
+
+
+def not_yet_revocable(consent: Consent) -> str:
+    """Why a § 2.35(c) consent cannot be revoked yet, in the reader's language."""
+    terms = revocation_terms(consent.revocable_after, consent.revocable_after_event, consent.program.tz)
+    return gettext("This consent cannot be stopped yet: you agreed to this when you signed it.") + " " + terms

@@ -27,7 +27,7 @@ from django.utils.crypto import constant_time_compare
 
 from accounts.middleware import LOGIN_AT_KEY, SEEN_AT_KEY, session_passed_mfa
 from accounts.models import User
-from accounts.sessions import stored_session_data
+from accounts.sessions import stored_session_data, user_with_stored_session
 from consent import policy
 from consent.gate import can_disclose, is_care_team_for, recipients
 from consent.history import history_start
@@ -182,23 +182,30 @@ def session_deadline(data: Mapping[str, Any], user: User) -> datetime | None:
     return datetime.fromtimestamp(ends, tz=UTC)
 
 
-def require_live_session(session_key: str, user: User) -> None:
-    """Raise ``SessionEnded`` unless ``user``'s session ``session_key`` still exists and has not expired: asked on
-    every client frame (one query by primary key), so a session ended without any signal sends, stores and
-    replays nothing (WS-11). ``user`` must be freshly read (its password hash is compared)."""
-    deadline = socket_deadline(session_key, user)
+def _require_live(deadline: datetime | None) -> None:
     if deadline is None or deadline <= timezone.now():
         raise SessionEnded
 
 
+def live_session_user(session_key: str, user_id: int) -> User:
+    """The user, freshly read, on session ``session_key`` that still exists and has not expired, both in one query
+    (asked on every client frame, WS-03, WS-11): ``PermissionDenied`` when the user is gone, ``SessionEnded`` when
+    the session is over. Whether the user may still take part is the caller's question (the gate)."""
+    user, data = user_with_stored_session(user_id, session_key)
+    if user is None:
+        raise PermissionDenied
+    _require_live(session_deadline(data, user))
+    return user  # type: ignore[no-any-return]
+
+
 def session_close_code(session_key: str, user_id: int) -> int | None:
     """The delivery-side recheck (WS-11): 4403 when the user is gone or inactive, 4401 when the session is over,
-    ``None`` while both live. Two queries by primary key."""
-    user = User.objects.filter(pk=user_id).first()
+    ``None`` while both live. One query by primary key (the session row is a subquery of the user's)."""
+    user, data = user_with_stored_session(user_id, session_key)
     if user is None or not user.is_active:
         return ACCESS_ENDED
     try:
-        require_live_session(session_key, user)
+        _require_live(session_deadline(data, user))
     except SessionEnded:
         return SESSION_ENDED
     return None

@@ -17,7 +17,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -104,6 +103,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 delay = min(delay * 2, LAYER_RETRY_MAX_S)
 
     async def _join_groups(self) -> bool:
+        """One after the other: side by side, a connect storm asks the layer's Redis pool for four connections per
+        handshake and overflows it (redis-py raises ``MaxConnectionsError`` past 100; measured, issue #17)."""
         try:
             for group in self._group_names:
                 await self.channel_layer.group_add(group, self.channel_name)
@@ -116,7 +117,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     # --- Lifecycle ---------------------------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        grant: SocketGrant | None = await database_sync_to_async(socket_calls.admit)(
+        grant: SocketGrant | None = await socket_calls.off_loop(socket_calls.admit)(
             scope=self.scope, channel_name=self.channel_name, max_wait_s=HEARTBEAT_S
         )
         if grant is None:
@@ -151,7 +152,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             except Exception:  # noqa: S112  (the layer forgets stale members by itself)
                 continue
         if self._present:
-            await database_sync_to_async(close_socket)(channel_name=self.channel_name)
+            await socket_calls.off_loop(close_socket)(channel_name=self.channel_name)
 
     async def _watch_lifetime(self, session_key: str, first_check_in_s: float) -> None:
         """Close at the session's idle expiry or absolute cap (4401, WS-05) or when access ends without an event,
@@ -160,7 +161,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         try:
             while not self._closing:
                 await asyncio.sleep(wait + 0.05)
-                check = await database_sync_to_async(check_socket)(
+                check = await socket_calls.off_loop(check_socket)(
                     session_key=session_key,
                     user_id=self.user.pk,
                     conversation=self.conversation,
@@ -170,7 +171,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                     await self._end(check.close_code)
                     return
                 self._session_confirmed_at = time.time()
-                await database_sync_to_async(touch_socket)(channel_name=self.channel_name)
+                await socket_calls.off_loop(touch_socket)(channel_name=self.channel_name)
                 wait = check.wake_in_s
         except asyncio.CancelledError:
             pass
@@ -230,14 +231,14 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     async def _not_understood(self) -> None:
         """A well-formed frame the socket cannot act on: still a frame, so the session and the gate are asked."""
-        await database_sync_to_async(socket_calls.check_frame)(self.session_key, self.user.pk, self.conversation)
+        await socket_calls.off_loop(socket_calls.check_frame)(self.session_key, self.user.pk, self.conversation)
         await self._error("bad_request", _("That request was not understood."))
 
     async def _on_message(self, content: dict[str, Any]) -> None:
         client_id = content.get("client_id")
         client_id = client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
         try:
-            message, notice = await database_sync_to_async(socket_calls.send_and_describe)(
+            message, notice, broadcasts = await socket_calls.off_loop(socket_calls.send_and_describe)(
                 self.session_key, self.user.pk, self.conversation, content.get("body")
             )
         except ValidationError as exc:
@@ -256,10 +257,11 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             not_saved = _("Your message could not be saved. Please try again.")
             await self._error("unavailable", not_saved, client_id=client_id)
             return
+        await services.send_collected(broadcasts)  # stored and committed first (store-before-broadcast)
         await self._send_json({"type": "ack", "client_id": client_id, "message": message.as_event(), "notice": notice})
 
     async def _on_typing(self, content: dict[str, Any]) -> None:
-        recipients = await database_sync_to_async(socket_calls.typing_recipients)(
+        recipients = await socket_calls.off_loop(socket_calls.typing_recipients)(
             self.session_key, self.user.pk, self.conversation
         )
         now = asyncio.get_running_loop().time()
@@ -273,14 +275,17 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         if up_to is None:
             await self._not_understood()
             return
-        await database_sync_to_async(socket_calls.mark_read)(self.session_key, self.user.pk, self.conversation, up_to)
+        broadcasts = await socket_calls.off_loop(socket_calls.mark_read)(
+            self.session_key, self.user.pk, self.conversation, up_to
+        )
+        await services.send_collected(broadcasts)
 
     async def _on_resume(self, content: dict[str, Any]) -> None:
         after = _as_id(content.get("after"))
         if after is None:
             await self._not_understood()
             return
-        missed = await database_sync_to_async(socket_calls.replay)(
+        missed = await socket_calls.off_loop(socket_calls.replay)(
             self.session_key, self.user.pk, self.conversation, after
         )
         for event in missed:
@@ -323,14 +328,14 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         if self._closing:
             return
         if not 0 <= time.time() - self._session_confirmed_at < SESSION_RECHECK_S:
-            code = await database_sync_to_async(session_close_code)(self.session_key, self.user.pk)
+            code = await socket_calls.off_loop(session_close_code)(self.session_key, self.user.pk)
             if code is not None:
                 await self._end(code)
                 return
             self._session_confirmed_at = time.time()
         if self.user.pk not in event["recipients"]:
             written_at = event["message"]["created_at"] if "message" in event else None
-            verdict = await database_sync_to_async(socket_calls.verdict_for_unnamed)(
+            verdict = await socket_calls.off_loop(socket_calls.verdict_for_unnamed)(
                 self.user.pk, self.conversation, written_at
             )
             if verdict is None:

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
@@ -68,13 +69,18 @@ class FrameLimiter:
         return self.penalty > FLOOD_PENALTY
 
     async def _take_user_token(self, now: float) -> bool:
+        """One hop to a worker thread for the read and the write (the cache's own ``aget``/``aset`` would be two,
+        each through the process's one thread-sensitive thread, queued behind every other socket's calls)."""
+        return await sync_to_async(self._take_user_token_now, thread_sensitive=False)(now)
+
+    def _take_user_token_now(self, now: float) -> bool:
         try:
-            stored = await cache.aget(self.user_key)
+            stored = cache.get(self.user_key)
             bucket = (
                 TokenBucket(USER_BURST, USER_RATE, *stored) if stored else TokenBucket.full(USER_BURST, USER_RATE, now)
             )
             allowed = bucket.take(now)
-            await cache.aset(self.user_key, (bucket.tokens, bucket.updated), timeout=120)
+            cache.set(self.user_key, (bucket.tokens, bucket.updated), timeout=120)
             return allowed
         except Exception as exc:  # cache down: the per-connection bucket still applies
             logger.warning("rate-limit cache unavailable: %s", type(exc).__name__)

@@ -1,17 +1,20 @@
-"""What the conversation socket asks the database: each function is one trip to a worker thread.
+"""What the conversation socket asks the database: each function is one trip to a worker thread (``off_loop``).
 
-Every client frame re-reads the user and the session row, so a deactivation (WS-03) or a session that ended without
-any signal (WS-11) is seen, then asks the gate again. ``messaging.consumers`` calls these through
-``database_sync_to_async``.
+Every client frame re-reads the user and the session row (one query), so a deactivation (WS-03) or a session that
+ended without any signal (WS-11) is seen, then asks the gate again. Writes hand their committed broadcasts back
+(``services.collected_broadcasts``) for the consumer to send from its event loop, after the commit as before.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import translation
 
 from accounts.models import User
@@ -21,7 +24,7 @@ from messaging.access import (
     authorize_socket,
     can_participate,
     can_participate_now,
-    require_live_session,
+    live_session_user,
     require_participant_among,
     withheld_from,
 )
@@ -30,18 +33,29 @@ from messaging.models import Conversation, Message
 from messaging.presence import open_socket
 
 
-def fresh_user(user_id: int) -> User:
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        raise PermissionDenied
-    return user
+def off_loop(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``database_sync_to_async`` for the socket's calls. On PostgreSQL any worker thread of the loop's pool takes
+    a call, so one socket's round trips no longer queue behind every other socket's in a single thread: each call
+    is self-contained (its own transaction, nothing left in the thread for the next), the pool bounds the
+    connections, and writes to one conversation still serialise on its row lock. SQLite allows one writer, so
+    there every call keeps to the one thread-sensitive thread. The connection goes back to the pool inside the
+    call's own context (channels' clean-up runs in the worker thread's context, which does not hold it)."""
+    if connection.vendor == "sqlite":
+        return database_sync_to_async(function)
+
+    @functools.wraps(function)
+    def returning_connection(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return database_sync_to_async(returning_connection, thread_sensitive=False)
 
 
 def live_user(session_key: str, user_id: int) -> User:
     """The user, re-read, on a session that still exists: else ``SessionEnded`` (or ``PermissionDenied``)."""
-    user = fresh_user(user_id)
-    require_live_session(session_key, user)
-    return user
+    return live_session_user(session_key, user_id)
 
 
 def admit(*, scope: dict[str, Any], channel_name: str, max_wait_s: float) -> SocketGrant | None:
@@ -67,21 +81,26 @@ def check_frame(session_key: str, user_id: int, conversation: Conversation) -> N
 
 def send_and_describe(
     session_key: str, user_id: int, conversation: Conversation, body: object
-) -> tuple[Message, dict[str, Any] | None]:
-    """Store a message; a refusal's text and the after-hours notice are in the sender's own language."""
-    user = live_user(session_key, user_id)  # before anything is stored
+) -> tuple[Message, dict[str, Any] | None, services.Broadcasts]:
+    """Store the message (``services.send_message``); the after-hours notice for a family sender; the committed
+    broadcasts, for the consumer to send. A refusal's text and the notice are in the sender's own language."""
+    with services.collected_broadcasts() as broadcasts:
+        user = live_user(session_key, user_id)  # before anything is stored
+        with translation.override(user.preferred_language):
+            message = services.send_message(sender=user, conversation=conversation, body=body)
     with translation.override(user.preferred_language):
-        message = services.send_message(sender=user, conversation=conversation, body=body)
         notice = None if user.is_care_staff else after_hours_notice(conversation.patient.program, message.created_at)
-        return message, notice.as_event() if notice else None
+        return message, notice.as_event() if notice else None, broadcasts
 
 
 def typing_recipients(session_key: str, user_id: int, conversation: Conversation) -> frozenset[int]:
     return require_participant_among(live_user(session_key, user_id), conversation)
 
 
-def mark_read(session_key: str, user_id: int, conversation: Conversation, up_to: int) -> None:
-    services.mark_read(user=live_user(session_key, user_id), conversation=conversation, up_to=up_to)
+def mark_read(session_key: str, user_id: int, conversation: Conversation, up_to: int) -> services.Broadcasts:
+    with services.collected_broadcasts() as broadcasts:
+        services.mark_read(user=live_user(session_key, user_id), conversation=conversation, up_to=up_to)
+    return broadcasts
 
 
 def replay(session_key: str, user_id: int, conversation: Conversation, after: int) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 SESSION_INVITED = "session_invited"
 SESSION_RESCHEDULED = "session_rescheduled"
 SESSION_CANCELLED = "session_cancelled"
+SESSION_PLACE_CONFIRMED = "session_place_confirmed"
 ASSIGNMENT_NEW = "assignment_new"
 CONSENT_GRANTED = "consent_granted"
 ACCESS_CHANGED = "access_changed"
@@ -40,6 +41,7 @@ NOTICE_TEMPLATES = (
     SESSION_INVITED,
     SESSION_RESCHEDULED,
     SESSION_CANCELLED,
+    SESSION_PLACE_CONFIRMED,
     ASSIGNMENT_NEW,
     CONSENT_GRANTED,
     ACCESS_CHANGED,

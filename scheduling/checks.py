@@ -32,8 +32,9 @@ def session_reminder_still_due(row: Any) -> bool:
 
 def session_notice_still_current(row: Any) -> bool:
     """True only while a notice still tells the truth: an invitation or a new time is of the session's current
-    revision and the session is still on; a cancellation is of a session still cancelled. The recipient must still
-    be a participant who may see the session (the gate, through ``visible_to``)."""
+    revision and the session is still on; a cancellation is of a session still cancelled; a place freed from the
+    waiting list is still theirs (going). The recipient must still be a participant who may see the session (the
+    gate, through ``visible_to``)."""
     try:
         session_id = uuid.UUID(row.subject.split(":", 1)[1])
         revision = int(row.context.get("revision", -1))
@@ -47,7 +48,10 @@ def session_notice_still_current(row: Any) -> bool:
             return False
     elif not session.is_scheduled or session.sequence != revision:
         return False
-    if not Participant.objects.current().filter(session=session, user_id=row.recipient_id).exists():
+    participants = Participant.objects.current().filter(session=session, user_id=row.recipient_id)
+    if row.template_key == "session_place_confirmed":  # the place must still be theirs
+        participants = participants.filter(rsvp=Participant.Rsvp.ACCEPTED)
+    if not participants.exists():
         return False
     return FamilySession.objects.visible_to(row.recipient).filter(pk=session.pk).exists()
 

@@ -65,7 +65,7 @@ def _family_cards(request: PortalRequest) -> list[Card]:
         "upcoming": upcoming,
         "notices": notices,
         "may_request": user.is_family,
-        "rsvp_choices": [c for c in Participant.Rsvp.choices if c[0] != Participant.Rsvp.INVITED],
+        "rsvp_choices": Participant.answer_choices(),
         "next": request.get_full_path(),
     }
     return [Card(_("Your family sessions"), "scheduling/cards/family.html", context, order=20)]

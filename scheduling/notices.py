@@ -1,5 +1,6 @@
-"""The bridge to ``notifications`` for session changes: each participant hears of an invitation, a new time or a
-cancellation by email and (if opted in) text, in the transaction of the change (JOB-01).
+"""The bridge to ``notifications`` for session changes: each participant hears of an invitation, a new time, a
+cancellation or a place freed for them on the waiting list by email and (if opted in) text, in the transaction of
+the change (JOB-01).
 
 Notice rows share the session's subject (``session:<uuid>``) with its reminders, so the same cancellation that
 withdraws waiting reminders withdraws waiting notices too; ``scheduling.checks`` drops at send time a notice the
@@ -8,7 +9,8 @@ session no longer matches (a newer revision, no longer cancelled, no longer a pa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from scheduling.models import FamilySession, SessionNotice
@@ -46,8 +48,30 @@ def send_session_notices(session: FamilySession, user_ids: Iterable[int], *, kin
     return rows
 
 
+PLACE_CONFIRMED_TEMPLATE = "session_place_confirmed"
+
+
+def send_place_notices(session: FamilySession, promoted: Sequence[tuple[Any, datetime | None]]) -> list[Any]:
+    """Tell each promoted person (user, when they joined the waiting list) that a place is now theirs.
+
+    The event names the promotion (the session, the person and when they started waiting), so repeating it queues
+    nothing new, while someone who leaves, waits again and is promoted later is told again."""
+    rows: list[Any] = []
+    for person, waited_since in promoted:
+        since = int(waited_since.timestamp() * 1_000_000) if waited_since is not None else 0
+        event = f"{session.subject}:{PLACE_CONFIRMED_TEMPLATE}:{person.pk}:{since}"
+        rows += _send(session, person, PLACE_CONFIRMED_TEMPLATE, event=event)
+    return rows
+
+
 def _send(
-    session: FamilySession, person: Any, template_key: str, *, channels: set[str] | None = None, exclude: Any = ()
+    session: FamilySession,
+    person: Any,
+    template_key: str,
+    *,
+    channels: set[str] | None = None,
+    exclude: Any = (),
+    event: str = "",
 ) -> list[Any]:
     from notifications.models import OutboxMessage
     from notifications.notices import send_notice
@@ -58,7 +82,7 @@ def _send(
     return send_notice(
         recipient=person,
         template_key=template_key,
-        event=f"{session.subject}:{template_key}:r{session.sequence}",
+        event=event or f"{session.subject}:{template_key}:r{session.sequence}",
         link_path=session.get_absolute_url(),
         starts_at=session.starts_at,
         program=session.program,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import feeds, reports, requests, series, sessions, staff, treatment, video
+from scheduling.views import feeds, reports, requests, series, sessions, staff, treatment, video, waitlist
 
 app_name = "scheduling"
 
@@ -39,4 +39,6 @@ urlpatterns = [
     path("<uuid:pk>/attendance/", staff.session_attendance, name="session_attendance"),
     path("<uuid:pk>/invite/", staff.session_invite, name="session_invite"),
     path("<uuid:pk>/remove-participant/", staff.participant_remove, name="participant_remove"),
+    path("<uuid:pk>/places/", waitlist.session_capacity, name="session_capacity"),
+    path("<uuid:pk>/waiting-list/leave/", waitlist.waitlist_leave, name="waitlist_leave"),
 ]

@@ -62,6 +62,12 @@ SHOTS: list[Shot] = [
     ),
     ("counselor-week", "counselor", lambda d: f"/sessions/week/?week={d['week']}", "Counselor: the week's sessions"),
 ]
+# The same family member's pages after choosing Español in the header (taken last: the choice is saved on the
+# account, as it is for a real family).
+SPANISH_SHOTS: list[Shot] = [
+    ("es-family-dashboard", "family", lambda d: "/dashboard/", "Familiar, en español: inicio"),
+    ("es-family-lesson", "family", lambda d: f"/learn/m/{d['module']}/lessons/3/", "Familiar, en español: una lección"),
+]
 ACCOUNTS = {"family": "family@demo.example", "patient": "patient@demo.example", "counselor": "counselor@demo.example"}
 
 
@@ -79,6 +85,15 @@ def sign_in(page: Page, email: str, secret: str = "") -> None:
         raise RuntimeError(f"could not sign in as {email}: still at {page.url}")
 
 
+def choose_spanish(page: Page) -> None:
+    """Press "Español" in the header, as a family member would (it is saved on their account)."""
+    page.goto("/dashboard/")
+    with page.expect_navigation():
+        page.locator("form.language-switcher button[value=es]").first.click()
+    if page.evaluate("document.documentElement.lang") != "es":
+        raise RuntimeError(f"the page did not switch to Spanish: {page.url}")
+
+
 def capture(browser: Browser, base_url: str, demo: dict, out: Path) -> list[Path]:
     """Each role signs in once (an authenticator code works only once); each page is taken at both widths."""
     pages: dict[str, Page] = {}
@@ -87,8 +102,10 @@ def capture(browser: Browser, base_url: str, demo: dict, out: Path) -> list[Path
         if email:
             sign_in(pages[role], email, demo["counselor_secret"] if role == "counselor" else "")
     written = []
-    for name, who, path_of, _what in SHOTS:
+    for name, who, path_of, _what in SHOTS + SPANISH_SHOTS:
         page = pages[who]
+        if name == SPANISH_SHOTS[0][0]:
+            choose_spanish(page)
         for width, viewport in WIDTHS.items():
             page.set_viewport_size(viewport)
             page.goto(path_of(demo))
@@ -110,13 +127,14 @@ def readme_section() -> str:
     lines = [
         "## Screenshots",
         "",
-        "The main pages of each role at phone (390 px) and desktop (1280 px) width, with demo data. Regenerate them",
-        "with `make screenshots` (`tools/screenshots.py` starts its own portal on a temporary database).",
+        "The main pages of each role at phone (390 px) and desktop (1280 px) width, with demo data, and the family",
+        "member's pages after choosing Español in the header. Regenerate them with `make screenshots`",
+        "(`tools/screenshots.py` starts its own portal on a temporary database).",
         "",
         "| Page | Phone | Desktop |",
         "| --- | --- | --- |",
     ]
-    for name, _who, _path, what in SHOTS:
+    for name, _who, _path, what in SHOTS + SPANISH_SHOTS:
         phone = f'<img src="docs/screenshots/{name}-phone.png" width="195" alt="{what}, phone">'
         desktop = f'<img src="docs/screenshots/{name}-desktop.png" width="480" alt="{what}, desktop">'
         lines.append(f"| {what} | {phone} | {desktop} |")

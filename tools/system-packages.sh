@@ -19,6 +19,7 @@ TEST_NEEDS=(
   "/usr/sbin/nginx nginx"  # `nginx -t` on deploy/nginx.conf (tests/ops/test_nginx_config.py)
   "npm npm"  # `npm ci`: axe-core, the accessibility audit of every page the browser suite loads
   "xgettext gettext"  # `makemessages`: the catalogue-completeness test extracts every marked string
+  "msgmerge gettext"  # `makemessages` merges the extracted strings into the shipped catalogues
 )
 SERVICE_NEEDS=(
   "pg_ctlcluster postgresql"  # the database .ci/run starts for the production-path run

@@ -7,6 +7,7 @@ and ``records`` (disclosure ledger, audit log). Every model is imported here, so
 """
 
 from consent.models.consents import SCOPE_FIELDS, Consent, ConsentEvent, ConsentQuerySet, Scope
+from consent.models.criminal_justice import CRIMINAL_JUSTICE_KINDS, USE_RESTRICTION
 from consent.models.form_versions import (
     ORIGINAL_LANGUAGE,
     ConsentFormTranslation,
@@ -27,9 +28,11 @@ from consent.models.representatives import (
 __all__ = [
     "ACCOUNTING_WINDOW",
     "BREAK_GLASS_DURATION",
+    "CRIMINAL_JUSTICE_KINDS",
     "INVITATIONS_PER_HOUR",
     "ORIGINAL_LANGUAGE",
     "SCOPE_FIELDS",
+    "USE_RESTRICTION",
     "AuditEvent",
     "BreakGlassAccess",
     "BreakGlassAccessQuerySet",

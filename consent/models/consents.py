@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from consent.models.criminal_justice import CRIMINAL_JUSTICE_KINDS, USE_RESTRICTION, criminal_justice_errors
 from consent.models.form_versions import ORIGINAL_LANGUAGE, ConsentFormVersion, FormText
 
 
@@ -76,6 +77,9 @@ class Consent(models.Model):
     class RecipientKind(models.TextChoices):
         FAMILY = "family", _("Family member with a portal account")
         EXTERNAL = "external", _("External recipient (e.g. probation officer)")
+        COURT = "court", _("A court")
+        PROBATION = "probation", _("A probation or parole officer")
+        DRUG_COURT = "drug_court", _("A drug court")
 
     class Purpose(models.TextChoices):
         PATIENT_REQUEST = "patient_request", _("At the request of the patient")
@@ -167,6 +171,13 @@ class Consent(models.Model):
         help_text="The consent the patient signed to change this one's scopes or end date; this one ended then.",
     )
     ended_by_event_at = models.DateTimeField(null=True, blank=True)
+    # § 2.35 criminal-justice consents only (court, probation or parole, drug court): the referral, and when the
+    # patient may revoke (at any time when both are empty; else only from a date, or after a recorded event).
+    referral_source = models.CharField(max_length=200, blank=True, help_text="Who referred the patient (§ 2.35).")
+    referral_proceeding = models.CharField(max_length=200, blank=True, help_text="The proceeding that mandated it.")
+    revocable_after = models.DateTimeField(null=True, blank=True, help_text="Not revocable before (§ 2.35(c)).")
+    revocable_after_event = models.CharField(max_length=200, blank=True, help_text="Not revocable before this event.")
+    revocable_event_at = models.DateTimeField(null=True, blank=True, help_text="When staff recorded that event.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects: ClassVar[ConsentQuerySet] = ConsentQuerySet.as_manager()  # type: ignore[assignment]
@@ -176,6 +187,19 @@ class Consent(models.Model):
         indexes = [
             models.Index(fields=["recipient", "patient"]),
             models.Index(fields=["patient", "expires_at"]),
+        ]
+        constraints = [
+            # A criminal-justice recipient is never a portal account, so the gate can never grant it access.
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=True) | ~Q(recipient_kind__in=CRIMINAL_JUSTICE_KINDS),
+                name="criminal_justice_consent_names_no_account",
+            ),
+            # Only a § 2.35 consent may limit revocation; every other consent is revocable at any time (§ 2.31).
+            models.CheckConstraint(
+                condition=Q(revocable_after__isnull=True, revocable_after_event="")
+                | Q(recipient_kind__in=CRIMINAL_JUSTICE_KINDS),
+                name="only_criminal_justice_consent_limits_revocation",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -202,6 +226,19 @@ class Consent(models.Model):
             and (self.revoked_at is None or at < self.revoked_at)
             and (self.ended_by_event_at is None or at < self.ended_by_event_at)
         )
+
+    @property
+    def is_criminal_justice(self) -> bool:
+        """A § 2.35 consent: to a court, a probation or parole officer, or a drug court."""
+        return self.recipient_kind in CRIMINAL_JUSTICE_KINDS
+
+    def may_be_revoked(self, at: datetime | None = None) -> bool:
+        """Whether the patient may revoke at ``at``: always, unless a § 2.35(c) consent is still before its
+        stated date, or its stated event has not been recorded by staff yet."""
+        at = at or timezone.now()
+        if self.revocable_after is not None and at < self.revocable_after:
+            return False
+        return not self.revocable_after_event or (self.revocable_event_at is not None and self.revocable_event_at <= at)
 
     def status_key(self) -> str:
         """Where the consent stands now, as a key of ``STATUS_LABELS`` (English, stable: CSS and tests use it)."""
@@ -234,6 +271,11 @@ class Consent(models.Model):
             "Revoked": "badge-danger",
             "Rejected": "badge-danger",
         }.get(self.status_key(), "badge-neutral")
+
+    @property
+    def use_restriction(self) -> str:
+        """The § 2.35(d) use restriction in the active language ("" for any other consent)."""
+        return str(USE_RESTRICTION) if self.is_criminal_justice else ""
 
     def form_text(self) -> FormText:
         """The form text as this consent was signed: the version in the language the signer was shown."""
@@ -275,7 +317,11 @@ class Consent(models.Model):
             errors["scope_education"] = gettext("Choose at least one kind of information to share.")
         if not self.recipient_name.strip():
             errors["recipient_name"] = gettext("Name the person who may receive the information.")
-        if self.recipient_kind == self.RecipientKind.EXTERNAL and not self.recipient_organisation.strip():
+        if self.is_criminal_justice:
+            errors |= criminal_justice_errors(self)
+        elif self.revocable_after or self.revocable_after_event:
+            errors["revocable_after"] = gettext("Only a consent for a court or probation can limit revocation.")
+        if self.recipient_kind != self.RecipientKind.FAMILY and not self.recipient_organisation.strip():
             errors["recipient_organisation"] = gettext("Name the recipient's organisation.")
         if self.recipient_kind == self.RecipientKind.FAMILY and not (self.recipient_id or self.recipient_email):
             errors["recipient_email"] = gettext("Give the family member's email address for the invitation.")
@@ -315,6 +361,7 @@ class ConsentEvent(models.Model):
         REVOKED = "revoked", _("Revoked")
         REPLACED = "replaced", _("Replaced by a new consent")
         ENDED_BY_EVENT = "ended_by_event", _("Ended by an event")
+        REVOCABLE = "revocable", _("Event recorded: it may now be stopped")
 
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -11,7 +11,7 @@ from consent.services.consents import (
     replace_consent,
     review_paper_consent,
 )
-from consent.services.ending import end_consent_by_event, revoke_consent
+from consent.services.ending import end_consent_by_event, record_revocable_event, revoke_consent
 from consent.services.representatives import (
     end_personal_representative,
     record_personal_representative,
@@ -25,6 +25,7 @@ __all__ = [
     "grant_consent",
     "record_paper_consent",
     "record_personal_representative",
+    "record_revocable_event",
     "replace_consent",
     "revoke_consent",
     "review_paper_consent",

@@ -43,6 +43,10 @@ def grant_consent(
     recipient_kind: str = Consent.RecipientKind.FAMILY,
     recipient_organisation: str = "",
     expiry_event: str = "",
+    referral_source: str = "",
+    referral_proceeding: str = "",
+    revocable_after: datetime | None = None,
+    revocable_after_event: str = "",
     signer_role: str = Consent.SignerRole.PATIENT,
     guardian_signature: str = "",
     signed_by: User | None = None,
@@ -54,6 +58,8 @@ def grant_consent(
     The caller must have re-authenticated (AUTH-08); ``full_clean`` rejects a deficient consent (AZ-01). When the
     signing account is named (``signed_by``), the typed signature must be its holder's full name as recorded.
     ``form_language`` is the language of the form text the signer was shown; the current version must exist in it.
+    A criminal-justice consent (§ 2.35) also names the referral and may limit revocation (``revocable_after`` or
+    ``revocable_after_event``); ``full_clean`` checks its elements (``consent.models.criminal_justice``).
     """
     if patient.program is None:
         raise ValidationError(_("The patient is not enrolled in a program."))
@@ -72,6 +78,10 @@ def grant_consent(
         purpose_detail=purpose_detail,
         expires_at=expires_at,
         expiry_event=expiry_event,
+        referral_source=referral_source,
+        referral_proceeding=referral_proceeding,
+        revocable_after=revocable_after,
+        revocable_after_event=revocable_after_event,
         signature=signature,
         signer_role=signer_role,
         guardian_signature=guardian_signature,
@@ -141,6 +151,8 @@ def replace_consent(
     )
     if not old.is_effective():
         raise ValidationError(_("This consent has already ended. Set up sharing again instead."))
+    if old.is_criminal_justice:  # replacing it would end it, which § 2.35(c) may forbid for now
+        raise ValidationError(_("A consent for a court or probation cannot be changed. Ask your counselor."))
     new = grant_consent(
         patient=old.patient,
         recipient=old.recipient,

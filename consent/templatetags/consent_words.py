@@ -7,16 +7,19 @@ from django.utils.translation import get_language, get_language_info
 
 from consent.ledger import friendly_what as ledger_friendly_what
 from consent.models import Consent
-from consent.plain import SCOPE_FOR_FAMILY, SCOPE_FOR_PATIENT
+from consent.plain import ATTENDANCE_FOR_COURT, SCOPE_FOR_FAMILY, SCOPE_FOR_PATIENT
 from consent.plain import event_label as plain_event_label
 from consent.plain import event_note as plain_event_note
+from consent.plain import revocation_terms as plain_revocation_terms
 
 register = template.Library()
 
 
 @register.filter
 def patient_scopes(consent: Consent) -> list[str]:
-    """What the consent shares, in the patient's words."""
+    """What the consent shares, in the patient's words (a court or probation consent: their own attendance)."""
+    if consent.is_criminal_justice:
+        return [str(ATTENDANCE_FOR_COURT)]
     return [str(SCOPE_FOR_PATIENT[code]) for code in consent.scopes]
 
 
@@ -53,3 +56,9 @@ def language_name(code: str) -> str:
 def event_note(note: str) -> str:
     """A consent event's note ("approved", "Replaced by …") in the reader's language; typed notes as written."""
     return plain_event_note(note)
+
+
+@register.filter
+def revocation_terms(consent: Consent) -> str:
+    """When the patient may stop a consent (§ 2.35(c) for a court or probation consent), in the reader's words."""
+    return plain_revocation_terms(consent.revocable_after, consent.revocable_after_event, consent.program.tz)

@@ -16,13 +16,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from consent.audit import record_audit
+from consent.court_forms import CriminalJusticeDetailsForm
 from consent.forms import ChangeConsentForm, ConsentDetailsForm, RevokeForm, SignForm
 from consent.gate import effective_consents_for, managed_consents, patients_acted_for, scopes_still_covered
 from consent.invitations import send_invitation
 from consent.ledger import accounting_by_day, same_day_views
 from consent.minors import needs_guardian_signature
-from consent.models import Consent, ConsentFormVersion, Disclosure, Invitation, PersonalRepresentative
-from consent.plain import NEVER_SHARED, SCOPE_FOR_PATIENT, summary_for_family
+from consent.models import AuditEvent, Consent, ConsentFormVersion, Disclosure, Invitation, PersonalRepresentative
+from consent.plain import NEVER_SHARED, SCOPE_FOR_PATIENT, not_yet_revocable, summary_for_family
 from consent.services import grant_consent, replace_consent, revoke_consent
 from consent.views.common import acted_patient_or_404, refuse, visible_or_404, with_reauthentication
 from family_portal.requests import PortalRequest
@@ -69,13 +71,22 @@ def grant(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
     return with_reauthentication(request, _grant, patient)
 
 
-def _grant(request: HttpRequest, patient: User) -> HttpResponse:
+def grant_court(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
+    """The same wizard for a court, a probation or parole officer, or a drug court (§ 2.35): attendance only, no
+    invitation (the recipient never gets a portal account)."""
+    patient = acted_patient_or_404(request, patient_id)
+    return with_reauthentication(request, _grant, patient, CriminalJusticeDetailsForm)
+
+
+def _grant(
+    request: HttpRequest, patient: User, form_class: type[ConsentDetailsForm] = ConsentDetailsForm
+) -> HttpResponse:
     tz = patient.program.tz if patient.program else patient.tz
     needs_guardian = needs_guardian_signature(patient)
     urls = _patient_urls(patient, request.user)
     if request.method != "POST":
-        return _render_details(request, patient, ConsentDetailsForm(tz=tz), urls)
-    details = ConsentDetailsForm(request.POST, tz=tz)
+        return _render_details(request, patient, form_class(tz=tz), urls)
+    details = form_class(request.POST, tz=tz)
     if not details.is_valid() or "back" in request.POST:
         return _render_details(request, patient, details, urls)
     if request.POST.get("step") != "sign":
@@ -98,10 +109,17 @@ def _grant(request: HttpRequest, patient: User) -> HttpResponse:
                 request=request,
                 **details.grant_kwargs(),
             )
-            send_invitation(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
+            if consent.recipient_kind == Consent.RecipientKind.FAMILY:
+                send_invitation(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
     except ValidationError as exc:
         sign.add_error(None, exc.messages)
         return _render_sign(request, patient, details, sign, urls)
+    if consent.is_criminal_justice:
+        messages.success(
+            request,
+            _("Signed. Your care team can now send %(name)s your attendance.") % {"name": consent.recipient_name},
+        )
+        return redirect("consent:consent_detail", consent_id=consent.pk)
     messages.success(
         request,
         _("Sharing with %(name)s is set up. We emailed them an invitation to the portal.")
@@ -118,6 +136,7 @@ def _render_details(
     request: HttpRequest, patient: User, form: ConsentDetailsForm, urls: dict, changing: Consent | None = None
 ) -> HttpResponse:
     context = {"patient": patient, "form": form, "never_shared": NEVER_SHARED, "urls": urls, "changing": changing}
+    context["court"] = isinstance(form, CriminalJusticeDetailsForm)
     return render(request, "consent/grant_details.html", context)
 
 
@@ -138,6 +157,9 @@ def _change(request: HttpRequest, consent: Consent) -> HttpResponse:
     if not consent.is_effective():
         messages.info(request, _("Sharing with %(name)s has already ended.") % {"name": consent.recipient_name})
         return redirect(urls["my_sharing"])
+    if consent.is_criminal_justice:
+        messages.info(request, _("A consent for a court or probation cannot be changed. Ask your counselor."))
+        return redirect("consent:consent_detail", consent_id=consent.pk)
     tz = patient.program.tz if patient.program else patient.tz
     needs_guardian = needs_guardian_signature(patient)
     if request.method != "POST":
@@ -195,6 +217,7 @@ def _render_sign(
             "recipient_email": changing.recipient_email,
             "recipient_relationship": changing.recipient_relationship,
         }
+    discloser = patient.program.legal_name if patient.program else ""
     form_version = ConsentFormVersion.current()
     shown = form_version.text_in()  # the signer's active language, or the English original with a note
     if sign.is_bound:  # the page always posts the language of the text on it
@@ -208,7 +231,9 @@ def _render_sign(
         "form": sign,
         "form_version": form_version,
         "form_text": shown,
-        "summary": {
+        "summary": details.sign_summary(discloser)
+        if isinstance(details, CriminalJusticeDetailsForm)
+        else {
             "recipient_name": data["recipient_name"],
             "recipient_email": data["recipient_email"],
             "recipient_relationship": data["recipient_relationship"],
@@ -216,7 +241,7 @@ def _render_sign(
             "purpose": dict(details.fields["purpose"].choices).get(data["purpose"], ""),  # type: ignore[attr-defined]
             "expires_on": data["expires_on"],
             "end_at_discharge": data["end_at_discharge"],
-            "discloser": patient.program.legal_name if patient.program else "",
+            "discloser": discloser,
         },
         "urls": urls,
     }
@@ -241,7 +266,12 @@ def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
     form = RevokeForm(request.POST or None)
     still = scopes_still_covered(consent)
     if request.method == "POST" and form.is_valid():
-        revoke_consent(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
+        try:
+            revoke_consent(consent=consent, actor=request.user, request=request)  # type: ignore[arg-type]
+        except ValidationError as exc:  # § 2.35(c): not revocable yet; nothing was written
+            form.add_error(None, exc.messages)
+            _audit_refused_revocation(request, consent)
+            return render(request, "consent/revoke.html", _revoke_context(consent, form, urls, still))
         if still:
             messages.success(
                 request,
@@ -255,8 +285,29 @@ def _revoke(request: HttpRequest, consent: Consent) -> HttpResponse:
                 % {"name": consent.recipient_name},
             )
         return redirect(urls["my_sharing"])
-    context = {"consent": consent, "form": form, "urls": urls, "still": [SCOPE_FOR_PATIENT[c] for c in still]}
-    return render(request, "consent/revoke.html", context)
+    return render(request, "consent/revoke.html", _revoke_context(consent, form, urls, still))
+
+
+def _revoke_context(consent: Consent, form: RevokeForm, urls: dict, still: list[str]) -> dict:
+    locked = None if consent.may_be_revoked() else not_yet_revocable(consent)
+    return {
+        "consent": consent,
+        "form": form,
+        "urls": urls,
+        "still": [SCOPE_FOR_PATIENT[c] for c in still],
+        "locked": locked,
+    }
+
+
+def _audit_refused_revocation(request: HttpRequest, consent: Consent) -> None:
+    """A refused attempt is audited like other refusals (the consent itself is untouched)."""
+    record_audit(
+        kind=AuditEvent.Kind.OTHER,
+        actor=_signer(request),
+        patient=consent.patient,
+        request=request,
+        data={"event": "revocation_refused", "consent": str(consent.pk)},
+    )
 
 
 def history(request: PortalRequest, patient_id: int | None = None) -> HttpResponse:
@@ -328,10 +379,12 @@ def _patient_urls(patient: User, viewer: object) -> dict[str, str]:
         return {
             "my_sharing": reverse("consent:my_sharing"),
             "grant": reverse("consent:grant"),
+            "grant_court": reverse("consent:grant_court"),
             "history": reverse("consent:history"),
         }
     return {
         "my_sharing": reverse("consent:my_sharing_for", args=[patient.pk]),
         "grant": reverse("consent:grant_for", args=[patient.pk]),
+        "grant_court": reverse("consent:grant_court_for", args=[patient.pk]),
         "history": reverse("consent:history_for", args=[patient.pk]),
     }

@@ -29,6 +29,7 @@ from consent.services import (
     end_consent_by_event,
     end_personal_representative,
     record_personal_representative,
+    record_revocable_event,
     review_paper_consent,
     revoke_consent,
     start_break_glass,
@@ -190,6 +191,23 @@ def end_by_event(request: HttpRequest, consent_id: str) -> HttpResponse:
             )
             return redirect("consent:patient_detail", patient_id=consent.patient_id)
     return render(request, "consent/end_by_event.html", {"consent": consent, "form": form})
+
+
+@staff_required
+def revocable_event(request: HttpRequest, consent_id: str) -> HttpResponse:
+    """Record the event after which a § 2.35(c) consent may be revoked (e.g. the case has ended); it stays in force."""
+    require_care_staff(request)
+    consent = visible_or_404(request, managed_consents(request.user).select_related("patient"), consent_id)
+    form = EndByEventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_revocable_event(consent=consent, actor=request.user, note=form.cleaned_data["note"], request=request)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            messages.success(request, _("Recorded. The patient can now stop this consent."))
+            return redirect("consent:consent_detail", consent_id=consent.pk)
+    return render(request, "consent/revocable_event.html", {"consent": consent, "form": form})
 
 
 @staff_required

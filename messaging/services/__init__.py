@@ -21,13 +21,16 @@ from messaging.services.conversations import (
     start_direct_conversation,
 )
 from messaging.services.live import (
+    Broadcasts,
     broadcast_typing,
     close_consent_sockets,
     close_session_sockets,
     close_signed_out_sockets,
     close_user_sockets,
+    collected_broadcasts,
     consent_group,
     group_name,
+    send_collected,
     session_group,
     user_group,
 )
@@ -46,6 +49,7 @@ from messaging.services.messages import (
 __all__ = [
     "REPLAY_LIMIT",
     "THREAD_PAGE",
+    "Broadcasts",
     "broadcast_typing",
     "care_team_conversation",
     "close_consent_sockets",
@@ -53,6 +57,7 @@ __all__ = [
     "close_signed_out_sockets",
     "close_user_sockets",
     "closed_text",
+    "collected_broadcasts",
     "consent_group",
     "delete_message",
     "direct_partner_options",
@@ -64,6 +69,7 @@ __all__ = [
     "mark_read",
     "messages_after",
     "private_conversation",
+    "send_collected",
     "send_message",
     "session_group",
     "set_read_receipts",

@@ -2,12 +2,17 @@
 
 Events about stored changes are sent with ``transaction.on_commit`` (``broadcast_on_commit``) so a rolled-back write
 never reaches a socket; typing hints are ephemeral and sent at once. The channel layer is at-most-once (WS-08): a
-failed broadcast is logged (ids only, never text) and clients catch up by message id."""
+failed broadcast is logged (ids only, never text) and clients catch up by message id.
+
+A socket's own writes run in a worker thread inside ``collected_broadcasts``: their committed events are handed back
+and sent from the event loop (``send_collected``), so the thread is not held while Redis answers."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -18,6 +23,9 @@ from accounts.models import User
 from messaging.access import session_group_suffix
 
 logger = logging.getLogger("messaging.services")
+_collecting = threading.local()
+
+Broadcasts = list[tuple[str, dict[str, Any]]]
 
 
 def group_name(conversation_id: Any) -> str:
@@ -76,8 +84,34 @@ def broadcast_on_commit(group: str, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _broadcast(group, event), robust=True)
 
 
+@contextmanager
+def collected_broadcasts() -> Iterator[Broadcasts]:
+    """In this thread, until the block ends, keep each broadcast that a commit releases in the list yielded instead
+    of sending it (a rolled-back write still adds nothing). The caller sends them with ``send_collected``."""
+    previous = getattr(_collecting, "batch", None)
+    batch: Broadcasts = []
+    _collecting.batch = batch
+    try:
+        yield batch
+    finally:
+        _collecting.batch = previous
+
+
+async def send_collected(batch: Broadcasts) -> None:
+    """Send what ``collected_broadcasts`` kept, in commit order; a failure is only logged, as in ``_broadcast``."""
+    for group, event in batch:
+        try:
+            await get_channel_layer().group_send(group, event)
+        except Exception as exc:  # channel layer down: clients replay by id
+            logger.warning("live update %s to %s failed: %s", event.get("type"), group, type(exc).__name__)
+
+
 def _broadcast(group: str, event: dict[str, Any]) -> None:
     """Send to a group; the database already holds the record, so a failure is only logged (no text, no names)."""
+    batch = getattr(_collecting, "batch", None)
+    if batch is not None:
+        batch.append((group, event))
+        return
     try:
         async_to_sync(get_channel_layer().group_send)(group, event)
     except Exception as exc:  # channel layer down: clients replay by id

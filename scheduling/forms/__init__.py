@@ -23,6 +23,7 @@ from scheduling.forms.series import RepeatForm, SeriesCancelForm
 from scheduling.forms.sessions import (
     AttendanceForm,
     CancelForm,
+    CapacityForm,
     ChoosePatientForm,
     InviteForm,
     RescheduleForm,
@@ -37,6 +38,7 @@ __all__ = [
     "AttendanceForm",
     "AvailabilityForm",
     "CancelForm",
+    "CapacityForm",
     "ChoosePatientForm",
     "ConfirmForm",
     "ConsentChoiceField",

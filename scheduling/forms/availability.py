@@ -16,13 +16,17 @@ class AvailabilityForm(forms.ModelForm):
     class Meta:
         model = Availability
         fields = ["weekday", "start_time", "end_time", "time_zone", "slot_minutes"]
-        widgets = {"start_time": TimeInput(), "end_time": TimeInput()}
+        widgets = {"start_time": TimeInput(), "end_time": TimeInput(attrs={"max": "22:00"})}
         labels = {
             "weekday": _("Weekday"),
             "start_time": _("Start time"),
             "end_time": _("End time"),
             "slot_minutes": _("Length of each slot (minutes)"),
             "time_zone": _("Time zone"),
+        }
+        help_texts = {
+            "end_time": _("Evening hours may run until 10:00 PM."),
+            "time_zone": _("The program's time zone, unless you work in another."),
         }
 
     def clean_time_zone(self) -> str:

@@ -140,10 +140,20 @@ class CancelForm(forms.Form):
     )
 
 
-class RsvpForm(forms.Form):
-    response = forms.ChoiceField(
-        choices=[c for c in Participant.Rsvp.choices if c[0] != Participant.Rsvp.INVITED], widget=forms.RadioSelect
+class CapacityForm(forms.Form):
+    """A group's number of places, changed on its staff page (empty: no limit)."""
+
+    capacity = forms.IntegerField(
+        label=_("Places"),
+        min_value=1,
+        max_value=500,
+        required=False,
+        help_text=_("Leave empty for no limit. More places go at once to the people waiting, in the order they asked."),
     )
+
+
+class RsvpForm(forms.Form):
+    response = forms.ChoiceField(choices=Participant.answer_choices(), widget=forms.RadioSelect)
 
 
 class AttendanceForm(forms.Form):

@@ -4,17 +4,22 @@ on both sides of a daylight-saving change), and time off."""
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import validate_time_zone
 
+LATEST_END = time(22, 0)  # evening hours run until 10 PM at the latest, on any day of the week
+
 
 class Availability(models.Model):
-    """A counselor's weekly open hours, as wall-clock times in ``time_zone`` (kept across DST changes)."""
+    """A counselor's weekly open hours, as wall-clock times in ``time_zone`` (kept across DST changes): any day,
+    weekends included, from morning until ``LATEST_END`` in the evening."""
 
     counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability")
     weekday = models.PositiveSmallIntegerField(
@@ -48,6 +53,18 @@ class Availability(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def is_weekend(self) -> bool:
+        return self.weekday >= 5
+
+    @property
+    def is_evening(self) -> bool:
+        return self.end_time > time(17, 0)
+
+    def clean(self) -> None:
+        if self.end_time and self.end_time > LATEST_END:
+            raise ValidationError({"end_time": _("Evening hours end by 10:00 PM. Choose an earlier end time.")})
 
 
 class AvailabilityException(models.Model):

@@ -35,6 +35,7 @@ class SessionNotice(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         REQUEST_CONFIRMED = "request_confirmed", _("Request confirmed")
         REQUEST_DECLINED = "request_declined", _("Request not possible")
+        PLACE_CONFIRMED = "place_confirmed", _("A place opened for you")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_notices")
     session = models.ForeignKey(FamilySession, null=True, blank=True, on_delete=models.CASCADE, related_name="+")

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -107,7 +108,12 @@ class FamilySession(models.Model):
         help_text="The portal's own video room (scheduling/video.py); only ever sent inside a participant's join "
         "redirect, never shown, texted, emailed, put in calendar files or logged.",
     )
-    capacity = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Places for group events.")
+    capacity = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Places for group events; more people going join the waiting list.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     cancellation_reason = models.CharField(max_length=300, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -138,6 +144,9 @@ class FamilySession(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gte=1), name="session_capacity_at_least_one"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -196,8 +205,13 @@ class ParticipantQuerySet(models.QuerySet["Participant"]):
         return self.filter(removed_at__isnull=True)
 
     def expecting_reminders(self) -> ParticipantQuerySet:
-        """Participants who may still come: invited, accepted or tentative (not declined, not removed)."""
-        return self.current().exclude(rsvp=Participant.Rsvp.DECLINED)
+        """Participants who may still come: invited, accepted or tentative (not declined, not waiting for a place,
+        not removed)."""
+        return self.current().exclude(rsvp__in=Participant.WITHOUT_REMINDERS)
+
+    def waiting(self) -> ParticipantQuerySet:
+        """The waiting list in order: who asked first comes first (``waitlisted_at``, then id)."""
+        return self.current().filter(rsvp=Participant.Rsvp.WAITLISTED).order_by("waitlisted_at", "pk")
 
 
 class Participant(models.Model):
@@ -212,6 +226,7 @@ class Participant(models.Model):
         ACCEPTED = "accepted", _("Going")
         TENTATIVE = "tentative", _("Maybe")
         DECLINED = "declined", _("Not going")
+        WAITLISTED = "waitlisted", _("On the waiting list")
 
     class Attendance(models.TextChoices):
         NOT_RECORDED = "", _("Not recorded")
@@ -238,6 +253,9 @@ class Participant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     attendance_recorded_at = models.DateTimeField(null=True, blank=True)
+    waitlisted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When they asked to go while the session was full (their place in line)."
+    )
     invited_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
 
@@ -245,11 +263,28 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["invited_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["session", "user"], name="one_participation_per_person")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="one_participation_per_person"),
+            models.CheckConstraint(
+                condition=~Q(rsvp="waitlisted") | Q(waitlisted_at__isnull=False), name="waitlisted_has_a_time"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Participant {self.pk}"
 
+    # Answers that get no reminders: not going, or waiting for a place (reminders are planned when promoted).
+    WITHOUT_REMINDERS = (Rsvp.DECLINED, Rsvp.WAITLISTED)
+
+    @classmethod
+    def answer_choices(cls) -> list[tuple[str, Any]]:
+        """The answers a person gives themselves: going, maybe, not going (never "not answered" or "waiting")."""
+        return [c for c in cls.Rsvp.choices if c[0] not in (cls.Rsvp.INVITED, cls.Rsvp.WAITLISTED)]
+
     @property
     def expects_reminders(self) -> bool:
-        return self.removed_at is None and self.rsvp != self.Rsvp.DECLINED
+        return self.removed_at is None and self.rsvp not in self.WITHOUT_REMINDERS
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.removed_at is None and self.rsvp == self.Rsvp.WAITLISTED

@@ -1,5 +1,6 @@
 """Scheduling workflows, one module per topic: ``booking`` (book, move, cancel, invite), ``attendance`` (RSVP and
-attendance), ``series`` (repeating sessions), ``requests`` (family requests), ``notices`` (telling
+attendance), ``series`` (repeating sessions), ``places`` (places taken, the waiting list's order, promotion),
+``waitlist`` (changing places, leaving the list), ``requests`` (family requests), ``notices`` (telling
 participants), ``feeds`` (calendar feeds) and ``reports`` (attendance report release). The public names are
 re-exported here.
 
@@ -22,6 +23,7 @@ from scheduling.services.booking import (
 )
 from scheduling.services.feeds import feed_owner, issue_calendar_feed, revoke_calendar_feed
 from scheduling.services.notices import mark_notices_read
+from scheduling.services.places import fill_free_places, places_taken, waiting_position
 from scheduling.services.reports import release_attendance_report
 from scheduling.services.requests import (
     MAX_PROPOSED_TIMES,
@@ -32,6 +34,7 @@ from scheduling.services.requests import (
     withdraw_request,
 )
 from scheduling.services.series import cancel_following, change_following, invite_to_following, schedule_series
+from scheduling.services.waitlist import change_capacity, leave_waitlist
 
 __all__ = [
     "MAX_PROPOSED_TIMES",
@@ -39,16 +42,20 @@ __all__ = [
     "assigned_counselor_ids",
     "cancel_following",
     "cancel_session",
+    "change_capacity",
     "change_following",
     "confirm_request",
     "decline_request",
     "ensure_free",
     "feed_owner",
+    "fill_free_places",
     "invite_family_members",
     "invite_to_following",
     "issue_calendar_feed",
+    "leave_waitlist",
     "lock_counselors",
     "mark_notices_read",
+    "places_taken",
     "record_attendance",
     "release_attendance_report",
     "remove_participant",
@@ -59,5 +66,6 @@ __all__ = [
     "schedule_group_session",
     "schedule_series",
     "schedule_session",
+    "waiting_position",
     "withdraw_request",
 ]

@@ -1,5 +1,5 @@
-"""RSVP and attendance: a participant answers an invitation (open events within capacity); the counselor records
-who came once the session has started.
+"""RSVP and attendance: a participant answers an invitation (beyond a capacity, the waiting list); the counselor
+records who came once the session has started.
 """
 
 from __future__ import annotations
@@ -18,15 +18,19 @@ from consent.models import AuditEvent
 from scheduling.models import FamilySession, Participant
 from scheduling.reminders import cancel_session_reminders, plan_session_reminders
 from scheduling.services.booking import check_staff
+from scheduling.services.places import fill_free_places, places_taken
 
 
 @transaction.atomic
 def respond_rsvp(*, user: User, session: FamilySession, response: str) -> Participant:
-    """A participant answers an invitation; families answer open events themselves (within capacity).
+    """A participant answers an invitation; families answer open events themselves.
 
+    With a capacity, "going" beyond it joins the waiting list in the order people asked (``waitlisted_at``); asking
+    again keeps one's turn. Leaving a place ("maybe" or "not going") gives it to the first person waiting. The
+    session row is locked first, so two people asking for the last place are served one after the other.
     The gate is asked again here: a revoked consent answers like a missing session (404)."""
     response = Participant.Rsvp(response)
-    if response == Participant.Rsvp.INVITED:
+    if response in (Participant.Rsvp.INVITED, Participant.Rsvp.WAITLISTED):
         raise ValidationError(_("Choose going, maybe or not going."))
     session = (
         FamilySession.objects.select_for_update(of=("self",)).select_related("program", "patient").get(pk=session.pk)
@@ -36,6 +40,7 @@ def respond_rsvp(*, user: User, session: FamilySession, response: str) -> Partic
     if not session.is_scheduled or session.starts_at <= timezone.now():
         raise ValidationError(_("This session can no longer be answered."))
     participant = Participant.objects.current().filter(session=session, user=user).first()
+    was_expecting = participant is not None and participant.expects_reminders
     if participant is None:
         if not session.is_open_event or not user.is_family:
             raise DisclosureRefused("Not found")
@@ -43,16 +48,26 @@ def respond_rsvp(*, user: User, session: FamilySession, response: str) -> Partic
             session=session, user=user, role=Participant.Role.FAMILY
         )
         participant.removed_at = None
-    if session.capacity and response != Participant.Rsvp.DECLINED and participant.rsvp != Participant.Rsvp.ACCEPTED:
-        taken = session.participants.current().filter(rsvp=Participant.Rsvp.ACCEPTED).exclude(user=user).count()
-        if response == Participant.Rsvp.ACCEPTED and taken >= session.capacity:
-            raise ValidationError(_("This event is full. You can answer “maybe” to hear if a place opens."))
-    was_expecting = participant.pk is not None and participant.expects_reminders
+        participant.rsvp = Participant.Rsvp.INVITED
+    previous = participant.rsvp
+    now = timezone.now()
+    if response == Participant.Rsvp.ACCEPTED and previous == Participant.Rsvp.WAITLISTED:
+        fill_free_places(session)  # their turn is kept; a free place goes to whoever asked first
+        participant.refresh_from_db()
+        return participant
+    asks_for_a_place = response == Participant.Rsvp.ACCEPTED and previous != Participant.Rsvp.ACCEPTED
+    if asks_for_a_place and session.capacity and places_taken(session) >= session.capacity:
+        response = Participant.Rsvp.WAITLISTED
+        participant.waitlisted_at = now
+    if response != Participant.Rsvp.WAITLISTED:
+        participant.waitlisted_at = None
     participant.rsvp = response
-    participant.rsvp_at = timezone.now()
+    participant.rsvp_at = now
     participant.save()
     if participant.expects_reminders and not was_expecting:
         plan_session_reminders(session, recipients=[user])
+    if previous == Participant.Rsvp.ACCEPTED and response != Participant.Rsvp.ACCEPTED:
+        fill_free_places(session)
     return participant
 
 

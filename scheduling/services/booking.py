@@ -23,6 +23,7 @@ from consent.models import AuditEvent, Scope
 from scheduling.models import AvailabilityException, FamilySession, Participant, SessionNotice, SessionRequest
 from scheduling.reminders import cancel_session_reminders, plan_session_reminders
 from scheduling.services.notices import notify
+from scheduling.services.places import fill_free_places
 from scheduling.video import new_room_name, portal_rooms_enabled
 
 
@@ -372,10 +373,15 @@ def invite_family_members(*, actor: User, session: FamilySession, members: Itera
 
 @transaction.atomic
 def remove_participant(*, actor: User, participant: Participant) -> Participant:
-    """Take someone off a session; their pending reminders are refused at send time by the subject check."""
+    """Take someone off a session; their pending reminders are refused at send time by the subject check. A place
+    they held goes to the first person on the waiting list. The session row is locked first, as ``respond_rsvp``
+    locks it, so the two never wait on each other in opposite orders."""
+    session = FamilySession.objects.select_for_update().get(pk=participant.session_id)
     participant = Participant.objects.select_for_update(of=("self",)).select_related("session").get(pk=participant.pk)
     check_staff(actor, participant.session.patient)
     if participant.removed_at is None:
         participant.removed_at = timezone.now()
         participant.save(update_fields=["removed_at"])
+        if participant.rsvp == Participant.Rsvp.ACCEPTED:
+            fill_free_places(session)
     return participant

@@ -1,8 +1,9 @@
 """Scheduling views, one module per audience: pages every role shares (``sessions``), staff pages (``staff``),
-family session requests (``requests``), calendar feeds (``feeds``) and the attendance report (``reports``)."""
+family session requests (``requests``), the waiting list (``waitlist``), calendar feeds (``feeds``) and the
+attendance report (``reports``)."""
 
 from scheduling.views.sessions import (
-    PAST_LIMIT,
+    PAST_PER_PAGE,
     UPCOMING_LIMIT,
     family_sessions,
     notices_read,
@@ -16,7 +17,7 @@ from scheduling.views.sessions import (
 )
 
 __all__ = [
-    "PAST_LIMIT",
+    "PAST_PER_PAGE",
     "UPCOMING_LIMIT",
     "family_sessions",
     "notices_read",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,15 +21,55 @@ from consent.models import Disclosure
 from family_portal.requests import PortalRequest
 from scheduling.access import get_session_for, in_viewer_time_zone, record_list_disclosures
 from scheduling.calendar_links import calendar_links
-from scheduling.forms import InviteForm, RsvpForm
+from scheduling.forms import CapacityForm, InviteForm, RsvpForm
 from scheduling.ics import build_calendar
 from scheduling.models import FamilySession, FamilySessionQuerySet, Participant, SessionNotice, SessionRequest
-from scheduling.services import mark_notices_read, respond_rsvp
+from scheduling.services import mark_notices_read, respond_rsvp, waiting_position
 from scheduling.summaries import group_invites_summary
 from scheduling.views.video import allows_join_redirect
 
 UPCOMING_LIMIT = 100
-PAST_LIMIT = 50
+PAST_PER_PAGE = 20
+PAST_PAGE_DIGITS = 6  # a longer "page" is no page of anyone's history: read as malformed
+
+
+@dataclass(frozen=True)
+class PastPage:
+    """One page of past sessions, newest first; "Newer" is the page before, "Older" the page after."""
+
+    sessions: list[FamilySession]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def past_page_number(request: PortalRequest) -> int:
+    """The requested page of past sessions; a missing or malformed number (not ASCII digits, 0, too long) is 1."""
+    raw = request.GET.get("page", "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= PAST_PAGE_DIGITS:
+        return max(int(raw), 1)
+    return 1
+
+
+def past_page(sessions: FamilySessionQuerySet, number: int) -> PastPage:
+    """One query however deep the page: the page's rows plus one to tell whether an older page exists (no COUNT).
+    A page past the end is a 404, never an empty page that looks like "no past sessions"."""
+    start = (number - 1) * PAST_PER_PAGE
+    rows = list(sessions[start : start + PAST_PER_PAGE + 1])
+    if number > 1 and not rows:
+        raise Http404(_("There is no such page of past sessions."))
+    return PastPage(sessions=rows[:PAST_PER_PAGE], number=number, has_next=len(rows) > PAST_PER_PAGE)
 
 
 def with_my_answers(sessions: FamilySessionQuerySet, user: Any) -> FamilySessionQuerySet:
@@ -44,6 +85,7 @@ def with_counts(sessions: FamilySessionQuerySet) -> FamilySessionQuerySet:
     return sessions.annotate(
         invited_count=Count("participants", filter=current),
         going_count=Count("participants", filter=current & Q(participants__rsvp=Participant.Rsvp.ACCEPTED)),
+        waiting_count=Count("participants", filter=current & Q(participants__rsvp=Participant.Rsvp.WAITLISTED)),
     )
 
 
@@ -67,7 +109,8 @@ def session_list(request: PortalRequest) -> HttpResponse:
     if user.is_care_staff:
         sessions = staff_sessions(user).prefetch_related(None)  # counselors: one prefetch for both lists below
         context["upcoming"] = list(sessions.upcoming(now)[:UPCOMING_LIMIT])
-        context["past"] = list(sessions.past(now)[:PAST_LIMIT])
+        context["past_page"] = page = past_page(sessions.past(now), past_page_number(request))
+        context["past"] = page.sessions
         prefetch_related_objects(context["upcoming"] + context["past"], "counselors")
         context["pending_requests"] = list(
             SessionRequest.objects.visible_to(user)
@@ -78,12 +121,17 @@ def session_list(request: PortalRequest) -> HttpResponse:
         return render(request, "scheduling/session_list_staff.html", context)
     sessions = family_sessions(user).prefetch_related(None)  # counselors: one prefetch for both lists below
     upcoming = list(sessions.upcoming(now)[:UPCOMING_LIMIT])
-    past = [s for s in sessions.past(now)[:PAST_LIMIT] if s.patient_id is not None or getattr(s, "my_rsvp", None)]
+    # Open events of the program are listed once past only if the viewer answered them.
+    page = past_page(
+        sessions.past(now).filter(Q(patient__isnull=False) | Q(my_rsvp__isnull=False)), past_page_number(request)
+    )
+    past = page.sessions
     prefetch_related_objects(upcoming + past, "counselors")
     record_list_disclosures(user, upcoming + past, what="Family session dates and times")
     context.update(
         upcoming=upcoming,
         past=past,
+        past_page=page,
         requests=list(SessionRequest.objects.visible_to(user).select_related("counselor", "session")[:20])
         if user.is_family
         else [],
@@ -115,10 +163,11 @@ def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
         "may_answer": session.is_scheduled
         and session.starts_at > timezone.now()
         and (me is not None or (session.is_open_event and user.is_family)),
-        "rsvp_choices": [c for c in Participant.Rsvp.choices if c[0] != Participant.Rsvp.INVITED],
+        "rsvp_choices": Participant.answer_choices(),
         "calendar_links": calendar_links(session)
-        if session.is_scheduled and me is not None and session.ends_at > timezone.now()
+        if session.is_scheduled and me is not None and not me.is_waiting and session.ends_at > timezone.now()
         else [],
+        "waiting_position": waiting_position(me) if me is not None and me.is_waiting else None,
     }
     if user.is_care_staff:
         everyone = list(session.participants.current().select_related("user"))
@@ -126,7 +175,7 @@ def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
         context["participants"] = [p for p in everyone if p.via_patient_id is None or p.via_patient_id in seen]
         context["others_count"] = len(everyone) - len(context["participants"])
         context["invite_summary"] = group_invites_summary(session.invite_summary)
-        context["going_count"] = sum(1 for p in everyone if p.rsvp == Participant.Rsvp.ACCEPTED)
+        context.update(places_context(session, everyone, shown=context["participants"]))
         context["may_record_attendance"] = (
             session.status != FamilySession.Status.CANCELLED and session.starts_at <= timezone.now()
         )
@@ -137,6 +186,21 @@ def session_detail(request: PortalRequest, pk: Any) -> HttpResponse:
     else:
         template = "scheduling/session_detail.html"
     return render(request, template, context)
+
+
+def places_context(session: FamilySession, everyone: list[Participant], *, shown: list[Participant]) -> dict[str, Any]:
+    """Going and waiting counts, and the waiting list in order (the staff member's own families by name, with their
+    turn; the others counted), from the participants already loaded: no query."""
+    waiting = sorted((p for p in everyone if p.is_waiting), key=lambda p: (p.waitlisted_at, p.pk))
+    named = {p.pk for p in shown}
+    return {
+        "going_count": sum(1 for p in everyone if p.rsvp == Participant.Rsvp.ACCEPTED),
+        "waiting_count": len(waiting),
+        "waiting": [(turn, p) for turn, p in enumerate(waiting, start=1) if p.pk in named],
+        "capacity_form": CapacityForm(initial={"capacity": session.capacity})
+        if session.is_group and session.is_scheduled
+        else None,
+    }
 
 
 def _safe_next(request: PortalRequest, fallback: str) -> str:
@@ -160,6 +224,13 @@ def rsvp(request: PortalRequest, pk: Any) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
+            if participant.is_waiting:
+                messages.info(
+                    request,
+                    _("This session is full. You are number %(position)d on the waiting list.")
+                    % {"position": waiting_position(participant)},
+                )
+                return HttpResponseRedirect(_safe_next(request, session.get_absolute_url()))
             messages.success(
                 request,
                 _("Thank you. Your answer is saved: %(answer)s.") % {"answer": participant.get_rsvp_display()},

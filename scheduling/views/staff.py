@@ -274,9 +274,10 @@ def counselor_week(request: PortalRequest) -> HttpResponse:
 @staff_required
 @in_viewer_time_zone
 def availability(request: PortalRequest) -> HttpResponse:
-    """Weekly hours (wall-clock in a time zone, so DST keeps them) and time off for the signed-in counselor."""
+    """Weekly hours (wall-clock in a time zone, so DST keeps them; weekends and evenings until 10 PM, in the
+    program's zone unless the counselor picks another) and time off for the signed-in counselor."""
     user = request.user
-    tz_name = str(timezone.get_current_timezone())
+    tz_name = user.program.time_zone if user.program else str(timezone.get_current_timezone())  # the program's
     action = request.POST.get("action", "")
     hours_form = AvailabilityForm(
         request.POST if action == "add_hours" else None, initial={"time_zone": tz_name, "slot_minutes": 60}

@@ -2,7 +2,8 @@
 person takes part and that the consent gate still lets them see the session, then redirects to the room with a
 freshly signed token.
 
-- Not a participant (and not on the care team): 404, like any object one may not see (AZ-03).
+- Not a participant (and not on the care team), or only on the waiting list (no place yet): 404, like any object
+  one may not see (AZ-03); the page offers a person waiting no "Join".
 - A participant whose sharing no longer covers sessions (consent revoked, ended or narrowed): a refusal page
   (403), the refusal audited by the gate (``DISCLOSURE_REFUSED``), no token.
 - Before the room opens (15 minutes ahead of the start), after the session's end, or a cancelled session: back
@@ -67,6 +68,7 @@ def _participant_session(request: PortalRequest, pk: Any) -> FamilySession | Non
     participant = (
         Participant.objects.current()
         .filter(session_id=pk, user=user)
+        .exclude(rsvp=Participant.Rsvp.WAITLISTED)  # a person waiting has no place in the room yet
         .select_related("session__program", "session__patient", "via_patient")
         .first()
     )

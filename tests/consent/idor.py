@@ -36,11 +36,13 @@ def object_urls(owner_patient: User) -> list[str]:
         "review",
         "record_revocation",
         "end_by_event",
+        "revocable_event",
         "what_you_can_see_detail",
     ]
     by_patient = [
         "my_sharing_for",
         "grant_for",
+        "grant_court_for",
         "history_for",
         "patient_detail",
         "record_paper_consent",

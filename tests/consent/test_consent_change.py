@@ -211,6 +211,26 @@ def test_what_is_still_covered_for_someone_without_an_account_goes_by_their_emai
     assert scopes_still_covered(first) == [Scope.SCHEDULE]
 
 
+def test_nothing_is_still_covered_for_a_court_recipient_whatever_other_court_consents_say(patient):
+    def court(name: str) -> Consent:
+        return grant_consent(
+            patient=patient,
+            recipient_kind=Consent.RecipientKind.COURT,
+            recipient_name=name,
+            recipient_organisation="County Court",
+            referral_source="County Court",
+            referral_proceeding="Case 1",
+            scopes=[Scope.ATTENDANCE],
+            purpose=Consent.Purpose.COURT_REPORTING,
+            expires_at=timezone.now() + timedelta(days=30),
+            signature=patient.full_name,
+        )
+
+    first = court("Judge Ruiz")
+    court("Officer Kim")  # no account and no email: never "the same person" (§ 2.35 recipients)
+    assert scopes_still_covered(first) == []
+
+
 def test_a_consent_knows_every_consent_it_replaced(patient, consent):
     second = replace_consent(
         consent=consent,

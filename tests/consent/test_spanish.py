@@ -143,7 +143,7 @@ def test_english_signers_still_sign_the_english_form(reauth_login, patient):
 def test_the_printed_copy_is_in_the_language_signed_whoever_prints_it(login, patient, family_member):
     consent = personas.consent_for(patient, family_member, scopes=["schedule"], form_language="es")
     body = login(family_member).get(reverse("consent:consent_print", args=[consent.pk])).content.decode()
-    assert '<html lang="es"' in body
+    assert '<html lang="en"' in body and '<article class="print-copy" lang="es">' in body  # the page, the copy
     assert SPANISH_FORM_TITLE in body and ENGLISH_FORM_TITLE not in body
     assert "Consentimiento para compartir información" in body
     assert "Este registro está protegido por las normas federales de confidencialidad" in body
@@ -244,10 +244,13 @@ def test_dates_and_the_form_language_read_the_spanish_way(login, patient, consen
     _reads_spanish(patient)
     client = login(patient)
     sharing = client.get(reverse("consent:my_sharing"), **SPANISH).content.decode()
-    assert re.search(r"hasta el \d{1,2} [A-Z][a-z]{2} \d{4}<", sharing)  # "hasta el 5 Jun 2027", not "Jun 5, 2027"
+    assert re.search(
+        r"hasta el \d{1,2} de [a-z]+ de \d{4}<", sharing
+    )  # "hasta el 5 de junio de 2027", not "Jun 5, 2027"
     detail = client.get(reverse("consent:consent_detail", args=[consent.pk]), **SPANISH).content.decode()
     assert re.search(r"<dd>\d{1,2} de [a-z]+ de \d{4}", detail)  # "5 de junio de 2027"
     assert "Idioma del formulario</dt><dd>inglés</dd>" in detail
+    User.objects.filter(pk=patient.pk).update(preferred_language="en")  # the account's language wins once signed in
     english = client.get(reverse("consent:consent_detail", args=[consent.pk])).content.decode()
     assert "Form language</dt><dd>English</dd>" in english
 

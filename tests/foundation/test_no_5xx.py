@@ -300,6 +300,16 @@ TARGETS = [
         base=lambda w: {"patient": _pid(w), "start": _day(-30)},
     ),
     Target(
+        "places of a group",
+        "counselor",
+        "post",
+        lambda w: f"/sessions/{w.sessions['open_event'].pk}/places/",
+        "capacity",
+        HUGE_INTS,
+        lambda w: str((FamilySession.objects.get(pk=w.sessions["open_event"].pk).capacity or 10) + 1),
+        good_changes=lambda w: FamilySession.objects.get(pk=w.sessions["open_event"].pk).capacity,
+    ),
+    Target(
         "remove a participant",
         "counselor",
         "post",

@@ -43,6 +43,7 @@ EXPECTED_STAFF_URLS = {
     "scheduling:session_attendance",
     "scheduling:session_invite",
     "scheduling:participant_remove",
+    "scheduling:session_capacity",
     "scheduling:series_change",
     "scheduling:series_cancel",
     "scheduling:treatment_patients",

@@ -103,6 +103,7 @@ def test_sms_template_is_neutral_and_one_gsm7_segment(
         "session_invited",
         "session_rescheduled",
         "session_cancelled",
+        "session_place_confirmed",
         "assignment_new",
         "consent_granted",
         "access_changed",

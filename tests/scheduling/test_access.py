@@ -51,10 +51,18 @@ def test_only_the_care_team_records_attendance(login, request, family_session, p
     assert client.post(reverse("scheduling:session_attendance", args=[family_session.pk])).status_code == 404
 
 
-@pytest.mark.parametrize("name", ["session_reschedule", "session_cancel", "session_invite", "participant_remove"])
+@pytest.mark.parametrize(
+    "name", ["session_reschedule", "session_cancel", "session_invite", "participant_remove", "session_capacity"]
+)
 def test_family_cannot_reach_staff_actions(login, family_member, family_session, name):
     client = login(family_member)
     assert client.post(reverse(f"scheduling:{name}", args=[family_session.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["outsider", "learner", "revoked_member", "counselor"])
+def test_only_a_family_member_who_may_see_the_session_leaves_its_waiting_list(login, request, family_session, persona):
+    client = login(request.getfixturevalue(persona))
+    assert client.post(reverse("scheduling:waitlist_leave", args=[family_session.pk])).status_code == 404
 
 
 def test_idor_matrix_urls_are_refused(

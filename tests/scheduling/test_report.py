@@ -71,6 +71,31 @@ def test_release_to_consented_officer_is_recorded_with_channel_export(login, cou
     assert (row.consent, row.channel, row.scope) == (consent, Disclosure.Channel.EXPORT, Scope.ATTENDANCE)
 
 
+def test_release_to_a_court_carries_the_section_2_35_d_use_restriction(login, counselor, patient, attended):
+    consent = grant_consent(
+        patient=patient,
+        recipient_kind=Consent.RecipientKind.COURT,
+        recipient_name="Judge Ana Ruiz",
+        recipient_organisation="County Drug Court",
+        referral_source="County Drug Court",
+        referral_proceeding="Case 2026-CR-0142",
+        scopes=[Scope.ATTENDANCE],
+        purpose=Consent.Purpose.COURT_REPORTING,
+        expires_at=timezone.now() + timedelta(days=90),
+        signature=patient.full_name,
+    )
+    params = {**report_params(patient, attended), "consent": str(consent.pk)}
+    html = login(counselor).post(reverse("scheduling:attendance_report"), params).content.decode()
+    assert "data-use-restriction" in html
+    assert "only to carry out official duties with regard to the patient" in html
+    officer = officer_consent(patient)  # an external recipient outside § 2.35 gets no such line
+    params["consent"] = str(officer.pk)
+    assert (
+        "data-use-restriction"
+        not in login(counselor).post(reverse("scheduling:attendance_report"), params).content.decode()
+    )
+
+
 def test_release_without_attendance_scope_is_refused(counselor, patient, attended):
     consent = officer_consent(patient, scopes=[Scope.SCHEDULE])
     today = timezone.localdate()

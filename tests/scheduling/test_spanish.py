@@ -164,4 +164,5 @@ def test_session_choices_read_in_spanish():
             "Asistiré",
             "Tal vez",
             "No asistiré",
+            "En la lista de espera",
         ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0004_session_video_room'),
+        ('scheduling', '0005_waitlist_places'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,208 @@
+"""CPU time per connect and per delivered message through the real conversation consumer, in one process.
+
+``python -m bench.ws_profile [--families 40] [--messages 200] [--profile]`` with production settings on the
+PostgreSQL and Redis the bench uses (``BENCH_DATABASE_URL``, ``BENCH_REDIS_URL``; the database is recreated).
+Three signed-in sockets per family (two members and the counselor) are opened at once, then every family's
+members take turns sending. The figures are ``time.process_time`` (this process's CPU, the test client's small
+share included) and the database queries per connect and per message, so they mean something on a loaded
+machine where wall-clock latencies do not. ``--profile`` prints the top of a cProfile of the message phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import sys
+import time
+from typing import Any
+
+from bench.run import PG_BENCH_URL, REDIS_BENCH_URL, production_env
+
+
+class QueryCounter:
+    """Counts every SQL statement on every thread's connection (``connection_created`` adds the wrapper)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.count += 1
+        if os.environ.get("WS_PROFILE_SQL"):
+            self.statements.append(sql[:160])
+        return execute(sql, params, many, context)
+
+    def install(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        def attach(sender: Any, connection: Any, **kwargs: Any) -> None:
+            if self not in connection.execute_wrappers:
+                connection.execute_wrappers.append(self)
+
+        connection_created.connect(attach, weak=False)
+
+
+class ThreadCpu:
+    """CPU seconds spent inside the socket's database calls (``time.thread_time`` of the worker thread that ran
+    each), to split a message's cost between the database call and everything else."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def install(self) -> None:
+        import functools
+
+        from messaging import socket_calls
+
+        for name in ("admit", "send_and_describe"):
+            original = getattr(socket_calls, name)
+
+            def timed(*args: Any, _original: Any = original, _name: str = name, **kwargs: Any) -> Any:
+                started = time.thread_time()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self.seconds[_name] = self.seconds.get(_name, 0.0) + time.thread_time() - started
+
+            setattr(socket_calls, name, functools.wraps(original)(timed))
+
+
+def setup(database_url: str, redis_url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    os.environ.update(production_env())
+    os.environ.update({"DJANGO_SETTINGS_MODULE": "family_portal.settings", "PORTAL_LOG_LEVEL": "WARNING"})
+    os.environ.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+async def _frames(communicator: Any, want: int, kind: str, timeout: float) -> int:
+    got = 0
+    while got < want:
+        frame = json.loads(await communicator.receive_from(timeout=timeout))
+        got += frame.get("type") == kind
+    return got
+
+
+def signed_in(families: list[Any]) -> list[list[str]]:
+    """Session keys of each family's two first members and counselor, made before the loop starts (and this
+    thread's connection then closed, so the pool's connections are all the sockets')."""
+    from django.db import connection
+
+    from tests.support.sessions import session_key_for
+
+    keys = [[session_key_for(p) for p in (f.members[0], f.members[1], f.counselor)] for f in families]
+    connection.close()
+    return keys
+
+
+async def measure(
+    families: list[Any], keys: list[list[str]], messages: int, profile: bool, counter: QueryCounter
+) -> dict[str, Any]:
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import URLRouter
+    from channels.testing import WebsocketCommunicator
+    from django.conf import settings
+
+    from messaging.routing import websocket_urlpatterns
+
+    app = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+    rooms = []
+    for family, family_keys in zip(families, keys, strict=True):
+        rooms.append(
+            [
+                WebsocketCommunicator(
+                    app,
+                    f"/ws/conversations/{family.conversation.pk}/",
+                    headers=[(b"cookie", f"{settings.SESSION_COOKIE_NAME}={k}".encode())],
+                )
+                for k in family_keys
+            ]
+        )
+    sockets = [c for room in rooms for c in room]
+    queries, cpu, wall = counter.count, time.process_time(), time.perf_counter()
+    results = await asyncio.gather(*(c.connect(timeout=60) for c in sockets))
+    connect = {
+        "sockets": len(sockets),
+        "refused": sum(not ok for ok, _ in results),
+        "cpu_ms_per_connect": round((time.process_time() - cpu) * 1000 / len(sockets), 3),
+        "queries_per_connect": round((counter.count - queries) / len(sockets), 2),
+        "wall_s": round(time.perf_counter() - wall, 3),
+    }
+    profiler = cProfile.Profile(time.process_time) if profile else None
+    per_room = [0] * len(rooms)
+    for n in range(messages):
+        per_room[n % len(rooms)] += 1
+    queries, cpu, wall = counter.count, time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for n in range(messages):
+        room = rooms[n % len(rooms)]
+        sender = room[(n // len(rooms)) % 2]
+        await sender.send_to(text_data=json.dumps({"type": "message", "body": f"load {n}"}))
+        await asyncio.sleep(0)
+    delivered = sum(
+        await asyncio.gather(*(_frames(c, per_room[i], "message", 60) for i, room in enumerate(rooms) for c in room))
+    )
+    if profiler:
+        profiler.disable()
+    cpu_s = time.process_time() - cpu
+    sent = {
+        "messages": messages,
+        "deliveries": delivered,
+        "cpu_ms_per_message": round(cpu_s * 1000 / messages, 3),
+        "cpu_ms_per_delivery": round(cpu_s * 1000 / max(1, delivered), 3),
+        "queries_per_message": round((counter.count - queries) / messages, 2),
+        "wall_s": round(time.perf_counter() - wall, 3),
+    }
+    await asyncio.gather(*(c.disconnect() for c in sockets))
+    if os.environ.get("WS_PROFILE_SQL"):
+        print("\n".join(counter.statements[-60:]), file=sys.stderr)
+    if profiler:
+        ours = r"perf-chat/(messaging|accounts|consent)|compiler.py.*execute_sql|psycopg/cursor.py.*execute"
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(ours, 45)
+    return {"connect": connect, "message": sent}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ws_profile", description=__doc__.splitlines()[0])
+    parser.add_argument("--families", type=int, default=40)
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--profile", action="store_true")
+    options = parser.parse_args(argv)
+    setup(os.environ.get("BENCH_DATABASE_URL", PG_BENCH_URL), os.environ.get("BENCH_REDIS_URL", REDIS_BENCH_URL))
+    from django.utils import timezone
+
+    from bench import seed
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    data = seed.seed(now=now, families=options.families, messages_per_family=5)
+    families = [f for f in data.families if len(f.members) >= 2]
+    counter = QueryCounter()
+    counter.install()
+    keys = signed_in(families)
+    threads = ThreadCpu()
+    threads.install()
+    result = asyncio.run(measure(families, keys, options.messages, options.profile, counter))
+    result["connect"]["cpu_ms_in_admit"] = round(threads.seconds["admit"] * 1000 / result["connect"]["sockets"], 3)
+    sent = threads.seconds["send_and_describe"] * 1000 / result["message"]["messages"]
+    result["message"]["cpu_ms_in_send_and_describe"] = round(sent, 3)
+    print(json.dumps({"families": len(families), **result}))
+
+
+if __name__ == "__main__":
+    main()
