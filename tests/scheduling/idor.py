@@ -49,6 +49,7 @@ def object_urls(owner_patient: User) -> list[str]:
         reverse("scheduling:video_join", args=[session.pk]),
         reverse("scheduling:session_invite", args=[session.pk]),
         reverse("scheduling:participant_remove", args=[session.pk]),
+        reverse("scheduling:waitlist_leave", args=[session.pk]),
         reverse("scheduling:session_capacity", args=[session.pk]),
     ]
     series_start = starts_at + timedelta(hours=2)
