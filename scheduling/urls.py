@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import feeds, reports, requests, series, sessions, staff, video, waitlist
+from scheduling.views import feeds, reports, requests, series, sessions, staff, treatment, video, waitlist
 
 app_name = "scheduling"
 
@@ -10,6 +10,16 @@ urlpatterns = [
     path("new/", staff.session_create, name="session_create"),
     path("availability/", staff.availability, name="availability"),
     path("attendance-report/", reports.attendance_report, name="attendance_report"),
+    path("treatment/", treatment.treatment_patients, name="treatment_patients"),
+    path("treatment/<int:patient_id>/", treatment.treatment_records, name="treatment_records"),
+    path("treatment/<int:patient_id>/new/", treatment.treatment_add, name="treatment_add"),
+    path("treatment/<int:patient_id>/<uuid:record_id>/", treatment.treatment_edit, name="treatment_edit"),
+    path("treatment/<int:patient_id>/import/", treatment.treatment_import, name="treatment_import"),
+    path(
+        "treatment/<int:patient_id>/import/confirm/",
+        treatment.treatment_import_confirm,
+        name="treatment_import_confirm",
+    ),
     path("notices/read/", sessions.notices_read, name="notices_read"),
     path("calendar/", feeds.feed_settings, name="feed_settings"),
     path("feed/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),

@@ -4,7 +4,8 @@ Times are stored in UTC and shown in each viewer's time zone. Weekly availabilit
 times plus a time zone, so a 6 PM slot stays at 6 PM on both sides of a daylight-saving change.
 
 One module per topic: ``sessions`` (sessions and participants), ``availability`` (weekly hours and time off),
-``series`` (repeating sessions), ``requests``, ``notices`` and ``feeds``. Every model is imported here, so the
+``series`` (repeating sessions), ``requests``, ``notices``, ``feeds`` and ``treatment`` (the program's own
+sessions for a patient). Every model is imported here, so the
 app label and ``scheduling.models.X`` imports are unchanged.
 """
 
@@ -14,6 +15,7 @@ from scheduling.models.notices import SessionNotice, SessionNoticeQuerySet
 from scheduling.models.requests import SessionRequest, SessionRequestQuerySet
 from scheduling.models.series import SessionSeries
 from scheduling.models.sessions import FamilySession, FamilySessionQuerySet, Participant, ParticipantQuerySet
+from scheduling.models.treatment import TreatmentImport, TreatmentSession
 
 __all__ = [
     "Availability",
@@ -28,4 +30,6 @@ __all__ = [
     "SessionRequest",
     "SessionRequestQuerySet",
     "SessionSeries",
+    "TreatmentImport",
+    "TreatmentSession",
 ]

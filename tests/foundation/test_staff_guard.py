@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +18,9 @@ from education.models import Assignment, LocalSupportGroup, Module
 from education.support_groups import add_group
 from family_portal.staff_guard import PROGRAM_ADMIN_ONLY_MARK, STAFF_ONLY_MARK
 from notifications.models import OutboxMessage
-from scheduling.models import FamilySession
+from scheduling.models import FamilySession, TreatmentSession
 from scheduling.services import schedule_series
+from scheduling.services.treatment_records import save_treatment_session
 from tests.support import personas
 from tests.support.portal_world import World, build_world
 
@@ -45,6 +46,12 @@ EXPECTED_STAFF_URLS = {
     "scheduling:session_capacity",
     "scheduling:series_change",
     "scheduling:series_cancel",
+    "scheduling:treatment_patients",
+    "scheduling:treatment_records",
+    "scheduling:treatment_add",
+    "scheduling:treatment_edit",
+    "scheduling:treatment_import",
+    "scheduling:treatment_import_confirm",
     "consent:patient_list",
     "consent:patient_detail",
     "consent:record_paper_consent",
@@ -146,7 +153,24 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "form_id": lambda name: ConsentFormVersion.current().pk,
         "conversation_id": lambda name: thread.pk,
         "message_id": lambda name: thread.messages.first().pk,  # type: ignore[union-attr]
+        "record_id": lambda name: _treatment_record(world).pk,
     }
+
+
+def _treatment_record(world: World) -> TreatmentSession:
+    """A treatment session of the non-staff personas' patient (recorded once)."""
+    patient = world.people["patient"]
+    return TreatmentSession.objects.filter(patient=patient).first() or save_treatment_session(
+        actor=world.people["counselor"],
+        record=TreatmentSession(
+            patient=patient,
+            kind="iop_group",
+            date=date(2026, 3, 2),
+            start_time=time(18),
+            minutes=180,
+            attendance="missed",
+        ),
+    )
 
 
 def _session_object(world: World, name: str) -> Any:

@@ -1,20 +1,21 @@
 """Object URLs of scheduling belonging to a patient, for the cross-app IDOR matrix (AZ-03).
 
 The matrix requests each one as the outsider, an unassigned counselor and a learner and expects 404 (POST-only
-actions — RSVP, video join, invite, remove, withdraw, confirm, decline — are POSTed).
+actions — RSVP, video join, invite, remove, withdraw, confirm, decline, import confirm — are POSTed).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CaseloadAssignment, User
 from scheduling.forms import schedule_members
-from scheduling.models import FamilySession
+from scheduling.models import FamilySession, TreatmentSession
 from scheduling.services import request_session, schedule_series, schedule_session
+from scheduling.services.treatment_records import save_treatment_session
 from tests.support import personas
 
 
@@ -48,8 +49,8 @@ def object_urls(owner_patient: User) -> list[str]:
         reverse("scheduling:video_join", args=[session.pk]),
         reverse("scheduling:session_invite", args=[session.pk]),
         reverse("scheduling:participant_remove", args=[session.pk]),
-        reverse("scheduling:session_capacity", args=[session.pk]),
         reverse("scheduling:waitlist_leave", args=[session.pk]),
+        reverse("scheduling:session_capacity", args=[session.pk]),
     ]
     series_start = starts_at + timedelta(hours=2)
     series = schedule_series(
@@ -75,4 +76,21 @@ def object_urls(owner_patient: User) -> list[str]:
             reverse(f"scheduling:{name}", args=[asked.pk])
             for name in ("request_detail", "request_withdraw", "request_confirm", "request_decline")
         ]
+    treatment = save_treatment_session(
+        actor=counselor,
+        record=TreatmentSession(
+            patient=owner_patient,
+            kind="other",
+            date=date(2026, 3, 2),
+            start_time=time(10),
+            minutes=50,
+            attendance="missed",
+        ),
+    )
+    by_patient = {"patient_id": owner_patient.pk}
+    urls += [
+        reverse(f"scheduling:{name}", kwargs=by_patient)
+        for name in ("treatment_records", "treatment_add", "treatment_import", "treatment_import_confirm")
+    ]
+    urls.append(reverse("scheduling:treatment_edit", kwargs={**by_patient, "record_id": treatment.pk}))
     return urls

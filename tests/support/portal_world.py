@@ -22,7 +22,14 @@ from education.models import Module
 from education.services import assign_module, complete_lesson, start_module
 from messaging import services as messaging
 from messaging.models import Conversation
-from scheduling.models import Availability, AvailabilityException, FamilySession, Participant, SessionRequest
+from scheduling.models import (
+    Availability,
+    AvailabilityException,
+    FamilySession,
+    Participant,
+    SessionRequest,
+    TreatmentSession,
+)
 from scheduling.services import (
     cancel_session,
     issue_calendar_feed,
@@ -30,6 +37,7 @@ from scheduling.services import (
     request_session,
     schedule_session,
 )
+from scheduling.services.treatment_records import save_treatment_session
 from tests.support.education_content import draft_module, published_module
 
 
@@ -107,6 +115,16 @@ def build_world(people: dict[str, User]) -> World:
         requester=member, patient=patient, proposed_times=[_start(10), _start(11)], message="Evenings suit us."
     )
     issue_calendar_feed(user=member)
+    treatment = TreatmentSession(
+        patient=patient,
+        kind=TreatmentSession.Kind.IOP_GROUP,
+        date=timezone.localdate() - timedelta(days=5),
+        start_time=time(18),
+        minutes=180,
+        attendance=TreatmentSession.Attendance.ATTENDED,
+        note="Arrived on time.",
+    )
+    save_treatment_session(actor=counselor, record=treatment)
 
     care_team = messaging.care_team_conversation(patient)
     messaging.send_message(sender=member, conversation=care_team, body="How is the week going?")
