@@ -291,9 +291,12 @@ def test_feed_settings_shows_link_once_and_revokes(login, family_member):
 
 def test_time_inside_the_spring_forward_gap_is_a_form_error(login, counselor, family_session):
     url = reverse("scheduling:session_reschedule", args=[family_session.pk])
+    before = family_session.starts_at
     response = login(counselor).post(url, {"starts_at": "2027-03-14T02:30", "duration": "60"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # a refused form is a client error
     assert "errorlist" in response.content.decode()
+    family_session.refresh_from_db()
+    assert family_session.starts_at == before  # and nothing moved
 
 
 def test_unexpected_query_parameters_are_ignored(login, family_member, family_session):
