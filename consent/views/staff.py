@@ -3,7 +3,9 @@ representatives, break-glass and the ledger export. Everyone else gets a 404 (AZ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -174,40 +176,55 @@ def record_revocation(request: HttpRequest, consent_id: str) -> HttpResponse:
     return render(request, "consent/record_revocation.html", {"consent": consent, "form": form})
 
 
-@staff_required
-def end_by_event(request: HttpRequest, consent_id: str) -> HttpResponse:
-    """Record the ending event named on the consent (e.g. discharge): sharing stops at once."""
+def _record_event_page(
+    request: HttpRequest,
+    consent_id: str,
+    *,
+    record: Callable[..., Any],
+    recorded: Callable[[Any], str],
+    back: Callable[[Any], HttpResponse],
+    template: str,
+) -> HttpResponse:
+    """The one page flow for an event staff record on a consent they manage (asked through the gate): a note,
+    then ``record(consent=, actor=, note=, request=)``; a refusal shows the form again and changes nothing."""
     require_care_staff(request)
     consent = visible_or_404(request, managed_consents(request.user).select_related("patient"), consent_id)
     form = EndByEventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            end_consent_by_event(consent=consent, actor=request.user, note=form.cleaned_data["note"], request=request)  # type: ignore[arg-type]
+            record(consent=consent, actor=request.user, note=form.cleaned_data["note"], request=request)
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            messages.success(
-                request, _("Recorded. Sharing with %(name)s has stopped.") % {"name": consent.recipient_name}
-            )
-            return redirect("consent:patient_detail", patient_id=consent.patient_id)
-    return render(request, "consent/end_by_event.html", {"consent": consent, "form": form})
+            messages.success(request, recorded(consent))
+            return back(consent)
+    return render(request, template, {"consent": consent, "form": form})
+
+
+@staff_required
+def end_by_event(request: HttpRequest, consent_id: str) -> HttpResponse:
+    """Record the ending event named on the consent (e.g. discharge): sharing stops at once."""
+    return _record_event_page(
+        request,
+        consent_id,
+        record=end_consent_by_event,
+        recorded=lambda c: _("Recorded. Sharing with %(name)s has stopped.") % {"name": c.recipient_name},
+        back=lambda c: redirect("consent:patient_detail", patient_id=c.patient_id),
+        template="consent/end_by_event.html",
+    )
 
 
 @staff_required
 def revocable_event(request: HttpRequest, consent_id: str) -> HttpResponse:
     """Record the event after which a § 2.35(c) consent may be revoked (e.g. the case has ended); it stays in force."""
-    require_care_staff(request)
-    consent = visible_or_404(request, managed_consents(request.user).select_related("patient"), consent_id)
-    form = EndByEventForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            record_revocable_event(consent=consent, actor=request.user, note=form.cleaned_data["note"], request=request)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
-            messages.success(request, _("Recorded. The patient can now stop this consent."))
-            return redirect("consent:consent_detail", consent_id=consent.pk)
-    return render(request, "consent/revocable_event.html", {"consent": consent, "form": form})
+    return _record_event_page(
+        request,
+        consent_id,
+        record=record_revocable_event,
+        recorded=lambda c: _("Recorded. The patient can now stop this consent."),
+        back=lambda c: redirect("consent:consent_detail", consent_id=c.pk),
+        template="consent/revocable_event.html",
+    )
 
 
 @staff_required
