@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -47,7 +46,14 @@ PUBLIC_URL_NAMES = {
     "consent:accept_invitation",
 }
 
-SAMPLE_VALUES = {"int": "1", "uuid": str(uuid.uuid4()), "slug": "sample", "str": "sample", "path": "sample"}
+# Fixed values: parametrized test ids must be the same in every pytest-xdist worker.
+SAMPLE_VALUES = {
+    "int": "1",
+    "uuid": "3f0e8a52-6c1d-4b7e-9a40-1d2c5e7f9b81",
+    "slug": "sample",
+    "str": "sample",
+    "path": "sample",
+}
 
 
 def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
