@@ -113,6 +113,7 @@ TEMPLATE_LABELS = {
     "assignment_new": _("New assignment notice"),
     "consent_granted": _("Sharing started notice"),
     "access_changed": _("Access changed notice"),
+    "sharing_changed": _("Sharing agreement changed notice (to the patient)"),
 }
 
 
