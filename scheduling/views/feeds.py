@@ -37,7 +37,8 @@ def feed_settings(request: PortalRequest) -> HttpResponse:
         action = request.POST.get("action")
         if action == "create":
             token = issue_calendar_feed(user=user)
-            new_url = page_url(reverse("scheduling:calendar_feed", args=[token]))  # PORTAL_BASE_URL, never the Host header
+            # From PORTAL_BASE_URL, never from the request's Host header.
+            new_url = page_url(reverse("scheduling:calendar_feed", args=[token]))
         elif action == "revoke":
             if revoke_calendar_feed(user=user):
                 messages.success(request, _("Your calendar link is turned off. Calendar apps will stop updating."))
