@@ -230,6 +230,15 @@ class ConsentFormVersionForm(forms.Form):
             "The whole form as patients read it before signing, including their right to revoke and how to revoke."
         ),
     )
+    text_es = forms.CharField(
+        label=_("Spanish text (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "lang": "es"}),
+        help_text=_(
+            "A reviewed Spanish translation that says exactly what the English text says. Spanish-speaking "
+            "patients read and sign this text; without it they read the English text."
+        ),
+    )
     effective_from = PortalDateTimeField(
         label=_("In effect from"),
         required=False,
