@@ -105,3 +105,12 @@ def test_a_session_that_passed_the_passkey_reaches_staff_pages(client, passkey_c
     ]
     session.save()
     assert client.get("/dashboard/").status_code == 200
+
+
+def test_the_code_mail_comes_in_the_language_of_the_page_that_asked(family_member):
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    client.post(reverse("account_request_login_code"), {"email": family_member.email})
+    [message] = mail.outbox
+    assert "código" in message.subject.lower() + message.body.lower(), message.body
+    assert "Your sign-in code" not in message.body
