@@ -84,6 +84,9 @@ def test_family_member_adds_a_passkey_and_signs_in_with_it(actors, people, porta
     me.click(page.get_by_role("link", name="Add a passkey"))
     me.confirm_password_if_asked(fran)
     expect(page.get_by_text("Only add a passkey on a phone or computer that only you use.")).to_be_visible()
+    # A failed passkey prompt (cancelled, no authenticator) is said on the page, not only in the console.
+    page.evaluate("document.dispatchEvent(new CustomEvent('allauth.error', {cancelable: true}))")
+    expect(page.get_by_role("alert")).to_contain_text("The passkey did not work")
     me.click(page.get_by_role("button", name="Add a passkey"))
     expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
     me.sign_out()
