@@ -37,6 +37,7 @@ PUBLIC_URL_NAMES = {
     "account_logout",
     "mfa_authenticate",
     "mfa_trust",
+    "mfa_login_webauthn",  # "Use a passkey": the challenge (JSON) and the signed answer, before anyone is signed in
     # signed webhooks and token-authenticated feeds
     "notifications:twilio_inbound",
     "notifications:twilio_status",
