@@ -34,6 +34,7 @@ class CheckInForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # the questions end in their own punctuation
         super().__init__(*args, **kwargs)
         items = {
             name: forms.TypedChoiceField(

@@ -34,7 +34,7 @@ def test_family_member_checks_in_and_sees_support(viewport: str, actors: Any, pe
     expect(page.get_by_role("main")).to_contain_text("Your loved one cannot see it.")
     for question, answer in ANSWERS.items():
         page.get_by_role("group", name=question).get_by_label(answer).check()
-    page.get_by_role("group", name=re.compile("How confident")).get_by_label(re.compile("^2 ")).check()
+    page.get_by_role("group", name=re.compile("How confident")).get_by_label("2 – A little confident").check()
     page.get_by_label("Share this check-in with the care team").check()
     me.click(page.get_by_role("button", name="Save my check-in"))
 
@@ -46,5 +46,4 @@ def test_family_member_checks_in_and_sees_support(viewport: str, actors: Any, pe
 
     me.click(page.get_by_role("link", name="Back to your weekly check-in"))
     trend = page.get_by_role("table")
-    expect(trend.get_by_role("row")).to_have_count(2)
-    expect(trend).to_contain_text("7 · Moderate")
+    expect(trend.get_by_role("row").filter(has_text="7 · Moderate")).to_have_count(1)  # the header is hidden on phones
