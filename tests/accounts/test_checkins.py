@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.checkin_sharing import save_checkin, set_sharing
+from accounts.checkin_sharing import save_checkin, set_sharing, share_still_stands
 from accounts.checkins import checkin_participation, week_start_for
 from accounts.models import CheckInShare, User, WellbeingCheckIn
 from consent.models import Disclosure, PersonalRepresentative
@@ -119,6 +119,7 @@ def test_ticked_it_reaches_the_counselor_with_a_neutral_notice_and_unticking_sto
     assert response.status_code == 302
     assert CheckInShare.objects.count() == 0
     assert OutboxMessage.objects.get(pk=notices[0].pk).state == OutboxMessage.State.CANCELLED
+    assert not share_still_stands(notices[0])  # the worker's send-time check suppresses it too
     assert family_member.full_name not in staff.get(SHARED).content.decode()
     set_sharing(checkin, True)  # ticked again: a new share and a new notice
     assert len(_notices_to(counselor)) == 2
