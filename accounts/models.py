@@ -242,3 +242,7 @@ class CaseloadAssignment(models.Model):
             raise ValidationError({"counselor": _("Only counselors carry a caseload.")})
         if self.patient_id and not self.patient.is_patient:
             raise ValidationError({"patient": _("Only patients can be assigned to a caseload.")})
+
+
+# A family member's own wellbeing check-ins (issue #20): in their own module, registered with this app.
+from accounts.checkin_models import CheckInShare, WellbeingCheckIn  # noqa: E402, F401

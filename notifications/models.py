@@ -114,6 +114,7 @@ TEMPLATE_LABELS = {
     "consent_granted": _("Sharing started notice"),
     "access_changed": _("Access changed notice"),
     "sharing_changed": _("Sharing agreement changed notice (to the patient)"),
+    "checkin_shared": _("Shared check-in notice"),
 }
 
 

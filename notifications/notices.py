@@ -37,6 +37,7 @@ ASSIGNMENT_NEW = "assignment_new"
 CONSENT_GRANTED = "consent_granted"
 ACCESS_CHANGED = "access_changed"
 SHARING_CHANGED = "sharing_changed"
+CHECKIN_SHARED = "checkin_shared"  # a family member shared their own check-in (accounts.checkin_sharing)
 
 NOTICE_TEMPLATES = (
     SESSION_INVITED,
@@ -47,6 +48,7 @@ NOTICE_TEMPLATES = (
     CONSENT_GRANTED,
     ACCESS_CHANGED,
     SHARING_CHANGED,
+    CHECKIN_SHARED,
 )
 
 Channel = OutboxMessage.Channel

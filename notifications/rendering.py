@@ -53,6 +53,7 @@ SMS_TEMPLATES = (
     "consent_granted",
     "access_changed",
     "sharing_changed",
+    "checkin_shared",
 )
 
 # Words that must never appear in a text or email to a family, in any language (SMS-08, consent-and-privacy §12).
@@ -122,6 +123,7 @@ REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
     "consent_granted": ("link", "url"),
     "access_changed": ("link", "url"),
     "sharing_changed": ("link", "url"),
+    "checkin_shared": ("link", "url"),
     "staff_welcome": ("link",),
 }
 

@@ -108,6 +108,7 @@ def test_sms_template_is_neutral_and_one_gsm7_segment(
         "consent_granted",
         "access_changed",
         "sharing_changed",
+        "checkin_shared",
         "staff_welcome",
     ],
 )
