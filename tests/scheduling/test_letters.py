@@ -227,3 +227,13 @@ def test_letter_and_verification_pages_make_constant_queries(login, counselor, p
     assert count(urls[0]) == count(urls[1])
     assert count(code=small_code) == count(code=big_code)
     assert len(big.facts["sessions"]) == 25
+
+
+def test_staff_set_their_credentials_on_their_account_page_and_families_do_not_see_the_field(login, counselor, patient):
+    url = reverse("accounts:profile")
+    client = login(counselor)
+    data = {"full_name": counselor.full_name, "credentials": "MA, LPC", "preferred_language": "en"}
+    assert client.post(url, data).status_code == 302
+    counselor.refresh_from_db()
+    assert counselor.credentials == "MA, LPC"
+    assert 'name="credentials"' not in login(patient).get(url).content.decode()
