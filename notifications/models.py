@@ -113,6 +113,7 @@ TEMPLATE_LABELS = {
     "assignment_new": _("New assignment notice"),
     "consent_granted": _("Sharing started notice"),
     "access_changed": _("Access changed notice"),
+    "letter_issued": _("Letter issued notice"),
 }
 
 

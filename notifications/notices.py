@@ -36,6 +36,7 @@ SESSION_PLACE_CONFIRMED = "session_place_confirmed"
 ASSIGNMENT_NEW = "assignment_new"
 CONSENT_GRANTED = "consent_granted"
 ACCESS_CHANGED = "access_changed"
+LETTER_ISSUED = "letter_issued"
 
 NOTICE_TEMPLATES = (
     SESSION_INVITED,
@@ -45,6 +46,7 @@ NOTICE_TEMPLATES = (
     ASSIGNMENT_NEW,
     CONSENT_GRANTED,
     ACCESS_CHANGED,
+    LETTER_ISSUED,
 )
 
 Channel = OutboxMessage.Channel

@@ -52,6 +52,7 @@ SMS_TEMPLATES = (
     "assignment_new",
     "consent_granted",
     "access_changed",
+    "letter_issued",
 )
 
 # Words that must never appear in a text or email to a family, in any language (SMS-08, consent-and-privacy §12).
@@ -120,6 +121,7 @@ REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
     "assignment_new": ("link", "url"),
     "consent_granted": ("link", "url"),
     "access_changed": ("link", "url"),
+    "letter_issued": ("link", "url"),
     "staff_welcome": ("link",),
 }
 

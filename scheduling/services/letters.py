@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from consent.audit import record_audit
 from consent.gate import release_consents
 from consent.ledger import record_disclosure
 from consent.models import CRIMINAL_JUSTICE_KINDS, AuditEvent, Consent, Disclosure, Scope
+from notifications.notices import LETTER_ISSUED, send_notice
 from scheduling.models import AttendanceLetter
 from scheduling.services.booking import check_staff
 from scheduling.services.letter_facts import code_hash, gather_facts, new_code, normalise_code
@@ -51,7 +53,8 @@ def period_errors(consent: Consent, start: date, end: date, today: date) -> dict
 def issue_letter(
     *, actor: User, patient: User, consent: Consent, start: date, end: date, request: HttpRequest | None = None
 ) -> tuple[AttendanceLetter, str]:
-    """Issue a letter and return it with its verification code (the code is never stored, only its hash)."""
+    """Issue a letter and return it with its verification code (the code is never stored, only its hash); the
+    patient gets a neutral notice that their sharing page changed (outbox, in their language at send time)."""
     check_staff(actor, patient)
     now = timezone.now()
     relied_on = letter_consents(patient, now).select_related("program").filter(pk=consent.pk).first()
@@ -73,6 +76,13 @@ def issue_letter(
     )
     record_disclosure(
         consent=relied_on, scope=Scope.ATTENDANCE, channel=Disclosure.Channel.EXPORT, what="Attendance letter", at=now
+    )
+    send_notice(  # neutral: "an update on your sharing page", never who, what or why
+        recipient=patient,
+        template_key=LETTER_ISSUED,
+        event=f"letter:{letter.pk}:issued",
+        link_path=reverse("scheduling:my_letters"),
+        program=relied_on.program,
     )
     record_audit(
         kind=AuditEvent.Kind.OTHER,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from consent.models import Consent, Disclosure, Scope
 from consent.services import grant_consent
+from notifications.models import OutboxMessage
 from scheduling.letter_pdf import letter_pdf
 from scheduling.letter_ratelimit import PER_CLIENT
 from scheduling.models import AttendanceLetter, FamilySession, Participant, TreatmentSession
@@ -123,6 +124,8 @@ def test_issue_then_verify_shows_the_issued_facts_and_writes_one_ledger_row_per_
     assert {(r.consent_id, r.recipient_name, r.scope) for r in rows} == {(court.pk, "Judge Ana Ruiz", "attendance")}
     history = login(patient).get(reverse("consent:history")).content.decode()
     assert "An attendance letter, checked online with its code" in history
+    [notice] = OutboxMessage.objects.filter(recipient=patient, template_key="letter_issued")  # neutral, no names
+    assert "Ruiz" not in str(notice.context) and notice.context["url"].endswith(reverse("scheduling:my_letters"))
 
 
 def test_unknown_and_wrong_codes_get_the_same_neutral_answer(login, counselor, patient, court):
