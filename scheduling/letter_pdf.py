@@ -6,6 +6,7 @@ names transliterated to Latin-1 (``é`` stays, ``ł`` becomes ``l``), so no name
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,9 @@ from django.utils.translation import gettext
 from consent.ledger import STATEMENT_1
 from consent.models import USE_RESTRICTION
 from scheduling.services.letter_facts import LetterView
+
+# fontTools logs each subset's glyph names at INFO: characters of the names in the letter. Keep them out of the logs.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 REGULAR, BOLD = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
@@ -69,10 +73,9 @@ def letter_words(view: LetterView, code: str = "") -> LetterWords:
             "end": _day(view.end),
         },
         consent_line=gettext(
-            "It is sent to %(recipient)s (%(kind)s) under the patient's written consent signed on %(date)s "
-            "(42 CFR § 2.35)."
+            "It is sent to %(recipient)s under the patient's written consent signed on %(date)s (42 CFR § 2.35)."
         )
-        % {"recipient": recipient, "kind": view.recipient_kind, "date": _day(view.signed_on)},
+        % {"recipient": recipient, "date": _day(view.signed_on)},
         totals_line=gettext(
             "Sessions scheduled: %(scheduled)s. Attended: %(attended)s. Missed: %(missed)s. Excused: %(excused)s. "
             "Not recorded: %(not_recorded)s."
@@ -89,6 +92,13 @@ def letter_words(view: LetterView, code: str = "") -> LetterWords:
     )
 
 
+# Letters and marks outside Latin-1 that Unicode does not decompose into a base letter.
+NO_DECOMPOSITION = {
+    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ħ": "H", "ħ": "h",
+    "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+}  # fmt: skip
+
+
 def _latin1(text: str) -> str:
     """Text the core fonts can print: accents kept where Latin-1 has them, others stripped, the rest as "?"."""
     out = []
@@ -98,7 +108,7 @@ def _latin1(text: str) -> str:
             out.append(ch)
         except UnicodeEncodeError:
             base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            out.append(base or {"\u2013": "-", "\u2014": "-", "\u2019": "'", "\u201c": '"', "\u201d": '"'}.get(ch, "?"))
+            out.append(base or NO_DECOMPOSITION.get(ch, "?"))
     return "".join(out)
 
 

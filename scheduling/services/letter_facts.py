@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import phonenumbers
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -65,6 +66,16 @@ def normalise_code(typed: str) -> str:
 def code_hash(typed: str) -> str:
     """The stored form of a code (any grouping, any case)."""
     return hashlib.sha256(normalise_code(typed).encode()).hexdigest()
+
+
+def readable_phone(value: str) -> str:
+    """A stored E.164 number as people write it ("(555) 010-3000" in the US); anything else as stored."""
+    try:
+        parsed = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        return value
+    style = phonenumbers.PhoneNumberFormat
+    return str(phonenumbers.format_number(parsed, style.NATIONAL if parsed.country_code == 1 else style.INTERNATIONAL))
 
 
 def _family_rows(patient: User, start: date, end: date, tz: Any) -> list[dict[str, Any]]:
@@ -122,7 +133,7 @@ def gather_facts(
             "name": program.legal_name or program.name,
             "public_name": program.public_name if program.public_name != program.legal_name else "",
             "address": program.address,
-            "phone": program.letter_phone,
+            "phone": readable_phone(program.letter_phone),
         },
         "counselor": {"name": counselor.full_name or counselor.display_name, "credentials": counselor.credentials},
         "patient": {"name": patient.full_name or patient.display_name},

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Program, User
 from consent.models import Consent, Disclosure, Scope
 from consent.services import grant_consent
 from notifications.models import OutboxMessage
@@ -194,6 +194,7 @@ def test_period_is_validated_and_only_court_consents_are_offered(login, counselo
 
 def test_pdf_opens_and_holds_the_code_even_for_accented_names(login, counselor, patient, court):
     User.objects.filter(pk=patient.pk).update(full_name="José Łukasz Núñez")
+    Program.objects.filter(pk=patient.program_id).update(address="12 Main Street\nSpringfield, IL", phone="+15550103000")
     counselor.credentials = "LCSW, CADC"
     counselor.save()
     patient.refresh_from_db()
@@ -207,6 +208,9 @@ def test_pdf_opens_and_holds_the_code_even_for_accented_names(login, counselor, 
     core = letter_pdf(letter_view(letter.facts), code, unicode_font=False)  # no DejaVu: transliterated, no 500
     assert core.startswith(b"%PDF") and code.encode() in core
     assert letter.facts["counselor"]["credentials"] == "LCSW, CADC"
+    assert letter.facts["program"]["phone"] == "(555) 010-3000"
+    page = client.get(reverse("scheduling:letter_detail", kwargs={"patient_id": patient.pk, "letter_id": letter.pk}))
+    assert "Springfield, IL" in page.content.decode() and "Casey Morgan, LCSW, CADC" in page.content.decode()
     other = login(counselor, Client())  # another session never got the code: no PDF
     assert other.get(url).status_code == 302
 
