@@ -194,7 +194,9 @@ def test_period_is_validated_and_only_court_consents_are_offered(login, counselo
 
 def test_pdf_opens_and_holds_the_code_even_for_accented_names(login, counselor, patient, court):
     User.objects.filter(pk=patient.pk).update(full_name="José Łukasz Núñez")
-    Program.objects.filter(pk=patient.program_id).update(address="12 Main Street\nSpringfield, IL", phone="+15550103000")
+    Program.objects.filter(pk=patient.program_id).update(
+        address="12 Main Street\nSpringfield, IL", phone="+15550103000"
+    )
     counselor.credentials = "LCSW, CADC"
     counselor.save()
     patient.refresh_from_db()
