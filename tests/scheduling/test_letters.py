@@ -164,13 +164,19 @@ def test_withdrawn_expired_or_revoked_letters_say_only_no_longer_valid(login, co
     assert mine.count("Judge Ana Ruiz") == 2 and "Officer Dee Park" in mine and "Withdrawn" in mine
 
 
-def test_guessing_codes_is_rate_limited_per_client(counselor, patient, court):
+def test_guessing_codes_is_rate_limited_per_client():
     client = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(PER_CLIENT):
         assert _verify(new_code(), client).status_code == 200
     limited = _verify(new_code(), client)
     assert limited.status_code == 429 and "Too many codes" in limited.content.decode()
     assert _verify(new_code(), Client(REMOTE_ADDR="198.51.100.7")).status_code == 200
+
+
+def test_guessing_from_many_addresses_meets_the_site_wide_limit(monkeypatch):
+    monkeypatch.setattr("scheduling.letter_ratelimit.SITE_WIDE", 3)
+    statuses = [_verify(new_code(), Client(REMOTE_ADDR=f"192.0.2.{n}")).status_code for n in range(4)]
+    assert statuses == [200, 200, 200, 429]
 
 
 def test_period_is_validated_and_only_court_consents_are_offered(login, counselor, patient, court):
