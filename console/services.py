@@ -39,6 +39,8 @@ PROGRAM_SETTINGS = (
     "reminder_offsets_minutes",
     "offline_notice_minutes",
     "patients_join_care_team",
+    "address",
+    "phone",
 )
 
 
@@ -118,9 +120,10 @@ def update_staff(
     full_name: str,
     role: str,
     can_review_content: bool,
+    credentials: str | None = None,
     request: HttpRequest | None = None,
 ) -> list[str]:
-    """Change a staff member's name, role or content-review flag; the names of the fields that changed.
+    """Change a staff member's name, role, content-review flag or credentials; the names of the fields that changed.
 
     An admin cannot change their own role (the program would lose its last admin by mistake), and a counselor
     who still carries patients must hand them over before becoming an admin (caseloads are counselors')."""
@@ -136,6 +139,8 @@ def update_staff(
         "role": role,
         "can_review_content": bool(can_review_content) and role == User.Role.COUNSELOR,
     }
+    if credentials is not None:
+        values["credentials"] = credentials
     changed = [field for field, value in values.items() if getattr(member, field) != value]
     if not changed:
         return []

@@ -115,6 +115,7 @@ TEMPLATE_LABELS = {
     "access_changed": _("Access changed notice"),
     "sharing_changed": _("Sharing agreement changed notice (to the patient)"),
     "checkin_shared": _("Shared check-in notice"),
+    "letter_issued": _("Letter issued notice"),
 }
 
 

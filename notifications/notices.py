@@ -38,6 +38,7 @@ CONSENT_GRANTED = "consent_granted"
 ACCESS_CHANGED = "access_changed"
 SHARING_CHANGED = "sharing_changed"
 CHECKIN_SHARED = "checkin_shared"  # a family member shared their own check-in (accounts.checkin_sharing)
+LETTER_ISSUED = "letter_issued"
 
 NOTICE_TEMPLATES = (
     SESSION_INVITED,
@@ -49,6 +50,7 @@ NOTICE_TEMPLATES = (
     ACCESS_CHANGED,
     SHARING_CHANGED,
     CHECKIN_SHARED,
+    LETTER_ISSUED,
 )
 
 Channel = OutboxMessage.Channel

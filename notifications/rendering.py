@@ -54,6 +54,7 @@ SMS_TEMPLATES = (
     "access_changed",
     "sharing_changed",
     "checkin_shared",
+    "letter_issued",
 )
 
 # Words that must never appear in a text or email to a family, in any language (SMS-08, consent-and-privacy §12).
@@ -124,6 +125,7 @@ REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
     "access_changed": ("link", "url"),
     "sharing_changed": ("link", "url"),
     "checkin_shared": ("link", "url"),
+    "letter_issued": ("link", "url"),
     "staff_welcome": ("link",),
 }
 

@@ -18,7 +18,7 @@ from education.models import Assignment, LocalSupportGroup, Module
 from education.support_groups import add_group
 from family_portal.staff_guard import PROGRAM_ADMIN_ONLY_MARK, STAFF_ONLY_MARK
 from notifications.models import OutboxMessage
-from scheduling.models import FamilySession, TreatmentSession
+from scheduling.models import AttendanceLetter, FamilySession, TreatmentSession
 from scheduling.services import schedule_series
 from scheduling.services.treatment_records import save_treatment_session
 from tests.support import personas
@@ -52,6 +52,10 @@ EXPECTED_STAFF_URLS = {
     "scheduling:treatment_edit",
     "scheduling:treatment_import",
     "scheduling:treatment_import_confirm",
+    "scheduling:letter_list",
+    "scheduling:letter_detail",
+    "scheduling:letter_download",
+    "scheduling:letter_withdraw",
     "consent:patient_list",
     "consent:patient_detail",
     "consent:record_paper_consent",
@@ -154,6 +158,7 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "conversation_id": lambda name: thread.pk,
         "message_id": lambda name: thread.messages.first().pk,  # type: ignore[union-attr]
         "record_id": lambda name: _treatment_record(world).pk,
+        "letter_id": lambda name: AttendanceLetter.objects.get(patient=patient).pk,  # the world's letter
     }
 
 
