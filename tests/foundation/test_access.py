@@ -42,6 +42,8 @@ PUBLIC_URL_NAMES = {
     "notifications:twilio_inbound",
     "notifications:twilio_status",
     "scheduling:calendar_feed",
+    # an attendance letter's verification page: the court types the code printed on the letter (rate limited)
+    "letter_verify",
     # invitation landing page (the token is the credential; invalid tokens get a neutral page)
     "consent:invitation",
     "consent:accept_invitation",
