@@ -230,12 +230,16 @@ class SubmitForReviewForm(forms.Form):
     )
 
 
-def quiz_answers(version: ModuleVersion, data: Any) -> dict[str, list[str]]:
-    """Chosen choice ids per question from POST data (field ``q-<question id>``); unknown keys are ignored."""
+MAX_ANSWER_FIELDS = 200
+
+
+def quiz_answers(data: Any) -> dict[str, list[str]]:
+    """Chosen choice ids per question from POST data (fields ``q-<question id>``). Every such field is kept, so the
+    caller can refuse one that names a question or answer outside the drawn attempt (``quizzes.check_answers``)."""
     answers: dict[str, list[str]] = {}
-    for question in version.questions.all():
-        picked = data.getlist(f"q-{question.pk}")[: MAX_CHOICES * 2]
-        answers[str(question.pk)] = [str(value)[:20] for value in picked]
+    for key in list(data)[:MAX_ANSWER_FIELDS]:
+        if key.startswith("q-"):
+            answers[key[2:][:40]] = [str(value)[:40] for value in data.getlist(key)[: MAX_CHOICES * 2]]
     return answers
 
 
