@@ -77,3 +77,29 @@ def test_loaded_bank_keeps_its_draw_size_and_lessons_through_a_new_version(tmp_p
         (q.lesson.version_id, q.lesson.position) if q.lesson else None for q in copy.questions.select_related("lesson")
     ]
     assert copied == [(copy.pk, 3), (copy.pk, 1), None]  # pointing at the copy's own lessons
+
+
+@pytest.mark.django_db
+def test_staff_tie_a_question_to_a_lesson_and_set_the_draw_size(client, login, counselor) -> None:
+    from django.urls import reverse
+
+    from tests.education.test_authoring import NEW_MODULE
+    from tests.support.education_content import draft_module
+
+    version = draft_module("staff-bank", author=counselor, questions=[], lessons=2)
+    second = version.lessons.get(position=2)
+    login(counselor)
+    url = reverse("education:question_new", args=["staff-bank"])
+    form = {"prompt": "What helps?", "kind": "single", "choice_1_text": "Listening", "choice_1_correct": "on"}
+    form |= {"choice_2_text": "Shouting", "lesson": str(second.pk)}
+    assert "2. Lesson 2" in client.get(url).content.decode()
+    client.post(url, form)
+    assert version.questions.get().lesson == second
+    other = draft_module("other-bank", author=counselor, lessons=1)
+    foreign = other.lessons.get().pk
+    response = client.post(url, form | {"lesson": str(foreign)})  # another module's lesson: not a choice
+    assert response.status_code == 200 and version.questions.count() == 1
+    details = {k: v for k, v in NEW_MODULE.items() if k != "slug"} | {"questions_per_attempt": "3"}
+    client.post(reverse("education:manage_module", args=["staff-bank"]), details)
+    version.refresh_from_db()
+    assert version.questions_per_attempt == 3
