@@ -128,8 +128,18 @@ class ModuleProgressAdmin(admin.ModelAdmin):
 
 @admin.register(QuizAttempt)
 class QuizAttemptAdmin(admin.ModelAdmin):
-    list_display = ("id", "version", "score", "passed", "created_at")
-    readonly_fields = ("progress", "version", "answers", "score", "passed", "created_at")
+    list_display = ("id", "version", "kind", "score", "passed", "created_at", "submitted_at")
+    readonly_fields = (
+        "progress",
+        "version",
+        "kind",
+        "drawn",
+        "answers",
+        "score",
+        "passed",
+        "created_at",
+        "submitted_at",
+    )
 
 
 @admin.register(LocalSupportGroup)

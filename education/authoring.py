@@ -31,6 +31,7 @@ VERSION_FIELDS = (
     "estimated_minutes",
     "enrolled_only",
     "pass_mark",
+    "questions_per_attempt",
     "sources",
 )
 
@@ -161,11 +162,20 @@ def _renumber(lessons: list[Lesson]) -> None:
 
 @transaction.atomic
 def save_question(
-    *, version: ModuleVersion, prompt: str, kind: str, choices: list[ChoiceData], question: Question | None = None
+    *,
+    version: ModuleVersion,
+    prompt: str,
+    kind: str,
+    choices: list[ChoiceData],
+    question: Question | None = None,
+    lesson: Lesson | None = KEEP,
 ) -> Question:
-    """Create or replace a question and its answers. Single: exactly one right answer; multiple: at least one."""
+    """Create or replace a question and its answers. Single: exactly one right answer; multiple: at least one.
+    ``lesson`` is the lesson of this version the question is about (kept as it was when not given)."""
     version = _locked_version(version)
     _require_draft(version)
+    if lesson is not KEEP and lesson is not None and lesson.version_id != version.pk:
+        raise ValidationError(_("That lesson is not part of this module."))
     choices = [c for c in choices if c.text.strip()]
     _check_choices(kind, [c.correct for c in choices])
     if question is None:
@@ -174,6 +184,8 @@ def save_question(
     elif question.version_id != version.pk:
         raise ValidationError(_("That question belongs to another version."))
     question.prompt, question.kind = prompt.strip(), kind
+    if lesson is not KEEP:
+        question.lesson = lesson
     question.full_clean()
     question.save()
     question.choices.all().delete()
@@ -307,7 +319,7 @@ def copy_version(*, source: ModuleVersion, author: Any, **overrides: Any) -> Mod
     number = (source.module.versions.aggregate(top=Max("number"))["top"] or 0) + 1
     fields = {name: getattr(source, name) for name in VERSION_FIELDS} | overrides
     version = ModuleVersion.objects.create(module_id=source.module_id, number=number, created_by=author, **fields)
-    Lesson.objects.bulk_create(
+    lessons = Lesson.objects.bulk_create(
         Lesson(
             version=version,
             position=lesson.position,
@@ -318,9 +330,14 @@ def copy_version(*, source: ModuleVersion, author: Any, **overrides: Any) -> Mod
         )
         for lesson in source.lessons.all()
     )
-    for question in source.questions.prefetch_related("choices"):
+    lesson_at = {lesson.position: lesson for lesson in lessons}
+    for question in source.questions.select_related("lesson").prefetch_related("choices"):
         copy = Question.objects.create(
-            version=version, position=question.position, prompt=question.prompt, kind=question.kind
+            version=version,
+            position=question.position,
+            prompt=question.prompt,
+            kind=question.kind,
+            lesson=lesson_at.get(question.lesson.position) if question.lesson else None,
         )
         Choice.objects.bulk_create(
             Choice(question=copy, position=c.position, text=c.text, correct=c.correct, feedback=c.feedback)

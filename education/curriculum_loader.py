@@ -25,8 +25,10 @@ from django.db import transaction
 from django.db.models import Max
 
 from education import authoring
+from education.curriculum_quiz import questions_per_attempt as _questions_per_attempt
+from education.curriculum_quiz import quiz_questions as _questions
 from education.curriculum_translations import load_translation, parse_translations
-from education.models import PATH_POSITION_MAX, Audience, Module, ModuleVersion, Question, Topic
+from education.models import PATH_POSITION_MAX, Audience, Module, ModuleVersion, Topic
 
 CURRICULUM_DIR = Path(__file__).resolve().parent / "curriculum"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -72,6 +74,7 @@ class ModuleSpec:
     fingerprint: str
     path_position: int | None = None
     earlier_fingerprints: tuple[str, ...] = ()
+    quiz_keys: frozenset[str] = frozenset()  # the [quiz] keys the file states (a translation may leave some out)
 
 
 @dataclass
@@ -155,12 +158,13 @@ def parse_file(path: Path, *, language: str | None = None) -> ModuleSpec:
     if not isinstance(quiz, dict):
         check.fail("quiz", "must be a table")
     else:
-        check.unknown_keys(quiz, {"pass_mark", "questions"}, "quiz.")
+        check.unknown_keys(quiz, {"pass_mark", "questions_per_attempt", "questions"}, "quiz.")
         pass_mark = quiz.get("pass_mark", 80)
         if not isinstance(pass_mark, int) or isinstance(pass_mark, bool) or not 1 <= pass_mark <= 100:
             check.fail("quiz.pass_mark", "must be a percentage from 1 to 100")
         fields["pass_mark"] = pass_mark
-        questions = _questions(check, quiz.get("questions", []))
+        questions = _questions(check, quiz.get("questions", []), lesson_count=len(lessons))
+        fields["questions_per_attempt"] = _questions_per_attempt(check, quiz, len(questions))
     if check.problems:
         raise CurriculumError(check.problems)
     content = {key: value for key, value in data.items() if key not in PLACEMENT_KEYS}
@@ -176,6 +180,7 @@ def parse_file(path: Path, *, language: str | None = None) -> ModuleSpec:
         # Files written before issue 15 carried ``public`` (true or false) where ``path_position`` is now: the same
         # content loaded then is unchanged, not a new version.
         earlier_fingerprints=tuple(_fingerprint(content | {"public": public}) for public in (False, True)),
+        quiz_keys=frozenset(quiz) if isinstance(quiz, dict) else frozenset(),
     )
 
 
@@ -217,54 +222,6 @@ def _lessons(check: _Checker, lessons: Any) -> list[dict[str, str]]:
         if item["video_url"]:
             check.https(item["video_url"], f"lessons[{i}].video_url")
         clean.append(item)
-    return clean
-
-
-def _questions(check: _Checker, questions: Any) -> list[dict[str, Any]]:
-    if not isinstance(questions, list):
-        check.fail("quiz.questions", "must be a list of [[quiz.questions]] tables")
-        return []
-    clean = []
-    for i, question in enumerate(questions, 1):
-        where = f"quiz.questions[{i}]"
-        if not isinstance(question, dict):
-            check.fail(where, "must be a table")
-            continue
-        check.unknown_keys(question, {"prompt", "kind", "choices"}, f"{where}.")
-        kind = question.get("kind", Question.Kind.SINGLE)
-        if kind not in Question.Kind.values:
-            check.fail(f"{where}.kind", 'must be "single" or "multiple"')
-        choices = []
-        raw_choices = question.get("choices")
-        if not isinstance(raw_choices, list) or len(raw_choices) < 2:
-            check.fail(f"{where}.choices", "give at least two answers")
-            raw_choices = []
-        for j, choice in enumerate(raw_choices, 1):
-            if not isinstance(choice, dict):
-                check.fail(f"{where}.choices[{j}]", "must be a table")
-                continue
-            check.unknown_keys(choice, {"text", "correct", "feedback"}, f"{where}.choices[{j}].")
-            if not isinstance(choice.get("correct"), bool):
-                check.fail(f"{where}.choices[{j}].correct", "must be true or false")
-            feedback = choice.get("feedback", "")
-            if not isinstance(feedback, str):
-                check.fail(f"{where}.choices[{j}].feedback", "must be text")
-                feedback = ""
-            choices.append(
-                authoring.ChoiceData(
-                    text=check.text(choice, "text", f"{where}.choices[{j}].", max_length=300),
-                    correct=choice.get("correct") is True,
-                    feedback=feedback,
-                )
-            )
-        right = sum(c.correct for c in choices)
-        if kind == Question.Kind.SINGLE and raw_choices and right != 1:
-            check.fail(where, "a single-choice question needs exactly one correct answer")
-        if kind == Question.Kind.MULTIPLE and raw_choices and right < 1:
-            check.fail(where, "mark at least one correct answer")
-        clean.append(
-            {"prompt": check.text(question, "prompt", f"{where}.", max_length=500), "kind": kind, "choices": choices}
-        )
     return clean
 
 
@@ -357,10 +314,16 @@ def _load_one(spec: ModuleSpec, report: LoadReport) -> Module:
         version.full_clean()
         version.save()
         report.updated.append(spec.slug)
-    for lesson in spec.lessons:
-        authoring.add_lesson(version=version, **lesson)
+    lessons = [authoring.add_lesson(version=version, **lesson) for lesson in spec.lessons]
     for question in spec.questions:
-        authoring.save_question(version=version, **question)
+        number = question["lesson"]
+        authoring.save_question(
+            version=version,
+            prompt=question["prompt"],
+            kind=question["kind"],
+            choices=question["choices"],
+            lesson=lessons[number - 1] if number else None,
+        )
     version.source_hash = spec.fingerprint
     version.change_note = "Loaded from the starter curriculum"
     version.save(update_fields=["source_hash", "change_note"])

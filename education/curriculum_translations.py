@@ -2,10 +2,11 @@
 
 A translation file has the English file's name, keys and structure, plus ``language = "es"`` at the top: the same
 ``slug``, ``topic``, ``audience``, ``estimated_minutes``, ``path_position``, ``prerequisites`` and pass mark, the same
-number and order of lessons, questions and answers (right answers in the same places), the English sources (it may
-add pages in its own language), and its text translated. Spanish lessons must reach Fernández-Huerta reading ease
-65 (``education.readability``). Every problem names the file (``es/01-….toml``) and the field, and the loader
-writes nothing when there is one (``curriculum_loader.load_curriculum``: one transaction).
+number and order of lessons, questions and answers (right answers in the same places; questions map to the English
+ones by position; ``questions_per_attempt`` and a question's ``lesson`` may be left out, else must match), the
+English sources (it may add pages in its own language), and its text translated. Spanish lessons must reach
+Fernández-Huerta reading ease 65 (``education.readability``). Every problem names the file (``es/01-….toml``) and
+the field, and the loader writes nothing when there is one (``curriculum_loader.load_curriculum``: one transaction).
 
 Loading (``load_translation``): a module whose current version has no translation in that language gets the file
 as a published translation of it (the English does not change, so learners part-way through keep their place and
@@ -78,6 +79,13 @@ def _mismatches(spec: ModuleSpec, english: ModuleSpec) -> list[str]:
     for key in SAME_FIELDS:
         if spec.fields.get(key) != english.fields.get(key):
             found.append(f"{key}: must be {english.fields.get(key)!r}, as in the English file")
+    if "questions_per_attempt" in spec.quiz_keys and (
+        spec.fields.get("questions_per_attempt") != english.fields.get("questions_per_attempt")
+    ):
+        found.append(
+            f"quiz.questions_per_attempt: must be {english.fields.get('questions_per_attempt')!r}, as in the English "
+            "file (or left out)"
+        )
     if spec.path_position != english.path_position:
         found.append(f"path_position: must be {english.path_position!r}, as in the English file")
     if sorted(spec.prerequisites) != sorted(english.prerequisites):
@@ -97,6 +105,9 @@ def _mismatches(spec: ModuleSpec, english: ModuleSpec) -> list[str]:
         where = f"quiz.questions[{i}]"
         if question["kind"] != english_question["kind"]:
             found.append(f'{where}.kind: must be "{english_question["kind"]}", as in the English file')
+        if question["lesson"] is not None and question["lesson"] != english_question["lesson"]:
+            expected = english_question["lesson"]
+            found.append(f"{where}.lesson: must be {expected!r}, as in the English file (or left out)")
         ours, theirs = question["choices"], english_question["choices"]
         if len(ours) != len(theirs):
             found.append(f"{where}.choices: must have {len(theirs)} answers, as in the English file")

@@ -44,6 +44,11 @@ class ModuleMultipleChoiceField(forms.ModelMultipleChoiceField):
         return _module_label(obj)
 
 
+class LessonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.position}. {obj.title}"
+
+
 class CatalogueFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=SEARCH_MAX, label=_("Search"))
     topic = forms.ChoiceField(required=False, choices=[("", _("All topics")), *Topic.choices], label=_("Topic"))
@@ -78,6 +83,16 @@ class ModuleDetailsForm(forms.Form):
         ),
     )
     pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label=_("Pass mark (percent)"))
+    questions_per_attempt = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100,
+        label=_("Questions in each knowledge check"),
+        help_text=_(
+            "Write more questions than this and each try draws a different set, in a new order. Leave it empty to "
+            "ask every question each time."
+        ),
+    )
     sources = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         label=_("Sources"),
@@ -131,6 +146,7 @@ class ModuleDetailsForm(forms.Form):
             "path_position": version.module.path_position,
             "estimated_minutes": version.estimated_minutes,
             "pass_mark": version.pass_mark,
+            "questions_per_attempt": version.questions_per_attempt,
             "sources": "\n".join(f"{s['title']} | {s['url']}" for s in version.sources),
             "prerequisites": list(version.module.prerequisites.all()),
             "change_note": version.change_note,
@@ -182,9 +198,19 @@ class PreviewForm(forms.Form):
 class QuestionForm(forms.Form):
     prompt = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}), label=_("Prompt"))
     kind = forms.ChoiceField(choices=Question.Kind.choices, label=_("Type"), widget=forms.RadioSelect)
+    lesson = LessonChoiceField(
+        queryset=Lesson.objects.none(),
+        required=False,
+        label=_("Lesson this question is about"),
+        empty_label=_("- Not about one lesson -"),
+        help_text=_("A learner who gets it wrong is pointed back to this lesson (without being told the answer)."),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lessons: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        lesson_field = self.fields["lesson"]
+        assert isinstance(lesson_field, forms.ModelChoiceField)  # noqa: S101  (narrowing for mypy)
+        lesson_field.queryset = lessons if lessons is not None else Lesson.objects.none()
         for i in range(1, MAX_CHOICES + 1):
             self.fields[f"choice_{i}_text"] = forms.CharField(
                 max_length=300, required=False, label=gettext("Answer %(number)s") % {"number": i}
@@ -214,7 +240,7 @@ class QuestionForm(forms.Form):
 
     @classmethod
     def initial_for(cls, question: Question) -> dict[str, Any]:
-        initial: dict[str, Any] = {"prompt": question.prompt, "kind": question.kind}
+        initial: dict[str, Any] = {"prompt": question.prompt, "kind": question.kind, "lesson": question.lesson_id}
         for i, choice in enumerate(question.choices.all(), 1):
             initial |= {f"choice_{i}_text": choice.text, f"choice_{i}_correct": choice.correct}
             initial[f"choice_{i}_feedback"] = choice.feedback
@@ -230,12 +256,16 @@ class SubmitForReviewForm(forms.Form):
     )
 
 
-def quiz_answers(version: ModuleVersion, data: Any) -> dict[str, list[str]]:
-    """Chosen choice ids per question from POST data (field ``q-<question id>``); unknown keys are ignored."""
+MAX_ANSWER_FIELDS = 200
+
+
+def quiz_answers(data: Any) -> dict[str, list[str]]:
+    """Chosen choice ids per question from POST data (fields ``q-<question id>``). Every such field is kept, so the
+    caller can refuse one that names a question or answer outside the drawn attempt (``quizzes.check_answers``)."""
     answers: dict[str, list[str]] = {}
-    for question in version.questions.all():
-        picked = data.getlist(f"q-{question.pk}")[: MAX_CHOICES * 2]
-        answers[str(question.pk)] = [str(value)[:20] for value in picked]
+    for key in list(data)[:MAX_ANSWER_FIELDS]:
+        if key.startswith("q-"):
+            answers[key[2:][:40]] = [str(value)[:40] for value in data.getlist(key)[: MAX_CHOICES * 2]]
     return answers
 
 

@@ -145,6 +145,12 @@ class ModuleVersion(models.Model):
     pass_mark = models.PositiveSmallIntegerField(
         default=80, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text=_("Percent to pass.")
     )
+    questions_per_attempt = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("How many questions each knowledge check draws from the module's questions; empty: all of them."),
+    )
     sources = models.JSONField(default=list, blank=True, help_text='[{"title": ..., "url": ...}]')
     change_note = models.CharField(max_length=300, blank=True)
     reading_grade = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
@@ -187,6 +193,10 @@ class ModuleVersion(models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    def draw_size(self, bank_size: int) -> int:
+        """How many of ``bank_size`` questions one knowledge check draws (``education.quizzes``)."""
+        return min(self.questions_per_attempt or bank_size, bank_size)
+
     @property
     def topic_label(self) -> str:
         return str(Topic(self.topic).label) if self.topic in Topic.values else self.topic
@@ -226,6 +236,14 @@ class Question(models.Model):
     position = models.PositiveSmallIntegerField()
     prompt = models.CharField(max_length=500)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SINGLE)
+    lesson = models.ForeignKey(
+        Lesson,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The lesson this question is about: a wrong answer points the learner back to it."),
+    )
 
     class Meta:
         ordering = ["version", "position"]
@@ -295,6 +313,7 @@ class ModuleProgress(models.Model):
     quiz_passed_at = models.DateTimeField(null=True, blank=True)
     best_score = models.PositiveSmallIntegerField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    precheck_skipped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -319,23 +338,6 @@ class LessonCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"Lesson read at {self.completed_at:%Y-%m-%d %H:%M}"
-
-
-class QuizAttempt(models.Model):
-    """One try at a knowledge check; ``answers`` maps question id → chosen choice ids."""
-
-    progress = models.ForeignKey(ModuleProgress, on_delete=models.CASCADE, related_name="attempts")
-    version = models.ForeignKey(ModuleVersion, on_delete=models.PROTECT, related_name="+")
-    answers = models.JSONField(default=dict)
-    score = models.PositiveSmallIntegerField()
-    passed = models.BooleanField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Attempt {self.pk}: {self.score}%"
 
 
 class LocalSupportGroup(models.Model):
@@ -378,6 +380,7 @@ class LocalSupportGroup(models.Model):
 
 
 # A version's content in another language lives in its own module (kept small); imported here so Django finds it.
+from education.attempt_models import QuizAttempt  # noqa: E402, F401
 from education.translation_models import (  # noqa: E402, F401
     ChoiceTranslation,
     LessonTranslation,

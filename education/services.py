@@ -7,7 +7,6 @@ are patient data: creating or cancelling one is limited to the patient's care te
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,8 +18,16 @@ from django.utils.translation import gettext as _
 from consent.audit import record_audit
 from consent.gate import is_care_team_for
 from consent.models import AuditEvent
-from education.models import Assignment, Choice, Lesson, LessonCompletion, Module, ModuleProgress, QuizAttempt
+from education.models import Assignment, Lesson, LessonCompletion, Module, ModuleProgress
 from education.notices import send_assignment_notices
+from education.quizzes import (  # noqa: F401  (knowledge checks live in education.quizzes; kept here for callers)
+    ChoiceResult,
+    QuestionResult,
+    QuizResult,
+    grade_answers,
+    result_of,
+    submit_quiz,
+)
 
 
 def start_module(*, learner: Any, module: Module) -> ModuleProgress:
@@ -50,78 +57,9 @@ def complete_lesson(*, progress: ModuleProgress, lesson: Lesson) -> ModuleProgre
         last = progress.version.lessons.count()
         progress.last_position = min(lesson.position + 1, last)
         progress.updated_at = timezone.now()
-        _refresh_completion(progress)
+        refresh_completion(progress)
         progress.save()
         return progress
-
-
-@dataclass
-class ChoiceResult:
-    choice: Choice
-    chosen: bool
-
-    @property
-    def show_feedback(self) -> bool:
-        """Explain every answer picked, and every right answer that was missed."""
-        return self.chosen or self.choice.correct
-
-
-@dataclass
-class QuestionResult:
-    prompt: str
-    right: bool
-    choices: list[ChoiceResult] = field(default_factory=list)
-
-
-@dataclass
-class QuizResult:
-    score: int
-    passed: bool
-    pass_mark: int
-    questions: list[QuestionResult]
-
-
-def grade_answers(*, progress: ModuleProgress, answers: dict[str, list[str]]) -> QuizResult:
-    """Score answers against the learner's version: a question counts when exactly the right answers are picked.
-
-    ``answers`` maps question id → chosen choice ids; unknown ids are ignored. The score is the percentage of
-    questions answered right, rounded down.
-    """
-    version = progress.version
-    results = []
-    for question in version.questions.prefetch_related("choices"):
-        chosen = set(answers.get(str(question.pk), []))
-        choices = [ChoiceResult(choice=c, chosen=str(c.pk) in chosen) for c in question.choices.all()]
-        right = all(item.chosen == item.choice.correct for item in choices)
-        if question.kind == question.Kind.SINGLE and sum(item.chosen for item in choices) != 1:
-            right = False
-        results.append(QuestionResult(prompt=question.prompt, right=right, choices=choices))
-    score = (100 * sum(r.right for r in results) // len(results)) if results else 100
-    return QuizResult(score=score, passed=score >= version.pass_mark, pass_mark=version.pass_mark, questions=results)
-
-
-def submit_quiz(*, progress: ModuleProgress, answers: dict[str, list[str]]) -> QuizResult:
-    """Grade and record one attempt. Retries are unlimited; passing once is enough."""
-    with transaction.atomic():
-        progress = ModuleProgress.objects.select_for_update().select_related("version").get(pk=progress.pk)
-        result = grade_answers(progress=progress, answers=answers)
-        clean = {str(q): [str(c) for c in chosen] for q, chosen in answers.items()}
-        QuizAttempt.objects.create(
-            progress=progress, version=progress.version, answers=clean, score=result.score, passed=result.passed
-        )
-        now = timezone.now()
-        progress.best_score = max(progress.best_score or 0, result.score)
-        if result.passed and progress.quiz_passed_at is None:
-            progress.quiz_passed_at = now
-        progress.updated_at = now
-        _refresh_completion(progress)
-        progress.save()
-        return result
-
-
-def result_of(attempt: QuizAttempt) -> QuizResult:
-    """Rebuild the feedback for a stored attempt (answers are kept by id, so old attempts stay readable)."""
-    return grade_answers(progress=attempt.progress, answers=attempt.answers)
 
 
 def restart_module(*, progress: ModuleProgress) -> ModuleProgress:
@@ -139,7 +77,7 @@ def restart_module(*, progress: ModuleProgress) -> ModuleProgress:
         return progress
 
 
-def _refresh_completion(progress: ModuleProgress) -> None:
+def refresh_completion(progress: ModuleProgress) -> None:
     """Done when every lesson of the version is read and its knowledge check (if any) is passed."""
     if progress.completed_at is not None:
         return

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from education.views import assignments, authoring, learner, support_groups, translations
+from education.views import assignments, authoring, checks, learner, support_groups, translations
 
 app_name = "education"
 
@@ -11,10 +11,12 @@ urlpatterns = [
     path("progress/", learner.my_progress, name="my_progress"),
     path("m/<slug:slug>/", learner.module_detail, name="module"),
     path("m/<slug:slug>/lessons/<int:position>/", learner.lesson, name="lesson"),
-    path("m/<slug:slug>/check/", learner.quiz, name="quiz"),
-    path("m/<slug:slug>/check/result/", learner.quiz_result, name="quiz_result"),
+    path("m/<slug:slug>/pre-check/", checks.precheck, name="precheck"),
+    path("m/<slug:slug>/pre-check/skip/", checks.precheck_skip, name="precheck_skip"),
+    path("m/<slug:slug>/check/", checks.quiz, name="quiz"),
+    path("m/<slug:slug>/check/result/", checks.quiz_result, name="quiz_result"),
     path("m/<slug:slug>/restart/", learner.restart, name="restart"),
-    path("m/<slug:slug>/certificate/", learner.certificate, name="certificate"),
+    path("m/<slug:slug>/certificate/", checks.certificate, name="certificate"),
     # Authoring (care staff)
     path("manage/", authoring.manage_home, name="manage"),
     path("manage/new/", authoring.module_new, name="module_new"),

@@ -239,7 +239,7 @@ def question_edit(request: PortalRequest, slug: str, question_id: Any = None) ->
         if question is None:
             raise Http404("Not found")
     initial = QuestionForm.initial_for(question) if question else {"kind": Question.Kind.SINGLE}
-    form = QuestionForm(request.POST or None, initial=initial)
+    form = QuestionForm(request.POST or None, initial=initial, lessons=version.lessons.order_by("position"))
     if request.method == "POST" and form.is_valid():
         try:
             authoring.save_question(
@@ -248,6 +248,7 @@ def question_edit(request: PortalRequest, slug: str, question_id: Any = None) ->
                 prompt=form.cleaned_data["prompt"],
                 kind=form.cleaned_data["kind"],
                 choices=form.choices(),
+                lesson=form.cleaned_data["lesson"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

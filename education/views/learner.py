@@ -21,14 +21,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from education import services, support_groups, translating
+from education import quizzes, services, support_groups, translating
 from education.access import (
     disclosed_assignments,
     enrolled_programs,
     get_readable_module,
     readable_modules,
 )
-from education.forms import CatalogueFilterForm, quiz_answers
+from education.forms import CatalogueFilterForm
 from education.models import (
     Assignment,
     Lesson,
@@ -204,7 +204,8 @@ def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
         request.LANGUAGE_CODE, version, *(p.current_version for p in prerequisites if p.current_version)
     )
     translating.localize_lessons(lessons, shown.translation)
-    question_count = (lessons[0].question_count or 0) if lessons else version.questions.count()
+    bank_size = (lessons[0].question_count or 0) if lessons else version.questions.count()
+    question_count = version.draw_size(bank_size)
     next_lesson = next((lesson for lesson in lessons if lesson.pk not in done), None)
     return render(
         request,
@@ -219,6 +220,9 @@ def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
             "next_lesson": next_lesson,
             "prerequisites": prerequisites,
             "question_count": question_count,
+            "precheck": quizzes.precheck_offered(
+                progress, has_questions=bool(question_count), started_reading=bool(done)
+            ),
             "updated": progress is not None and progress.version_id != module.current_version_id,
             "local_groups": _local_groups(request, module),
             **shown.context(),
@@ -265,56 +269,6 @@ def lesson(request: PortalRequest, slug: str, position: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
-def quiz(request: PortalRequest, slug: str) -> HttpResponse:
-    """The knowledge check. Answers are scored on POST and the feedback page follows (retries unlimited)."""
-    module = get_readable_module(request.user, slug)
-    progress = services.start_module(learner=request.user, module=module)
-    version = progress.version
-    questions = list(version.questions.prefetch_related("choices"))
-    if not questions:
-        raise Http404("Not found")
-    errors = []
-    if request.method == "POST":
-        answers = quiz_answers(version, request.POST)
-        unanswered = [q.position for q in questions if not answers.get(str(q.pk))]
-        if not unanswered:
-            services.submit_quiz(progress=progress, answers=answers)
-            return redirect("education:quiz_result", slug=slug)
-        errors = [_("Please answer question %(number)s.") % {"number": n} for n in unanswered]
-    shown = translating.page_language(request.LANGUAGE_CODE, version)
-    translating.localize_questions(questions, shown.translation)
-    return render(
-        request,
-        "education/quiz.html",
-        {
-            "module": module,
-            "version": version,
-            "questions": questions,
-            "errors": errors,
-            "chosen": request.POST if request.method == "POST" else None,
-            "single": Question.Kind.SINGLE,
-            **shown.context(),
-        },
-    )
-
-
-def quiz_result(request: PortalRequest, slug: str) -> HttpResponse:
-    """Feedback on the learner's latest attempt: every answer picked or missed is explained."""
-    module, progress = _learner_state(request, slug)
-    attempt = progress.attempts.select_related("progress__version").first() if progress else None
-    if progress is None or attempt is None or attempt.version_id != progress.version_id:
-        return redirect("education:quiz", slug=slug)
-    result = services.result_of(attempt)
-    shown = translating.page_language(request.LANGUAGE_CODE, progress.version)
-    translating.localize_results(result.questions, shown.translation)
-    return render(
-        request,
-        "education/quiz_result.html",
-        {"module": module, "version": progress.version, "progress": progress, "result": result, **shown.context()},
-    )
-
-
 @require_POST
 def restart(request: PortalRequest, slug: str) -> HttpResponse:
     """Start the module again on its newest version."""
@@ -324,20 +278,6 @@ def restart(request: PortalRequest, slug: str) -> HttpResponse:
         messages.success(request, _("You are starting the newest version of this module."))
         return redirect("education:lesson", slug=slug, position=1)
     return redirect("education:module", slug=slug)
-
-
-def certificate(request: PortalRequest, slug: str) -> HttpResponse:
-    """A printable certificate, only once every lesson is read and the check is passed."""
-    module, progress = _learner_state(request, slug)
-    if progress is None or progress.completed_at is None:
-        messages.info(request, _("Finish every lesson and pass the knowledge check to get your certificate."))
-        return redirect("education:module", slug=slug)
-    translating.page_language(request.LANGUAGE_CODE, progress.version)
-    return render(
-        request,
-        "education/certificate.html",
-        {"module": module, "version": progress.version, "progress": progress, "learner": request.user},
-    )
 
 
 def my_progress(request: PortalRequest) -> HttpResponse:

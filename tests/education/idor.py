@@ -25,6 +25,8 @@ from tests.support.idor import status_of
 
 LEARNER_PAGES = (
     "education:module",
+    "education:precheck",
+    "education:precheck_skip",
     "education:quiz",
     "education:quiz_result",
     "education:restart",
@@ -50,8 +52,8 @@ def object_urls(owner_patient: Any) -> list[str]:
 
 
 def learner_urls(module: Module) -> list[str]:
-    """Every learner page of ``module``: overview, first lesson, knowledge check and its result, restart (POST)
-    and certificate."""
+    """Every learner page of ``module``: overview, first lesson, pre-check and its skip (POST), knowledge check and
+    its result, restart (POST) and certificate."""
     return [reverse(name, args=[module.slug]) for name in LEARNER_PAGES] + [
         reverse("education:lesson", args=[module.slug, 1])
     ]

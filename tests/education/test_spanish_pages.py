@@ -59,14 +59,14 @@ def test_the_module_overview_and_a_lesson_speak_spanish(client, login, spanish_r
     overview = _page(client, reverse("education:module", args=[shared_module.slug]))
     for spanish in (
         "Su progreso",
-        "Empezar la primera lección",
+        "Hacer la prueba inicial",
         "3 lecciones",
         "Preguntas de repaso (2 preguntas)",
         "Fuentes",
         "Este módulo es información general",
     ):
         assert spanish in overview
-    assert "Start the first lesson" not in overview and "Your progress" not in overview
+    assert "Take the pre-check" not in overview and "Your progress" not in overview
     lesson = _page(client, reverse("education:lesson", args=[shared_module.slug, 1]))
     for spanish in ("Lección 1 de 3", "Marcar como leída y continuar", "0 de 3 lecciones leídas"):
         assert spanish in lesson
@@ -91,7 +91,7 @@ def test_the_knowledge_check_and_its_feedback_speak_spanish(client, login, spani
     data = {f"q-{question}": choices for question, choices in answers_for(version, right=False).items()}
     client.post(quiz_url, data, **SPANISH)
     result = _page(client, reverse("education:quiz_result", args=[shared_module.slug]))
-    for spanish in ("Sus resultados", "Todavía no.", "Intentar de nuevo", "Su respuesta (incorrecta):"):
+    for spanish in ("Sus resultados", "Todavía no.", "Intentar de nuevo", "Preguntas para repasar"):
         assert spanish in result
     assert "Try again" not in result and "Your results" not in result
 
@@ -99,4 +99,4 @@ def test_the_knowledge_check_and_its_feedback_speak_spanish(client, login, spani
 def test_english_stays_the_default(client, login, family_member, shared_module):
     login(family_member)
     page = client.get(reverse("education:module", args=[shared_module.slug])).content.decode()
-    assert "Start the first lesson" in page and "3 lessons" in page
+    assert "Take the pre-check" in page and "3 lessons" in page
