@@ -45,7 +45,7 @@ def test_bank_is_larger_than_an_attempt_and_every_question_is_well_formed(path: 
     for number, question in enumerate(questions, 1):
         assert 1 <= question["lesson"] <= lesson_count, f"question {number}: lesson {question['lesson']}"
         choices = question["choices"]
-        assert 2 <= len(choices) <= 4 and all(choice["feedback"].strip() for choice in choices), f"question {number}"
+        assert 2 <= len(choices) <= 5 and all(choice["feedback"].strip() for choice in choices), f"question {number}"
         right = sum(choice["correct"] for choice in choices)
         if question["kind"] == "single":
             assert right == 1, f"question {number} needs exactly one correct answer"
