@@ -80,9 +80,11 @@ def render_page(request: HttpRequest, viewer: User, *, whole_program: bool, temp
 
 
 def csv_response(request: HttpRequest, viewer: User, *, whole_program: bool) -> HttpResponse:
-    """One chart's table as CSV (``?chart=<key>&start=…&end=…``); an unknown chart is a 404, bad dates a 400."""
-    chart = next((c for c in charts() if c.key == request.GET.get("chart", "")), None)
-    if chart is None:
+    """One chart's table as CSV (``?chart=<key>&start=…&end=…``), or every chart's one after another without
+    ``chart``; an unknown chart is a 404, bad dates a 400."""
+    wanted = request.GET.get("chart")
+    chosen = [c for c in charts() if wanted is None or c.key == wanted]
+    if not chosen:
         refuse(request)
     asked = read_request(request, viewer, whole_program=whole_program)
     if asked.scope is None:
@@ -90,10 +92,12 @@ def csv_response(request: HttpRequest, viewer: User, *, whole_program: bool) -> 
         return HttpResponse(
             _("Check the dates: %(errors)s") % {"errors": errors}, status=400, content_type="text/plain; charset=utf-8"
         )
-    table = shown(chart, asked.scope)
-    start, end = asked.scope.start.isoformat(), asked.scope.end.isoformat()
-    response = HttpResponse(table_csv(table, start=start, end=end), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{chart.key}-{start}-{end}.csv"'
+    scope = asked.scope
+    start, end = scope.start.isoformat(), scope.end.isoformat()
+    body = "\r\n".join(table_csv(shown(chart, scope), start=start, end=end) for chart in chosen)
+    name = wanted if wanted is not None else "insights"
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{start}-{end}.csv"'
     return response
 
 
