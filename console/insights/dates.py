@@ -16,8 +16,8 @@ LONGEST_RANGE = timedelta(days=366)
 class DateRangeForm(forms.Form):
     """``start`` and ``end`` (both included). Missing values default to the twelve weeks ending today."""
 
-    start = PortalDateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = PortalDateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = PortalDateField(label=_("First day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = PortalDateField(label=_("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: object, today: date, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ def table_csv(table: ShownTable, *, start: str, end: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([safe_cell(table.title)])
-    writer.writerow([_("From"), start, _("To"), end])
+    writer.writerow([_("First day"), start, _("Last day"), end])
     writer.writerow([safe_cell(name) for name in (table.row_heading, *table.columns, *table.rate_labels)])
     for row in table.rows:
         counts = [_("fewer than 11") if cell.value is None else str(cell.value) for cell in row.cells]

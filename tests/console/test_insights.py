@@ -76,7 +76,7 @@ def test_counselor_sees_their_caseload_with_small_cells_suppressed(world: World)
     assert _series(charts["family-funnel"]) == {"Family members": [CASELOAD_MEMBERS, 12, 12]}
     # Module A: 12 started, 11 completed; module B: 3 started (suppressed), none completed (zero is shown).
     assert charts["module-completion"]["labels"][:2] == [_title(world.module_a), _title(world.module_b)]
-    assert _series(charts["module-completion"]) == {"Started": [12, S], "Completed": [11, 0]}
+    assert _series(charts["module-completion"]) == {"Started": [12, S], "Finished": [11, 0]}
     # Attendance: 12 attended, 1 missed (suppressed), 0 excused; the total is not drawn.
     assert _attendance_total(charts["session-attendance"]) == [12, S, 0]
     # Reminders: 12 delivered by text, 1 failed (suppressed); no email.

@@ -89,7 +89,7 @@ def module_completion(scope: InsightsScope) -> CountTable:
         title=_("Module completion"),
         kind="horizontal",
         row_heading=_("Module"),
-        columns=[_("Started"), _("Completed")],
+        columns=[_("Started"), _("Finished")],
         rows=[(title, [started_count, completed_count]) for title, started_count, completed_count in modules],
         rates=[Rate(_("Completion rate"), numerator=1, denominator=0)],
         explanation=_(

@@ -64,7 +64,7 @@ def session_attendance(scope: InsightsScope) -> CountTable:
         title=_("Family-session attendance by week"),
         kind="stacked",
         row_heading=_("Week"),
-        columns=[_("Attended"), _("Missed"), _("Excused"), _("Recorded")],
+        columns=[_("Attended"), _("Missed"), _("Excused"), _("All recorded")],
         rows=[
             (_("Week of %(day)s") % {"day": date_format(monday, "MONTH_DAY_FORMAT")}, [*counts, sum(counts)])
             for monday, counts in weeks.items()
