@@ -258,6 +258,16 @@ def demo_content() -> dict[str, Any]:
     }
 
 
+@op
+def insights_families(counselor_email: str, patient_email: str, count: int = 14, tag: str = "demo") -> dict[str, Any]:
+    """Families with activity enough for the insights charts (``tests.support.insights_demo``)."""
+    from accounts.models import User
+    from tests.support.insights_demo import add_families
+
+    counselor = User.objects.get(email=counselor_email)
+    return add_families(counselor, User.objects.get(email=patient_email), count=count, tag=tag)
+
+
 def main() -> None:
     out = sys.stdout
     sys.stdout = sys.stderr  # anything printed by Django or the services must not corrupt the protocol
