@@ -31,13 +31,13 @@ def read_request(request: HttpRequest, viewer: User, *, whole_program: bool) -> 
     assert program is not None  # noqa: S101  (both guards require a program)
     tz = program.tz
     now = timezone.now()
-    form = DateRangeForm(request.GET or None, today=now.astimezone(tz).date())
-    if request.GET and not form.is_valid():
+    today = now.astimezone(tz).date()
+    form = DateRangeForm(request.GET, today=today)
+    if not form.is_valid():
         return InsightsRequest(form=form, scope=None)
-    if not request.GET:
-        form = DateRangeForm({}, today=now.astimezone(tz).date())
-        form.is_valid()
     start, end = form.as_range()
+    form = DateRangeForm({"start": start.isoformat(), "end": end.isoformat()}, today=today)  # shows the defaults
+    form.is_valid()
     scope = InsightsScope(
         viewer=viewer,
         program_id=program.pk,

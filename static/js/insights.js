@@ -13,11 +13,33 @@
   var line = cssVar("--line", "#d5dbe1");
   var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
+  // Long row labels (module titles) wrap onto lines that fit a phone's width: at most a third of the chart.
+  function wrapped(label, width) {
+    var most = Math.max(12, Math.floor(width / 3 / 7));
+    if (label.length <= most) { return label; }
+    var lines = [];
+    var line = "";
+    label.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > most) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) { lines.push(line); }
+    return lines;
+  }
+
   function options(kind) {
     var horizontal = kind === "horizontal";
     var stacked = kind === "stacked";
     var valueAxis = { beginAtZero: true, stacked: stacked, ticks: { color: ink, precision: 0 }, grid: { color: line } };
-    var labelAxis = { stacked: stacked, ticks: { color: ink, autoSkip: false }, grid: { display: false } };
+    var labelAxis = {
+      stacked: stacked,
+      grid: { display: false },
+      ticks: {
+        color: ink,
+        autoSkip: !horizontal,
+        callback: function (value) { return wrapped(String(this.getLabelForValue(value)), this.chart.width); }
+      }
+    };
     return {
       indexAxis: horizontal ? "y" : "x",
       responsive: true,
@@ -30,7 +52,7 @@
 
   function height(kind, data) {
     var rows = data.labels.length;
-    if (kind === "horizontal") { return Math.max(180, 60 + rows * data.series.length * 22); }
+    if (kind === "horizontal") { return Math.max(180, 60 + rows * Math.max(2, data.series.length) * 24); }
     return 280;
   }
 
