@@ -71,8 +71,8 @@ def family_funnel(scope: InsightsScope) -> CountTable:
 
 @register("module-completion", position=20)
 def module_completion(scope: InsightsScope) -> CountTable:
-    """Per published module: family members (with an education consent) who started it in the range, and how
-    many of those completed it by the range's end."""
+    """Per published module someone started: family members (with an education consent) who started it in the
+    range, and how many of those completed it by the range's end."""
     learners = scope.family_member_ids(education_only=True)
     started = Q(progress__learner_id__in=learners, progress__started_at__gte=scope.start_at)
     started &= Q(progress__started_at__lt=scope.end_at)
@@ -81,6 +81,7 @@ def module_completion(scope: InsightsScope) -> CountTable:
         Module.objects.for_program(scope.program_id)
         .filter(archived_at__isnull=True, current_version__status=ModuleVersion.Status.PUBLISHED)
         .annotate(started=Count("progress", filter=started), completed=Count("progress", filter=completed))
+        .filter(started__gt=0)
         .order_by("path_position", "current_version__title")
         .values_list("current_version__title", "started", "completed")
     )
@@ -94,7 +95,7 @@ def module_completion(scope: InsightsScope) -> CountTable:
         rates=[Rate(_("Completion rate"), numerator=1, denominator=0)],
         explanation=_(
             "Family members who started each module in these dates, and how many of them finished it. Only family "
-            "members whose consent includes education are counted."
+            "members whose consent includes education are counted; modules nobody started are left out."
         ),
-        empty_text=_("No modules are published yet."),
+        empty_text=_("No family member started a module in these dates."),
     )
