@@ -7,7 +7,7 @@ chart's JSON or a CSV.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -88,6 +88,3 @@ class ShownTable:
     def is_empty(self) -> bool:
         """True when there is nothing to draw: no rows, or every count zero."""
         return not any(cell.value for row in self.rows for cell in row.cells) and not self.any_suppressed
-
-
-ChartFunction = Callable[..., CountTable]
