@@ -9,7 +9,7 @@ environment names; run it against a database of your own, seeded once::
     python -m bench.page_cpu measure [PAGE ...]     # queries and median CPU ms per page, and the /healthz floor
     python -m bench.page_cpu profile PAGE           # cProfile of 30 warm requests, by cumulative time
 
-Pages: dashboard, conversation, schedule, module, roster, inbox (the key pages of ``bench.pages``). With
+Pages: dashboard, conversation, schedule, module, roster, insights, inbox (the key pages of ``bench.pages``). With
 ``DJANGO_DEBUG=False`` it needs the production settings' variables and ``collectstatic``.
 """
 
@@ -59,6 +59,7 @@ def _pages() -> list[tuple[str, Any, str]]:
         ("schedule", member, reverse("scheduling:session_list")),
         ("module", member, reverse("education:module", args=[state["module"]])),
         ("roster", counselor, reverse("consent:patient_list")),
+        ("insights", counselor, reverse("console:caseload_insights")),
         ("inbox", counselor, reverse("messaging:conversation_list")),
     ]
 

@@ -29,6 +29,7 @@ CEILINGS = {
     "family-session schedule": 8,  # 9 until the gate skipped the authorities query
     "education module": 6,  # 7 until the gate skipped the authorities query
     "counselor roster": 7,  # 8 until the request user came with the program joined
+    "counselor insights": 9,  # the gate's caseload (2), the patients (1), one aggregate per chart (5)
     "counselor inbox": 7,  # 8 until the request user came with the program joined
 }
 _LITERALS = re.compile(r"'[^']*'|\b\d+\b|%s")
@@ -52,6 +53,7 @@ def key_pages(data: Dataset, family: Family) -> list[Page]:
         Page("conversation", "family", member, reverse("messaging:conversation", args=[family.conversation.pk])),
         Page("family-session schedule", "family", member, reverse("scheduling:session_list")),
         Page("counselor roster", "staff", counselor, reverse("consent:patient_list")),
+        Page("counselor insights", "staff", counselor, reverse("console:caseload_insights")),
         Page("counselor inbox", "staff", counselor, reverse("messaging:conversation_list")),
     ]
     if slug:

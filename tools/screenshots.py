@@ -61,6 +61,7 @@ SHOTS: list[Shot] = [
         "Counselor: family and consents",
     ),
     ("counselor-week", "counselor", lambda d: f"/sessions/week/?week={d['week']}", "Counselor: the week's sessions"),
+    ("counselor-insights", "counselor", lambda d: "/console/my-caseload/insights/", "Counselor: caseload insights"),
 ]
 # The same family member's pages after choosing Español in the header (taken last: the choice is saved on the
 # account, as it is for a real family).
@@ -94,8 +95,9 @@ def choose_spanish(page: Page) -> None:
         raise RuntimeError(f"the page did not switch to Spanish: {page.url}")
 
 
-def capture(browser: Browser, base_url: str, demo: dict, out: Path) -> list[Path]:
-    """Each role signs in once (an authenticator code works only once); each page is taken at both widths."""
+def capture(browser: Browser, base_url: str, demo: dict, out: Path, only: list[str] | None = None) -> list[Path]:
+    """Each role signs in once (an authenticator code works only once); each page is taken at both widths
+    (``only``: just the shots with these names)."""
     pages: dict[str, Page] = {}
     for role, email in ["", ""], *ACCOUNTS.items():
         pages[role] = browser.new_context(viewport=WIDTHS["phone"], base_url=base_url, locale="en-US").new_page()
@@ -106,10 +108,15 @@ def capture(browser: Browser, base_url: str, demo: dict, out: Path) -> list[Path
         page = pages[who]
         if name == SPANISH_SHOTS[0][0]:
             choose_spanish(page)
+        if only and name not in only:
+            continue
         for width, viewport in WIDTHS.items():
             page.set_viewport_size(viewport)
             page.goto(path_of(demo))
             page.wait_for_load_state("load")
+            page.wait_for_function(
+                "[...document.querySelectorAll('canvas[data-insights-chart]')].every((c) => c.dataset.drawn)"
+            )
             page.evaluate("document.querySelectorAll('.toasts').forEach((n) => n.remove())")  # sign-in toasts
             height = min(int(page.evaluate("document.documentElement.scrollHeight")), MAX_HEIGHT[width])
             target = out / f"{name}-{width}.png"
@@ -145,6 +152,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"), help="where the PNG files go")
     parser.add_argument("--readme", action="store_true", help="print the README section and exit")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="take only these shots (e.g. counselor-insights)")
     options = parser.parse_args()
     if options.readme:
         print(readme_section())
@@ -158,12 +166,13 @@ def main() -> None:
         seeder = Seeder(env)
         try:
             demo = seeder("demo_content")
+            seeder("insights_families", counselor_email=ACCOUNTS["counselor"], tag="screenshots")
         finally:
             seeder.close()
         with srv.live_server(env, Path(tmp) / "mail") as live, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
-                written = capture(browser, live.url, demo, out)
+                written = capture(browser, live.url, demo, out, options.only)
             finally:
                 browser.close()
     total = sum(path.stat().st_size for path in written)

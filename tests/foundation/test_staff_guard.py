@@ -103,6 +103,10 @@ EXPECTED_STAFF_URLS = {
     "console:consent_form_new",
     "console:consent_form",
     "console:review_queue",
+    "console:insights",
+    "console:insights_csv",
+    "console:caseload_insights",
+    "console:caseload_insights_csv",
 }
 
 

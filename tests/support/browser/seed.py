@@ -258,6 +258,25 @@ def demo_content() -> dict[str, Any]:
     }
 
 
+@op
+def insights_families(
+    counselor_email: str, patient_email: str = "", count: int = 14, tag: str = "demo"
+) -> dict[str, Any]:
+    """Families with activity enough for the insights charts (``tests.support.insights_demo``); without
+    ``patient_email`` they belong to a new patient put on the counselor's caseload."""
+    from accounts.models import User
+    from tests.support import personas
+    from tests.support.insights_demo import add_families
+
+    counselor = User.objects.get(email=counselor_email)
+    if patient_email:
+        patient = User.objects.get(email=patient_email)
+    else:
+        patient = personas.make_user(f"insights-{tag}@example.org", User.Role.PATIENT, counselor.program, "Sam Lee")
+        personas.assign(counselor, patient)
+    return add_families(counselor, patient, count=count, tag=tag)
+
+
 def main() -> None:
     out = sys.stdout
     sys.stdout = sys.stderr  # anything printed by Django or the services must not corrupt the protocol

@@ -1,0 +1,78 @@
+"""Family-session attendance by week: what staff recorded for family members at sessions that have started."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from console.insights.registry import register
+from console.insights.scope import InsightsScope
+from console.insights.tables import CountTable, Rate
+from scheduling.models import FamilySession, Participant
+
+ATTENDED = (Participant.Attendance.ATTENDED, Participant.Attendance.LATE)
+
+
+def week_of(day: date) -> date:
+    """The Monday starting ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+@register("session-attendance", position=30)
+def session_attendance(scope: InsightsScope) -> CountTable:
+    """Per week (Monday to Sunday, program time) of the range: family members recorded as attended (late
+    included), missed and excused at sessions that were not cancelled and have started; the last column is their
+    sum, so the complementary-suppression rule protects it."""
+    participants = Participant.objects.filter(
+        role=Participant.Role.FAMILY,
+        removed_at__isnull=True,
+        session__program_id=scope.program_id,
+        session__starts_at__gte=scope.start_at,
+        session__starts_at__lt=min(scope.end_at, scope.now),
+    ).exclude(session__status=FamilySession.Status.CANCELLED)
+    if not scope.whole_program:
+        participants = participants.filter(
+            Q(session__patient_id__in=scope.patient_ids) | Q(via_patient_id__in=scope.patient_ids)
+        )
+    per_day = (
+        participants.annotate(day=TruncDate("session__starts_at", tzinfo=scope.tz))
+        .values("day")
+        .annotate(
+            attended=Count("pk", filter=Q(attendance__in=ATTENDED)),
+            missed=Count("pk", filter=Q(attendance=Participant.Attendance.ABSENT)),
+            excused=Count("pk", filter=Q(attendance=Participant.Attendance.EXCUSED)),
+        )
+        .order_by("day")
+    )
+    weeks: dict[date, list[int]] = {}
+    monday = week_of(scope.start)
+    while monday <= scope.end:
+        weeks[monday] = [0, 0, 0]
+        monday += timedelta(days=7)
+    for row in per_day:
+        day = row["day"].date() if isinstance(row["day"], datetime) else row["day"]
+        counts = weeks.setdefault(week_of(day), [0, 0, 0])
+        counts[0] += row["attended"]
+        counts[1] += row["missed"]
+        counts[2] += row["excused"]
+    return CountTable(
+        key="session-attendance",
+        title=_("Family-session attendance by week"),
+        kind="stacked",
+        row_heading=_("Week"),
+        columns=[_("Attended"), _("Missed"), _("Excused"), _("All recorded")],
+        rows=[
+            (_("Week of %(day)s") % {"day": date_format(monday, "MONTH_DAY_FORMAT")}, [*counts, sum(counts)])
+            for monday, counts in weeks.items()
+        ],
+        total_column=3,
+        rates=[Rate(_("Attendance rate"), numerator=0, denominator=3)],
+        explanation=_(
+            "Family members at family sessions, groups and education nights each week, as staff recorded "
+            "attendance. Late arrivals count as attended; cancelled sessions are left out."
+        ),
+    )
