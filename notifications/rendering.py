@@ -52,6 +52,8 @@ SMS_TEMPLATES = (
     "assignment_new",
     "consent_granted",
     "access_changed",
+    "summary_review",
+    "summary_update",
 )
 
 # Words that must never appear in a text or email to a family, in any language (SMS-08, consent-and-privacy §12).
@@ -120,6 +122,8 @@ REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
     "assignment_new": ("link", "url"),
     "consent_granted": ("link", "url"),
     "access_changed": ("link", "url"),
+    "summary_review": ("link", "url"),
+    "summary_update": ("link", "url"),
     "staff_welcome": ("link",),
 }
 

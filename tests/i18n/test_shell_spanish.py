@@ -219,6 +219,7 @@ def test_a_console_change_is_confirmed_in_spanish(client, program_admin):
         "reminder_offsets_minutes": program.reminder_offsets_minutes,
         "offline_notice_minutes": program.offline_notice_minutes,
         "patients_join_care_team": "on" if program.patients_join_care_team else "",
+        "summary_review_hours": program.summary_review_hours,
     }
     response = client.post(reverse("console:program_settings"), unchanged, follow=True, **ES)
     assert "No se cambió nada." in visible_text(response)

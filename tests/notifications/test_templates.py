@@ -108,6 +108,8 @@ def test_sms_template_is_neutral_and_one_gsm7_segment(
         "consent_granted",
         "access_changed",
         "staff_welcome",
+        "summary_review",
+        "summary_update",
     ],
 )
 @pytest.mark.parametrize("language", LANGUAGES)
