@@ -26,9 +26,6 @@ from messaging.summaries import queries, services
 from messaging.summaries.forms import ReviewForm
 from messaging.summaries.models import ProgressSummary
 
-LIST_WHAT = "List of progress summaries"
-READ_WHAT = "Progress summary"
-
 
 @require_http_methods(["GET", "HEAD"])
 def index(request: PortalRequest) -> HttpResponse:
@@ -40,7 +37,8 @@ def index(request: PortalRequest) -> HttpResponse:
     own = list(queries.for_review(queries.acted_for_ids(user)))
     family = list(queries.released_for_family(queries.consented_ids(user)))
     if family:  # the list names whose updates exist and when: a disclosure, recorded once per patient
-        record_disclosures(user, {s.patient_id for s in family}, Scope.PROGRESS_SUMMARY, what=LIST_WHAT)
+        shown = {summary.patient_id for summary in family}
+        record_disclosures(user, shown, Scope.PROGRESS_SUMMARY, what="List of progress summaries")
     return render(
         request,
         "messaging/summaries/index.html",
@@ -67,7 +65,7 @@ def summary_detail(request: PortalRequest, summary_id: uuid.UUID) -> HttpRespons
     version = summary.released_version
     if version is None:
         refuse(request, summary_id)
-    require_disclosure(user, summary.patient, Scope.PROGRESS_SUMMARY, what=READ_WHAT, request=request)
+    require_disclosure(user, summary.patient, Scope.PROGRESS_SUMMARY, what="Progress summary", request=request)
     return render(request, "messaging/summaries/family_detail.html", {"summary": summary, "version": version})
 
 
