@@ -116,14 +116,14 @@ def test_a_learners_dashboard_and_nav_are_in_spanish_at_the_same_query_count(log
         [*FRAME_EN, *SIGNED_IN_FRAME_EN, "Welcome, Lee Learner"],
     )
     assert nav_links(response) == [
-        "Inicio", "Aprender", "Sesiones", "Mensajes", "Lo que puede ver", "Cuenta", "Cerrar sesión"
+        "Inicio", "Aprender", "Sesiones", "Mensajes", "Novedades", "Lo que puede ver", "Cuenta", "Cerrar sesión"
     ]  # fmt: skip
 
 
 def test_each_roles_nav_is_in_spanish(login, patient, counselor, program_admin):
     common = ["Inicio", "Aprender", "Sesiones", "Mensajes"]
     expected = {
-        patient: [*common, "Lo que comparto", "Cuenta", "Cerrar sesión"],
+        patient: [*common, "Novedades", "Lo que comparto", "Cuenta", "Cerrar sesión"],
         counselor: [*common, "Pacientes", "Recordatorios", "Cuenta", "Cerrar sesión"],
         program_admin: [*common, "Pacientes", "Recordatorios", "Programa", "Cuenta", "Cerrar sesión"],
     }
