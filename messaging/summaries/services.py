@@ -112,15 +112,13 @@ def release_due_summaries(now: datetime) -> int:
     Returns how many were released."""
     released = 0
     due = SummaryVersion.objects.filter(state=State.AWAITING_REVIEW, review_due_at__lte=now)
-    for version_id in list(due.order_by("review_due_at").values_list("pk", flat=True)[:RELEASE_BATCH]):
+    for version_id, summary_id in list(due.order_by("review_due_at").values_list("pk", "summary_id")[:RELEASE_BATCH]):
         with transaction.atomic():
-            version = (
-                SummaryVersion.objects.select_for_update()
-                .select_related("summary__patient")
-                .filter(pk=version_id, state=State.AWAITING_REVIEW, review_due_at__lte=now)
-                .first()
-            )
-            if version is not None:  # an answer or an edit got there first: nothing to do
+            # The summary's row lock first, as every other change takes it; then the version as it is now.
+            summary = _locked(ProgressSummary(pk=summary_id))
+            version = summary.current_version
+            if version is not None and version.pk == version_id and version.awaiting_review:
+                version.summary = summary  # an answer or an edit that got there first leaves nothing to do
                 _release(version, now, SummaryVersion.Release.AUTOMATIC)
                 released += 1
     return released

@@ -159,6 +159,24 @@ def test_program_review_time_is_used(counselor, patient, program):
     assert version.review_due_at - version.sent_for_review_at == timedelta(hours=2)
 
 
+def test_another_patient_and_their_counselor_get_404_everywhere(login, counselor, patient, other_patient, program):
+    summary = released_summary(counselor, patient)
+    their_counselor = personas.make_staff("theo@example.org", program)
+    personas.assign(their_counselor, other_patient)
+    urls = [
+        reverse("summaries:detail", args=[summary.pk]),
+        reverse("summaries:edit", args=[summary.pk]),
+        reverse("summaries:patient", args=[patient.pk]),
+        reverse("summaries:new", args=[patient.pk]),
+    ]
+    for person in (other_patient, their_counselor):
+        client = login(person, Client())
+        assert [client.get(url).status_code for url in urls] == [404] * len(urls)
+        review = reverse("summaries:review", args=[summary.pk])
+        assert client.post(review, {"decision": "approve", "version": 1}).status_code == 404
+        assert str(summary.pk) not in client.get(reverse("summaries:index")).content.decode()
+
+
 def test_revoking_between_approval_and_reading_stops_the_read(login, counselor, patient, family_member, consent):
     summary = released_summary(counselor, patient)
     personas.revoke(consent)
