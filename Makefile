@@ -56,14 +56,16 @@ typecheck: install
 migrations-check: install
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 
+# Two pytest-xdist workers: each has its own test database, cache and channel layer (SQLite, local memory).
+TEST_WORKERS ?= 2
 pytest: install
-	$(DEV_ENV) $(VENV)/bin/pytest -m "not browser" -q
+	$(DEV_ENV) $(VENV)/bin/pytest -m "not browser" -q -n $(TEST_WORKERS)
 
 node_modules/.package-lock.json: package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund
 
 test-browser: system-packages install node_modules/.package-lock.json
-	$(DEV_ENV) $(VENV)/bin/pytest -m browser tests/browser tests/scheduling/test_browser.py -q
+	$(DEV_ENV) $(VENV)/bin/pytest -m browser tests/browser tests/scheduling/test_browser.py -q -n $(TEST_WORKERS)
 
 test: system-packages lint typecheck migrations-check pytest test-browser
 

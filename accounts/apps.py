@@ -8,6 +8,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import signals  # noqa: F401  (connects auth signal receivers)
+        from accounts.checkin_sharing import SUBJECT_PREFIX, share_still_stands
+        from notifications.checks import register_subject_check
+
+        register_subject_check(SUBJECT_PREFIX, share_still_stands)
 
         _label_allauth_fields()
 

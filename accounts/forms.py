@@ -49,9 +49,26 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["full_name", "preferred_name", "time_zone", "preferred_language"]
-        labels = {"full_name": _("Full name"), "preferred_name": _("What should we call you?")}
-        help_texts = {"preferred_name": _("Optional. Shown in greetings and messages.")}
+        fields = ["full_name", "preferred_name", "credentials", "time_zone", "preferred_language"]
+        labels = {
+            "full_name": _("Full name"),
+            "preferred_name": _("What should we call you?"),
+            "credentials": _("Credentials"),
+        }
+        help_texts = {
+            "preferred_name": _("Optional. Shown in greetings and messages."),
+            "credentials": _(
+                "Licences and degrees printed after your name on attendance letters, such as “LCSW, CADC”."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.is_care_staff:  # only staff sign letters
+            del self.fields["credentials"]
+
+    def clean_credentials(self) -> str:
+        return " ".join(self.cleaned_data["credentials"].split())
 
     def clean_full_name(self) -> str:
         return _tidy_name(self.cleaned_data["full_name"])

@@ -59,7 +59,9 @@ def stamp_activity(request: HttpRequest) -> None:
 
 
 def has_mfa_authenticator(user: object) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    """An authenticator app or a passkey / security key: either is a second step (recovery codes alone are not)."""
+    second_steps = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    return Authenticator.objects.filter(user=user, type__in=second_steps).exists()
 
 
 def session_passed_mfa(request: HttpRequest) -> bool:
@@ -70,8 +72,9 @@ def session_passed_mfa(request: HttpRequest) -> bool:
 class RequireStaffMFAMiddleware:
     """Counselors and program admins must use MFA (AUTH-05); allauth offers MFA but cannot enforce it.
 
-    Until enrolled, staff reach only MFA setup, logout and static files. Enrolled staff whose session never
-    passed the MFA stage (a password-only login) are signed out and sent back through it.
+    Until enrolled (an authenticator app or a passkey / security key), staff reach only MFA setup, logout and
+    static files. Enrolled staff whose session never passed the MFA stage (a password-only or code-only login)
+    are signed out and sent back through it; a passkey sign-in counts as passing it (allauth records it as "mfa").
     """
 
     # The JavaScript catalogue and the language switcher serve the MFA set-up pages too.

@@ -62,6 +62,18 @@ class Program(models.Model):
         db_default="",
         help_text="A number families can call to check an invitation is real. Blank: the help phone.",
     )
+    address = models.TextField(
+        max_length=400,
+        blank=True,
+        db_default="",
+        help_text="The program's postal address, printed on the letterhead of attendance letters.",
+    )
+    phone = models.CharField(
+        max_length=32,
+        blank=True,
+        db_default="",
+        help_text="The program's main phone number for letters. Blank: the help phone.",
+    )
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     office_opens = models.TimeField(default=time(9, 0))
     office_closes = models.TimeField(default=time(17, 0))
@@ -95,6 +107,11 @@ class Program(models.Model):
     def name_for_families(self) -> str:
         """The name an invited family member sees: the public name, else the legal name."""
         return self.public_name or self.legal_name
+
+    @property
+    def letter_phone(self) -> str:
+        """The phone printed on the letterhead: the program's main phone, else the help phone."""
+        return self.phone or self.help_phone
 
     @property
     def phone_to_verify(self) -> str:
@@ -147,6 +164,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="The language pages, emails and texts reach this person in.",
     )
     date_of_birth = models.DateField(null=True, blank=True)
+    credentials = models.CharField(
+        max_length=120,
+        blank=True,
+        db_default="",
+        help_text="Staff: licences and degrees printed after their name on letters, e.g. “LCSW, CADC”.",
+    )
     can_review_content = models.BooleanField(
         default=False, help_text="Counselor may review and publish education content."
     )
@@ -247,3 +270,7 @@ class CaseloadAssignment(models.Model):
             raise ValidationError({"counselor": _("Only counselors carry a caseload.")})
         if self.patient_id and not self.patient.is_patient:
             raise ValidationError({"patient": _("Only patients can be assigned to a caseload.")})
+
+
+# A family member's own wellbeing check-ins (issue #20): in their own module, registered with this app.
+from accounts.checkin_models import CheckInShare, WellbeingCheckIn  # noqa: E402, F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,10 +12,11 @@ from accounts.forms import ProfileForm
 
 
 def profile(request: HttpRequest) -> HttpResponse:
-    """Name, time zone and links to security settings (password, two-step verification, signed-in devices)."""
+    """Name, time zone and links to security settings (password, two-step verification, passkeys, devices)."""
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Your details were saved."))
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    passkeys = Authenticator.objects.filter(user=request.user, type=Authenticator.Type.WEBAUTHN).count()
+    return render(request, "accounts/profile.html", {"form": form, "passkey_count": passkeys})

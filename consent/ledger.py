@@ -150,6 +150,8 @@ FRIENDLY_WHAT: dict[str, Any] = {  # lazy: translated when shown; "their" is the
     "Attendance record (care team)": gettext_lazy("The attendance record"),
     "Progress summary": gettext_lazy("A progress summary"),
     "List of progress summaries": gettext_lazy("Their list of progress summaries"),
+    "Attendance letter": gettext_lazy("An attendance letter the care team issued"),
+    "Attendance letter (verification page)": gettext_lazy("An attendance letter, checked online with its code"),
 }
 _ATTENDANCE_RELEASE = re.compile(r"Family session attendance record (\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})")
 

@@ -19,3 +19,11 @@ def linked_program_ids(user: User) -> Any:
     represented = PersonalRepresentative.objects.filter(representative_id=user.pk).values("patient_id")
     patients = User.objects.filter(Q(pk__in=consents) | Q(pk__in=represented))
     return patients.values("program_id")
+
+
+def program_family_ids(program_id: Any) -> Any:
+    """The ids (a subquery) of the family members named on a consent of a patient of the program, in any state, or
+    representing one: who counts as the program's families in aggregate figures (never an access decision)."""
+    consents = Consent.objects.filter(patient__program_id=program_id, recipient__isnull=False).values("recipient_id")
+    represented = PersonalRepresentative.objects.filter(patient__program_id=program_id).values("representative_id")
+    return User.objects.filter(Q(pk__in=consents) | Q(pk__in=represented)).values("pk")

@@ -13,3 +13,7 @@ consent_granted = Signal()
 # Sent inside the transaction of ``replace_consent``, with ``consent`` (the old one, now ended) and ``replacement``
 # (the new one, naming the same recipient): one change, so the recipient hears of it once.
 consent_replaced = Signal()
+
+# Sent inside the transaction of ``record_revocable_event``, with ``consent``: a § 2.35(c) consent's stated event has
+# been recorded, so from now on the patient may stop it. Notifications tells the patient (neutrally).
+consent_revocable = Signal()

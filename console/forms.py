@@ -54,6 +54,18 @@ class StaffDetailsForm(forms.Form):
         return name
 
 
+CREDENTIALS_HELP = _("Licences and degrees printed after the name on attendance letters, such as “LCSW, CADC”.")
+
+
+class StaffEditForm(StaffDetailsForm):
+    """The details form for an existing staff member, with their credentials (printed on attendance letters)."""
+
+    credentials = forms.CharField(label=_("Credentials"), max_length=120, required=False, help_text=CREDENTIALS_HELP)
+
+    def clean_credentials(self) -> str:
+        return " ".join(self.cleaned_data["credentials"].split())
+
+
 class StaffInviteForm(StaffDetailsForm):
     """A new counselor or admin: the address their welcome email goes to is their sign-in."""
 
@@ -166,6 +178,19 @@ class ProgramSettingsForm(forms.Form):
             "family when this time ends. Applies to summaries sent for review from now on."
         ),
     )
+    address = forms.CharField(
+        label=_("Postal address"),
+        required=False,
+        max_length=400,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Printed on the letterhead of attendance letters."),
+    )
+    phone = forms.CharField(
+        label=_("Main phone number for letters"),
+        required=False,
+        max_length=32,
+        help_text=_("Printed on attendance letters. Leave empty to use the help phone number."),
+    )
 
     def __init__(self, data: Any = None, *, program: Program) -> None:
         initial = {
@@ -178,6 +203,8 @@ class ProgramSettingsForm(forms.Form):
             "offline_notice_minutes": program.offline_notice_minutes,
             "patients_join_care_team": program.patients_join_care_team,
             "summary_review_hours": program.summary_review_hours,
+            "address": program.address,
+            "phone": program.phone,
         }
         super().__init__(data, initial=initial)
         zone: forms.ChoiceField = self.fields["time_zone"]  # type: ignore[assignment]
@@ -197,8 +224,17 @@ class ProgramSettingsForm(forms.Form):
             raise forms.ValidationError(_("Choose a time zone from the list."))
         return str(value)
 
+    def clean_address(self) -> str:
+        return "\n".join(line.strip() for line in self.cleaned_data["address"].strip().splitlines() if line.strip())
+
+    def clean_phone(self) -> str:
+        return self._phone(self.cleaned_data["phone"])
+
     def clean_help_phone(self) -> str:
-        raw = self.cleaned_data["help_phone"].strip()
+        return self._phone(self.cleaned_data["help_phone"])
+
+    def _phone(self, value: str) -> str:
+        raw = value.strip()
         if not raw:
             return ""
         try:
@@ -239,6 +275,15 @@ class ConsentFormVersionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 18}),
         help_text=_(
             "The whole form as patients read it before signing, including their right to revoke and how to revoke."
+        ),
+    )
+    text_es = forms.CharField(
+        label=_("Spanish text (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "lang": "es"}),
+        help_text=_(
+            "A reviewed Spanish translation that says exactly what the English text says. Spanish-speaking "
+            "patients read and sign this text; without it they read the English text."
         ),
     )
     effective_from = PortalDateTimeField(

@@ -22,7 +22,7 @@ from accounts.names import STAFF_ROLES
 from accounts.sessions import end_sessions_of, live_session_keys
 from consent.audit import record_audit
 from consent.caseloads import caseload_sizes
-from consent.models import AuditEvent, ConsentFormVersion
+from consent.models import AuditEvent, ConsentFormTranslation, ConsentFormVersion
 from notifications.models import OutboxMessage
 from notifications.services import enqueue_message
 
@@ -40,6 +40,8 @@ PROGRAM_SETTINGS = (
     "offline_notice_minutes",
     "patients_join_care_team",
     "summary_review_hours",
+    "address",
+    "phone",
 )
 
 
@@ -119,9 +121,10 @@ def update_staff(
     full_name: str,
     role: str,
     can_review_content: bool,
+    credentials: str | None = None,
     request: HttpRequest | None = None,
 ) -> list[str]:
-    """Change a staff member's name, role or content-review flag; the names of the fields that changed.
+    """Change a staff member's name, role, content-review flag or credentials; the names of the fields that changed.
 
     An admin cannot change their own role (the program would lose its last admin by mistake), and a counselor
     who still carries patients must hand them over before becoming an admin (caseloads are counselors')."""
@@ -137,6 +140,8 @@ def update_staff(
         "role": role,
         "can_review_content": bool(can_review_content) and role == User.Role.COUNSELOR,
     }
+    if credentials is not None:
+        values["credentials"] = credentials
     changed = [field for field, value in values.items() if getattr(member, field) != value]
     if not changed:
         return []
@@ -201,9 +206,16 @@ def update_program_settings(*, admin: User, request: HttpRequest | None = None, 
 
 @transaction.atomic
 def publish_consent_form(
-    *, admin: User, version: str, text: str, effective_from: datetime | None = None, request: HttpRequest | None = None
+    *,
+    admin: User,
+    version: str,
+    text: str,
+    text_es: str = "",
+    effective_from: datetime | None = None,
+    request: HttpRequest | None = None,
 ) -> ConsentFormVersion:
-    """Publish a new consent form text (a new version; published versions are never edited).
+    """Publish a new consent form text (a new version; published versions are never edited), with its reviewed
+    Spanish translation when ``text_es`` is given (patients reading Spanish sign that text).
 
     From ``effective_from`` (now when empty, never in the past) new signatures are given under it; consents
     already signed keep the version they were signed under."""
@@ -217,5 +229,9 @@ def publish_consent_form(
     form = ConsentFormVersion(version=version, text=text, effective_from=effective_from)
     form.full_clean()
     form.save()
-    _audit(admin, "consent_form_published", request, consent_form=form.pk)
+    languages = ["en"]
+    if text_es.strip():
+        ConsentFormTranslation.objects.create(form_version=form, language="es", text=text_es.strip())
+        languages.append("es")
+    _audit(admin, "consent_form_published", request, consent_form=form.pk, languages=languages)
     return form

@@ -191,6 +191,13 @@ ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = 3
 ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT = 10 * 60
+# Sign in by a code mailed to the address, beside the password (the same code rules: this browser only, 3 tries,
+# 5 minutes). Staff still pass their second step afterwards (allauth's MFA stage runs after a code sign-in too,
+# and RequireStaffMFAMiddleware checks the session). No "trust this browser" for either.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 5 * 60
+ACCOUNT_LOGIN_BY_CODE_TRUST_ENABLED = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
@@ -200,7 +207,16 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("PORTAL_REAUTH_TIMEOUT_S", 300)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Two-step verification: an authenticator app (TOTP) or a passkey / security key (WebAuthn), with recovery codes.
+# A passkey also signs its owner in on its own (it checks a fingerprint, face or PIN, so it passes the MFA stage).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_PASSKEY_SIGNUP_ENABLED = False
+MFA_TRUST_ENABLED = False
+MFA_FORMS = {"add_webauthn": "accounts.passkey_forms.PortalAddWebAuthnForm"}  # "sign in with it" ticked
+# Passkeys are bound to the host name and need https; http://localhost (development, the browser suite) is
+# accepted as it is (browsers refuse passkeys on a bare IP address). Never skip the origin check.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 MFA_TOTP_ISSUER = env_str("PORTAL_MFA_ISSUER", "Family Portal")
 USERSESSIONS_TRACK_ACTIVITY = False
 

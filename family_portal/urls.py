@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from accounts.languages import set_language
 from family_portal import views
+from scheduling.views.letters import letter_verify
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Family Portal administration"
@@ -16,6 +17,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("crisis/", views.crisis_resources, name="crisis"),
+    # Public: anyone holding an attendance letter checks it with its code (scheduling/views/letters.py).
+    path("verify/", letter_verify, name="letter_verify"),
     path("session/keep-alive/", views.keep_alive, name="keep_alive"),
     path("language/", set_language, name="set_language"),
     # The djangojs catalogue of the active language (locale/*/LC_MESSAGES/djangojs.po) for static/js: gettext().

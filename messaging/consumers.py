@@ -316,6 +316,15 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def session_ended(self, event: dict[str, Any]) -> None:
         await self._end(CLOSE_SESSION_ENDED)
 
+    async def access_recheck(self, event: dict[str, Any]) -> None:
+        """Something that may end this user's access changed (the patient was deactivated): ask the gate now and
+        close with 4403 if it refuses, instead of waiting for the next delivery."""
+        if self._closing:
+            return
+        verdict = await socket_calls.off_loop(socket_calls.verdict_for_unnamed)(self.user.pk, self.conversation, None)
+        if verdict is None:
+            await self._end(CLOSE_FORBIDDEN)
+
     async def _deliver(self, event: dict[str, Any], frame: dict[str, Any]) -> None:
         """Send ``frame`` if the session lives and the gate allowed this user when the event was made.
 

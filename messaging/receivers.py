@@ -26,12 +26,16 @@ def close_on_consent_end(sender: Any, consent: Any, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=User, dispatch_uid="messaging_close_on_user_change")
 def close_on_user_change(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
-    """Deactivation (4403), and any password change (``set_password`` leaves ``_password`` set until the save
+    """Deactivation (4403; a patient's deactivation also closes the family sockets in their conversations), and
+    any password change (``set_password`` leaves ``_password`` set until the save
     ends), which ends every session of the user (4401)."""
     if created:
         return
     if not instance.is_active:
         services.close_user_sockets(user_id=instance.pk)
+        if instance.is_patient:  # their family's sockets in the patient's conversations ask the gate again
+            conversations = Conversation.objects.filter(patient=instance).values_list("pk", flat=True)
+            services.recheck_patient_sockets(conversation_ids=list(conversations))
     elif getattr(instance, "_password", None) is not None:
         services.close_signed_out_sockets(user_id=instance.pk)
 

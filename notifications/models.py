@@ -115,6 +115,9 @@ TEMPLATE_LABELS = {
     "access_changed": _("Access changed notice"),
     "summary_review": _("Progress summary review notice"),
     "summary_update": _("Progress summary shared notice"),
+    "sharing_changed": _("Sharing agreement changed notice (to the patient)"),
+    "checkin_shared": _("Shared check-in notice"),
+    "letter_issued": _("Letter issued notice"),
 }
 
 

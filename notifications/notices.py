@@ -38,6 +38,9 @@ CONSENT_GRANTED = "consent_granted"
 ACCESS_CHANGED = "access_changed"
 SUMMARY_REVIEW = "summary_review"  # a progress summary waits for the patient's review (messaging.summaries)
 SUMMARY_UPDATE = "summary_update"  # a progress summary was shared with the family
+SHARING_CHANGED = "sharing_changed"
+CHECKIN_SHARED = "checkin_shared"  # a family member shared their own check-in (accounts.checkin_sharing)
+LETTER_ISSUED = "letter_issued"
 
 NOTICE_TEMPLATES = (
     SESSION_INVITED,
@@ -49,6 +52,9 @@ NOTICE_TEMPLATES = (
     ACCESS_CHANGED,
     SUMMARY_REVIEW,
     SUMMARY_UPDATE,
+    SHARING_CHANGED,
+    CHECKIN_SHARED,
+    LETTER_ISSUED,
 )
 
 Channel = OutboxMessage.Channel

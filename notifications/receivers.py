@@ -8,8 +8,8 @@ from typing import Any
 from django.dispatch import receiver
 from django.urls import reverse
 
-from consent.signals import consent_ended, consent_granted, consent_replaced
-from notifications.notices import ACCESS_CHANGED, CONSENT_GRANTED, send_notice, withdraw_notices
+from consent.signals import consent_ended, consent_granted, consent_replaced, consent_revocable
+from notifications.notices import ACCESS_CHANGED, CONSENT_GRANTED, SHARING_CHANGED, send_notice, withdraw_notices
 
 
 def _subject(consent: Any) -> str:
@@ -59,3 +59,17 @@ def notice_consent_changed(sender: Any, consent: Any, replacement: Any, **kwargs
     the old consent ends)."""
     withdraw_notices(subject=_subject(replacement), template_keys=[CONSENT_GRANTED])
     notice_access_changed(sender, consent=consent)
+
+
+@receiver(consent_revocable, dispatch_uid="notifications_consent_revocable")
+def notice_consent_revocable(sender: Any, consent: Any, **kwargs: Any) -> None:
+    """Tell the patient that one of their sharing agreements changed (staff recorded the event after which a
+    § 2.35(c) consent may be stopped). The text names no recipient, court or event: the page says what changed."""
+    send_notice(
+        recipient=consent.patient,
+        template_key=SHARING_CHANGED,
+        event=f"{_subject(consent)}:revocable",
+        link_path=reverse("consent:consent_detail", args=[consent.pk]),
+        program=consent.program,
+        subject=_subject(consent),
+    )

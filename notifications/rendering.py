@@ -54,6 +54,9 @@ SMS_TEMPLATES = (
     "access_changed",
     "summary_review",
     "summary_update",
+    "sharing_changed",
+    "checkin_shared",
+    "letter_issued",
 )
 
 # Words that must never appear in a text or email to a family, in any language (SMS-08, consent-and-privacy §12).
@@ -124,6 +127,9 @@ REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
     "access_changed": ("link", "url"),
     "summary_review": ("link", "url"),
     "summary_update": ("link", "url"),
+    "sharing_changed": ("link", "url"),
+    "checkin_shared": ("link", "url"),
+    "letter_issued": ("link", "url"),
     "staff_welcome": ("link",),
 }
 

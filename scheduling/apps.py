@@ -9,6 +9,7 @@ class SchedulingConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
+        import scheduling.receivers  # noqa: F401  (connects the consent-event receivers)
         from notifications.checks import register_subject_check
         from notifications.periodic import register_periodic
         from scheduling.checks import session_message_still_due

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import feeds, reports, requests, series, sessions, staff, treatment, video, waitlist
+from scheduling.views import feeds, letters, reports, requests, series, sessions, staff, treatment, video, waitlist
 
 app_name = "scheduling"
 
@@ -20,6 +20,11 @@ urlpatterns = [
         treatment.treatment_import_confirm,
         name="treatment_import_confirm",
     ),
+    path("letters/mine/", letters.my_letters, name="my_letters"),
+    path("letters/<int:patient_id>/", letters.letter_list, name="letter_list"),
+    path("letters/<int:patient_id>/<uuid:letter_id>/", letters.letter_detail, name="letter_detail"),
+    path("letters/<int:patient_id>/<uuid:letter_id>/letter.pdf", letters.letter_download, name="letter_download"),
+    path("letters/<int:patient_id>/<uuid:letter_id>/withdraw/", letters.letter_withdraw, name="letter_withdraw"),
     path("notices/read/", sessions.notices_read, name="notices_read"),
     path("calendar/", feeds.feed_settings, name="feed_settings"),
     path("feed/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),

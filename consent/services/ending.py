@@ -15,7 +15,7 @@ from accounts.models import User
 from consent.audit import record_audit
 from consent.models import AuditEvent, Consent, ConsentEvent
 from consent.plain import not_yet_revocable
-from consent.signals import consent_ended
+from consent.signals import consent_ended, consent_revocable
 
 
 @transaction.atomic
@@ -119,4 +119,5 @@ def record_revocable_event(
         request=request,
         data={"event": "revocable_event_recorded", "consent": str(consent.pk)},
     )
+    consent_revocable.send(sender=Consent, consent=consent)
     return consent

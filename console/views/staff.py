@@ -14,7 +14,7 @@ from accounts.models import User
 from accounts.names import STAFF_ROLES
 from consent.caseloads import caseload_sizes
 from console import services
-from console.forms import StaffDetailsForm, StaffInviteForm
+from console.forms import StaffEditForm, StaffInviteForm
 from console.views.common import (
     admin_of,
     after_reauthentication,
@@ -84,8 +84,13 @@ def staff_edit(request: HttpRequest, staff_id: int) -> HttpResponse:
 
 def _staff_edit(request: HttpRequest, member: User) -> HttpResponse:
     admin = admin_of(request)
-    initial = {"full_name": member.full_name, "role": member.role, "can_review_content": member.can_review_content}
-    form = StaffDetailsForm(request.POST or None, initial=initial)
+    initial = {
+        "full_name": member.full_name,
+        "role": member.role,
+        "can_review_content": member.can_review_content,
+        "credentials": member.credentials,
+    }
+    form = StaffEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.update_staff(admin=admin, member=member, request=request, **form.cleaned_data)

@@ -70,6 +70,13 @@ def close_consent_sockets(*, consent_id: Any) -> None:
     broadcast_on_commit(consent_group(consent_id), {"type": "force.close"})
 
 
+def recheck_patient_sockets(*, conversation_ids: Iterable[Any]) -> None:
+    """After commit, ask every socket in these conversations to put its access to the gate again now; those
+    refused close with 4403 (a deactivated patient reaches no family member or representative)."""
+    for conversation_id in conversation_ids:
+        broadcast_on_commit(group_name(conversation_id), {"type": "access.recheck"})
+
+
 def close_signed_out_sockets(*, user_id: int) -> None:
     """After commit, close every socket of a user whose sessions all ended (password changed) with 4401 (WS-11)."""
     broadcast_on_commit(user_group(user_id), {"type": "session.ended"})

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import User
 from consent.audit import record_audit
 from consent.models import AuditEvent
 from scheduling.models import FamilySession, Participant, SessionNotice
@@ -70,3 +71,32 @@ def fill_free_places(session: FamilySession) -> list[Participant]:
         data={"event": "waitlist_promoted", "session": str(session.pk), "count": len(people)},
     )
     return people
+
+
+def release_places_no_longer_seen(user: User) -> int:
+    """Give up the places ``user`` holds in upcoming sessions with a number of places that the consent gate no longer
+    lets them see (their sharing ended): each such answer goes back to "not answered yet" and the place goes to the
+    first person waiting, as when someone says "not going". Called inside the transaction that ends a consent; each
+    session row is locked as ``respond_rsvp`` locks it. Returns how many places were freed."""
+    held = set(
+        Participant.objects.current()
+        .filter(user=user, rsvp=Participant.Rsvp.ACCEPTED, session__capacity__isnull=False)
+        .filter(session__status=FamilySession.Status.SCHEDULED, session__starts_at__gt=timezone.now())
+        .values_list("session_id", flat=True)
+    )
+    if not held:
+        return 0
+    still_seen = set(FamilySession.objects.visible_to(user).filter(pk__in=held).values_list("pk", flat=True))
+    freed = 0
+    for session in FamilySession.objects.select_for_update().filter(pk__in=held - still_seen).order_by("pk"):
+        taken = Participant.objects.current().filter(session=session, user=user, rsvp=Participant.Rsvp.ACCEPTED)
+        if not taken.update(rsvp=Participant.Rsvp.INVITED, rsvp_at=timezone.now()):
+            continue
+        freed += 1
+        record_audit(
+            kind=AuditEvent.Kind.OTHER,
+            patient=session.patient,
+            data={"event": "place_released", "session": str(session.pk), "reason": "sharing_ended"},
+        )
+        fill_free_places(session)
+    return freed

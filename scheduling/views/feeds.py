@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import User
 from consent.models import Disclosure
 from family_portal.requests import PortalRequest
+from notifications.services import page_url
 from scheduling.access import in_viewer_time_zone, record_list_disclosures
 from scheduling.ics import build_calendar
 from scheduling.models import CalendarFeed, FamilySession, Participant
@@ -36,7 +37,8 @@ def feed_settings(request: PortalRequest) -> HttpResponse:
         action = request.POST.get("action")
         if action == "create":
             token = issue_calendar_feed(user=user)
-            new_url = request.build_absolute_uri(reverse("scheduling:calendar_feed", args=[token]))
+            # From PORTAL_BASE_URL, never from the request's Host header.
+            new_url = page_url(reverse("scheduling:calendar_feed", args=[token]))
         elif action == "revoke":
             if revoke_calendar_feed(user=user):
                 messages.success(request, _("Your calendar link is turned off. Calendar apps will stop updating."))

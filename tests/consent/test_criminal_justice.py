@@ -4,6 +4,7 @@ enforced on revocation, no portal access for anyone, and the § 2.35(d) use rest
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -284,6 +285,19 @@ def test_revocation_works_once_staff_record_the_event(login, patient, counselor)
     assert client.post(reverse("consent:revoke", args=[consent.pk]), {"confirm": "STOP"}).status_code == 302
     consent.refresh_from_db()
     assert consent.revoked_at is not None
+
+
+def test_the_patient_is_told_once_and_neutrally_when_the_event_is_recorded(patient, counselor):
+    from notifications.models import OutboxMessage
+
+    consent = court_consent(patient, event="The end of my probation")
+    record_revocable_event(consent=consent, actor=counselor, note="Case closed")
+    record_revocable_event(consent=consent, actor=counselor, note="Case closed")  # recorded already: no new notice
+    [notice] = OutboxMessage.objects.filter(recipient=patient, template_key="sharing_changed")
+    assert notice.context["url"].endswith(reverse("consent:consent_detail", args=[consent.pk]))
+    told = json.dumps(notice.context)
+    for detail in ("Ruiz", "Court", "probation", "2026-CR"):
+        assert detail not in told
 
 
 def test_the_event_can_only_be_recorded_for_a_consent_that_names_one(patient, counselor):

@@ -47,7 +47,33 @@ def test_publishing_now_makes_the_new_version_current_and_leaves_the_old_text_al
     assert (new.version, new.text) == ("2026-2", TEXT)
     old.refresh_from_db()
     assert old.text == old_text
-    assert console_audits() == [{"action": "consent_form_published", "consent_form": new.pk}]
+    assert console_audits() == [{"action": "consent_form_published", "consent_form": new.pk, "languages": ["en"]}]
+
+
+def test_a_version_is_published_with_its_spanish_text_which_spanish_readers_sign(admin_client):
+    current = ConsentFormVersion.current()
+    spanish_now = current.text_in("es")
+    form = admin_client.get(NEW_URL).context["form"]
+    assert form.initial["text_es"] == ("" if spanish_now.is_fallback else spanish_now.text)
+    texto = "CONSENTIMIENTO PARA DIVULGAR INFORMACIÓN\n\nMi derecho a revocar."
+
+    response = admin_client.post(NEW_URL, {"version": "2026-4", "text": TEXT, "text_es": texto})
+
+    assert response.status_code == 302
+    new = ConsentFormVersion.current()
+    assert (new.text_in("es").text, new.text_in("es").is_fallback) == (texto, False)
+    assert console_audits()[-1]["languages"] == ["en", "es"]
+    assert "English and Spanish" in admin_client.get(reverse("console:consent_forms")).content.decode()
+    detail = admin_client.get(reverse("console:consent_form", args=[new.pk])).content.decode()
+    assert "Mi derecho a revocar." in detail and 'lang="es"' in detail
+
+
+def test_a_version_without_spanish_text_says_spanish_readers_see_english(admin_client):
+    admin_client.post(NEW_URL, {"version": "2026-5", "text": TEXT, "text_es": "  "})
+    new = ConsentFormVersion.current()
+    assert new.text_in("es").is_fallback
+    detail = admin_client.get(reverse("console:consent_form", args=[new.pk])).content.decode()
+    assert "no Spanish text" in detail
 
 
 def test_a_version_published_for_later_is_scheduled_not_current(admin_client):

@@ -139,3 +139,11 @@ def test_changing_the_time_zone_moves_office_hours(admin_client, program):
     program.refresh_from_db()
     assert program.is_open_at(datetime(2030, 1, 7, 20, 0, tzinfo=UTC))  # 10:00 in Honolulu
     assert not program.is_open_at(datetime(2030, 1, 7, 15, 0, tzinfo=UTC))  # 05:00 in Honolulu
+
+
+def test_the_letterhead_address_and_phone_are_saved_for_attendance_letters(admin_client, program):
+    data = {**VALID, "address": "  12 Main Street \n\n Springfield, IL 62701 ", "phone": "(555) 010-3000"}
+    assert admin_client.post(URL, data).status_code == 302
+    program.refresh_from_db()
+    assert (program.address, program.phone) == ("12 Main Street\nSpringfield, IL 62701", "+15550103000")
+    assert admin_client.post(URL, {**data, "phone": "12"}).status_code == 200  # refused, shown on its field

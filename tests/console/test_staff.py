@@ -218,3 +218,12 @@ def test_deactivating_twice_changes_nothing_the_second_time(admin_client, counse
     admin_client.post(url)
     admin_client.post(url)
     assert [a["action"] for a in console_audits()] == ["staff_deactivated"]
+
+
+def test_the_admin_sets_a_counselors_credentials_for_their_letters(admin_client, counselor):
+    url = reverse("console:staff_edit", args=[counselor.pk])
+    data = {"full_name": counselor.full_name, "role": "counselor", "credentials": " LCSW,  CADC "}
+    assert admin_client.post(url, data).status_code == 302
+    counselor.refresh_from_db()
+    assert counselor.credentials == "LCSW, CADC"
+    assert 'value="LCSW, CADC"' in admin_client.get(url).content.decode()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -38,6 +37,7 @@ PUBLIC_URL_NAMES = {
     "account_logout",
     "mfa_authenticate",
     "mfa_trust",
+    "mfa_login_webauthn",  # "Use a passkey": the challenge (JSON) and the signed answer, before anyone is signed in
     # signed webhooks and token-authenticated feeds
     "notifications:twilio_inbound",
     "notifications:twilio_status",
@@ -47,7 +47,14 @@ PUBLIC_URL_NAMES = {
     "consent:accept_invitation",
 }
 
-SAMPLE_VALUES = {"int": "1", "uuid": str(uuid.uuid4()), "slug": "sample", "str": "sample", "path": "sample"}
+# Fixed values: parametrized test ids must be the same in every pytest-xdist worker.
+SAMPLE_VALUES = {
+    "int": "1",
+    "uuid": "3f0e8a52-6c1d-4b7e-9a40-1d2c5e7f9b81",
+    "slug": "sample",
+    "str": "sample",
+    "path": "sample",
+}
 
 
 def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:

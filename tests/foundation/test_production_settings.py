@@ -38,6 +38,7 @@ print(json.dumps({
     "secure": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT],
     "hsts": settings.SECURE_HSTS_SECONDS,
     "mailer": settings.MAILERS["default"]["BACKEND"],
+    "passkeys": [settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN, settings.MFA_TRUST_ENABLED],
 }))
 """
 
@@ -70,6 +71,7 @@ def test_production_values():
     assert values["secure"] == [True, True, True]
     assert values["hsts"] >= 31536000
     assert values["mailer"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert values["passkeys"] == [False, False]  # origin checked; no "trust this browser"
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from education.support_groups import add_group
 from family_portal.staff_guard import PROGRAM_ADMIN_ONLY_MARK, STAFF_ONLY_MARK
 from messaging.summaries.models import ProgressSummary
 from notifications.models import OutboxMessage
-from scheduling.models import FamilySession, TreatmentSession
+from scheduling.models import AttendanceLetter, FamilySession, TreatmentSession
 from scheduling.services import schedule_series
 from scheduling.services.treatment_records import save_treatment_session
 from tests.summaries.helpers import released_summary
@@ -54,6 +54,10 @@ EXPECTED_STAFF_URLS = {
     "scheduling:treatment_edit",
     "scheduling:treatment_import",
     "scheduling:treatment_import_confirm",
+    "scheduling:letter_list",
+    "scheduling:letter_detail",
+    "scheduling:letter_download",
+    "scheduling:letter_withdraw",
     "consent:patient_list",
     "consent:patient_detail",
     "consent:record_paper_consent",
@@ -161,6 +165,7 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "message_id": lambda name: thread.messages.first().pk,  # type: ignore[union-attr]
         "record_id": lambda name: _treatment_record(world).pk,
         "summary_id": lambda name: _progress_summary(world).pk,
+        "letter_id": lambda name: AttendanceLetter.objects.get(patient=patient).pk,  # the world's letter
     }
 
 

@@ -18,7 +18,7 @@ UNKNOWN_PATHS = [
     "/ws/x",
     "/",
     "/ws/conversations/not-a-uuid/",
-    f"/ws/conversations/{uuid.uuid4()}/extra/",
+    f"/ws/conversations/{uuid.UUID(int=0x51)}/extra/",
     "/messages/",
 ]
 

@@ -116,7 +116,8 @@ def test_a_learners_dashboard_and_nav_are_in_spanish_at_the_same_query_count(log
         [*FRAME_EN, *SIGNED_IN_FRAME_EN, "Welcome, Lee Learner"],
     )
     assert nav_links(response) == [
-        "Inicio", "Aprender", "Sesiones", "Mensajes", "Novedades", "Lo que puede ver", "Cuenta", "Cerrar sesión"
+        "Inicio", "Aprender", "Sesiones", "Mensajes", "Novedades", "Lo que puede ver", "Mi chequeo", "Cuenta",
+        "Cerrar sesión",
     ]  # fmt: skip
 
 

@@ -256,7 +256,8 @@ def test_no_english_is_left_on_the_spanish_pages_before_sign_in(world: World) ->
     client = Client(raise_request_exception=False)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the header's choice (the invitation keeps it)
     pages = english_pages(client, "/")
-    for extra in ("/accounts/signup/", "/accounts/password/reset/", "/crisis/", _invitation_link(world)):
+    extras = ("/accounts/signup/", "/accounts/password/reset/", "/accounts/login/code/", "/crisis/", "/verify/")
+    for extra in (*extras, _invitation_link(world)):
         if extra not in pages:
             pages.update(english_pages(client, extra))
 

@@ -266,6 +266,24 @@ async def test_deactivation_closes_socket(family_member, care_team):
     await family.disconnect()
 
 
+async def test_a_patients_deactivation_closes_their_familys_sockets_and_keeps_the_care_teams(
+    patient, family_member, counselor, care_team
+):
+    family = await open_socket(family_member, care_team)
+    staff = await open_socket(counselor, care_team)
+
+    def deactivate_patient() -> None:
+        user = User.objects.get(pk=patient.pk)
+        user.is_active = False
+        user.save()
+
+    await database_sync_to_async(deactivate_patient)()
+    assert await family.receive_output(timeout=1) == {"type": "websocket.close", "code": 4403}
+    assert await staff.receive_nothing(timeout=0.3)  # staff keep records access (AZ-08)
+    await family.disconnect()
+    await staff.disconnect()
+
+
 async def test_password_change_closes_socket(counselor, care_team):
     staff = await open_socket(counselor, care_team)
 

@@ -107,6 +107,8 @@ def test_sms_template_is_neutral_and_one_gsm7_segment(
         "assignment_new",
         "consent_granted",
         "access_changed",
+        "sharing_changed",
+        "checkin_shared",
         "staff_welcome",
         "summary_review",
         "summary_update",

@@ -12,9 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CaseloadAssignment, User
+from consent.models import Consent, Scope
+from consent.services import grant_consent
 from scheduling.forms import schedule_members
 from scheduling.models import FamilySession, TreatmentSession
 from scheduling.services import request_session, schedule_series, schedule_session
+from scheduling.services.letters import issue_letter
 from scheduling.services.treatment_records import save_treatment_session
 from tests.support import personas
 
@@ -93,4 +96,35 @@ def object_urls(owner_patient: User) -> list[str]:
         for name in ("treatment_records", "treatment_add", "treatment_import", "treatment_import_confirm")
     ]
     urls.append(reverse("scheduling:treatment_edit", kwargs={**by_patient, "record_id": treatment.pk}))
-    return urls
+    return urls + _letter_urls(owner_patient, counselor)
+
+
+def _letter_urls(owner_patient: User, counselor: User) -> list[str]:
+    """An attendance letter under a court consent signed a week ago (letters, § 2.35)."""
+    signed = timezone.now() - timedelta(days=7)
+    court = grant_consent(
+        patient=owner_patient,
+        recipient_kind=Consent.RecipientKind.COURT,
+        recipient_name="Judge Idor",
+        recipient_organisation="County Court",
+        referral_source="County Court",
+        referral_proceeding="Case 1",
+        scopes=[Scope.ATTENDANCE],
+        purpose=Consent.Purpose.COURT_REPORTING,
+        expires_at=timezone.now() + timedelta(days=90),
+        signature=owner_patient.full_name,
+    )
+    Consent.objects.filter(pk=court.pk).update(signed_at=signed)
+    court.refresh_from_db()
+    assert owner_patient.program is not None
+    today = timezone.localdate(timezone=owner_patient.program.tz)
+    letter, _code = issue_letter(actor=counselor, patient=owner_patient, consent=court, start=today, end=today)
+    by_patient = {"patient_id": owner_patient.pk}
+    by_letter = {**by_patient, "letter_id": letter.pk}
+    return [
+        reverse("scheduling:letter_list", kwargs=by_patient),
+        *(
+            reverse(f"scheduling:{name}", kwargs=by_letter)
+            for name in ("letter_detail", "letter_download", "letter_withdraw")
+        ),
+    ]

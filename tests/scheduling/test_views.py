@@ -289,6 +289,16 @@ def test_feed_settings_shows_link_once_and_revokes(login, family_member):
     assert "You have no calendar link" in client.get(url).content.decode()
 
 
+def test_the_feed_address_is_the_portals_own_whatever_host_the_request_named(settings, login, family_member):
+    settings.PORTAL_BASE_URL = "https://portal.example.org"
+    settings.ALLOWED_HOSTS = ["*"]
+    client = login(family_member)
+    created = client.post(reverse("scheduling:feed_settings"), {"action": "create"}, HTTP_HOST="evil.example")
+    page = created.content.decode()
+    assert "https://portal.example.org/sessions/feed/" in page
+    assert "evil.example" not in page
+
+
 def test_time_inside_the_spring_forward_gap_is_a_form_error(login, counselor, family_session):
     url = reverse("scheduling:session_reschedule", args=[family_session.pk])
     before = family_session.starts_at

@@ -192,6 +192,27 @@ def test_someone_whose_sharing_ended_is_passed_over_and_keeps_their_turn(night, 
     assert rsvp_of(night, next_in_line) == GOING
 
 
+def test_a_place_held_by_someone_whose_sharing_ends_goes_to_the_first_person_waiting(night, patient):
+    first, leaving, waiting = families(patient, 3)
+    for person in (first, leaving, waiting):
+        answer(person, night, GOING)
+    personas.revoke(Consent.objects.get(recipient=leaving))
+    assert rsvp_of(night, leaving) == Participant.Rsvp.INVITED  # the place is not kept for them
+    assert (rsvp_of(night, first), rsvp_of(night, waiting)) == (GOING, GOING)
+    assert [row.recipient_id for row in place_notices(night)] == [waiting.pk]
+    assert AuditEvent.objects.filter(data__event="place_released", data__session=str(night.pk)).count() == 1
+
+
+def test_a_place_someone_still_sees_through_another_consent_is_kept(night, counselor, patient, program):
+    first, both, waiting = families(patient, 3)
+    other = personas.make_user("other-patient@example.org", User.Role.PATIENT, program, full_name="Other Person")
+    personas.consent_for(other, both)
+    for person in (first, both, waiting):
+        answer(person, night, GOING)
+    personas.revoke(Consent.objects.get(recipient=both, patient=patient))
+    assert (rsvp_of(night, both), rsvp_of(night, waiting)) == (GOING, Participant.Rsvp.WAITLISTED)
+
+
 def test_no_promotion_once_the_session_is_cancelled(night, counselor, patient):
     from scheduling.services import cancel_session
 

@@ -16,8 +16,8 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import Program, User
-from consent.models import PersonalRepresentative, Scope
-from consent.services import record_paper_consent, record_personal_representative
+from consent.models import Consent, PersonalRepresentative, Scope
+from consent.services import grant_consent, record_paper_consent, record_personal_representative
 from education.models import Module
 from education.services import assign_module, complete_lesson, start_module
 from messaging import services as messaging
@@ -38,6 +38,7 @@ from scheduling.services import (
     request_session,
     schedule_session,
 )
+from scheduling.services.letters import issue_letter
 from scheduling.services.treatment_records import save_treatment_session
 from tests.support.education_content import draft_module, published_module
 
@@ -69,6 +70,27 @@ def _book(counselor: User, patient: User | None, members: list[User], starts_at:
         family_members=members,
         staff_notes="Use the side door",
     )
+
+
+def _attendance_letter(counselor: User, patient: User) -> None:
+    """A court consent signed ten days ago and one attendance letter under it (scheduling/services/letters.py)."""
+    court = grant_consent(
+        patient=patient,
+        recipient_kind=Consent.RecipientKind.COURT,
+        recipient_name="Judge Ana Ruiz",
+        recipient_organisation="County Drug Court",
+        referral_source="County Drug Court",
+        referral_proceeding="Case 2026-CR-0142",
+        scopes=[Scope.ATTENDANCE.value],
+        purpose=Consent.Purpose.COURT_REPORTING,
+        expires_at=timezone.now() + timedelta(days=200),
+        signature="Pat Rivera",
+    )
+    Consent.objects.filter(pk=court.pk).update(signed_at=timezone.now() - timedelta(days=10))
+    court.refresh_from_db()
+    assert patient.program is not None
+    today = timezone.localdate(timezone=patient.program.tz)
+    issue_letter(actor=counselor, patient=patient, consent=court, start=today - timedelta(days=9), end=today)
 
 
 def build_world(people: dict[str, User]) -> World:
@@ -126,6 +148,7 @@ def build_world(people: dict[str, User]) -> World:
         note="Arrived on time.",
     )
     save_treatment_session(actor=counselor, record=treatment)
+    _attendance_letter(counselor, patient)
 
     care_team = messaging.care_team_conversation(patient)
     messaging.send_message(sender=member, conversation=care_team, body="How is the week going?")

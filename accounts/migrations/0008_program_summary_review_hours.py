@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_recorded_as_representative'),
+        ('accounts', '0007_program_address_staff_credentials'),
     ]
 
     operations = [
