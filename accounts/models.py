@@ -83,6 +83,11 @@ class Program(models.Model):
         default=default_reminder_offsets, help_text="Minutes before a family session to send reminders."
     )
     offline_notice_minutes = models.PositiveIntegerField(default=15)
+    summary_review_hours = models.PositiveSmallIntegerField(
+        default=48,
+        db_default=48,  # rows written by code that predates the column (historical models in migrations) stay valid
+        help_text="Hours a patient has to review a progress summary before it is shared with their family anyway.",
+    )
     patients_join_care_team = models.BooleanField(default=False)
     age_of_majority = models.PositiveSmallIntegerField(default=18)
     minor_self_consent_age = models.PositiveSmallIntegerField(

@@ -148,6 +148,8 @@ FRIENDLY_WHAT: dict[str, Any] = {  # lazy: translated when shown; "their" is the
     "Calendar file for a family session": gettext_lazy("A session saved to their calendar"),
     "Appointment times in a calendar subscription": gettext_lazy("Session times in their calendar app"),
     "Attendance record (care team)": gettext_lazy("The attendance record"),
+    "Progress summary": gettext_lazy("A progress summary"),
+    "List of progress summaries": gettext_lazy("Their list of progress summaries"),
     "Attendance letter": gettext_lazy("An attendance letter the care team issued"),
     "Attendance letter (verification page)": gettext_lazy("An attendance letter, checked online with its code"),
 }

@@ -28,6 +28,7 @@ STAFF_ROLE_CHOICES = [
 ]
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 OFFLINE_NOTICE_RANGE = (5, 24 * 60)
+SUMMARY_REVIEW_HOURS_RANGE = (1, 14 * 24)
 
 
 def _tidy_name(value: str) -> str:
@@ -168,6 +169,15 @@ class ProgramSettingsForm(forms.Form):
         label=_("Patients take part in their family's care-team conversation"),
         required=False,
     )
+    summary_review_hours = forms.IntegerField(
+        label=_("Progress summary review time (hours)"),
+        min_value=SUMMARY_REVIEW_HOURS_RANGE[0],
+        max_value=SUMMARY_REVIEW_HOURS_RANGE[1],
+        help_text=_(
+            "How long a patient has to review a progress summary. If they do not answer, it is shared with their "
+            "family when this time ends. Applies to summaries sent for review from now on."
+        ),
+    )
     address = forms.CharField(
         label=_("Postal address"),
         required=False,
@@ -192,6 +202,7 @@ class ProgramSettingsForm(forms.Form):
             "reminder_offsets_minutes": list(program.reminder_offsets_minutes or []),
             "offline_notice_minutes": program.offline_notice_minutes,
             "patients_join_care_team": program.patients_join_care_team,
+            "summary_review_hours": program.summary_review_hours,
             "address": program.address,
             "phone": program.phone,
         }

@@ -39,6 +39,7 @@ PROGRAM_SETTINGS = (
     "reminder_offsets_minutes",
     "offline_notice_minutes",
     "patients_join_care_team",
+    "summary_review_hours",
     "address",
     "phone",
 )

@@ -31,6 +31,7 @@ urlpatterns = [
     path("learn/", include("education.urls")),
     path("sessions/", include("scheduling.urls")),
     path("messages/", include("messaging.urls")),
+    path("summaries/", include("messaging.summaries.urls")),
     path("notifications/", include("notifications.urls")),
     path("console/", include("console.urls")),
     path("staff-admin/", admin.site.urls),

@@ -289,3 +289,8 @@ class SocketConnection(models.Model):
 
     def __str__(self) -> str:
         return f"Socket of user {self.user_id}"
+
+
+# The progress summaries' models live in their own module; importing them here registers them with the app.
+from messaging.summaries.models import ProgressSummary as ProgressSummary  # noqa: E402
+from messaging.summaries.models import SummaryVersion as SummaryVersion  # noqa: E402

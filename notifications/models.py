@@ -113,6 +113,8 @@ TEMPLATE_LABELS = {
     "assignment_new": _("New assignment notice"),
     "consent_granted": _("Sharing started notice"),
     "access_changed": _("Access changed notice"),
+    "summary_review": _("Progress summary review notice"),
+    "summary_update": _("Progress summary shared notice"),
     "sharing_changed": _("Sharing agreement changed notice (to the patient)"),
     "checkin_shared": _("Shared check-in notice"),
     "letter_issued": _("Letter issued notice"),

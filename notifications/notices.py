@@ -36,6 +36,8 @@ SESSION_PLACE_CONFIRMED = "session_place_confirmed"
 ASSIGNMENT_NEW = "assignment_new"
 CONSENT_GRANTED = "consent_granted"
 ACCESS_CHANGED = "access_changed"
+SUMMARY_REVIEW = "summary_review"  # a progress summary waits for the patient's review (messaging.summaries)
+SUMMARY_UPDATE = "summary_update"  # a progress summary was shared with the family
 SHARING_CHANGED = "sharing_changed"
 CHECKIN_SHARED = "checkin_shared"  # a family member shared their own check-in (accounts.checkin_sharing)
 LETTER_ISSUED = "letter_issued"
@@ -48,6 +50,8 @@ NOTICE_TEMPLATES = (
     ASSIGNMENT_NEW,
     CONSENT_GRANTED,
     ACCESS_CHANGED,
+    SUMMARY_REVIEW,
+    SUMMARY_UPDATE,
     SHARING_CHANGED,
     CHECKIN_SHARED,
     LETTER_ISSUED,

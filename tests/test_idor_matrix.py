@@ -20,7 +20,9 @@ from tests.support.idor import status_of
 
 pytestmark = pytest.mark.django_db
 
-APP_NAMESPACES = ("consent", "education", "scheduling", "messaging", "notifications", "console", "accounts")
+APP_NAMESPACES = (
+    "consent", "education", "scheduling", "messaging", "notifications", "console", "accounts", "summaries"
+)  # fmt: skip
 # Patterns whose uuid/int kwarg is not a patient's object: education content (modules, lessons, questions and
 # their versions) is the same for every family; its draft/publish visibility is tested in tests/education.
 NON_OBJECT_ALLOWLIST: set[str] = {

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.browser
 
 # Each role's destinations, in the order the menu lists them (Sign out, a button, comes last).
 DESTINATIONS = {
-    "family": ["Home", "Learn", "Sessions", "Messages", "What you can see", "My check-in", "Account"],
-    "patient": ["Home", "Learn", "Sessions", "Messages", "My sharing", "Account"],
+    "family": ["Home", "Learn", "Sessions", "Messages", "Updates", "What you can see", "My check-in", "Account"],
+    "patient": ["Home", "Learn", "Sessions", "Messages", "Updates", "My sharing", "Account"],
     "counselor": ["Home", "Learn", "Sessions", "Messages", "Patients", "Reminders", "Account"],
 }
 NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"

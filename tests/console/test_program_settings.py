@@ -24,6 +24,7 @@ VALID = {
     "reminder_offsets_minutes": ["60", "1440"],
     "offline_notice_minutes": "30",
     "patients_join_care_team": "on",
+    "summary_review_hours": "72",
 }
 
 
@@ -38,6 +39,7 @@ def _settings(program: Program) -> tuple:
         program.reminder_offsets_minutes,
         program.offline_notice_minutes,
         program.patients_join_care_team,
+        program.summary_review_hours,
     )
 
 
@@ -66,6 +68,7 @@ def test_saving_changes_the_program_and_audits_the_fields(admin_client, program)
         [1440, 60],
         30,
         True,
+        72,
     )
     [audit] = console_audits()
     assert audit["action"] == "program_settings_changed" and audit["program"] == program.pk
@@ -78,6 +81,7 @@ def test_saving_changes_the_program_and_audits_the_fields(admin_client, program)
         "reminder_offsets_minutes",
         "offline_notice_minutes",
         "patients_join_care_team",
+        "summary_review_hours",
     }
 
 
@@ -114,6 +118,8 @@ def test_saving_the_same_values_writes_nothing(admin_client, program):
         ({"reminder_offsets_minutes": ["-5"]}, "reminder_offsets_minutes"),
         ({"offline_notice_minutes": "0"}, "offline_notice_minutes"),
         ({"offline_notice_minutes": "99999999999999999999"}, "offline_notice_minutes"),
+        ({"summary_review_hours": "0"}, "summary_review_hours"),
+        ({"summary_review_hours": "337"}, "summary_review_hours"),
     ],
 )
 def test_bad_input_is_shown_on_its_field_and_changes_nothing(admin_client, program, change, field):

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from messaging.summaries.models import ProgressSummary
 from tests.support import personas
 from tests.support.crawler import crawl
 from tests.support.portal_world import World, build_world
@@ -52,6 +53,11 @@ def must_reach(world: World, persona: str) -> set[str]:
             "/console/consent-forms/new/",
             "/console/review/",
         }
+    summary = f"/summaries/{ProgressSummary.objects.get(patient=world.people['patient']).pk}/"
+    if persona in ("counselor", "program_admin"):
+        pages |= {f"/summaries/patient/{world.people['patient'].pk}/", f"{summary}edit/"}
+    if persona != "program_admin":
+        pages |= {"/summaries/", summary}
     if persona == "counselor":
         pages |= {"/sessions/availability/", f"/messages/{world.conversations['direct'].pk}/"}
     if persona == "family_member":

@@ -17,10 +17,12 @@ from consent.models import AuditEvent, Consent, ConsentFormVersion, PersonalRepr
 from education.models import Assignment, LocalSupportGroup, Module
 from education.support_groups import add_group
 from family_portal.staff_guard import PROGRAM_ADMIN_ONLY_MARK, STAFF_ONLY_MARK
+from messaging.summaries.models import ProgressSummary
 from notifications.models import OutboxMessage
 from scheduling.models import AttendanceLetter, FamilySession, TreatmentSession
 from scheduling.services import schedule_series
 from scheduling.services.treatment_records import save_treatment_session
+from tests.summaries.helpers import released_summary
 from tests.support import personas
 from tests.support.portal_world import World, build_world
 
@@ -107,6 +109,10 @@ EXPECTED_STAFF_URLS = {
     "console:insights_csv",
     "console:caseload_insights",
     "console:caseload_insights_csv",
+    "summaries:patient",
+    "summaries:new",
+    "summaries:edit",
+    "summaries:reading_level",
 }
 
 
@@ -162,8 +168,17 @@ def real_objects(world: World) -> dict[str, Callable[[str], Any]]:
         "conversation_id": lambda name: thread.pk,
         "message_id": lambda name: thread.messages.first().pk,  # type: ignore[union-attr]
         "record_id": lambda name: _treatment_record(world).pk,
+        "summary_id": lambda name: _progress_summary(world).pk,
         "letter_id": lambda name: AttendanceLetter.objects.get(patient=patient).pk,  # the world's letter
     }
+
+
+def _progress_summary(world: World) -> ProgressSummary:
+    """A released progress summary of the non-staff personas' patient (written once)."""
+    patient = world.people["patient"]
+    return ProgressSummary.objects.filter(patient=patient).first() or released_summary(
+        world.people["counselor"], patient
+    )
 
 
 def _treatment_record(world: World) -> TreatmentSession:

@@ -116,14 +116,15 @@ def test_a_learners_dashboard_and_nav_are_in_spanish_at_the_same_query_count(log
         [*FRAME_EN, *SIGNED_IN_FRAME_EN, "Welcome, Lee Learner"],
     )
     assert nav_links(response) == [
-        "Inicio", "Aprender", "Sesiones", "Mensajes", "Lo que puede ver", "Mi chequeo", "Cuenta", "Cerrar sesión"
+        "Inicio", "Aprender", "Sesiones", "Mensajes", "Novedades", "Lo que puede ver", "Mi chequeo", "Cuenta",
+        "Cerrar sesión",
     ]  # fmt: skip
 
 
 def test_each_roles_nav_is_in_spanish(login, patient, counselor, program_admin):
     common = ["Inicio", "Aprender", "Sesiones", "Mensajes"]
     expected = {
-        patient: [*common, "Lo que comparto", "Cuenta", "Cerrar sesión"],
+        patient: [*common, "Novedades", "Lo que comparto", "Cuenta", "Cerrar sesión"],
         counselor: [*common, "Pacientes", "Recordatorios", "Cuenta", "Cerrar sesión"],
         program_admin: [*common, "Pacientes", "Recordatorios", "Programa", "Cuenta", "Cerrar sesión"],
     }
@@ -219,6 +220,7 @@ def test_a_console_change_is_confirmed_in_spanish(client, program_admin):
         "reminder_offsets_minutes": program.reminder_offsets_minutes,
         "offline_notice_minutes": program.offline_notice_minutes,
         "patients_join_care_team": "on" if program.patients_join_care_team else "",
+        "summary_review_hours": program.summary_review_hours,
     }
     response = client.post(reverse("console:program_settings"), unchanged, follow=True, **ES)
     assert "No se cambió nada." in visible_text(response)

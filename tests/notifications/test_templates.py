@@ -110,6 +110,8 @@ def test_sms_template_is_neutral_and_one_gsm7_segment(
         "sharing_changed",
         "checkin_shared",
         "staff_welcome",
+        "summary_review",
+        "summary_update",
     ],
 )
 @pytest.mark.parametrize("language", LANGUAGES)

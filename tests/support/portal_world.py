@@ -22,6 +22,7 @@ from education.models import Module
 from education.services import assign_module, complete_lesson, start_module
 from messaging import services as messaging
 from messaging.models import Conversation
+from messaging.summaries import services as summaries
 from scheduling.models import (
     Availability,
     AvailabilityException,
@@ -162,4 +163,10 @@ def build_world(people: dict[str, User]) -> World:
     complete_lesson(progress=progress, lesson=progress.version.lessons.get(position=1))
     draft_module("crawl-draft", program=program, author=counselor)
     world.module = module
+
+    # Progress summaries: one shared with the family (a second version waiting for the patient's review).
+    wrote = summaries.SummaryText("Came to every group.", "Steady sleep.", "Ask about the week.", "en")
+    first = summaries.write_summary(author=counselor, patient=patient, text=wrote, send=True)
+    summaries.approve(reviewer=patient, summary=first.summary, version_number=1)
+    summaries.revise_summary(author=counselor, summary=first.summary, text=wrote, send=True)
     return world
