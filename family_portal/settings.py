@@ -254,6 +254,8 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
     "base-uri": [CSP.NONE],
+    "worker-src": [CSP.SELF],  # the service worker, /sw.js (family_portal/pwa.py)
+    "manifest-src": [CSP.SELF],
 }
 
 # --- Email (Django 6.1 MAILERS) ---------------------------------------------------------------------------
