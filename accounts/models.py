@@ -71,6 +71,11 @@ class Program(models.Model):
         default=default_reminder_offsets, help_text="Minutes before a family session to send reminders."
     )
     offline_notice_minutes = models.PositiveIntegerField(default=15)
+    push_fallback_minutes = models.PositiveIntegerField(
+        default=10,
+        help_text="When a person has push notifications on, how long a new message may stay unread after the push "
+        "before the text or email about it is sent.",
+    )
     patients_join_care_team = models.BooleanField(default=False)
     age_of_majority = models.PositiveSmallIntegerField(default=18)
     minor_self_consent_age = models.PositiveSmallIntegerField(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.forms import ProfileForm
+from accounts.models import User
 
 
 def profile(request: HttpRequest) -> HttpResponse:
@@ -17,4 +20,6 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Your details were saved."))
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    from notifications.push_views import push_context
+
+    return render(request, "accounts/profile.html", {"form": form, **push_context(cast(User, request.user))})

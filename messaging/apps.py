@@ -7,7 +7,9 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from messaging import receivers  # noqa: F401  (close sockets when access ends, WS-04)
-        from messaging.offline import run_offline_scan
+        from messaging.offline import UNREAD_SUBJECT, run_offline_scan, still_unread
+        from notifications.checks import register_subject_check
         from notifications.periodic import register_periodic
 
         register_periodic(run_offline_scan)
+        register_subject_check(UNREAD_SUBJECT, still_unread)  # push first, text later (issue #21)
