@@ -93,6 +93,14 @@ def test_kinds_are_chosen_on_the_account_page(client: Client, family_member: Use
     assert not wants_push(family_member, "consent_granted")  # never by push
 
 
+def test_the_device_section_reads_in_spanish(client: Client, family_member: User, push_on: None) -> None:
+    User.objects.filter(pk=family_member.pk).update(preferred_language="es")
+    personas.login(client, family_member)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert "Notificaciones en este dispositivo" in page and "Activar notificaciones en este dispositivo" in page
+    assert "Notifications on this device" not in page
+
+
 def test_without_push_configured_there_is_no_section_and_no_subscribing(client: Client, family_member: User) -> None:
     personas.login(client, family_member)
     assert "Notifications on this device" not in client.get(reverse("accounts:profile")).content.decode()
