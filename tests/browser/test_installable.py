@@ -1,13 +1,20 @@
 """The installable portal (family_portal/pwa.py, templates/pwa/sw.js): after a signed-in person browses, Cache
 Storage holds only static files and the offline page; a push message delivered through the DevTools protocol is
-shown as a notification with the payload's neutral words."""
+shown as a notification with the payload's neutral words. On a server with web push configured, the account
+page's "Notifications on this device" section settles (JavaScript) and passes the page checks."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
+
+from notifications.vapid_keys import new_key_pair
+from tests.support.browser import server as srv
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +39,21 @@ SHOWN_NOTIFICATIONS = """async () => {
 }"""
 
 
+@pytest.fixture(scope="module")
+def push_portal(portal_env: dict[str, str], e2e_dir: Path) -> Iterator[srv.LiveServer]:
+    """A server on the same database with web push configured, so the account page offers it."""
+    public, private = new_key_pair()
+    env = {
+        **portal_env,
+        "WEB_PUSH_ENABLED": "True",
+        "VAPID_PUBLIC_KEY": public,
+        "VAPID_PRIVATE_KEY": private,
+        "VAPID_SUBJECT": "mailto:it@example.org",
+    }
+    with srv.live_server(env, e2e_dir / "mail", name="daphne-push") as live:
+        yield live
+
+
 def _registration_id(cdp: Any, page: Any) -> str:
     """The service worker's registration id, from the DevTools protocol's ServiceWorker domain."""
     found: dict[str, str] = {}
@@ -49,16 +71,24 @@ def _registration_id(cdp: Any, page: Any) -> str:
 
 
 @pytest.mark.parametrize("viewport", ["phone"])
-def test_cache_holds_only_static_files_and_push_shows_a_notification(viewport: str, actors: Any, people: Any) -> None:
+def test_cache_holds_only_static_files_and_push_shows_a_notification(
+    viewport: str, actors: Any, people: Any, push_portal: srv.LiveServer
+) -> None:
     patient = people.patient()
     fran = people.family(of=patient)
-    me = actors("fran")
+    me = actors("fran", base_url=push_portal.url)
     me.page.context.grant_permissions(["notifications"])
     me.sign_in(fran)
     page = me.page
     page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
-    for path in ("/dashboard/", "/messages/", "/consent/shared-with-me/", "/account/", "/learn/"):
+    for path in ("/dashboard/", "/messages/", "/consent/shared-with-me/", "/learn/"):
         me.goto(path)
+    # The account page's device section (static/js/push.js) settles on "off" for a device never subscribed.
+    me.goto("/account/")
+    device = page.get_by_role("region", name="Notifications on this device")
+    expect(device.get_by_text("Notifications are off for this device.")).to_be_visible()
+    expect(device.get_by_role("button", name="Turn on notifications on this device")).to_be_visible()
+    me.check("account page, push section settled")
     page.evaluate("() => fetch('/session/keep-alive/', {method: 'POST', headers: {'X-CSRFToken': portal.csrfToken()}})")
 
     urls = page.evaluate(CACHED_URLS)
