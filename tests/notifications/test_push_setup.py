@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from consent.models import Consent
 from notifications.models import PushPreferences, PushSubscription
 from notifications.push import wants_push
 from notifications.push_checks import web_push_settings_check
@@ -80,6 +81,15 @@ def test_subscribing_needs_the_csrf_token(family_member: User, push_on: None) ->
     personas.login(client, family_member)
     assert _post(client, FakeBrowser().subscription("https://push.example.net/a")).status_code == 403
     assert not PushSubscription.objects.exists()
+
+
+def test_a_family_member_whom_no_consent_names_loses_their_devices(
+    client: Client, family_member: User, consent: Consent, push_on: None
+) -> None:
+    personas.login(client, family_member)
+    _post(client, FakeBrowser().subscription("https://push.example.net/a"))
+    personas.revoke(consent)
+    assert not PushSubscription.objects.filter(user=family_member).exists()
 
 
 def test_kinds_are_chosen_on_the_account_page(client: Client, family_member: User, push_on: None) -> None:
