@@ -82,6 +82,10 @@ class RequireStaffMFAMiddleware:
         "/static/",
         "/jsi18n/",
         "/language/",
+        # The installable portal's public, neutral files (family_portal/pwa.py): every page registers the worker.
+        "/sw.js",
+        "/manifest.webmanifest",
+        "/offline/",
     )
 
     def __init__(self, get_response: Handler) -> None:

@@ -10,6 +10,7 @@ import json
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -46,8 +47,6 @@ def push_context(user: User) -> dict[str, Any]:
     """What the account page needs for its "Notifications on this device" section (one query)."""
     if not push_available():
         return {"push_available": False}
-    from django.conf import settings
-
     return {
         "push_available": True,
         "push_form": PushPreferencesForm(instance=preferences_for(user)),

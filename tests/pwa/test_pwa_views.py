@@ -66,3 +66,11 @@ def test_offline_page_in_spanish(client: Client) -> None:
     response = client.get("/offline/", HTTP_ACCEPT_LANGUAGE="es")
     assert 'lang="es"' in response.content.decode()
     assert "Sin conexión" in response.content.decode()
+
+
+def test_staff_mid_enrolment_still_get_the_worker_and_keep_their_session(client: Client, counselor) -> None:
+    """Every page registers /sw.js: the two-step guard must neither redirect it nor end a session over it."""
+    client.force_login(counselor)  # enrolled, but this session never passed two-step sign-in
+    for path in ("/sw.js", "/manifest.webmanifest", "/offline/"):
+        assert client.get(path).status_code == 200, path
+    assert "_auth_user_id" in client.session
