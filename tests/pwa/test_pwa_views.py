@@ -74,3 +74,18 @@ def test_staff_mid_enrolment_still_get_the_worker_and_keep_their_session(client:
     for path in ("/sw.js", "/manifest.webmanifest", "/offline/"):
         assert client.get(path).status_code == 200, path
     assert "_auth_user_id" in client.session
+
+
+def test_the_browser_fetching_the_worker_is_not_activity(client: Client, family_member) -> None:
+    """Service worker updates happen without the person (after a push, for one): they must not keep an idle
+    session alive."""
+    from accounts.middleware import SEEN_AT_KEY
+
+    login(client, family_member)
+    session = client.session
+    session[SEEN_AT_KEY] = session[SEEN_AT_KEY] - 600
+    session.save()
+    seen = client.session[SEEN_AT_KEY]
+    for path in ("/sw.js", "/manifest.webmanifest", "/offline/"):
+        assert client.get(path).status_code == 200
+    assert client.session[SEEN_AT_KEY] == seen
