@@ -20,6 +20,9 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 LOGIN_AT_KEY = "portal_login_at"
 SEEN_AT_KEY = "portal_seen_at"
+# Fetched by the browser on its own (service worker updates, the manifest), never a sign of a person at the screen:
+# they neither count as activity nor end a session (family_portal/pwa.py; public, neutral answers).
+BACKGROUND_PATHS = frozenset({"/sw.js", "/manifest.webmanifest", "/offline/"})
 
 
 class SessionLifetimeMiddleware:
@@ -35,7 +38,7 @@ class SessionLifetimeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        if request.user.is_authenticated and request.path not in BACKGROUND_PATHS:
             now = timezone.now().timestamp()
             login_at = request.session.setdefault(LOGIN_AT_KEY, now)
             seen_at = request.session.get(SEEN_AT_KEY, now)
@@ -85,6 +88,7 @@ class RequireStaffMFAMiddleware:
         "/static/",
         "/jsi18n/",
         "/language/",
+        *BACKGROUND_PATHS,  # the installable portal's public, neutral files: every page registers the worker
     )
 
     def __init__(self, get_response: Handler) -> None:

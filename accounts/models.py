@@ -88,6 +88,11 @@ class Program(models.Model):
         db_default=48,  # rows written by code that predates the column (historical models in migrations) stay valid
         help_text="Hours a patient has to review a progress summary before it is shared with their family anyway.",
     )
+    push_fallback_minutes = models.PositiveIntegerField(
+        default=10,
+        help_text="When a person has push notifications on, how long a new message may stay unread after the push "
+        "before the text or email about it is sent.",
+    )
     patients_join_care_team = models.BooleanField(default=False)
     age_of_majority = models.PositiveSmallIntegerField(default=18)
     minor_self_consent_age = models.PositiveSmallIntegerField(

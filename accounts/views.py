@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -9,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.forms import ProfileForm
+from accounts.models import User
 
 
 def profile(request: HttpRequest) -> HttpResponse:
@@ -18,5 +21,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Your details were saved."))
         return redirect("accounts:profile")
+    from notifications.push_views import push_context
+
     passkeys = Authenticator.objects.filter(user=request.user, type=Authenticator.Type.WEBAUTHN).count()
-    return render(request, "accounts/profile.html", {"form": form, "passkey_count": passkeys})
+    context = {"form": form, "passkey_count": passkeys, **push_context(cast(User, request.user))}
+    return render(request, "accounts/profile.html", context)

@@ -29,6 +29,7 @@ STAFF_ROLE_CHOICES = [
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 OFFLINE_NOTICE_RANGE = (5, 24 * 60)
 SUMMARY_REVIEW_HOURS_RANGE = (1, 14 * 24)
+PUSH_FALLBACK_RANGE = (1, 24 * 60)
 
 
 def _tidy_name(value: str) -> str:
@@ -165,6 +166,15 @@ class ProgramSettingsForm(forms.Form):
         max_value=OFFLINE_NOTICE_RANGE[1],
         help_text=_("How long a message may stay unread before its reader gets a text or email about it."),
     )
+    push_fallback_minutes = forms.IntegerField(
+        label=_("Text or email after a push notice (minutes)"),
+        min_value=PUSH_FALLBACK_RANGE[0],
+        max_value=PUSH_FALLBACK_RANGE[1],
+        help_text=_(
+            "For people with push notifications on: how long a new message may stay unread after the push notice "
+            "before they also get a text or email about it."
+        ),
+    )
     patients_join_care_team = forms.BooleanField(
         label=_("Patients take part in their family's care-team conversation"),
         required=False,
@@ -201,6 +211,7 @@ class ProgramSettingsForm(forms.Form):
             "help_phone": program.help_phone,
             "reminder_offsets_minutes": list(program.reminder_offsets_minutes or []),
             "offline_notice_minutes": program.offline_notice_minutes,
+            "push_fallback_minutes": program.push_fallback_minutes,
             "patients_join_care_team": program.patients_join_care_team,
             "summary_review_hours": program.summary_review_hours,
             "address": program.address,

@@ -38,6 +38,7 @@ PROGRAM_SETTINGS = (
     "help_phone",
     "reminder_offsets_minutes",
     "offline_notice_minutes",
+    "push_fallback_minutes",
     "patients_join_care_team",
     "summary_review_hours",
     "address",

@@ -270,6 +270,8 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
     "base-uri": [CSP.NONE],
+    "worker-src": [CSP.SELF],  # the service worker, /sw.js (family_portal/pwa.py)
+    "manifest-src": [CSP.SELF],
 }
 
 # --- Email (Django 6.1 MAILERS) ---------------------------------------------------------------------------
@@ -326,6 +328,16 @@ PORTAL_OUTBOX_LEASE_S = env_int("PORTAL_OUTBOX_LEASE_S", 60)
 PORTAL_OUTBOX_POLL_S = env_float("PORTAL_OUTBOX_POLL_S", 0.5)
 PORTAL_OUTBOX_MAX_ATTEMPTS = env_int("PORTAL_OUTBOX_MAX_ATTEMPTS", 6)
 PORTAL_SMS_UNREACHABLE_RETRY_S = env_int("PORTAL_SMS_UNREACHABLE_RETRY_S", 2 * 60 * 60)
+
+# --- Web push (notifications/push.py): free notifications on phones and computers where a person turned them on ---
+# Keys from ``manage.py generate_vapid_keys``; the private key may come from a file (VAPID_PRIVATE_KEY_FILE).
+# A system check refuses to start production with WEB_PUSH_ENABLED=True and a key missing (notifications.E201…).
+WEB_PUSH_ENABLED = env_bool("WEB_PUSH_ENABLED", False)
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY", "")
+VAPID_PRIVATE_KEY = env_secret("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "")  # mailto: or https: contact for push services
+WEB_PUSH_TIMEOUT_S = env_float("WEB_PUSH_TIMEOUT_S", 10.0)
+WEB_PUSH_ALLOW_HTTP = DEBUG  # plain-http push endpoints: development and tests' local fake push service only
 
 # --- Consent and invitations -----------------------------------------------------------------------------
 PORTAL_PROGRAM_LEGAL_NAME = env_str("PORTAL_PROGRAM_LEGAL_NAME", "Demo Outpatient Program")

@@ -5,12 +5,18 @@ message from someone else has been unread for the program's ``offline_notice_min
 socket. One notice per burst: nothing more is sent until they have read past the last notice (``notified_up_to``),
 and the idempotency key (conversation + user + latest message id) makes a repeated pass harmless. The notice never
 carries message content, names or clinical words; the outbox worker re-checks consent before sending (JOB-05).
+
+Push first, text later (issue #21): a person who has push on for new messages gets a push notice now, and the text
+(or email) only if the message is still unread the program's ``push_fallback_minutes`` after the push could go
+out (quiet hours move both). The later row carries the subject ``unread:<seat>:<message id>``, whose check
+(``still_unread``) drops it once the person has read that far.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
@@ -23,9 +29,13 @@ from messaging.access import can_participate
 from messaging.models import Conversation, Message, Participant
 from messaging.presence import online_exists, purge_stale
 
+if TYPE_CHECKING:
+    from notifications.models import OutboxMessage
+
 logger = logging.getLogger(__name__)
 
 TEMPLATE_KEY = "new_message"
+UNREAD_SUBJECT = "unread"
 BATCH = 200
 
 
@@ -85,6 +95,7 @@ def scan_offline_notices(now: datetime) -> int:
 
 @transaction.atomic
 def _notify(seat: Participant, now: datetime) -> int:
+    from notifications.push import wants_push
     from notifications.services import enqueue_message, portal_link
 
     conversation = seat.conversation
@@ -93,14 +104,46 @@ def _notify(seat: Participant, now: datetime) -> int:
     Participant.objects.filter(pk=seat.pk).update(notified_up_to=latest)
     if not can_participate(seat.user, conversation, now):
         return 0
-    row = enqueue_message(
-        recipient=seat.user,
-        template_key=TEMPLATE_KEY,
-        idempotency_key=notice_key(conversation_id=conversation.pk, user_id=seat.user_id, latest_message_id=latest),
-        context={"link": portal_link(reverse("messaging:conversation_list"))},
-        patient=conversation.patient,
-        scope=Scope.MESSAGING,
-    )
+    path = reverse("messaging:conversation_list")
+    key = notice_key(conversation_id=conversation.pk, user_id=seat.user_id, latest_message_id=latest)
+    common: dict[str, Any] = {
+        "recipient": seat.user,
+        "template_key": TEMPLATE_KEY,
+        "context": {"link": portal_link(path), "path": path},
+        "patient": conversation.patient,
+        "scope": Scope.MESSAGING,
+    }
+    row: OutboxMessage | None
+    if wants_push(seat.user, TEMPLATE_KEY):
+        row = enqueue_message(**common, idempotency_key=f"push:{key}", channel="push")
+        enqueue_message(
+            **common,
+            idempotency_key=key,
+            send_after=fallback_at(seat, now),
+            subject=f"{UNREAD_SUBJECT}:{seat.pk}:{latest}",
+        )
+    else:
+        row = enqueue_message(**common, idempotency_key=key)
     if row is not None:
         logger.info("offline notice queued for conversation %s", conversation.pk)
     return 1 if row is not None else 0
+
+
+def fallback_at(seat: Participant, now: datetime) -> datetime:
+    """When the text or email after a push notice is due: the program's ``push_fallback_minutes`` after the push
+    can go out (now, or the next waking time in quiet hours)."""
+    from notifications.models import SmsPhone
+    from notifications.quiet_hours import earliest_waking_at_or_after, profile_zone, zones_for
+
+    program = seat.conversation.patient.program
+    phone = SmsPhone.objects.filter(user=seat.user).only("e164").first()
+    zones = zones_for(profile_zone(seat.user, program), phone.e164 if phone else None)
+    pushed_at = earliest_waking_at_or_after(now, zones) or now
+    minutes = program.push_fallback_minutes if program is not None else Program().push_fallback_minutes
+    return pushed_at + timedelta(minutes=minutes)
+
+
+def still_unread(row: OutboxMessage) -> bool:
+    """Subject check of ``unread:<seat>:<message id>``: True while that participant has not read that message."""
+    _prefix, seat_id, message_id = row.subject.split(":")
+    return Participant.objects.filter(pk=int(seat_id), last_read_message_id__lt=int(message_id)).exists()

@@ -40,6 +40,7 @@ class OutboxMessage(models.Model):
     class Channel(models.TextChoices):
         SMS = "sms", _("Text message")
         EMAIL = "email", _("Email")
+        PUSH = "push", _("Web push notification")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Waiting to send")
@@ -213,3 +214,36 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class PushSubscription(models.Model):
+    """One browser's web push subscription (one per device), made on the account page (``notifications.push``).
+
+    ``endpoint`` is the push service's address for that browser; ``p256dh`` and ``auth`` are its keys (base64url)
+    that encrypt each payload (RFC 8291). ``session_key`` is the sign-in it came from: signing out of that device
+    removes it. A push service's 404 or 410 removes it too.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=120)
+    auth = models.CharField(max_length=60)
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"push subscription {self.pk}"
+
+
+class PushPreferences(models.Model):
+    """Which kinds of notices a person wants as push notifications on their devices (all on by default)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_preferences")
+    new_messages = models.BooleanField(default=True)
+    session_changes = models.BooleanField(default=True)
+    reminders = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"push preferences of {self.user_id}"

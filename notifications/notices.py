@@ -21,6 +21,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone, translation
 
 from notifications.models import OutboxMessage
+from notifications.push import wants_push
 from notifications.quiet_hours import profile_zone
 from notifications.rendering import language_of
 from notifications.services import enqueue_message, page_url, portal_link, sms_phone_for
@@ -86,8 +87,9 @@ def send_notice(
     extra: dict[str, Any] | None = None,
     channels: Collection[str] | None = None,
 ) -> list[OutboxMessage]:
-    """Queue the notice ``template_key`` about ``event`` to ``recipient``: an email when their address is verified
-    and a text when their phone is confirmed and opted in. Returns the rows queued now (none for a repeat).
+    """Queue the notice ``template_key`` about ``event`` to ``recipient``: an email when their address is verified,
+    a text when their phone is confirmed and opted in, and a push notice when they turned push on for its kind
+    (``notifications.push.wants_push``). Returns the rows queued now (none for a repeat).
 
     ``event`` names the change once (e.g. ``session:<uuid>:cancelled:r3``); ``starts_at`` adds the time in the
     recipient's zone (``when`` for texts, ``when_full`` for emails) and lets the worker drop a notice whose
@@ -103,9 +105,16 @@ def send_notice(
         usable.append(Channel.EMAIL)
     if Channel.SMS in wanted and sms_phone_for(recipient) is not None:
         usable.append(Channel.SMS)
+    if Channel.PUSH in wanted and wants_push(recipient, template_key):
+        usable.append(Channel.PUSH)
     if not usable:
         return []
-    context: dict[str, Any] = {"link": portal_link(link_path), "url": page_url(link_path), **(extra or {})}
+    context: dict[str, Any] = {
+        "link": portal_link(link_path),
+        "url": page_url(link_path),
+        "path": link_path,
+        **(extra or {}),
+    }
     if starts_at is not None:
         tz = profile_zone(recipient, program)
         with translation.override(language_of(recipient)):  # worded again at send time (``wording.spoken_times``)

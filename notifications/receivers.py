@@ -42,6 +42,7 @@ def notice_access_changed(sender: Any, consent: Any, **kwargs: Any) -> None:
     if not consent.recipient_id:
         return
     withdraw_notices(subject=_subject(consent), template_keys=[CONSENT_GRANTED])
+    forget_push_devices_without_consent(consent.recipient)
     send_notice(
         recipient=consent.recipient,
         template_key=ACCESS_CHANGED,
@@ -73,3 +74,16 @@ def notice_consent_revocable(sender: Any, consent: Any, **kwargs: Any) -> None:
         program=consent.program,
         subject=_subject(consent),
     )
+
+
+def forget_push_devices_without_consent(member: Any) -> int:
+    """A family member whom no consent names any more can receive no push notice (each needs a patient's consent,
+    re-checked at send time anyway): their devices' subscriptions are removed. Staff and patients keep theirs."""
+    from accounts.models import User
+    from consent.gate import effective_consents_for
+    from notifications.models import PushSubscription
+
+    if member.role != User.Role.FAMILY or effective_consents_for(member).exists():
+        return 0
+    deleted, _ = PushSubscription.objects.filter(user=member).delete()
+    return deleted

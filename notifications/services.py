@@ -222,7 +222,30 @@ def plan_reminders(
             )
             if row is not None:
                 rows.append(row)
+                push = _push_reminder(row, link_path)
+                if push is not None:
+                    rows.append(push)
     return rows
+
+
+def _push_reminder(row: OutboxMessage, link_path: str) -> OutboxMessage | None:
+    """The push twin of a reminder row, for a person who wants reminders by push (``notifications.push``): same
+    time, facts and checks, its own idempotency key."""
+    from notifications.push import wants_push
+
+    if not wants_push(row.recipient, row.template_key):
+        return None
+    return enqueue_message(
+        recipient=row.recipient,
+        template_key=row.template_key,
+        idempotency_key=f"push:{row.idempotency_key}",
+        context={**row.context, "path": link_path},
+        send_after=row.send_after,
+        patient=row.patient,
+        scope=row.scope or None,
+        subject=row.subject,
+        channel=OutboxMessage.Channel.PUSH,
+    )
 
 
 def _spoken(recipient: User, starts_at: datetime, send_at: datetime, tz: ZoneInfo) -> dict[str, str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notifications import views, webhooks
+from notifications import push_views, views, webhooks
 
 app_name = "notifications"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("phone/texts-on/", views.phone_opt_in, name="phone_opt_in"),
     path("phone/texts-off/", views.phone_opt_out, name="phone_opt_out"),
     path("phone/remove/", views.phone_remove, name="phone_remove"),
+    path("push/subscribe/", push_views.subscribe, name="push_subscribe"),
+    path("push/unsubscribe/", push_views.unsubscribe, name="push_unsubscribe"),
+    path("push/preferences/", push_views.preferences, name="push_preferences"),
     path("go/<str:token>", views.go, name="go"),
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/<uuid:row_id>/requeue/", views.outbox_requeue, name="outbox_requeue"),

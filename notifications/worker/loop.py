@@ -202,6 +202,8 @@ class Worker(Sending):
             return
         if row.channel == Channel.SMS:
             self._send_sms(row, claim.batch)
+        elif row.channel == Channel.PUSH:
+            self._send_push(row)
         else:
             self._send_email(row)
 

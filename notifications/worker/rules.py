@@ -1,4 +1,4 @@
-"""The send-time rules (JOB-05): may this row go out now, and if not, why; quiet hours for texts.
+"""The send-time rules (JOB-05): may this row go out now, and if not, why; quiet hours for texts and push.
 
 Run by the worker on a claimed row right before it sends (``refusal_reason`` again shortly before the rate-limit
 slot when the batch's facts were reloaded). The facts come from ``ClaimedBatch`` (one query and the gate's batch
@@ -16,6 +16,7 @@ from consent.gate import can_disclose
 from notifications.checks import subject_still_valid
 from notifications.models import OutboxMessage, SmsPhone
 from notifications.phones import is_opted_out
+from notifications.push import wants_push
 from notifications.quiet_hours import earliest_waking_at_or_after, is_waking, profile_zone, zones_for
 
 Channel = OutboxMessage.Channel
@@ -61,6 +62,8 @@ def refusal_reason(row: OutboxMessage, now: datetime) -> str:
         return "too late: already started"
     if row.channel == Channel.EMAIL:
         return "" if recipient.email else "no email address"
+    if row.channel == Channel.PUSH:
+        return "" if wants_push(recipient, row.template_key) else "push turned off"
     phone = _phone_of(recipient)
     if row.template_key in ADDRESS_PINNED_TEMPLATES:
         if phone is None or phone.e164 != row.to_address:
@@ -83,9 +86,9 @@ def refusal_reason(row: OutboxMessage, now: datetime) -> str:
 
 def next_waking_time(row: OutboxMessage, now: datetime) -> datetime | None:
     """None when quiet hours allow the row now; else the earliest waking time in every zone that may apply to the
-    recipient (profile or program zone and the number's area code), or an hour from now if there is none. Emails
-    and ``QUIET_HOURS_EXEMPT`` texts are never held."""
-    if row.channel != Channel.SMS or row.template_key in QUIET_HOURS_EXEMPT:
+    recipient (profile or program zone and the number's area code), or an hour from now if there is none. Texts
+    and push notices are held (a phone buzzes either way); emails and ``QUIET_HOURS_EXEMPT`` texts never are."""
+    if row.channel == Channel.EMAIL or row.template_key in QUIET_HOURS_EXEMPT:
         return None
     phone = _phone_of(row.recipient)
     patient = row.patient

@@ -21,6 +21,7 @@ from notifications.phones import record_keyword_opt_out
 from notifications.ratelimit import RateLimiter
 from notifications.rendering import UnsafeMessageError, render_outbox_email, render_outbox_sms
 from notifications.status import apply_status
+from notifications.webpush import render_push, send_push
 from notifications.worker.claims import DECISION_MAX_AGE_S, ClaimedBatch
 from notifications.worker.outcomes import Outcomes
 from notifications.worker.pool import release_pooled_connection
@@ -172,3 +173,23 @@ class Sending(Outcomes):
             self._retry_later(row.pk, code="smtp", error=type(exc).__name__, clear_claim=True)
             return
         self._finish(row, State.SENT, sent_at=timezone.now())
+
+    # --- web push -------------------------------------------------------------------------------------------
+    def _send_push(self, row: OutboxMessage) -> None:
+        """Encrypt and post the notice to each of the recipient's devices (``notifications.webpush``). Sent when
+        one device took it; retried when none did but one may later; failed when every device refused or is gone."""
+        try:
+            payload = render_push(row, timezone.now())
+        except (UnsafeMessageError, TemplateDoesNotExist) as exc:
+            self._finish(row, State.FAILED, last_error=str(exc)[:300], error_code="render")
+            return
+        if not self._start_attempt(row, body=payload["body"]):
+            return
+        result = send_push(row, payload)
+        if result.delivered:
+            self._finish(row, State.SENT, sent_at=timezone.now(), to_address=f"{result.delivered} device(s)")
+        elif result.retryable:
+            self._retry_later(row.pk, code="push", error=result.last_error, clear_claim=True)
+        else:
+            reason = result.last_error or "no subscribed device"
+            self._finish(row, State.FAILED, error_code="push", last_error=reason[:300])

@@ -23,6 +23,7 @@ VALID = {
     "help_phone": "(555) 010-2000",  # a landline is fine for the front desk
     "reminder_offsets_minutes": ["60", "1440"],
     "offline_notice_minutes": "30",
+    "push_fallback_minutes": "20",
     "patients_join_care_team": "on",
     "summary_review_hours": "72",
 }
@@ -38,6 +39,7 @@ def _settings(program: Program) -> tuple:
         program.help_phone,
         program.reminder_offsets_minutes,
         program.offline_notice_minutes,
+        program.push_fallback_minutes,
         program.patients_join_care_team,
         program.summary_review_hours,
     )
@@ -67,6 +69,7 @@ def test_saving_changes_the_program_and_audits_the_fields(admin_client, program)
         "+15550102000",
         [1440, 60],
         30,
+        20,
         True,
         72,
     )
@@ -80,6 +83,7 @@ def test_saving_changes_the_program_and_audits_the_fields(admin_client, program)
         "help_phone",
         "reminder_offsets_minutes",
         "offline_notice_minutes",
+        "push_fallback_minutes",
         "patients_join_care_team",
         "summary_review_hours",
     }
@@ -120,6 +124,7 @@ def test_saving_the_same_values_writes_nothing(admin_client, program):
         ({"offline_notice_minutes": "99999999999999999999"}, "offline_notice_minutes"),
         ({"summary_review_hours": "0"}, "summary_review_hours"),
         ({"summary_review_hours": "337"}, "summary_review_hours"),
+        ({"push_fallback_minutes": "0"}, "push_fallback_minutes"),
     ],
 )
 def test_bad_input_is_shown_on_its_field_and_changes_nothing(admin_client, program, change, field):

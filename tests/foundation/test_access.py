@@ -16,6 +16,10 @@ PUBLIC_URL_NAMES = {
     "crisis",
     "healthz",
     "favicon",  # a redirect to the static icon: browsers ask for it before anyone signs in
+    # the installable portal (family_portal/pwa.py): manifest, service worker and the neutral offline page
+    "manifest",
+    "service_worker",
+    "offline",
     # the language switcher and the JavaScript strings: pages before sign-in come in the visitor's language too
     "set_language",
     "javascript-catalog",

@@ -219,6 +219,7 @@ def test_a_console_change_is_confirmed_in_spanish(client, program_admin):
         "help_phone": program.help_phone,
         "reminder_offsets_minutes": program.reminder_offsets_minutes,
         "offline_notice_minutes": program.offline_notice_minutes,
+        "push_fallback_minutes": program.push_fallback_minutes,
         "patients_join_care_team": "on" if program.patients_join_care_team else "",
         "summary_review_hours": program.summary_review_hours,
     }
