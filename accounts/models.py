@@ -90,6 +90,7 @@ class Program(models.Model):
     )
     push_fallback_minutes = models.PositiveIntegerField(
         default=10,
+        db_default=10,  # rows written by code that predates the column (historical models in migrations) stay valid
         help_text="When a person has push notifications on, how long a new message may stay unread after the push "
         "before the text or email about it is sent.",
     )

@@ -107,3 +107,9 @@ def end_assignment(
         data={"action": "caseload_ended", "assignment": locked.pk, "counselor": locked.counselor_id},
     )
     return locked
+
+
+def caseload_patient_ids(counselor: User) -> Any:
+    """The ids (a subquery) of the patients assigned to ``counselor`` now: a counselor's own caseload, for views
+    that count it (program insights). Access is still the gate's: callers intersect with what it allows."""
+    return CaseloadAssignment.objects.active().filter(counselor=counselor).values("patient_id")

@@ -27,3 +27,18 @@ def program_family_ids(program_id: Any) -> Any:
     consents = Consent.objects.filter(patient__program_id=program_id, recipient__isnull=False).values("recipient_id")
     represented = PersonalRepresentative.objects.filter(patient__program_id=program_id).values("representative_id")
     return User.objects.filter(Q(pk__in=consents) | Q(pk__in=represented)).values("pk")
+
+
+def approved_family_ids(patient_ids: Any, *, education_only: bool = False) -> Any:
+    """The ids (a subquery) of the family members named on an approved consent of one of ``patient_ids``, in any
+    state since (``education_only``: one whose consent includes education): who counts as a group of patients'
+    families in aggregate figures, such as program insights (never an access decision)."""
+    consents = Consent.objects.filter(
+        patient_id__in=patient_ids,
+        recipient_kind=Consent.RecipientKind.FAMILY,
+        recipient__isnull=False,
+        approved_at__isnull=False,
+    )
+    if education_only:
+        consents = consents.filter(scope_education=True)
+    return consents.values("recipient_id")

@@ -56,3 +56,28 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return redact_text(super().format(record))
+
+
+def logging_config(level: str) -> dict[str, object]:
+    """``settings.LOGGING``: every record leaves through one console handler whose formatter redacts tokens.
+
+    Structured and never patient data (DATA-05), never a bearer token (DATA-09). Django's defaults give some
+    loggers their own handlers (an unformatted console copy in debug, admin mail, runserver's access lines): they
+    are replaced, so every record goes through the redacting handler."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {
+                "()": "family_portal.redaction.RedactingFormatter",
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            }
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django": {"handlers": []},
+            "django.server": {"handlers": ["console"], "propagate": False},
+            "django.db.backends": {"level": "WARNING"},
+        },
+    }

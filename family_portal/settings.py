@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from family_portal.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from family_portal.redaction import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -387,22 +388,4 @@ STORAGES = {
 }
 
 # --- Logging: structured, never patient data (DATA-05), never a bearer token (DATA-09) -----------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {
-            "()": "family_portal.redaction.RedactingFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        }
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {
-        # Django's defaults give these loggers their own handlers (an unformatted console copy in debug, admin
-        # mail, runserver's access lines): replaced, so every record leaves through the redacting handler above.
-        "django": {"handlers": []},
-        "django.server": {"handlers": ["console"], "propagate": False},
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(env_str("PORTAL_LOG_LEVEL", "INFO"))

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='program',
             name='push_fallback_minutes',
-            field=models.PositiveIntegerField(default=10, help_text='When a person has push notifications on, how long a new message may stay unread after the push before the text or email about it is sent.'),
+            field=models.PositiveIntegerField(db_default=10, default=10, help_text='When a person has push notifications on, how long a new message may stay unread after the push before the text or email about it is sent.'),
         ),
     ]

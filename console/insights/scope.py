@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from accounts.models import CaseloadAssignment, User
+from accounts.models import User
+from consent.caseloads import caseload_patient_ids
 from consent.gate import care_team_patients
-from consent.models import Consent
+from consent.links import approved_family_ids
 
 ACTIVE_WINDOW = timedelta(days=30)
 
@@ -54,22 +55,11 @@ class InsightsScope:
     def active_since(self) -> datetime:
         return self.active_until - ACTIVE_WINDOW
 
-    def family_consents(self) -> QuerySet[Consent]:
-        """Approved consents naming a family member's account for one of the scope's patients."""
-        return Consent.objects.filter(
-            patient_id__in=self.patient_ids,
-            recipient_kind=Consent.RecipientKind.FAMILY,
-            recipient__isnull=False,
-            approved_at__isnull=False,
-        )
-
     def family_member_ids(self, *, education_only: bool = False) -> QuerySet[Any]:
-        """The ids of those family members (a subquery); ``education_only`` keeps those whose consent includes
-        education, the same condition under which a counselor may see a family member's progress."""
-        consents = self.family_consents()
-        if education_only:
-            consents = consents.filter(scope_education=True)
-        return consents.values("recipient_id")
+        """The ids (a subquery) of the family members named on an approved consent of one of the scope's patients;
+        ``education_only`` keeps those whose consent includes education, the same condition under which a counselor
+        may see a family member's progress."""
+        return approved_family_ids(self.patient_ids, education_only=education_only)
 
 
 def scope_patient_ids(viewer: User, *, whole_program: bool) -> tuple[int, ...]:
@@ -77,6 +67,5 @@ def scope_patient_ids(viewer: User, *, whole_program: bool) -> tuple[int, ...]:
     counselor's own caseload otherwise."""
     patients = care_team_patients(viewer)
     if not whole_program:
-        caseload = CaseloadAssignment.objects.active().filter(counselor=viewer).values("patient_id")
-        patients = patients.filter(pk__in=caseload)
+        patients = patients.filter(pk__in=caseload_patient_ids(viewer))
     return tuple(patients.order_by().values_list("pk", flat=True))

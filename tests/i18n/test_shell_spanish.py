@@ -125,7 +125,7 @@ def test_each_roles_nav_is_in_spanish(login, patient, counselor, program_admin):
     common = ["Inicio", "Aprender", "Sesiones", "Mensajes"]
     expected = {
         patient: [*common, "Novedades", "Lo que comparto", "Cuenta", "Cerrar sesión"],
-        counselor: [*common, "Pacientes", "Recordatorios", "Cuenta", "Cerrar sesión"],
+        counselor: [*common, "Pacientes", "Recordatorios", "Estadísticas", "Cuenta", "Cerrar sesión"],
         program_admin: [*common, "Pacientes", "Recordatorios", "Programa", "Cuenta", "Cerrar sesión"],
     }
     reads_spanish(patient, counselor, program_admin)
