@@ -109,12 +109,14 @@ def module_learning_gains(
     end: datetime,
     *,
     min_learners: int = MIN_LEARNERS_SHOWN,
+    learners: Any = None,
 ) -> list[ModuleGains]:
     """Learning gains per module, for learners whose first passing knowledge check fell in [``start``, ``end``).
 
     ``modules`` is modules (a queryset or list) or a ``Program`` (its own modules and the shared ones). Three
     queries whatever the number of modules and learners. Means are None for fewer than ``min_learners`` learners
-    with both scores (see the module docstring)."""
+    with both scores (see the module docstring). ``learners`` (ids, or a subquery of ids) limits it to those learners
+    (a counselor's caseload families)."""
     if isinstance(modules, Program):
         modules = Module.objects.for_program(modules.pk)
     module_list = list(Module.objects.filter(pk__in=[m.pk for m in modules]).select_related("current_version"))
@@ -127,6 +129,8 @@ def module_learning_gains(
         .order_by("submitted_at", "id")
         .values_list("progress_id", "progress__module_id", "score", "submitted_at")
     )
+    if learners is not None:
+        passes = passes.filter(progress__learner_id__in=learners)
     for progress_id, module_id, score, submitted in passes:
         first_pass.setdefault(progress_id, (module_id, score, submitted))
     in_window = {pid: row for pid, row in first_pass.items() if row[2] is not None and start <= row[2] < end}

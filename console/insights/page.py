@@ -57,6 +57,11 @@ def chart_data(table: ShownTable) -> dict[str, Any]:
         "kind": table.kind,
         "labels": [row.label for row in table.rows],
         "series": [
+            {"label": label, "values": [row.rates[j].percent for row in table.rows]}
+            for j, label in enumerate(table.rate_labels)
+        ]
+        if table.chart_rates
+        else [
             {"label": table.columns[i], "values": [row.cells[i].value for row in table.rows]}
             for i in table.chart_columns
         ],

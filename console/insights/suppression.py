@@ -10,6 +10,9 @@ The rule (documented in docs/architecture.md, "Program insights"):
    sum, which may be shown. Tables without a total column show no totals at all (the funnel's steps and a
    module's started/completed are nested counts, not parts of a sum).
 3. A rate is suppressed when its numerator or denominator is suppressed; a zero denominator shows no rate.
+4. A table whose other columns are sums over the people counted in a ``guard_column`` (learning gains: points
+   gained by the learners measured) shows nothing of a row whose guard count is suppressed: a sum over one to ten
+   people is as telling as their count.
 
 A caller never sees a raw count: ``suppress`` returns a new ``ShownTable`` and the raw ``CountTable`` stays inside
 the chart registry.
@@ -46,6 +49,7 @@ def suppress(table: CountTable) -> ShownTable:
         empty_text=table.empty_text,
         any_suppressed=any(cell.suppressed for row in rows for cell in row.cells),
         chart_columns=chart_columns,
+        chart_rates=table.chart_rates,
     )
 
 
@@ -59,6 +63,8 @@ def _suppress_row(table: CountTable, label: str, counts: Sequence[int]) -> Shown
         parts_hidden = sum(1 for i, small in enumerate(hidden) if small and i != total)
         if parts_hidden == 1:
             hidden[total] = True
+    if table.guard_column is not None and hidden[table.guard_column]:
+        hidden = [True] * len(values)
     cells = tuple(ShownCell(None if small else count) for count, small in zip(values, hidden, strict=True))
     rates = tuple(_rate(cells[rate.numerator], cells[rate.denominator]) for rate in table.rates)
     return ShownRow(label=label, cells=cells, rates=rates)

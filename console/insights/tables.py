@@ -38,6 +38,8 @@ class CountTable:
     total_column: int | None = None
     rates: Sequence[Rate] = ()
     empty_text: str = ""
+    guard_column: int | None = None  # a count of people: when it is suppressed, the whole row is
+    chart_rates: bool = False  # draw the rates (percentages) instead of the counts
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class ShownTable:
     summary: str = ""
     any_suppressed: bool = False
     chart_columns: tuple[int, ...] = field(default_factory=tuple)
+    chart_rates: bool = False
 
     @property
     def is_empty(self) -> bool:

@@ -43,7 +43,9 @@ def _tables(response: Any) -> dict[str, list[list[str]]]:
     """Each chart's HTML table as text cells (header row first), by key."""
     html = response.content.decode()
     tables = {}
-    for key, body in re.findall(r'id="chart-([a-z-]+)-heading".*?<table>(.*?)</table>', html, re.S):
+    # a chart with nothing to show has no table: never read on into the next chart's
+    pattern = r'id="chart-([a-z-]+)-heading"(?:(?!-heading").)*?<table>(.*?)</table>'
+    for key, body in re.findall(pattern, html, re.S):
         rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
         tables[key] = [
             [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)] for r in rows

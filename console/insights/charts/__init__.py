@@ -1,5 +1,5 @@
 """The insights charts, one function each (importing this package registers them; see ``registry.register``)."""
 
-from console.insights.charts import delivery, families, sessions
+from console.insights.charts import delivery, families, learning, sessions
 
-__all__ = ["delivery", "families", "sessions"]
+__all__ = ["delivery", "families", "learning", "sessions"]

@@ -1,0 +1,93 @@
+"""Charts about learning and the families' own wellbeing check-ins, counted for the scope's families only.
+
+Learning gain: for each module, the family members (with an education consent) whose first passing knowledge
+check fell in the range and who took the module's pre-check first (``education.learning_gains``). Their points
+gained and the points they could have gained are summed; the rate of the two is Hake's class normalised gain ⟨g⟩
+(= (mean after − mean before) / (100 − mean before)). A row with fewer than 11 such learners shows nothing.
+
+Check-in participation: per week of the range, how many family members answered their weekly check-in. Only the
+count: a check-in's answers are the family member's own and never reach a chart.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.checkin_models import WellbeingCheckIn
+from console.insights.charts.sessions import week_of
+from console.insights.registry import register
+from console.insights.scope import InsightsScope
+from console.insights.tables import CountTable, Rate
+from education.learning_gains import module_learning_gains
+from education.models import Module
+
+
+@register("learning-gain", position=25)
+def learning_gain(scope: InsightsScope) -> CountTable:
+    """Per module: learners measured (pre-check taken, knowledge check first passed in the range), the percentage
+    points they gained together, and the points they could have gained; the rate is the normalised gain."""
+    modules = Module.objects.for_program(scope.program_id).filter(archived_at__isnull=True)
+    learners = scope.family_member_ids(education_only=True)
+    rows = []
+    for gains in module_learning_gains(modules, scope.start_at, scope.end_at, min_learners=1, learners=learners):
+        measured = [g for g in gains.gains if g.pre is not None and g.post is not None]
+        if not measured:
+            continue
+        gained = sum(g.post - g.pre for g in measured if g.post is not None and g.pre is not None)
+        possible = sum(100 - g.pre for g in measured if g.pre is not None)
+        version = gains.module.current_version
+        rows.append((version.title if version else gains.module.slug, [len(measured), max(gained, 0), possible]))
+    return CountTable(
+        key="learning-gain",
+        title=_("What families learned, by module"),
+        kind="horizontal",
+        row_heading=_("Module"),
+        columns=[_("Learners measured"), _("Points gained"), _("Points there were to gain")],
+        rows=rows,
+        guard_column=0,
+        chart_rates=True,
+        rates=[Rate(_("Normalised learning gain"), numerator=1, denominator=2)],
+        explanation=_(
+            "Family members who took a module's pre-check and then passed its knowledge check in these dates. The "
+            "normalised gain is the share of what they did not know before that they knew at the end (100 % means "
+            "everything). Modules with fewer than 11 such learners show nothing."
+        ),
+        empty_text=_("No family member took a pre-check and passed the knowledge check in these dates."),
+    )
+
+
+@register("checkin-participation", position=60)
+def checkin_participation(scope: InsightsScope) -> CountTable:
+    """Per week (starting Monday) of the range: family members of the scope who answered their weekly check-in."""
+    per_week = dict(
+        WellbeingCheckIn.objects.filter(
+            member_id__in=scope.family_member_ids(),
+            week_start__gte=week_of(scope.start),
+            week_start__lte=scope.end,
+        )
+        .values("week_start")
+        .annotate(count=Count("pk"))
+        .values_list("week_start", "count")
+    )
+    rows = []
+    monday = week_of(scope.start)
+    while monday <= scope.end:
+        label = _("Week of %(day)s") % {"day": date_format(monday, "MONTH_DAY_FORMAT")}
+        rows.append((label, [per_week.get(monday, 0)]))
+        monday += timedelta(days=7)
+    return CountTable(
+        key="checkin-participation",
+        title=_("Weekly check-ins"),
+        kind="bar",
+        row_heading=_("Week"),
+        columns=[_("Family members who checked in")],
+        rows=rows,
+        explanation=_(
+            "How many family members answered their own weekly wellbeing check-in each week. Only the number is "
+            "counted here: the answers belong to each family member."
+        ),
+    )
