@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import Program, User
 from consent.models import Consent
@@ -39,6 +41,15 @@ def _fresh_local_cache() -> None:
     Redis cache, shared with other processes, is left alone)."""
     if isinstance(caches["default"], LocMemCache):
         caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request through LocaleMiddleware leaves its language active in
+    the thread, which would otherwise leak into the next test that pytest-xdist runs in this worker."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 _real_connect = socket.socket.connect
