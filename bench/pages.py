@@ -29,7 +29,9 @@ CEILINGS = {
     "family-session schedule": 8,  # 9 until the gate skipped the authorities query
     "education module": 6,  # 7 until the gate skipped the authorities query
     "counselor roster": 7,  # 8 until the request user came with the program joined
-    "counselor insights": 9,  # the gate's caseload (2), the patients (1), one aggregate per chart (5)
+    # the gate's caseload (2), the patients (1), one aggregate per chart (5); 9 until the learning-gain chart (its
+    # modules and first passes; the pre-checks too when any passed in the range) and the check-in chart came
+    "counselor insights": 12,
     "counselor inbox": 7,  # 8 until the request user came with the program joined
 }
 _LITERALS = re.compile(r"'[^']*'|\b\d+\b|%s")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.models import Program
 from education.models import Module, ModuleProgress, QuizAttempt
@@ -119,7 +119,10 @@ def module_learning_gains(
     (a counselor's caseload families)."""
     if isinstance(modules, Program):
         modules = Module.objects.for_program(modules.pk)
-    module_list = list(Module.objects.filter(pk__in=[m.pk for m in modules]).select_related("current_version"))
+    if isinstance(modules, QuerySet):
+        module_list = list(modules.select_related("current_version"))
+    else:
+        module_list = list(Module.objects.filter(pk__in=[m.pk for m in modules]).select_related("current_version"))
     by_module = {m.pk: ModuleGains(module=m) for m in module_list}
     first_pass: dict[Any, tuple[Any, int | None, datetime | None]] = {}
     passes = (

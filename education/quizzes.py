@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -226,7 +227,18 @@ def precheck_offered(progress: ModuleProgress | None, *, has_questions: bool, st
         return True
     if progress.precheck_skipped_at is not None:
         return False
-    return not progress.attempts.filter(kind=QuizAttempt.Kind.PRE_CHECK, submitted_at__isnull=False).exists()
+    taken = getattr(progress, "took_precheck", None)  # annotated by the page's progress query (``took_precheck``)
+    if taken is None:
+        taken = progress.attempts.filter(kind=QuizAttempt.Kind.PRE_CHECK, submitted_at__isnull=False).exists()
+    return not taken
+
+
+def took_precheck() -> Exists:
+    """An annotation for a ``ModuleProgress`` query: whether its learner submitted the pre-check."""
+    submitted = QuizAttempt.objects.filter(
+        progress=OuterRef("pk"), kind=QuizAttempt.Kind.PRE_CHECK, submitted_at__isnull=False
+    )
+    return Exists(submitted)
 
 
 def skip_precheck(*, progress: ModuleProgress) -> None:

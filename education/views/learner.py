@@ -164,7 +164,12 @@ def start_here_path(cards: list[ModuleCard], own_programs: frozenset[int]) -> li
 
 def _learner_state(request: PortalRequest, slug: str) -> tuple[Module, ModuleProgress | None]:
     module = get_readable_module(request.user, slug)
-    progress = ModuleProgress.objects.filter(learner=request.user, module=module).select_related("version").first()
+    progress = (
+        ModuleProgress.objects.filter(learner=request.user, module=module)
+        .select_related("version")
+        .annotate(took_precheck=quizzes.took_precheck())
+        .first()
+    )
     return module, progress
 
 
