@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 DESTINATIONS = {
     "family": ["Home", "Learn", "Sessions", "Messages", "Updates", "What you can see", "My check-in", "Account"],
     "patient": ["Home", "Learn", "Sessions", "Messages", "Updates", "My sharing", "Account"],
-    "counselor": ["Home", "Learn", "Sessions", "Messages", "Patients", "Reminders", "Account"],
+    "counselor": ["Home", "Learn", "Sessions", "Messages", "Patients", "Reminders", "Insights", "Account"],
 }
 NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
 UNREAD_BADGE = re.compile(r"\s*\d+$")  # "Messages 1": the unread count is not part of the destination's name
