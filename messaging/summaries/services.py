@@ -134,7 +134,7 @@ def run_summary_release(now: datetime) -> None:
 
 def _locked(summary: ProgressSummary) -> ProgressSummary:
     return (
-        ProgressSummary.objects.select_for_update()
+        ProgressSummary.objects.select_for_update(of=("self",))
         .select_related("patient__program", "current_version")
         .get(pk=summary.pk)
     )

@@ -9,6 +9,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -28,6 +29,13 @@ from tests.support import personas
 
 pytestmark = pytest.mark.django_db
 CODE = re.compile(r"[2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){4}")
+
+
+@pytest.fixture(autouse=True)
+def _no_earlier_rate_limits() -> None:
+    """Rate-limit counters live in the cache; on the PostgreSQL + Redis pass the cache outlives each test, and
+    earlier tests' requests (the same addresses, the same site-wide key) would count against this one."""
+    caches["default"].clear()
 
 
 def court_consent(patient: User, **extra: Any) -> Consent:
