@@ -21,6 +21,7 @@ urlpatterns = [
         name="treatment_import_confirm",
     ),
     path("letters/mine/", letters.my_letters, name="my_letters"),
+    path("letters/for/<int:patient_id>/", letters.my_letters, name="letters_for"),
     path("letters/<int:patient_id>/", letters.letter_list, name="letter_list"),
     path("letters/<int:patient_id>/<uuid:letter_id>/", letters.letter_detail, name="letter_detail"),
     path("letters/<int:patient_id>/<uuid:letter_id>/letter.pdf", letters.letter_download, name="letter_download"),

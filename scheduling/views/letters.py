@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
+from consent.gate import acts_as_patient
 from family_portal.form_errors import show_errors
 from family_portal.requests import PortalRequest
 from family_portal.staff_guard import refuse, staff_required
@@ -153,16 +154,26 @@ def letter_withdraw(request: PortalRequest, patient_id: int, letter_id: Any) -> 
     return render(request, "scheduling/letters/withdraw.html", context, status=status)
 
 
-def my_letters(request: PortalRequest) -> HttpResponse:
-    """The patient's own page: every attendance letter the program sent about them, and where each stands."""
+def my_letters(request: PortalRequest, patient_id: int | None = None) -> HttpResponse:
+    """The patient's own page: every attendance letter the program sent about them, and where each stands. With
+    ``patient_id``, the same page for a personal representative of that patient (``acts_as_patient``); anyone else
+    gets 404."""
     user = request.user
-    if not user.is_patient:
-        raise Http404
+    if patient_id is None:
+        if not user.is_patient:
+            raise Http404
+        patient = user
+    else:
+        found = User.objects.filter(pk=patient_id, role=User.Role.PATIENT).first()
+        if found is None or found.pk == user.pk or not acts_as_patient(user, found):
+            raise Http404
+        patient = found
     letters = [
         (letter, letter_view(letter.facts), letter.status_key())
-        for letter in AttendanceLetter.objects.filter(patient=user).select_related("consent")
+        for letter in AttendanceLetter.objects.filter(patient=patient).select_related("consent")
     ]
-    return render(request, "scheduling/letters/mine.html", {"letters": letters})
+    acting_for = patient if patient.pk != user.pk else None
+    return render(request, "scheduling/letters/mine.html", {"letters": letters, "acting_for": acting_for})
 
 
 @login_not_required

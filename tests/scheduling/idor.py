@@ -123,6 +123,7 @@ def _letter_urls(owner_patient: User, counselor: User) -> list[str]:
     by_letter = {**by_patient, "letter_id": letter.pk}
     return [
         reverse("scheduling:letter_list", kwargs=by_patient),
+        reverse("scheduling:letters_for", kwargs=by_patient),  # the patient's representatives only
         *(
             reverse(f"scheduling:{name}", kwargs=by_letter)
             for name in ("letter_detail", "letter_download", "letter_withdraw")

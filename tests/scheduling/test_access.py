@@ -77,8 +77,9 @@ def test_idor_matrix_urls_are_refused(
         c.logout()
     staff = login(counselor)
     # A letter's PDF carries its verification code, which only the session that issued it holds: any other
-    # session of the care team is sent back to the letter page (302), which says how to issue a new copy.
-    expected = {url: 302 if url.endswith(".pdf") else 200 for url in urls}
+    # session of the care team is sent back to the letter page (302), which says how to issue a new copy. The
+    # letters page for a patient's representatives is theirs alone (404 to staff too).
+    expected = {url: 302 if url.endswith(".pdf") else 404 if "/letters/for/" in url else 200 for url in urls}
     assert {url: readable_status(staff, url) for url in urls} == expected
 
 

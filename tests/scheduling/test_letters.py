@@ -260,3 +260,30 @@ def test_staff_set_their_credentials_on_their_account_page_and_families_do_not_s
     counselor.refresh_from_db()
     assert counselor.credentials == "MA, LPC"
     assert 'name="credentials"' not in login(patient).get(url).content.decode()
+
+
+def test_a_personal_representative_sees_the_patients_letters_and_nobody_else_does(
+    login, counselor, patient, court, family_member, outsider, program
+):
+    from consent.models import PersonalRepresentative
+    from consent.services import record_personal_representative
+
+    guardian = personas.make_user("guardian@example.org", User.Role.FAMILY, None, full_name="Gail Guardian")
+    record_personal_representative(
+        staff=counselor,
+        patient=patient,
+        representative=guardian,
+        authority=PersonalRepresentative.Authority.GUARDIAN,
+        document_reference="Court order 7",
+    )
+    _issue(login(counselor), patient, court)
+    url = reverse("scheduling:letters_for", kwargs={"patient_id": patient.pk})
+
+    page = login(guardian).get(url)
+    assert page.status_code == 200
+    assert "Judge Ana Ruiz" in page.content.decode() and "Letters sent about" in page.content.decode()
+    sharing = login(guardian).get(reverse("consent:my_sharing_for", args=[patient.pk])).content.decode()
+    assert url in sharing  # issuing wrote a ledger row, so the sharing page lists disclosures and links the letters
+    for person in (family_member, outsider, counselor):
+        assert login(person).get(url).status_code == 404
+    assert login(patient).get(url).status_code == 404  # the patient has their own page
