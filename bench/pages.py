@@ -29,9 +29,9 @@ CEILINGS = {
     "family-session schedule": 8,  # 9 until the gate skipped the authorities query
     "education module": 6,  # 7 until the gate skipped the authorities query
     "counselor roster": 7,  # 8 until the request user came with the program joined
-    # the gate's caseload (2), the patients (1), one aggregate per chart (5); 9 until the learning-gain chart (its
-    # modules and first passes; the pre-checks too when any passed in the range) and the check-in chart came
-    "counselor insights": 12,
+    # the signed-in floor and the gate's grants, then one aggregate per chart (7); the patients ride in each
+    # aggregate as a subquery, and the learning-gain chart reads first passes and pre-checks in one query
+    "counselor insights": 10,
     "counselor inbox": 7,  # 8 until the request user came with the program joined
 }
 _LITERALS = re.compile(r"'[^']*'|\b\d+\b|%s")

@@ -30,7 +30,7 @@ class InsightsScope:
     viewer: User
     program_id: int
     tz: ZoneInfo
-    patient_ids: tuple[int, ...]
+    patient_ids: QuerySet[Any]  # a subquery of ids (the gate's answer is read once, inside care_team_patients)
     start: date
     end: date
     now: datetime
@@ -62,10 +62,10 @@ class InsightsScope:
         return approved_family_ids(self.patient_ids, education_only=education_only)
 
 
-def scope_patient_ids(viewer: User, *, whole_program: bool) -> tuple[int, ...]:
-    """The patients an insights page counts, asked of the gate (one query): the program's for an admin, the
-    counselor's own caseload otherwise."""
+def scope_patient_ids(viewer: User, *, whole_program: bool) -> QuerySet[Any]:
+    """The patients an insights page counts, asked of the gate (its one query): the program's for an admin, the
+    counselor's own caseload otherwise. A subquery of ids, so each chart's aggregate carries it (no query here)."""
     patients = care_team_patients(viewer)
     if not whole_program:
         patients = patients.filter(pk__in=caseload_patient_ids(viewer))
-    return tuple(patients.order_by().values_list("pk", flat=True))
+    return patients.order_by().values("pk")

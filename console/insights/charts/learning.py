@@ -22,7 +22,7 @@ from console.insights.charts.sessions import week_of
 from console.insights.registry import register
 from console.insights.scope import InsightsScope
 from console.insights.tables import CountTable, Rate
-from education.learning_gains import module_learning_gains
+from education.learning_gains import module_gain_sums
 from education.models import Module
 
 
@@ -32,15 +32,10 @@ def learning_gain(scope: InsightsScope) -> CountTable:
     points they gained together, and the points they could have gained; the rate is the normalised gain."""
     modules = Module.objects.for_program(scope.program_id).filter(archived_at__isnull=True)
     learners = scope.family_member_ids(education_only=True)
-    rows = []
-    for gains in module_learning_gains(modules, scope.start_at, scope.end_at, min_learners=1, learners=learners):
-        measured = [g for g in gains.gains if g.pre is not None and g.post is not None]
-        if not measured:
-            continue
-        gained = sum(g.post - g.pre for g in measured if g.post is not None and g.pre is not None)
-        possible = sum(100 - g.pre for g in measured if g.pre is not None)
-        version = gains.module.current_version
-        rows.append((version.title if version else gains.module.slug, [len(measured), max(gained, 0), possible]))
+    rows = [
+        (sums.title, [sums.learners, max(sums.gained, 0), sums.possible])
+        for sums in module_gain_sums(modules, scope.start_at, scope.end_at, learners=learners)
+    ]
     return CountTable(
         key="learning-gain",
         title=_("What families learned, by module"),
