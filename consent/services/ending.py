@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,24 +73,20 @@ def end_consent_by_event(
     request: HttpRequest | None = None,
 ) -> Consent:
     """Staff record the consent's ending event (e.g. discharge); it ends at that instant."""
-    consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    if not consent.expiry_event:
-        raise ValidationError(_("This consent has no ending event."))
-    if consent.ended_by_event_at is not None:
-        return consent
-    at = at or timezone.now()
-    consent.ended_by_event_at = at
-    consent.save(update_fields=["ended_by_event_at"])
-    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.ENDED_BY_EVENT, actor=actor, at=at, note=note)
-    record_audit(
-        kind=AuditEvent.Kind.CONSENT_ENDED,
+    return _record_named_event(
+        consent=consent,
         actor=actor,
-        patient=consent.patient,
+        note=note,
+        at=at,
         request=request,
-        data={"consent": str(consent.pk)},
+        names_it="expiry_event",
+        stamp="ended_by_event_at",
+        kind=ConsentEvent.Kind.ENDED_BY_EVENT,
+        refusal=_("This consent has no ending event."),
+        audit_kind=AuditEvent.Kind.CONSENT_ENDED,
+        audit_data={},
+        signal=consent_ended,
     )
-    consent_ended.send(sender=Consent, consent=consent)
-    return consent
 
 
 @transaction.atomic
@@ -103,21 +100,55 @@ def record_revocable_event(
 ) -> Consent:
     """Staff record the event after which a § 2.35(c) consent may be revoked (e.g. the end of the proceeding that
     mandated treatment): from then on the patient may revoke as usual. The consent itself stays in force."""
+    return _record_named_event(
+        consent=consent,
+        actor=actor,
+        note=note,
+        at=at,
+        request=request,
+        names_it="revocable_after_event",
+        stamp="revocable_event_at",
+        kind=ConsentEvent.Kind.REVOCABLE,
+        refusal=_("This consent names no event before which it cannot be stopped."),
+        audit_kind=AuditEvent.Kind.OTHER,
+        audit_data={"event": "revocable_event_recorded"},
+        signal=consent_revocable,
+    )
+
+
+def _record_named_event(
+    *,
+    consent: Consent,
+    actor: User,
+    note: str,
+    at: datetime | None,
+    request: HttpRequest | None,
+    names_it: str,
+    stamp: str,
+    kind: str,
+    refusal: str,
+    audit_kind: str,
+    audit_data: dict[str, str],
+    signal: Signal,
+) -> Consent:
+    """The one way staff record an event a consent names (the field ``names_it``): refused when it names none,
+    recorded once (``stamp``; a repeat changes nothing), with a ``ConsentEvent``, an audit row and ``signal``, all in
+    the caller's transaction with the consent row locked."""
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    if not consent.revocable_after_event:
-        raise ValidationError(_("This consent names no event before which it cannot be stopped."))
-    if consent.revocable_event_at is not None:
+    if not getattr(consent, names_it):
+        raise ValidationError(refusal)
+    if getattr(consent, stamp) is not None:
         return consent
     at = at or timezone.now()
-    consent.revocable_event_at = at
-    consent.save(update_fields=["revocable_event_at"])
-    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.REVOCABLE, actor=actor, at=at, note=note)
+    setattr(consent, stamp, at)
+    consent.save(update_fields=[stamp])
+    ConsentEvent.objects.create(consent=consent, kind=kind, actor=actor, at=at, note=note)
     record_audit(
-        kind=AuditEvent.Kind.OTHER,
+        kind=audit_kind,
         actor=actor,
         patient=consent.patient,
         request=request,
-        data={"event": "revocable_event_recorded", "consent": str(consent.pk)},
+        data={**audit_data, "consent": str(consent.pk)},
     )
-    consent_revocable.send(sender=Consent, consent=consent)
+    signal.send(sender=Consent, consent=consent)
     return consent
