@@ -16,8 +16,10 @@ import cProfile
 import json
 import os
 import pstats
+import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.run import PG_BENCH_URL, REDIS_BENCH_URL, production_env
@@ -173,8 +175,11 @@ async def measure(
     if os.environ.get("WS_PROFILE_SQL"):
         print("\n".join(counter.statements[-60:]), file=sys.stderr)
     if profiler:
-        ours = r"perf-chat/(messaging|accounts|consent)|compiler.py.*execute_sql|psycopg/cursor.py.*execute"
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(ours, 45)
+        root = re.escape(str(Path(__file__).resolve().parent.parent))
+        ours = rf"{root}/(messaging|accounts|consent|family_portal)/|compiler.py.*execute_sql|psycopg/cursor.py.*execute"
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(ours, 45)
+        stats.sort_stats("tottime").print_stats(30)
     return {"connect": connect, "message": sent}
 
 

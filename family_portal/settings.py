@@ -141,7 +141,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "family_portal.redis_cache.PortalRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 2},
         }

@@ -64,7 +64,7 @@ def test_production_values():
     values = json.loads(result.stdout.strip().splitlines()[-1])
     assert values["debug"] is False
     assert values["hasher"].endswith("Argon2PasswordHasher")
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "family_portal.redis_cache.PortalRedisCache"
     assert values["layer"] == "channels_redis.core.RedisChannelLayer"
     assert values["session_cookie"] == "__Host-sessionid"
     assert values["csrf_cookie"] == "__Host-csrftoken"

@@ -1,0 +1,49 @@
+"""The production cache backend keeps one redis-py client per connection pool (family_portal/redis_cache.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis
+
+from family_portal.redis_cache import PortalRedisCache
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def portal_cache() -> PortalRedisCache:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("needs REDIS_URL")
+    return PortalRedisCache(url, {"KEY_PREFIX": "test-redis-cache", "OPTIONS": {"socket_timeout": 5}})
+
+
+def test_every_operation_shares_one_client(portal_cache: PortalRedisCache) -> None:
+    client = portal_cache._cache.get_client(write=True)
+    assert isinstance(client, redis.Redis)
+    assert portal_cache._cache.get_client() is client
+    assert portal_cache._cache.get_client(write=True) is client
+    assert client.connection_pool is portal_cache._cache._pools[0]
+
+
+def test_the_cache_still_reads_what_it_wrote(portal_cache: PortalRedisCache) -> None:
+    portal_cache.set("answer", {"n": 42}, 30)
+    assert portal_cache.get("answer") == {"n": 42}
+    assert portal_cache.incr("counter", 1) if portal_cache.add("counter", 1, 30) else True
+    assert portal_cache.delete("answer") is True
+    assert portal_cache.get("answer", "gone") == "gone"
+    portal_cache.delete("counter")
+
+
+def test_a_second_server_reads_through_its_own_client() -> None:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("needs REDIS_URL")
+    cache = PortalRedisCache([url, url], {"KEY_PREFIX": "test-redis-cache"})
+    writer = cache._cache.get_client(write=True)
+    reader = cache._cache.get_client()
+    assert reader is not writer
+    assert cache._cache.get_client() is reader
+    assert reader.connection_pool is cache._cache._pools[1]
