@@ -176,7 +176,8 @@ async def measure(
         print("\n".join(counter.statements[-60:]), file=sys.stderr)
     if profiler:
         root = re.escape(str(Path(__file__).resolve().parent.parent))
-        ours = rf"{root}/(messaging|accounts|consent|family_portal)/|compiler.py.*execute_sql|psycopg/cursor.py.*execute"
+        apps = "messaging|accounts|consent|family_portal"
+        ours = rf"{root}/({apps})/|compiler.py.*execute_sql|psycopg/cursor.py.*execute"
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(ours, 45)
         stats.sort_stats("tottime").print_stats(30)
