@@ -143,7 +143,9 @@ def median_ms(client: Client, url: str, repeats: int, warmup: int = 10) -> float
 def in_process_times(data: Dataset, family: Family, repeats: int) -> dict[str, Any]:
     """H1: warm median per key page, and the floor: ``/healthz?live`` through the same middleware stack."""
     floor = median_ms(https_client(), "/healthz?live", repeats * 3)
-    pages = {}
+    pages, staff = {}, []
     for page in key_pages(data, family):
         pages[page.name] = median_ms(_client(page.user), page.url, repeats)
-    return {"floor_ms": floor, "pages_ms": pages}
+        if page.side == "staff":
+            staff.append(page.name)
+    return {"floor_ms": floor, "pages_ms": pages, "staff_pages": staff}

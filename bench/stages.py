@@ -191,8 +191,8 @@ def run_all(bench: Any, procs: ProcessRegistry) -> None:
         fresh, fresh_port = procs.start_daphne("daphne-ws", env, cpu=SERVER_CPU)
         r["ws_family"] = websocket.family_rooms(
             data,
-            fresh_port,
-            fresh.pid,
+            [fresh_port],
+            [fresh.pid],
             groups=groups,
             rate=rate,
             duration=rooms_s,
@@ -200,6 +200,26 @@ def run_all(bench: Any, procs: ProcessRegistry) -> None:
             sweep_rates=() if bench.size == "ci" else websocket.SWEEP_RATES,  # W4 is a timing: never in CI
         )
         procs.stop(fresh)
+        if bench.size == "ci":
+            return
+        # The same rooms on two fresh Daphne processes (unpinned, as H2's), sockets spread over both: W2, W6 and
+        # W4 as deployed behind a balancer, and W4's scaling from one process to two.
+        pair = [procs.start_daphne(f"daphne-ws-{n}", env) for n in (1, 2)]
+        try:
+            r["ws_family_two"] = websocket.family_rooms(
+                data,
+                [port for _, port in pair],
+                [child.pid for child, _ in pair],
+                groups=groups,
+                rate=rate,
+                duration=rooms_s,
+                drain_s=bench.scaled(15, 6, 15),
+                sweep_rates=websocket.SWEEP_RATES,
+                ended_members=False,
+            )
+        finally:
+            for child, _ in pair:
+                procs.stop(child)
 
     bench.stage(4, "WebSocket", ws)
 

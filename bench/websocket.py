@@ -48,7 +48,7 @@ def channels_layer(port: int, *, echo_count: int, broadcast_duration: float) -> 
 # W4: a short open-loop rate sweep through the real consumer on the W2 connections (messages/s over every room;
 # 3 deliveries each). Two senders per room keep each sender socket at ≤ 1 frame/s at the top step, the consumer's
 # per-connection frame rate (messaging/ratelimit.py), so the sweep measures delivery, not the flood guard.
-SWEEP_RATES = (50.0, 100.0, 150.0, 200.0)
+SWEEP_RATES = (10.0, 25.0, 50.0, 100.0, 150.0, 200.0)
 SWEEP_STEP_S = 3.0
 SWEEP_DRAIN_S = 3.0
 SWEEP_P99_MS = 100.0
@@ -104,41 +104,53 @@ async def _storm(specs: list[ws_client.Group]) -> list[list[Any]]:
 
 def family_rooms(
     data: Dataset,
-    port: int,
-    pid: int,
+    ports: Sequence[int],
+    pids: Sequence[int],
     *,
     groups: int,
     rate: float,
     duration: float,
     drain_s: float = 15.0,
     sweep_rates: Sequence[float] | None = None,
+    ended_members: bool = True,
 ) -> dict[str, Any]:
     """W2 + W4 + W5 + W6 through the real consumer: per family the two first members and the counselor, signed
     in; members take turns sending. The connect storm opens all of them at once (W6); W4 steps the rate up on
     the same connections (``sweep_rates``, default ``default_sweep(rate)``). Then consent under load: members
-    whose consent ended try to connect."""
+    whose consent ended try to connect (``ended_members``).
+
+    With several Daphne processes (``ports``, ``pids``) the sockets go round-robin over them, so the three
+    sockets of a room sit in different processes and every delivery but the sender's own crosses the Redis
+    channel layer, as it would behind a load balancer; RSS per connection is over all of them."""
     sweep_rates = default_sweep(rate) if sweep_rates is None else sweep_rates
     families = [f for f in data.families if len(f.members) >= 2][:groups]
-    origin = {"Origin": f"http://127.0.0.1:{port}", "X-Forwarded-Proto": "https"}
+    turn = iter(range(1 << 30))
 
-    def header(user: Any) -> dict[str, str]:
+    def url(conversation_pk: int) -> str:
+        return f"ws://127.0.0.1:{ports[next(turn) % len(ports)]}/ws/conversations/{conversation_pk}/"
+
+    def header(user: Any, ws_url: str) -> dict[str, str]:
+        origin = {"Origin": "http://" + ws_url.split("/")[2], "X-Forwarded-Proto": "https"}
         return {**origin, "Cookie": cookie_header(session_key_for(user))}
 
     specs = []
     for family in families:
-        url = f"ws://127.0.0.1:{port}/ws/conversations/{family.conversation.pk}/"
         people = [family.members[0], family.members[1], family.counselor]
-        specs.append(ws_client.Group([url] * 3, [header(p) for p in people], senders=[0, 1]))
-    ended: list[tuple[Family, Any]] = [(f, m) for f in data.families for m in f.ended][:20]
-    ended_specs = [(f"ws://127.0.0.1:{port}/ws/conversations/{f.conversation.pk}/", header(m)) for f, m in ended]
+        urls = [url(family.conversation.pk) for _ in people]
+        specs.append(ws_client.Group(urls, [header(p, u) for p, u in zip(people, urls, strict=True)], senders=[0, 1]))
+    ended: list[tuple[Family, Any]] = [(f, m) for f in data.families for m in f.ended][:20] if ended_members else []
+    ended_specs = [(u, header(m, u)) for f, m in ended for u in [url(f.conversation.pk)]]
+
+    def rss_total() -> int:
+        return sum(rss_kb(pid) for pid in pids)
 
     async def run() -> dict[str, Any]:
-        idle_rss = rss_kb(pid)
+        idle_rss = rss_total()
         started = asyncio.get_running_loop().time()
         connections = await _storm(specs)
         storm_s = asyncio.get_running_loop().time() - started
         await asyncio.sleep(1.0)  # let the server settle before reading RSS (bench: polling/sleep is allowed)
-        loaded_rss = rss_kb(pid)
+        loaded_rss = rss_total()
         result = await ws_client.fanout(
             specs,
             rate=rate,
@@ -160,6 +172,7 @@ def family_rooms(
         total = sum(len(s.urls) for s in specs)
         return {
             **result,
+            "processes": len(ports),
             "storm_connections": total,
             "storm_s": round(storm_s, 3),
             "rss_per_connection_kb": round((loaded_rss - idle_rss) / total, 1) if total else None,

@@ -10,6 +10,7 @@ takes a connection from the pool and gives it back), so each pool gets one clien
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -17,6 +18,14 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 class ReusingRedisCacheClient(RedisCacheClient):
     """``RedisCacheClient`` that keeps the client it builds for each server's connection pool."""
+
+    # Django's own attributes (set by RedisCacheClient.__init__; django-stubs leave them out).
+    _servers: list[str]
+    _pools: dict[int, Any]
+    _pool_class: Any
+    _pool_options: dict[str, Any]
+    _client: Any
+    _get_connection_pool_index: Callable[[bool], int]
 
     def __init__(self, servers: list[str], **options: Any) -> None:
         super().__init__(servers, **options)

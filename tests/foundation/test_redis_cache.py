@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import cast
 
 import pytest
 import redis
 
-from family_portal.redis_cache import PortalRedisCache
+from family_portal.redis_cache import PortalRedisCache, ReusingRedisCacheClient
 
 pytestmark = pytest.mark.redis
 
@@ -21,11 +22,12 @@ def portal_cache() -> PortalRedisCache:
 
 
 def test_every_operation_shares_one_client(portal_cache: PortalRedisCache) -> None:
-    client = portal_cache._cache.get_client(write=True)
+    backend = cast(ReusingRedisCacheClient, portal_cache._cache)
+    client = backend.get_client(write=True)
     assert isinstance(client, redis.Redis)
-    assert portal_cache._cache.get_client() is client
-    assert portal_cache._cache.get_client(write=True) is client
-    assert client.connection_pool is portal_cache._cache._pools[0]
+    assert backend.get_client() is client
+    assert backend.get_client(write=True) is client
+    assert client.connection_pool is backend._pools[0]
 
 
 def test_the_cache_still_reads_what_it_wrote(portal_cache: PortalRedisCache) -> None:
@@ -42,8 +44,9 @@ def test_a_second_server_reads_through_its_own_client() -> None:
     if not url:
         pytest.skip("needs REDIS_URL")
     cache = PortalRedisCache([url, url], {"KEY_PREFIX": "test-redis-cache"})
-    writer = cache._cache.get_client(write=True)
-    reader = cache._cache.get_client()
+    backend = cast(ReusingRedisCacheClient, cache._cache)
+    writer = backend.get_client(write=True)
+    reader = backend.get_client()
     assert reader is not writer
-    assert cache._cache.get_client() is reader
-    assert reader.connection_pool is cache._cache._pools[1]
+    assert backend.get_client() is reader
+    assert reader.connection_pool is backend._pools[1]
