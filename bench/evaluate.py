@@ -217,7 +217,14 @@ def _w4_note(row: Row) -> str:
             for s in steps
         )
         + ("; every step held: the top step is the sweep's ceiling (≤ 1 frame/s per sender socket)" if capped else "")
+        + _settled_note(row.item.get("settled_before_sweep"))
     )
+
+
+def _settled_note(settled: dict[str, Any] | None) -> str:
+    if not settled or not settled.get("late"):
+        return ""
+    return f"; before the sweep, {settled['late']} late W2 deliveries drained in {settled['seconds']} s"
 
 
 def _w4_scaling(row: Row) -> float | None:

@@ -160,6 +160,7 @@ def family_rooms(
             connections=connections,
             drain_s=drain_s,
         )
+        settled = await ws_client.settle(connections) if sweep_rates else None
         sweep = await _sweep(specs, connections, sweep_rates, first_seq=result["messages"])
         await ws_client.close_all(connections)
         refused = 0
@@ -179,6 +180,7 @@ def family_rooms(
             "ended_attempts": len(ended_specs),
             "ended_refused": refused,
             "sweep": sweep,
+            "settled_before_sweep": settled,
         }
 
     return asyncio.run(run())

@@ -185,5 +185,34 @@ async def fanout(
     }
 
 
+async def settle(
+    connections: list[list[ClientConnection]], quiet_s: float = 1.0, max_s: float = 30.0
+) -> dict[str, Any]:
+    """Read and drop what the server still delivers from an earlier phase until nothing arrived for ``quiet_s``
+    (or ``max_s`` passed), so a backlog left by an overloaded phase does not count against the next one."""
+    late = 0
+    arrived = asyncio.Event()
+
+    async def reader(ws: ClientConnection) -> None:
+        nonlocal late
+        with contextlib.suppress(Exception):
+            async for _ in ws:
+                late += 1
+                arrived.set()
+
+    readers = [asyncio.ensure_future(reader(ws)) for conns in connections for ws in conns]
+    started = time.perf_counter()
+    while time.perf_counter() - started < max_s:
+        arrived.clear()
+        try:
+            await asyncio.wait_for(arrived.wait(), timeout=quiet_s)
+        except TimeoutError:
+            break
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    return {"late": late, "seconds": round(time.perf_counter() - started, 1)}
+
+
 async def close_all(connections: list[list[ClientConnection]]) -> None:
     await asyncio.gather(*(ws.close() for conns in connections for ws in conns), return_exceptions=True)
