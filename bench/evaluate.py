@@ -286,6 +286,11 @@ TABLE: list[Section] = [
                 limit=lambda x: x.run("h1", "floor_ms"),
                 limit_name="/healthz?live in-process",
                 goal=lambda x: f"≤ {_h1_goal(x):g} ms",
+                note=lambda x: (
+                    f"wall {wall} ms (floor {x.run('h1', 'floor_wall_ms')} ms)"
+                    if (wall := (x.run("h1", "pages_wall_ms") or {}).get(x.label)) is not None
+                    else ""
+                ),
             ),
         ),
     ),

@@ -129,23 +129,33 @@ def query_counts(data: Dataset, family: Family) -> list[dict[str, Any]]:
     return rows
 
 
-def median_ms(client: Client, url: str, repeats: int, warmup: int = 10) -> float:
+def medians_ms(client: Client, url: str, repeats: int, warmup: int = 10) -> tuple[float, float]:
+    """Median CPU time of this process (``time.process_time``: what H1 judges, little disturbed by a busy or
+    CPU-stealing machine) and median wall time per warm request, in ms."""
     for _ in range(warmup):
         client.get(url)
-    samples = []
+    cpu, wall = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         client.get(url)
-        samples.append(time.perf_counter() - t0)
-    return round(statistics.median(samples) * 1000, 3)
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - t0)
+    return round(statistics.median(cpu) * 1000, 3), round(statistics.median(wall) * 1000, 3)
 
 
 def in_process_times(data: Dataset, family: Family, repeats: int) -> dict[str, Any]:
-    """H1: warm median per key page, and the floor: ``/healthz?live`` through the same middleware stack."""
-    floor = median_ms(https_client(), "/healthz?live", repeats * 3)
-    pages, staff = {}, []
+    """H1: warm median CPU per key page (and wall time), and the floor: ``/healthz?live`` through the same
+    middleware stack."""
+    floor, floor_wall = medians_ms(https_client(), "/healthz?live", repeats * 3)
+    pages, walls, staff = {}, {}, []
     for page in key_pages(data, family):
-        pages[page.name] = median_ms(_client(page.user), page.url, repeats)
+        pages[page.name], walls[page.name] = medians_ms(_client(page.user), page.url, repeats)
         if page.side == "staff":
             staff.append(page.name)
-    return {"floor_ms": floor, "pages_ms": pages, "staff_pages": staff}
+    return {
+        "floor_ms": floor,
+        "pages_ms": pages,
+        "staff_pages": staff,
+        "floor_wall_ms": floor_wall,
+        "pages_wall_ms": walls,
+    }

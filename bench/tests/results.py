@@ -22,6 +22,8 @@ FULL: dict[str, Any] = {
         "floor_ms": 0.21,
         "pages_ms": {"dashboard (family)": 2.4, "schedule (family)": 6.0, "messages (counselor)": 7.5},
         "staff_pages": ["messages (counselor)"],
+        "floor_wall_ms": 0.3,
+        "pages_wall_ms": {"dashboard (family)": 3.1},
     },
     "q1": [
         {

@@ -69,6 +69,8 @@ def test_goals_are_issue_17s_family_and_staff_pages_apart():
         "in-process CPU, schedule (family)": ("≤ 5 ms", False),
         "in-process CPU, messages (counselor)": ("≤ 8 ms", True),
     }
+    notes = [m.note for m in evaluate(FULL) if m.id == "H1"]
+    assert notes == ["wall 3.1 ms (floor 0.3 ms)", "", ""]
 
 
 def test_two_processes_are_judged_on_their_own_and_against_one():
