@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages as toasts
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Prefetch
+from django.db.models import F, FilteredRelation, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
@@ -70,12 +70,25 @@ def _rows(page: list[Message], user: User) -> list[MessageRow]:
 
 
 def _visible(request: PortalRequest, conversation_id: Any) -> Conversation:
-    queryset = (
+    """The conversation if the viewer may open it (``visible_to``, else 404), with its patient, program and member
+    and its seats with their users, in one query: the seats come in a LEFT JOIN, one row per seat (one row without a
+    seat when nobody has one yet), rather than as a second query. ``participants.all()`` answers from them."""
+    seated: Any = (  # Any: the stubs do not know select_related through a FilteredRelation
         Conversation.objects.visible_to(request.user)
-        .select_related("patient__program", "member")
-        .prefetch_related(_SEATS)
+        .filter(pk=conversation_id)
+        .annotate(seat=FilteredRelation("participants"))
     )
-    return get_object_or_404(queryset, pk=conversation_id)
+    rows = list(seated.select_related("patient__program", "member", "seat__user").order_by("seat__id"))
+    if not rows:
+        raise Http404("No conversation matches the given query.")
+    conversation: Any = rows[0]
+    seats: Any = conversation.participants.all()  # filled as prefetch_related fills it: an evaluated queryset
+    seats._result_cache = [row.seat for row in rows if getattr(row, "seat", None) is not None]  # None: no seat
+    seats._prefetch_done = True
+    for seat in seats._result_cache:
+        seat.conversation = conversation
+    conversation._prefetched_objects_cache = {"participants": seats}
+    return conversation  # type: ignore[no-any-return]
 
 
 def _disclose(request: PortalRequest, conversation: Conversation, what: str) -> None:
