@@ -3,6 +3,8 @@ many people read it: the conversation comes with its seats in one query, and the
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -62,9 +64,13 @@ def test_family_thread_query_count_is_exact_and_flat(
     conversation = _conversation(kind, patient, family_member)
     url = reverse("messaging:conversation", args=[conversation.pk])
     services.send_message(sender=counselor, conversation=conversation, body="Welcome")
-    services.send_message(sender=family_member, conversation=conversation, body="Thank you")
+    mine = services.send_message(sender=family_member, conversation=conversation, body="Thank you")
     page = _view(client, url, django_assert_num_queries, family_member)
     assert page.index("Welcome") < page.index("Thank you")
+    for name in ("messaging:edit_message", "messaging:delete_message"):  # links of one's own messages only
+        assert f'href="{reverse(name, args=[conversation.pk, mine.pk])}"' in page
+    assert len(re.findall(r'href="[^"]*/(?:edit|delete)/"', page)) == 2
+    assert page.count('<span class="visually-hidden"> your message from ') == 2
 
     _grow(program, patient, conversation, 0, 12, 130)  # past a page of messages (100), two dozen seats
     page = _view(client, url, django_assert_num_queries, family_member)
