@@ -11,9 +11,10 @@ from typing import Any
 
 from django.contrib import messages as toasts
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Prefetch
+from django.db.models import F, FilteredRelation, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -38,8 +39,8 @@ _SEATS = Prefetch("participants", queryset=Participant.objects.select_related("u
 
 @dataclass
 class MessageRow:
-    """One message as the thread shows it, with its sender and times worked out once here rather than through
-    filters in the template for each of the page's rows."""
+    """One message as the thread shows it, with its sender, times and links worked out once here rather than
+    through filters and tags in the template for each of the page's rows."""
 
     message: Message
     mine: bool
@@ -48,34 +49,55 @@ class MessageRow:
     at_iso: str = ""  # machine-readable, in the page's time zone
     at_label: str = ""  # "Dec 7, 9:14 AM" in the viewer's time zone
     at_time: str = ""  # "9:14 AM"
+    edit_url: str = ""  # the viewer's own messages only
+    delete_url: str = ""
 
 
-def _rows(page: list[Message], user: User) -> list[MessageRow]:
+def _rows(page: list[Message], user: User, conversation: Conversation) -> list[MessageRow]:
     tz = user.tz
+    # One reverse per page for the links of the viewer's own messages, the id put in as chat.js does
+    edit_url = reverse("messaging:edit_message", args=[conversation.pk, 0])
+    delete_url = reverse("messaging:delete_message", args=[conversation.pk, 0])
     rows = []
     for message in page:
         mine = message.sender_id == user.pk
         local = message.created_at.astimezone(tz)
+        at_time = dateformat.format(local, "g:i A")
         rows.append(
             MessageRow(
                 message=message,
                 mine=mine,
                 role=None if mine else message.sender_role,
-                at_iso=dateformat.format(timezone.localtime(message.created_at), "c"),
-                at_label=dateformat.format(local, "M j, g:i A"),
-                at_time=dateformat.format(local, "g:i A"),
+                at_iso=timezone.localtime(message.created_at).isoformat(),  # what the "c" format gives
+                at_label=dateformat.format(local, "M j, ") + at_time,
+                at_time=at_time,
+                edit_url=edit_url.replace("/0/", f"/{message.pk}/", 1) if mine else "",
+                delete_url=delete_url.replace("/0/", f"/{message.pk}/", 1) if mine else "",
             )
         )
     return rows
 
 
 def _visible(request: PortalRequest, conversation_id: Any) -> Conversation:
-    queryset = (
+    """The conversation if the viewer may open it (``visible_to``, else 404), with its patient, program and member
+    and its seats with their users, in one query: the seats come in a LEFT JOIN, one row per seat (one row without a
+    seat when nobody has one yet), rather than as a second query. ``participants.all()`` answers from them."""
+    seated: Any = (  # Any: the stubs do not know select_related through a FilteredRelation
         Conversation.objects.visible_to(request.user)
-        .select_related("patient__program", "member")
-        .prefetch_related(_SEATS)
+        .filter(pk=conversation_id)
+        .annotate(seat=FilteredRelation("participants"))
     )
-    return get_object_or_404(queryset, pk=conversation_id)
+    rows = list(seated.select_related("patient__program", "member", "seat__user").order_by("seat__id"))
+    if not rows:
+        raise Http404("No conversation matches the given query.")
+    conversation: Any = rows[0]
+    seats: Any = conversation.participants.all()  # filled as prefetch_related fills it: an evaluated queryset
+    seats._result_cache = [row.seat for row in rows if getattr(row, "seat", None) is not None]  # None: no seat
+    seats._prefetch_done = True
+    for seat in seats._result_cache:
+        seat.conversation = conversation
+    conversation._prefetched_objects_cache = {"participants": seats}
+    return conversation  # type: ignore[no-any-return]
 
 
 def _disclose(request: PortalRequest, conversation: Conversation, what: str) -> None:
@@ -235,7 +257,7 @@ def conversation_detail(request: PortalRequest, conversation_id: Any) -> HttpRes
     newest = min(page[-1].pk, conversation.last_message_id) if page else 0  # mark_read clamps the same way
     if before is None and newest and (own_seat is None or own_seat.last_read_message_id < newest):
         services.mark_read(user=user, conversation=conversation, up_to=newest, recipients=readers)
-    rows = _rows(page, user)
+    rows = _rows(page, user, conversation)
     seen = []
     for seat in seats:
         if seat.user_id == user.pk or not seat.user.read_receipts_enabled or not seat.last_read_message_id:
