@@ -26,7 +26,9 @@ STAFF_BUDGET = 10
 CEILINGS = {
     "family dashboard": 7,  # 9 until the request user came with the SMS phone and the gate skipped authorities
     "conversation": 7,  # 8 until the gate skipped the authorities query for people never named representative
-    "family-session schedule": 8,  # 9 until the gate skipped the authorities query
+    # 8 until upcoming and the past page came in one query with the counselors' names (no prefetch); 9 until the
+    # gate skipped the authorities query
+    "family-session schedule": 6,
     "education module": 6,  # 7 until the gate skipped the authorities query
     "counselor roster": 7,  # 8 until the request user came with the program joined
     # the signed-in floor and the gate's grants, then one aggregate per chart (7); the patients ride in each

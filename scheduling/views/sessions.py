@@ -91,15 +91,17 @@ def family_schedule(user: Any, now: Any, number: int) -> tuple[list[FamilySessio
         .order_by("-starts_at", "-pk")
         .values("pk")[start : start + PAST_PER_PAGE + 1]
     )
-    listed = with_counselor_names(sessions.filter(Q(pk__in=upcoming) | Q(pk__in=past)))
+    # Every pk comes from a ``visible_to`` subquery: the outer query needs no second visibility filter.
+    chosen = FamilySession.objects.filter(Q(pk__in=upcoming) | Q(pk__in=past)).select_related("patient", "program")
+    listed = with_counselor_names(with_my_answers(chosen, user))
     ended = [s for s in reversed(listed) if s.ends_at <= now]
     return [s for s in listed if s.ends_at > now], _page_of(ended, number)
 
 
 def with_counselor_names(sessions: FamilySessionQuerySet) -> list[FamilySession]:
     """The sessions, soonest first, each with ``counselor_names``: its counselors' display names
-    (``User.display_name``) in the users' order (full name, email). One query, a row per session and counselor in
-    the database's order (no prefetch, no aggregate ordering, which SQLite before 3.44 lacks)."""
+    (``User.display_name``) in the users' order (full name, email). One query with a row per session and counselor,
+    sorted by the database (no prefetch; no ordered aggregate either, which SQLite before 3.44 lacks)."""
     name = Coalesce(
         NullIf("counselors__preferred_name", Value("")),
         NullIf("counselors__full_name", Value("")),
@@ -109,14 +111,14 @@ def with_counselor_names(sessions: FamilySessionQuerySet) -> list[FamilySession]
     rows = sessions.annotate(counselor_name=name).order_by(
         "starts_at", "pk", "counselors__full_name", "counselors__email"
     )
-    listed: list[FamilySession] = []
+    listed: dict[Any, FamilySession] = {}
     for row in rows:
-        if not listed or listed[-1].pk != row.pk:
-            row.counselor_names = []
-            listed.append(row)
+        session = listed.setdefault(row.pk, row)
+        if session is row:
+            session.counselor_names = []  # type: ignore[attr-defined]
         if row.counselor_name is not None:
-            listed[-1].counselor_names.append(row.counselor_name)
-    return listed
+            session.counselor_names.append(row.counselor_name)  # type: ignore[attr-defined]
+    return list(listed.values())
 
 
 def with_my_answers(sessions: FamilySessionQuerySet, user: Any) -> FamilySessionQuerySet:
