@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -77,7 +78,7 @@ def _page_of(rows: list[FamilySession], number: int) -> PastPage:
     return PastPage(sessions=rows[:PAST_PER_PAGE], number=number, has_next=len(rows) > PAST_PER_PAGE)
 
 
-def family_schedule(user: Any, now: Any, number: int) -> tuple[list[FamilySession], PastPage]:
+def family_schedule(user: Any, now: datetime, number: int) -> tuple[list[FamilySession], PastPage]:
     """The family list's upcoming sessions (soonest first, at most ``UPCOMING_LIMIT``) and its page ``number`` of past
     sessions (newest first, as ``past_page``), with their counselors' names, in one query: each list's sessions are
     chosen by its own sliced subquery. Open events of the program are listed once past only if the viewer answered
