@@ -28,7 +28,9 @@ CEILINGS = {
     # 8 until the gate skipped the authorities query for people never named representative; 7 until the
     # conversation came with its seats in one query (a LEFT JOIN) instead of a prefetch
     "conversation": 6,
-    "family-session schedule": 8,  # 9 until the gate skipped the authorities query
+    # 8 until upcoming and the past page came in one query with the counselors' names (no prefetch); 9 until the
+    # gate skipped the authorities query
+    "family-session schedule": 6,
     "education module": 6,  # 7 until the gate skipped the authorities query
     "counselor roster": 7,  # 8 until the request user came with the program joined
     # the signed-in floor and the gate's grants, then one aggregate per chart (7); the patients ride in each
