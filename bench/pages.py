@@ -24,7 +24,9 @@ STAFF_BUDGET = 10
 # The CI gate: today's count per key page. Any new query on these pages fails CI until the ceiling is raised in
 # review (with the reason in docs/performance.md), so query counts only ever go down.
 CEILINGS = {
-    "family dashboard": 7,  # 9 until the request user came with the SMS phone and the gate skipped authorities
+    # 9 until the request user came with the SMS phone and the gate skipped authorities; 7 until the Learning card
+    # read its assignments and progress in one query
+    "family dashboard": 6,
     "conversation": 7,  # 8 until the gate skipped the authorities query for people never named representative
     "family-session schedule": 8,  # 9 until the gate skipped the authorities query
     "education module": 6,  # 7 until the gate skipped the authorities query
