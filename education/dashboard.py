@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
@@ -77,17 +79,15 @@ def _learning(request: PortalRequest) -> tuple[list[tuple[Assignment, ModuleProg
     )
     shown = Q(mine_id__isnull=False, mine_completed_at__isnull=True)
     related = ["current_version", "mine__version"]
-    order = ["-mine__updated_at"]
     # With no patient there is no assignment to join (an empty ``__in`` in a join would empty the whole query).
     if patient_ids := visible_patient_ids(request, Scope.EDUCATION):
         active = Q(assignments__cancelled_at__isnull=True, assignments__patient_id__in=patient_ids)
         modules = modules.annotate(assigned=FilteredRelation("assignments", condition=active))
         shown |= Q(assigned__isnull=False)
         related.append("assigned")
-        order = ["assigned__due_on", "assigned__created_at", *order]
     assigned: list[tuple[Assignment, ModuleProgress | None]] = []
     in_progress: list[ModuleProgress] = []
-    for module in modules.filter(shown).select_related(*related).order_by(*order):
+    for module in modules.filter(shown).select_related(*related).order_by():
         # ``select_related`` sets a filtered reverse relation only where a row joined: absent means none.
         mine: ModuleProgress | None = getattr(module, "mine", None)
         if mine is not None:
@@ -99,7 +99,20 @@ def _learning(request: PortalRequest) -> tuple[list[tuple[Assignment, ModuleProg
             assigned.append((assignment, mine))
         elif mine is not None:
             in_progress.append(mine)
+    assigned.sort(key=lambda pair: _due_order(pair[0]))
+    in_progress.sort(key=lambda row: row.updated_at, reverse=True)
     return assigned, in_progress
+
+
+def _due_order(assignment: Assignment) -> tuple[bool, date, datetime]:
+    """``order_by("due_on", "created_at")`` as the database sorts it, undated first or last (sorting in Python
+    spares compiling the ordering, the costliest part of the card's query)."""
+    undated = assignment.due_on is None
+    return (
+        undated if connection.features.nulls_order_largest else not undated,
+        assignment.due_on or date.min,
+        assignment.created_at,
+    )
 
 
 def _staff_card(request: PortalRequest) -> Card:
