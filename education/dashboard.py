@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, datetime
 
-from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
+from django.db import connection
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from consent.models import Scope
 from education import translating
 from education.access import (
     editable_modules,
-    family_assignments,
     readable_modules,
     visible_assignments,
 )
 from education.models import Assignment, ModuleProgress, ModuleVersion
-from family_portal.dashboard import Card, disclose
+from family_portal.dashboard import Card, disclose, visible_patient_ids
 from family_portal.requests import PortalRequest
 
 LIMIT = 3
@@ -37,25 +38,11 @@ def cards(request: PortalRequest) -> list[Card]:
 
 def _family_card(request: PortalRequest) -> Card:
     """Assigned modules first (disclosed through the gate), each with how far the learner got, then modules in
-    progress. One query reads both kinds of progress row (with lesson counts), so the card costs what it did."""
-    assigned = _disclosed_assignments(request)
-    assigned_ids = {a.module_id for a in assigned}
-    rows = list(
-        ModuleProgress.objects.filter(learner=request.user, module__in=readable_modules(request.user))
-        .filter(Q(completed_at__isnull=True) | Q(module_id__in=assigned_ids))
-        .select_related("module", "version")
-        .annotate(
-            lesson_done=Count("completions", distinct=True),
-            lesson_total=Count("version__lessons", distinct=True),
-            assigned_first=Case(When(module_id__in=assigned_ids, then=Value(0)), default=Value(1))
-            if assigned_ids
-            else Value(1),
-        )
-        .order_by("assigned_first", "-updated_at")[: LIMIT + len(assigned_ids)]
-    )
-    progress = {row.module_id: row for row in rows if row.module_id in assigned_ids}
-    in_progress = [row for row in rows if row.module_id not in assigned_ids][:LIMIT]
-    shown = [a.module.current_version for a in assigned[:LIMIT] if a.module.current_version] + [
+    progress. One query reads the assignments and both kinds of progress row (``_learning``)."""
+    assigned, in_progress = _learning(request)
+    disclose(request, {a.patient_id for a, _progress in assigned}, Scope.EDUCATION, what="Education assignments")
+    assigned_shown, in_progress = assigned[:LIMIT], in_progress[:LIMIT]
+    shown = [a.module.current_version for a, _progress in assigned_shown if a.module.current_version] + [
         row.version for row in in_progress
     ]
     translating.localize_versions(shown, translating.content_language(request.LANGUAGE_CODE))  # none in English
@@ -63,8 +50,8 @@ def _family_card(request: PortalRequest) -> Card:
         _("Learning"),
         "education/cards/family.html",
         {
-            "assigned": assigned[:LIMIT],
-            "assigned_progress": [(a, progress.get(a.module_id)) for a in assigned[:LIMIT]],
+            "assigned": [a for a, _progress in assigned_shown],
+            "assigned_progress": assigned_shown,
             "more_assigned": max(0, len(assigned) - LIMIT),
             "in_progress": in_progress,
         },
@@ -72,12 +59,60 @@ def _family_card(request: PortalRequest) -> Card:
     )
 
 
-def _disclosed_assignments(request: PortalRequest) -> list[Assignment]:
-    """``education.access.family_assignments`` with the ledger rows (one per patient shown) written in one insert
-    with the other cards' rows."""
-    assignments = family_assignments(request.user)
-    disclose(request, {a.patient_id for a in assignments}, Scope.EDUCATION, what="Education assignments")
-    return assignments
+def _learning(request: PortalRequest) -> tuple[list[tuple[Assignment, ModuleProgress | None]], list[ModuleProgress]]:
+    """The viewer's active assignments in due order, each with their progress on its module, and their unfinished
+    progress on modules not assigned, newest first; progress rows carry ``lesson_done`` and ``lesson_total``.
+
+    One query: the modules the viewer may read, each joined to its assignments and to the viewer's progress row.
+    The assignments are exactly ``education.access.family_assignments``: active, for the patients whose education
+    scope the gate grants now, of modules the viewer may read."""
+    user = request.user
+    progress = ModuleProgress.objects.filter(pk=OuterRef("mine__id"))
+    modules = (
+        readable_modules(user)
+        .annotate(
+            mine=FilteredRelation("progress", condition=Q(progress__learner=user)),
+            lesson_done=Subquery(progress.annotate(n=Count("completions")).values("n")),
+            lesson_total=Subquery(progress.annotate(n=Count("version__lessons")).values("n")),
+        )
+        .alias(mine_id=F("mine__id"), mine_completed_at=F("mine__completed_at"))  # filters reuse the one join
+    )
+    shown = Q(mine_id__isnull=False, mine_completed_at__isnull=True)
+    related = ["current_version", "mine__version"]
+    # With no patient there is no assignment to join (an empty ``__in`` in a join would empty the whole query).
+    if patient_ids := visible_patient_ids(request, Scope.EDUCATION):
+        active = Q(assignments__cancelled_at__isnull=True, assignments__patient_id__in=patient_ids)
+        modules = modules.annotate(assigned=FilteredRelation("assignments", condition=active))
+        shown |= Q(assigned__isnull=False)
+        related.append("assigned")
+    assigned: list[tuple[Assignment, ModuleProgress | None]] = []
+    in_progress: list[ModuleProgress] = []
+    for module in modules.filter(shown).select_related(*related).order_by():
+        # ``select_related`` sets a filtered reverse relation only where a row joined: absent means none.
+        mine: ModuleProgress | None = getattr(module, "mine", None)
+        if mine is not None:
+            mine.module = module
+            vars(mine).update(lesson_done=module.lesson_done, lesson_total=module.lesson_total)
+        assignment: Assignment | None = getattr(module, "assigned", None)
+        if assignment is not None:
+            assignment.module = module
+            assigned.append((assignment, mine))
+        elif mine is not None:
+            in_progress.append(mine)
+    assigned.sort(key=lambda pair: _due_order(pair[0]))
+    in_progress.sort(key=lambda row: row.updated_at, reverse=True)
+    return assigned, in_progress
+
+
+def _due_order(assignment: Assignment) -> tuple[bool, date, datetime]:
+    """``order_by("due_on", "created_at")`` as the database sorts it, undated first or last (sorting in Python
+    spares compiling the ordering, the costliest part of the card's query)."""
+    undated = assignment.due_on is None
+    return (
+        undated if connection.features.nulls_order_largest else not undated,
+        assignment.due_on or date.min,
+        assignment.created_at,
+    )
 
 
 def _staff_card(request: PortalRequest) -> Card:

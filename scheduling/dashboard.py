@@ -57,7 +57,9 @@ def _family_cards(request: PortalRequest) -> list[Card]:
         # A learner sees nothing that hints at a patient, not even an empty sessions card (and, with no patient
         # to see, ``FamilySession.objects.visible_to`` is empty for them too). A patient always sees their own.
         return []
-    upcoming = list(family_sessions(user).prefetch_related(None).scheduled().upcoming(now)[:NEXT_SESSIONS])  # no names
+    # No names on the home page: neither the counselors nor the patient are read (only the program, for its zone).
+    sessions = family_sessions(user).prefetch_related(None).select_related(None).select_related("program")
+    upcoming = list(sessions.scheduled().upcoming(now)[:NEXT_SESSIONS])
     disclose(request, {s.patient_id for s in upcoming}, Scope.SCHEDULE, what="Upcoming family sessions (home page)")
     notices = list(SessionNotice.objects.visible_to(user).unread().select_related("session", "request")[:5])
     context = {

@@ -30,6 +30,14 @@ pytestmark = pytest.mark.django_db
 _slot = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def _slots_from_tomorrow() -> None:
+    """Each test books from tomorrow on, so which sessions fall in the counselor's "this week" (and so the queries
+    their card makes) does not depend on how many sessions the tests before it booked."""
+    global _slot
+    _slot = itertools.count()
+
+
 def _next_start() -> datetime:
     """A distinct future daytime hour for every session booked here (one counselor never double-books)."""
     k = next(_slot) % 60
@@ -113,6 +121,33 @@ def test_family_dashboard_costs_the_same_for_one_or_twenty_of_everything(
     twenty = _family_member_with(20, program, counselor, assigned)
 
     _assert_same_cost(login, django_assert_num_queries, one, twenty)
+
+
+# The signed-in user (with program and phone), the consent gate, the Learning card (assignments and progress in
+# one query), the next sessions, the unread session notices, and the ledger rows in one insert (Q1 budget: 6).
+FAMILY_DASHBOARD_QUERIES = 6
+
+
+def _dashboard_sql(login: Any, user: User) -> list[str]:
+    client = login(user, Client())
+    client.get(reverse("dashboard"))  # first visit writes once-only rows (care-team threads); measure the next
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("dashboard")).status_code == 200
+    return [query["sql"] for query in ctx.captured_queries]
+
+
+def test_family_dashboard_makes_six_queries_for_one_or_twenty_of_everything(program: Program, login: Any) -> None:
+    counselor = personas.make_staff("team@example.org", program)
+    assigned = _module("assigned", program)
+    one = _family_member_with(1, program, counselor, assigned)
+    twenty = _family_member_with(20, program, counselor, assigned)
+    for member in (one, twenty):  # both have an unfinished module besides the assigned ones
+        start_module(learner=member, module=assigned)
+
+    for member in (one, twenty):
+        queries = _dashboard_sql(login, member)
+        assert len(queries) == FAMILY_DASHBOARD_QUERIES, queries
+        assert sum('"education_' in sql.split(" WHERE ", 1)[0] for sql in queries) == 1  # the Learning card
 
 
 def test_family_dashboard_still_writes_one_ledger_row_per_patient_and_scope_shown(program: Program, login: Any) -> None:
