@@ -49,9 +49,14 @@ def test_a_second_run_compiles_nothing(monkeypatch, counselor):
     from django.db.models.sql import compiler
 
     EMAILS.rows(pk=counselor.pk)
-    calls = []
+    calls: list[int] = []
     original = compiler.SQLCompiler.as_sql
-    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", lambda *a, **k: calls.append(1) or original(*a, **k))
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counted)
     assert EMAILS.rows(pk=counselor.pk) == [(counselor.pk, counselor.email)]
     assert calls == []
 
