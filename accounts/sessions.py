@@ -8,13 +8,18 @@ check that must not be fooled by a stale copy reads the row.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from importlib import import_module
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as AUTH_USER_KEY
 from django.core.cache import caches
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
+
+from family_portal.prepared import Prepared
 
 
 def session_store(session_key: str | None = None) -> Any:
@@ -36,28 +41,58 @@ def stored_session_data(session_key: str) -> Mapping[str, Any]:
     model = session_model()
     if model is None:
         return store.load()  # type: ignore[no-any-return]
-    rows = model.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).values_list(
-        "session_data", flat=True
-    )[:1]
+    rows = _prepared(model).session_data.rows(session_key=session_key, now=timezone.now())
     return store.decode(rows[0]) if rows else {}  # type: ignore[no-any-return]
 
 
 def user_with_stored_session(user_id: int, session_key: str) -> tuple[Any, Mapping[str, Any]]:
     """The user (``None`` when gone) and ``stored_session_data(session_key)``, read together: one query on a
     database-backed engine (the session row as a subquery of the user's), the store's own load otherwise."""
-    from django.db.models import Subquery
-
     from accounts.models import User
 
     model = session_model()
     if model is None:
         return User.objects.filter(pk=user_id).first(), stored_session_data(session_key)
-    row = model.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).values("session_data")[:1]
-    user = User.objects.filter(pk=user_id).annotate(stored_session=Subquery(row)).first()
-    if user is None:
+    users = _prepared(model).user_with_session.rows(user_id=user_id, session_key=session_key, now=timezone.now())
+    if not users:
         return None, {}
+    user = users[0]
     encoded = user.__dict__.pop("stored_session")
     return user, (session_store(session_key).decode(encoded) if encoded is not None else {})
+
+
+@dataclass(frozen=True)
+class _SessionQueries:
+    """The two session reads a socket makes on every frame and handshake, compiled once (issue #17)."""
+
+    session_data: Prepared
+    user_with_session: Prepared
+
+
+_PREPARED: dict[Any, _SessionQueries] = {}
+
+
+def _prepared(model: Any) -> _SessionQueries:
+    if (queries := _PREPARED.get(model)) is None:
+        from accounts.models import User
+
+        def row(session_key: str, now: datetime) -> QuerySet[Any]:
+            return model.objects.filter(session_key=session_key, expire_date__gt=now)  # type: ignore[no-any-return]
+
+        def user_with_session(user_id: int, session_key: str, now: datetime) -> QuerySet[Any]:
+            stored = Subquery(row(session_key, now).values("session_data")[:1])
+            return User.objects.filter(pk=user_id).annotate(stored_session=stored)[:1]
+
+        queries = _SessionQueries(
+            session_data=Prepared(
+                lambda session_key, now: row(session_key, now).values_list("session_data", flat=True)[:1],
+                session_key=str,
+                now=datetime,
+            ),
+            user_with_session=Prepared(user_with_session, user_id=int, session_key=str, now=datetime),
+        )
+        _PREPARED[model] = queries
+    return queries
 
 
 def end_session(session_key: str) -> None:

@@ -44,6 +44,7 @@ __all__ = [
     "care_team_patients",
     "consents_relied_on",
     "disclosable_pairs",
+    "disclosure_if_allowed",
     "effective_consent",
     "effective_consents_for",
     "instant",
@@ -100,7 +101,7 @@ def effective_consent(viewer: Any, patient: Any, scope: str, at: datetime | None
     patient_id = _pk(patient)
     if (seen := _remembered(viewer, at)) is not None:
         return next((c for c in seen.consents if c.patient_id == patient_id and c.has_scope(scope)), None)
-    return policy.consents_in_force(instant(at), scope, viewers=[viewer.pk], patients=[patient_id]).first()
+    return policy.consent_in_force(instant(at), scope, viewer.pk, patient_id)
 
 
 def require_disclosure(
@@ -127,6 +128,31 @@ def require_disclosure(
         return consent
     _audit_refusal(viewer, patient, scope, channel, request)
     raise DisclosureRefused("Not found")
+
+
+def disclosure_if_allowed(
+    viewer: Any, patient: Any, scope: str, *, channel: str, what: str, at: datetime
+) -> tuple[bool, Consent | None]:
+    """``can_disclose`` and ``require_disclosure`` asked as one question, for a caller that would ask both (a
+    socket's handshake, issue #17): ``(True, None)`` when ``viewer`` sees ``patient`` without a disclosure (the
+    patient, their representative, their care team), ``(True, consent)`` once the ledger row for the consent
+    relied on is written (§ 2.25), ``(False, None)`` when refused, with no audit row (as a refused
+    ``can_disclose`` writes none). A representative authority is looked for only for a viewer ever named by one
+    (``recorded_as_representative``, as ``visibility`` does), so most family members cost the consent query
+    alone."""
+    from consent.ledger import record_disclosure
+
+    Scope(scope)
+    if not _is_active_user(viewer) or patient is None:
+        return False, None
+    others = [grant for grant in policy.NOT_DISCLOSURES if _may_hold(viewer, grant)]
+    if _passes(viewer, patient, others, None, at):
+        return True, None
+    consent = effective_consent(viewer, patient, scope, at)
+    if consent is None:
+        return False, None
+    record_disclosure(consent=consent, scope=scope, channel=channel, what=what, at=at)
+    return True, consent
 
 
 def _passes(viewer: Any, patient: Any, grants: Iterable[policy.Grant], scope: str | None, at: datetime | None) -> bool:

@@ -33,6 +33,7 @@ from django.db.models import QuerySet, Value
 
 from accounts.models import CaseloadAssignment, User
 from consent.models import SCOPE_FIELDS, BreakGlassAccess, Consent, PersonalRepresentative, Scope
+from family_portal.prepared import Prepared
 
 Pair = tuple[Any, Any]  # (viewer id, patient id)
 
@@ -149,11 +150,49 @@ def allowed_pairs(
     patients: Collection[Any] | None = None,
 ) -> set[Pair]:
     """Every (viewer id, patient id) pair that ``grants`` allow at ``at`` for ``scope``, in one query (a UNION
-    of each grant's rows), optionally only those of some viewers or patients."""
-    queries = [grant.pairs(at, scope, viewers=viewers, patients=patients) for grant in grants]
-    if not queries:
+    of each grant's rows), optionally only those of some viewers or patients.
+
+    The usual questions (every viewer or one, of every patient or one, by id) reuse the union's SQL, compiled
+    once per shape (``family_portal.prepared``): building it is most of the CPU of a chat message (issue #17).
+    Other shapes (many ids, a subquery of viewers) are built each time."""
+    grants = tuple(grants)
+    if not grants:
         return set()
-    return set(_union(queries))
+    viewer, patient = _lone_id(viewers), _lone_id(patients)
+    if viewer is not _MANY and patient is not _MANY:
+        values = {"at": at} | ({"viewer": viewer} if viewer is not None else {})
+        values |= {"patient": patient} if patient is not None else {}
+        return set(_prepared_pairs(grants, scope, viewer is not None, patient is not None).rows(**values))
+    return set(_union([grant.pairs(at, scope, viewers=viewers, patients=patients) for grant in grants]))
+
+
+_MANY = object()
+_PREPARED_PAIRS: dict[tuple[Any, ...], Prepared] = {}
+
+
+def _lone_id(ids: Collection[Any] | None) -> Any:
+    """``None`` for no restriction, the id of a one-id list, else ``_MANY`` (not a shape that is prepared)."""
+    if ids is None:
+        return None
+    if isinstance(ids, list | tuple | set | frozenset) and len(ids) == 1:
+        (only,) = ids
+        if type(only) is int:
+            return only
+    return _MANY
+
+
+def _prepared_pairs(grants: tuple[Grant, ...], scope: str | None, by_viewer: bool, by_patient: bool) -> Prepared:
+    key = (tuple(grant.name for grant in grants), scope, by_viewer, by_patient)
+    if (prepared := _PREPARED_PAIRS.get(key)) is None:
+
+        def build(at: datetime, viewer: int | None = None, patient: int | None = None) -> QuerySet[Any]:
+            viewers, patients = (None if viewer is None else [viewer]), (None if patient is None else [patient])
+            return _union([grant.pairs(at, scope, viewers=viewers, patients=patients) for grant in grants])
+
+        kinds: dict[str, type] = {"at": datetime} | ({"viewer": int} if by_viewer else {})
+        prepared = Prepared(build, **kinds | ({"patient": int} if by_patient else {}))
+        _PREPARED_PAIRS[key] = prepared
+    return prepared
 
 
 def patients_seen(grants: Iterable[Grant], at: datetime, viewer_id: Any) -> list[tuple[str, int, int | None]]:
@@ -191,6 +230,26 @@ def consents_in_force(
     rely on (the ledger names the one relied on)."""
     rows = CONSENT.rows(at, scope, viewers=viewers, patients=patients)
     return rows.select_related("form_version").order_by("-signed_at")
+
+
+_PREPARED_CONSENT: dict[str | None, Prepared] = {}
+
+
+def consent_in_force(at: datetime, scope: str | None, viewer: Any, patient: Any) -> Consent | None:
+    """The first of ``consents_in_force`` for one viewer and one patient (the consent a disclosure relies on),
+    its SQL compiled once per scope when both are ids (``family_portal.prepared``)."""
+    if type(viewer) is not int or type(patient) is not int:
+        return consents_in_force(at, scope, viewers=[viewer], patients=[patient]).first()
+    if (prepared := _PREPARED_CONSENT.get(scope)) is None:
+        prepared = Prepared(
+            lambda at, viewer, patient: consents_in_force(at, scope, viewers=[viewer], patients=[patient])[:1],
+            at=datetime,
+            viewer=int,
+            patient=int,
+        )
+        _PREPARED_CONSENT[scope] = prepared
+    found = prepared.rows(at=at, viewer=viewer, patient=patient)
+    return found[0] if found else None
 
 
 def patients_query(grants: Iterable[Grant], at: datetime, scope: str | None, viewer: Any) -> QuerySet[User]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
@@ -32,6 +33,7 @@ from consent import policy
 from consent.gate import can_disclose, is_care_team_for, recipients
 from consent.history import history_start
 from consent.models import Scope
+from family_portal.prepared import Prepared
 from family_portal.tokens import hash_token
 from messaging.models import Conversation, Message, Participant
 
@@ -45,16 +47,9 @@ def can_participate(user: Any, conversation: Conversation, at: datetime | None =
     two participants, each still passing the gate for the patient. Program admins take part in no conversation.
     What a family member reads of a shared thread is narrowed further by ``reading_start`` (MSG-01).
     """
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _may_sit_in(user, conversation):
         return False
     patient = conversation.patient
-    if conversation.kind == Conversation.Kind.DIRECT:
-        if not (user.is_counselor or user.is_family):
-            return False
-        if not Participant.objects.filter(conversation=conversation, user=user).exists():
-            return False
-    if conversation.kind == Conversation.Kind.FAMILY_PRIVATE and user.is_family and user.pk != conversation.member_id:
-        return False
     if user.is_counselor:
         return is_care_team_for(user, patient, at)
     if user.is_family:
@@ -62,6 +57,21 @@ def can_participate(user: Any, conversation: Conversation, at: datetime | None =
     if user.is_patient and user.pk == patient.pk and conversation.is_shared:
         return _patients_join(conversation) and can_disclose(user, patient, Scope.MESSAGING, at)
     return False
+
+
+def _may_sit_in(user: Any, conversation: Conversation) -> bool:
+    """``can_participate`` before the gate: an active signed-in user, seated in a one-to-one, the family member
+    of a private thread."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if conversation.kind == Conversation.Kind.DIRECT:
+        if not (user.is_counselor or user.is_family):
+            return False
+        if not Participant.objects.filter(conversation=conversation, user=user).exists():
+            return False
+    return not (
+        conversation.kind == Conversation.Kind.FAMILY_PRIVATE and user.is_family and user.pk != conversation.member_id
+    )
 
 
 def participant_ids(conversation: Conversation, at: datetime | None = None) -> frozenset[int]:
@@ -253,6 +263,18 @@ class SocketGrant:
     first_check_in_s: float
 
 
+LIVE = "Live messages"  # what a socket discloses, in the ledger
+_CONVERSATION = Prepared(lambda pk: Conversation.objects.select_related("patient__program").filter(pk=pk), pk=UUID)
+
+
+def _conversation(conversation_id: Any) -> Conversation | None:
+    """The conversation a socket asks for, with its patient and program; its SQL compiled once."""
+    if not isinstance(conversation_id, UUID):
+        return Conversation.objects.select_related("patient__program").filter(pk=conversation_id).first()
+    found = _CONVERSATION.rows(pk=conversation_id)
+    return found[0] if found else None
+
+
 def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_s: float) -> SocketGrant | None:
     """The handshake check (WS-02): a live session of an active user (staff: past the MFA step), a participant
     of the conversation, and for a family member a ledger row for the live disclosure (§ 2.25). ``None`` = refuse.
@@ -260,7 +282,7 @@ def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_
     ``user`` is the one the auth middleware loaded for this very handshake, so it is not read again; the session
     is, from its row (the middleware may have read the cached copy of a session deleted without a signal). Then
     the gate, the conversation and the ledger row."""
-    from consent.gate import DisclosureRefused, require_disclosure
+    from consent.gate import disclosure_if_allowed
     from consent.models import Disclosure
 
     session_key = getattr(session, "session_key", None) if session is not None else None
@@ -270,19 +292,22 @@ def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_
     deadline = socket_deadline(session_key, user)  # the row, not the cached copy the middleware may have read
     if deadline is None or deadline <= now:
         return None
-    conversation = Conversation.objects.select_related("patient__program").filter(pk=conversation_id).first()
-    if conversation is None or not can_participate(user, conversation, now):
+    conversation = _conversation(conversation_id)
+    if conversation is None:
+        return None
+    consent = None
+    if user.is_family:  # can_participate's gate question and the disclosure's, asked once (its ledger row)
+        if not _may_sit_in(user, conversation):
+            return None
+        allowed, consent = disclosure_if_allowed(
+            user, conversation.patient, Scope.MESSAGING, channel=Disclosure.Channel.WEBSOCKET, what=LIVE, at=now
+        )
+        if not allowed:
+            return None
+    elif not can_participate(user, conversation, now):
         return None
     if user.is_care_staff and not session_passed_mfa(SimpleNamespace(session=session, user=user)):  # type: ignore[arg-type]
         return None
-    consent = None
-    if user.is_family:
-        try:
-            consent = require_disclosure(
-                user, conversation.patient, Scope.MESSAGING, channel=Disclosure.Channel.WEBSOCKET, what="Live messages"
-            )
-        except DisclosureRefused:
-            return None
     return SocketGrant(
         conversation=conversation,
         consent_id=str(consent.pk) if consent is not None else None,

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -48,6 +49,18 @@ LAYER_RETRY_MAX_S = 30.0
 # A delivery trusts the last confirmation that the session lives for this long, then asks the database again
 # (WS-11). Ended sessions are announced at once (the session group); this bounds one that vanished silently.
 SESSION_RECHECK_S = 5.0
+
+
+MAX_JOINING = 32  # sockets of one process joining their groups at once: well inside the layer's pool of 100
+_JOINING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _joining() -> asyncio.Semaphore:
+    """The running loop's bound on sockets joining their groups (one per loop: a semaphore belongs to one)."""
+    loop = asyncio.get_running_loop()
+    if (bound := _JOINING.get(loop)) is None:
+        bound = _JOINING[loop] = asyncio.Semaphore(MAX_JOINING)
+    return bound
 
 
 def _as_id(value: object) -> int | None:
@@ -103,11 +116,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 delay = min(delay * 2, LAYER_RETRY_MAX_S)
 
     async def _join_groups(self) -> bool:
-        """One after the other: side by side, a connect storm asks the layer's Redis pool for four connections per
-        handshake and overflows it (redis-py raises ``MaxConnectionsError`` past 100; measured, issue #17)."""
+        """One after the other, and at most ``MAX_JOINING`` sockets of this process at once: side by side, a
+        connect storm asks the layer's Redis pool for a connection per join and overflows it (redis-py raises
+        ``MaxConnectionsError`` past 100; measured, issue #17, once handshakes got fast enough to arrive together)."""
         try:
-            for group in self._group_names:
-                await self.channel_layer.group_add(group, self.channel_name)
+            async with _joining():
+                for group in self._group_names:
+                    await self.channel_layer.group_add(group, self.channel_name)
         except Exception as exc:
             logger.warning("joining live groups failed: %s", type(exc).__name__)
             return False

@@ -96,4 +96,7 @@ def changed_everywhere() -> None:
 
 
 def _renew(keys: list[str]) -> None:
-    cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
+    if len(keys) == 1:  # a message's patient: one SET, not a pipeline (issue #17)
+        cache.set(keys[0], uuid.uuid4().hex, None)
+    else:
+        cache.set_many({key: uuid.uuid4().hex for key in keys}, None)

@@ -4,6 +4,7 @@ socket delivers it without a query (performance plan §7.7)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from family_portal.prepared import Prepared, PreparedUpdate
 from messaging import unread
 from messaging.access import (
     participant_ids,
@@ -32,12 +34,40 @@ REPLAY_LIMIT = 200
 THREAD_PAGE = 100
 
 
+# of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the patient's program. Compiled once
+# (``family_portal.prepared``): the lock is taken on every message.
+_LOCK = Prepared(
+    lambda pk: Conversation.objects.select_for_update(of=("self",)).select_related("patient__program").filter(pk=pk),
+    pk=uuid.UUID,
+)
+
+
+_LATEST = PreparedUpdate(
+    lambda pk, message_id, at: (
+        Conversation.objects.filter(pk=pk),
+        {"last_message_id": message_id, "last_message_at": at},
+    ),
+    pk=uuid.UUID,
+    message_id=int,
+    at=datetime,
+)
+_SENDER_READ = PreparedUpdate(
+    lambda pk, user_id, message_id: (
+        Participant.objects.filter(conversation_id=pk, user_id=user_id),
+        {"last_read_message_id": message_id},
+    ),
+    pk=uuid.UUID,
+    user_id=int,
+    message_id=int,
+)
+
+
 def _locked(conversation: Conversation) -> Conversation:
     """Serialise writes per conversation, so message ids commit in order and replay-by-id never skips one."""
-    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the patient's program.
-    return (
-        Conversation.objects.select_for_update(of=("self",)).select_related("patient__program").get(pk=conversation.pk)
-    )
+    found = _LOCK.rows(pk=conversation.pk)
+    if not found:
+        raise Conversation.DoesNotExist("Conversation matching query does not exist.")
+    return found[0]  # type: ignore[no-any-return]
 
 
 @transaction.atomic
@@ -56,11 +86,9 @@ def send_message(*, sender: User, conversation: Conversation, body: object, at: 
     message = Message(conversation=conversation, sender=sender, body=clean_body(body), created_at=at or timezone.now())
     message.full_clean(exclude=["conversation", "sender"])  # both just checked above: no existence queries
     message.save()
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_id=message.pk, last_message_at=message.created_at
-    )
+    _LATEST.update(pk=conversation.pk, message_id=message.pk, at=message.created_at)
     _add_seats(conversation, recipients - seats)
-    Participant.objects.filter(conversation=conversation, user=sender).update(last_read_message_id=message.pk)
+    _SENDER_READ.update(pk=conversation.pk, user_id=sender.pk, message_id=message.pk)
     broadcast_on_commit(
         group_name(conversation.pk), conversation_event("message.created", recipients, message=message.as_event())
     )

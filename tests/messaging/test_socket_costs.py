@@ -24,9 +24,10 @@ pytestmark = pytest.mark.django_db
 # A message: the user with the session row (one query), then in one transaction the lock, the gate, the seats, the
 # insert and the two updates. It was one more: the session row read on its own.
 SEND_QUERIES = 9
-# A family connect, in one transaction: the session row, the conversation, the gate, the ledger (gate + row) and
-# the presence row.
-CONNECT_QUERIES = 9
+# A family connect, in one transaction: the session row, the conversation, the consent relied on, its ledger row
+# and the presence row. It was two more: the gate asked for can_participate and again (authority, then consent)
+# for the ledger row; now once (``gate.disclosure_if_allowed``), authorities only for people ever named by one.
+CONNECT_QUERIES = 7
 
 
 def _grow(patient: User, members: int, messages: int, care_team: Conversation, counselor: User) -> None:
@@ -111,3 +112,64 @@ def test_collected_broadcasts_keep_only_what_commits_in_commit_order(
         second = services.send_message(sender=counselor, conversation=care_team, body="two")
     assert [event["message"]["id"] for _, event in kept] == [first.pk, second.pk]
     assert {group for group, _ in kept} == {services.group_name(care_team.pk)}
+
+
+class _Compiles:
+    """Counts the SELECT and UPDATE statements the ORM compiles (a prepared query re-runs SQL compiled once)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from django.db.models.sql import compiler
+
+        self.selects = self.updates = 0
+        select, update = compiler.SQLCompiler.as_sql, compiler.SQLUpdateCompiler.as_sql
+
+        def counted_select(this: Any, *args: Any, **kwargs: Any) -> Any:
+            self.selects += type(this) is compiler.SQLCompiler
+            return select(this, *args, **kwargs)
+
+        def counted_update(this: Any, *args: Any, **kwargs: Any) -> Any:
+            self.updates += 1
+            return update(this, *args, **kwargs)
+
+        monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counted_select)
+        monkeypatch.setattr(compiler.SQLUpdateCompiler, "as_sql", counted_update)
+
+
+def test_a_socket_message_in_the_shared_thread_builds_no_select_or_update_with_the_orm(
+    monkeypatch, family_member, care_team
+):
+    """The user and session read, the lock, the gate's recipients (four grant unions), the seats and the two
+    updates re-run SQL compiled once; only the message's INSERT is compiled per message (issue #17)."""
+    key = session_key_for(family_member)
+    conversation = Conversation.objects.select_related("patient__program").get(pk=care_team.pk)
+    socket_calls.send_and_describe(key, family_member.pk, conversation, "first")  # compiles, seats people
+    compiles = _Compiles(monkeypatch)
+    message, _, _ = socket_calls.send_and_describe(key, family_member.pk, conversation, "second")
+    assert (compiles.selects, compiles.updates) == (0, 0)
+    assert Conversation.objects.get(pk=care_team.pk).last_message_id == message.pk
+
+
+def test_a_family_connect_builds_no_select_with_the_orm(monkeypatch, family_member, care_team):
+    first = _scope(family_member, session_key_for(family_member), care_team)
+    assert socket_calls.admit(scope=first, channel_name="warm", max_wait_s=60) is not None
+    scope = _scope(family_member, session_key_for(family_member), care_team)
+    compiles = _Compiles(monkeypatch)
+    assert socket_calls.admit(scope=scope, channel_name="measured", max_wait_s=60) is not None
+    assert compiles.selects == 0
+
+
+def test_a_revoked_consent_ends_a_socket_message_at_once_with_the_sql_compiled_before(
+    family_member, consent, care_team
+):
+    """The compiled SQL is re-run, never its answer: a revocation between two messages refuses the second."""
+    from django.core.exceptions import PermissionDenied
+
+    from tests.support import personas
+
+    key = session_key_for(family_member)
+    conversation = Conversation.objects.select_related("patient__program").get(pk=care_team.pk)
+    socket_calls.send_and_describe(key, family_member.pk, conversation, "before")
+    personas.revoke(consent)
+    with pytest.raises(PermissionDenied):
+        socket_calls.send_and_describe(key, family_member.pk, conversation, "after")
+    assert not Message.objects.filter(body="after").exists()
