@@ -249,9 +249,7 @@ def _visibility(viewer: Any, at: datetime) -> Visibility:
         programs[patient_id] = program_id
     consents: tuple[Consent, ...] = ()
     if policy.CONSENT in grants:
-        consents = tuple(
-            policy.consents_in_force(at, viewers=[viewer.pk]).select_related("patient__program")  # and form_version
-        )
+        consents = tuple(policy.viewer_consents(at, viewer.pk))
         programs |= {c.patient_id: c.patient.program_id for c in consents}
     return Visibility(
         by_grant={name: frozenset(ids) for name, ids in by_grant.items()}, consents=consents, programs=programs

@@ -197,7 +197,24 @@ def _prepared_pairs(grants: tuple[Grant, ...], scope: str | None, by_viewer: boo
 
 def patients_seen(grants: Iterable[Grant], at: datetime, viewer_id: Any) -> list[tuple[str, int, int | None]]:
     """(grant name, patient id, the patient's program id) for every patient ``grants`` let one viewer see at
-    ``at`` (every scope), in one query: a viewer's whole answer (``consent.gate.visibility``)."""
+    ``at`` (every scope), in one query: a viewer's whole answer (``consent.gate.visibility``). Its SQL is compiled
+    once per tuple of grants for a viewer id (``family_portal.prepared``): every staff page asks it (issue #17)."""
+    grants = tuple(grants)
+    if not grants:
+        return []
+    if type(viewer_id) is not int:
+        return list(_seen(grants, at, viewer_id))
+    key = tuple(grant.name for grant in grants)
+    if (prepared := _PREPARED_SEEN.get(key)) is None:
+        prepared = Prepared(lambda at, viewer: _seen(grants, at, viewer), at=datetime, viewer=int)
+        _PREPARED_SEEN[key] = prepared
+    return prepared.rows(at=at, viewer=viewer_id)
+
+
+_PREPARED_SEEN: dict[tuple[str, ...], Prepared] = {}
+
+
+def _seen(grants: tuple[Grant, ...], at: datetime, viewer_id: Any) -> QuerySet[Any]:
     queries = [
         grant.rows(at, viewers=[viewer_id])
         .order_by()
@@ -205,9 +222,7 @@ def patients_seen(grants: Iterable[Grant], at: datetime, viewer_id: Any) -> list
         .values_list("grant_name", _path(grant.patient, "pk"), _path(grant.patient, "program_id"))
         for grant in grants
     ]
-    if not queries:
-        return []
-    return list(_union(queries))
+    return _union(queries)
 
 
 def _union(queries: list[QuerySet[Any]]) -> QuerySet[Any]:
@@ -232,6 +247,20 @@ def consents_in_force(
     return rows.select_related("form_version").order_by("-signed_at")
 
 
+def viewer_consents(at: datetime, viewer: Any) -> list[Consent]:
+    """``consents_in_force`` for one viewer, every scope, with each consent's patient, the patient's program and
+    the form version joined: the consents part of a family member's whole answer (``consent.gate.visibility``),
+    its SQL compiled once for a viewer id (``family_portal.prepared``): every family page asks it (issue #17)."""
+    if type(viewer) is not int:
+        return list(_viewer_consents(at, viewer))
+    return _PREPARED_VIEWER_CONSENTS.rows(at=at, viewer=viewer)
+
+
+def _viewer_consents(at: datetime, viewer: Any) -> QuerySet[Consent]:
+    return consents_in_force(at, viewers=[viewer]).select_related("patient__program")  # and form_version
+
+
+_PREPARED_VIEWER_CONSENTS = Prepared(_viewer_consents, at=datetime, viewer=int)
 _PREPARED_CONSENT: dict[str | None, Prepared] = {}
 
 
