@@ -6,18 +6,28 @@ the round trip to Redis itself. A request touches the cache several times (the s
 limits) and a chat message four times, so on the production path that construction was a measured share of every
 page and every message (docs/performance.md). A ``redis.Redis`` is safe to share between threads (each command
 takes a connection from the pool and gives it back), so each pool gets one client, made on first use.
+
+The pools and their clients are also shared by every instance of the backend in the process. Django keeps its
+cache objects per async context (``caches`` is an asgiref ``Local`` that is not thread-critical), so each
+WebSocket, whose consumer task has its own context, built its own backend, pool, client and Redis connection on its
+first cache read (the session): about 23 KB of the 67 KB each socket added in the measured process, and one Redis
+connection per open socket (issue #17, W5).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
+_SHARED: dict[tuple[Any, ...], tuple[Any, Any]] = {}  # (servers, index, classes, options) -> (pool, client)
+_SHARED_LOCK = threading.Lock()
+
 
 class ReusingRedisCacheClient(RedisCacheClient):
-    """``RedisCacheClient`` that keeps the client it builds for each server's connection pool."""
+    """``RedisCacheClient`` that keeps one client per server's connection pool, shared process-wide."""
 
     # Django's own attributes (set by RedisCacheClient.__init__; django-stubs leave them out).
     _servers: list[str]
@@ -35,9 +45,14 @@ class ReusingRedisCacheClient(RedisCacheClient):
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
-            if index not in self._pools:
-                self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
-            client = self._clients.setdefault(index, self._client(connection_pool=self._pools[index]))
+            options = repr(sorted(self._pool_options.items()))
+            key = (tuple(self._servers), index, self._pool_class, self._client, options)
+            with _SHARED_LOCK:
+                if (shared := _SHARED.get(key)) is None:
+                    pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                    shared = _SHARED[key] = (pool, self._client(connection_pool=pool))
+            self._pools[index], client = shared
+            self._clients[index] = client
         return client
 
 

@@ -81,7 +81,9 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self._closing = False
         self._live = False
         self._last_typing = 0.0
-        self._tasks: list[asyncio.Task[None]] = []
+        # The lifetime watch: a loop timer between checks, a task only while one runs (a task sleeping per socket
+        # kept its coroutine frame, future and handle alive for the socket's whole life: issue #17, W5).
+        self._watch: asyncio.TimerHandle | asyncio.Task[None] | None = None
 
     # --- A channel layer outage must not kill the socket: keep retrying, report "live: false" (WS-08, WS-09) ----
 
@@ -156,7 +158,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self._accepted = True
         if not self._live:
             await self._send_json({"type": "status", "live": False})
-        self._tasks.append(asyncio.ensure_future(self._watch_lifetime(grant.session_key, grant.first_check_in_s)))
+        self._watch_in(grant.first_check_in_s)
 
     async def disconnect(self, code: int) -> None:
         self._closing = True
@@ -169,33 +171,39 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         if self._present:
             await socket_calls.off_loop(close_socket)(channel_name=self.channel_name)
 
-    async def _watch_lifetime(self, session_key: str, first_check_in_s: float) -> None:
+    def _watch_in(self, wait: float) -> None:
+        """Check the socket's lifetime in ``wait`` seconds (``_check_lifetime``)."""
+        if not self._closing:
+            self._watch = asyncio.get_running_loop().call_later(wait + 0.05, self._start_check)
+
+    def _start_check(self) -> None:
+        if not self._closing:
+            self._watch = asyncio.ensure_future(self._check_lifetime())
+
+    async def _check_lifetime(self) -> None:
         """Close at the session's idle expiry or absolute cap (4401, WS-05) or when access ends without an event,
         such as a consent reaching its expiry date (4403). Each check also refreshes the presence heartbeat."""
-        wait = first_check_in_s
         try:
-            while not self._closing:
-                await asyncio.sleep(wait + 0.05)
-                check = await socket_calls.off_loop(check_socket)(
-                    session_key=session_key,
-                    user_id=self.user.pk,
-                    conversation=self.conversation,
-                    max_wait_s=HEARTBEAT_S,
-                )
-                if check.close_code is not None:
-                    await self._end(check.close_code)
-                    return
-                self._session_confirmed_at = time.time()
-                await socket_calls.off_loop(touch_socket)(channel_name=self.channel_name)
-                wait = check.wake_in_s
+            check = await socket_calls.off_loop(check_socket)(
+                session_key=self.session_key,
+                user_id=self.user.pk,
+                conversation=self.conversation,
+                max_wait_s=HEARTBEAT_S,
+            )
+            if check.close_code is not None:
+                await self._end(check.close_code)
+                return
+            self._session_confirmed_at = time.time()
+            await socket_calls.off_loop(touch_socket)(channel_name=self.channel_name)
+            self._watch_in(check.wake_in_s)
         except asyncio.CancelledError:
             pass
 
     def _cancel_tasks(self) -> None:
-        current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
-                task.cancel()
+        """Stop the lifetime watch: its timer, or its running check unless that is the caller."""
+        watch, self._watch = self._watch, None
+        if watch is not None and watch is not asyncio.current_task():
+            watch.cancel()
 
     async def _end(self, code: int) -> None:
         if self._closing:

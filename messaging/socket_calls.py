@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import close_old_connections, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, transaction
 from django.utils import translation
 
 from accounts.models import User
@@ -39,8 +40,11 @@ def off_loop(function: Callable[..., Any]) -> Callable[..., Any]:
     is self-contained (its own transaction, nothing left in the thread for the next), the pool bounds the
     connections, and writes to one conversation still serialise on its row lock. SQLite allows one writer, so
     there every call keeps to the one thread-sensitive thread. The connection goes back to the pool inside the
-    call's own context (channels' clean-up runs in the worker thread's context, which does not hold it)."""
-    if connection.vendor == "sqlite":
+    call's own context (channels' clean-up runs in the worker thread's context, which does not hold it).
+
+    The engine is read from the settings, not ``connection.vendor``: on the event loop ``connection`` is per async
+    context, so asking it built a database wrapper (about 3 KB) for every socket (issue #17, W5)."""
+    if settings.DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] == "django.db.backends.sqlite3":
         return database_sync_to_async(function)
 
     @functools.wraps(function)

@@ -50,3 +50,17 @@ def test_a_second_server_reads_through_its_own_client() -> None:
     assert reader is not writer
     assert backend.get_client() is reader
     assert reader.connection_pool is backend._pools[1]
+
+
+def test_every_backend_instance_shares_the_pool_and_client() -> None:
+    """Django makes a cache object per async context, so each socket's task made its own (issue #17, W5)."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("needs REDIS_URL")
+    params = {"KEY_PREFIX": "test-redis-cache", "OPTIONS": {"socket_timeout": 5}}
+    first = cast(ReusingRedisCacheClient, PortalRedisCache(url, params)._cache)
+    second = cast(ReusingRedisCacheClient, PortalRedisCache(url, params)._cache)
+    assert second.get_client(write=True) is first.get_client(write=True)
+    assert second._pools[0] is first._pools[0]
+    other = cast(ReusingRedisCacheClient, PortalRedisCache(url, {"OPTIONS": {"socket_timeout": 3}})._cache)
+    assert other.get_client() is not first.get_client()
