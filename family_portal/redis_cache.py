@@ -3,8 +3,9 @@
 Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every cache operation. Building one
 copies redis-py's table of ~170 response callbacks into a case-insensitive dict: measured, a ``cache.get`` took
 0.21–0.24 ms of CPU with it and 0.10–0.12 ms without (docs/performance.md). A request touches the cache several
-times (the session, the unread badge, rate limits) and a chat message four times. A ``redis.Redis`` is safe to share between threads (each command
-takes a connection from the pool and gives it back), so each pool gets one client, made on first use.
+times (the session, the unread badge, rate limits) and a chat message four times. A ``redis.Redis`` is safe to
+share between threads (each command takes a connection from the pool and gives it back), so each pool gets one
+client, made on first use.
 
 The pools and their clients are also shared by every instance of the backend in the process. Django keeps its
 cache objects per async context (``caches`` is an asgiref ``Local`` that is not thread-critical), so each
