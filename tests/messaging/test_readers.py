@@ -16,8 +16,6 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from accounts.models import CaseloadAssignment, User
-from consent.models import PersonalRepresentative
-from consent.services import record_personal_representative
 from messaging import services
 from messaging.models import Conversation, Participant
 from messaging.offline import scan_offline_notices
@@ -240,14 +238,7 @@ def test_a_renewal_keeps_the_history_and_a_gap_starts_again(patient, counselor, 
 
 def test_a_personal_representative_reads_what_the_patient_reads(login, patient, counselor, care_team):
     services.send_message(sender=counselor, conversation=care_team, body="Written before the authority")
-    guardian = personas.make_user("guardian@example.org", User.Role.FAMILY, None, full_name="Gail Guardian")
-    record_personal_representative(
-        staff=counselor,
-        patient=patient,
-        representative=guardian,
-        authority=PersonalRepresentative.Authority.GUARDIAN,
-        document_reference="Court order 7",
-    )
+    guardian = personas.guardian_of(patient, counselor)
     assert unread_total(guardian) == 1
     assert "Written before the authority" in login(guardian).get(thread_url(care_team)).content.decode()
 

@@ -265,17 +265,7 @@ def test_staff_set_their_credentials_on_their_account_page_and_families_do_not_s
 def test_a_personal_representative_sees_the_patients_letters_and_nobody_else_does(
     login, counselor, patient, court, family_member, outsider, program
 ):
-    from consent.models import PersonalRepresentative
-    from consent.services import record_personal_representative
-
-    guardian = personas.make_user("guardian@example.org", User.Role.FAMILY, None, full_name="Gail Guardian")
-    record_personal_representative(
-        staff=counselor,
-        patient=patient,
-        representative=guardian,
-        authority=PersonalRepresentative.Authority.GUARDIAN,
-        document_reference="Court order 7",
-    )
+    guardian = personas.guardian_of(patient, counselor)
     _issue(login(counselor), patient, court)
     url = reverse("scheduling:letters_for", kwargs={"patient_id": patient.pk})
 

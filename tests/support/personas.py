@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts.middleware import LOGIN_AT_KEY
 from accounts.models import CaseloadAssignment, Program, User
-from consent.models import Consent, Scope
-from consent.services import grant_consent, revoke_consent
+from consent.models import Consent, PersonalRepresentative, Scope
+from consent.services import grant_consent, record_personal_representative, revoke_consent
 
 ALL_SCOPES = [scope.value for scope in Scope]
 PASSWORD = "a calm river at dawn"
@@ -83,6 +83,19 @@ def consent_for(patient: User, member: User, scopes: list[str] | None = None, da
             **extra,
         )
     )
+
+
+def guardian_of(patient: User, staff: User, email: str = "guardian@example.org") -> User:
+    """A family-role user recorded by ``staff`` (through the service, as a program does) as ``patient``'s guardian."""
+    guardian = make_user(email, User.Role.FAMILY, None, full_name="Gail Guardian")
+    record_personal_representative(
+        staff=staff,
+        patient=patient,
+        representative=guardian,
+        authority=PersonalRepresentative.Authority.GUARDIAN,
+        document_reference="Court order 7",
+    )
+    return guardian
 
 
 def revoke(consent: Consent) -> Consent:
