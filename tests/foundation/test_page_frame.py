@@ -153,3 +153,16 @@ def test_recovery_codes_alone_are_no_second_step(login, counselor):
     Authenticator.objects.filter(user=counselor).delete()
     Authenticator.objects.create(user=counselor, type=Authenticator.Type.RECOVERY_CODES, data={})
     assert client.get(reverse("crisis"))["Location"] == reverse("mfa_activate_totp")
+
+
+def test_the_frames_addresses_are_worked_out_once(login, family_member, monkeypatch):
+    client = login(family_member)
+    first = client.get(reverse("messaging:conversation_list")).content.decode()
+
+    def no_more_reversing(*args, **kwargs):
+        raise AssertionError("the frame reversed an address again")
+
+    monkeypatch.setattr(chrome, "reverse", no_more_reversing)
+    monkeypatch.setattr(chrome, "static", no_more_reversing)
+    again = client.get(reverse("messaging:conversation_list")).content.decode()
+    assert _menu(again) == _menu(first)
