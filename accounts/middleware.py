@@ -9,12 +9,15 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
+
+from family_portal.prepared import Prepared
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -61,10 +64,25 @@ def stamp_activity(request: HttpRequest) -> None:
     request.portal_idle_left_s = settings.PORTAL_IDLE_TIMEOUT_S  # type: ignore[attr-defined]
 
 
+SECOND_STEPS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def _second_steps_of(user_id: int) -> QuerySet[Authenticator]:
+    """The query ``Authenticator.objects.filter(user=…, type__in=SECOND_STEPS).exists()`` runs."""
+    return Authenticator.objects.filter(user_id=user_id, type__in=SECOND_STEPS).values_list("pk", flat=True)[:1]
+
+
+# Every staff request asks it (RequireStaffMFAMiddleware): its SQL is compiled once per process (issue #17).
+_PREPARED_SECOND_STEP = Prepared(_second_steps_of, user_id=int)
+
+
 def has_mfa_authenticator(user: object) -> bool:
-    """An authenticator app or a passkey / security key: either is a second step (recovery codes alone are not)."""
-    second_steps = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-    return Authenticator.objects.filter(user=user, type__in=second_steps).exists()
+    """An authenticator app or a passkey / security key: either is a second step (recovery codes alone are not).
+    Always asked of the database (an authenticator removed in another session counts at once)."""
+    user_id = getattr(user, "pk", None)
+    if type(user_id) is not int:
+        return Authenticator.objects.filter(user=user, type__in=SECOND_STEPS).exists()
+    return bool(_PREPARED_SECOND_STEP.rows(user_id=user_id))
 
 
 def session_passed_mfa(request: HttpRequest) -> bool:
