@@ -4,11 +4,13 @@ lists that do not fit, and a consent's end seen on the very next page."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db.models.sql import compiler
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,8 +25,9 @@ from education.models import Module
 from education.services import assign_module, start_module
 from family_portal.dashboard import PREPARED_IDS, PreparedWithIds
 from scheduling import dashboard as scheduling_cards
-from scheduling.models import FamilySession, SessionNotice
-from scheduling.services import cancel_session, decline_request, request_session
+from scheduling.access import viewer_tz
+from scheduling.models import FamilySession, Participant, SessionNotice
+from scheduling.services import cancel_session, decline_request, request_session, respond_rsvp
 from scheduling.views.sessions import family_sessions
 from tests.scheduling.conftest import book, future_start
 from tests.support import personas
@@ -180,3 +183,35 @@ def test_a_revoked_consent_is_not_shown_on_the_next_dashboard(program: Program) 
     assert "Module started-2" in after  # the member's own progress on shared content is theirs
     rows = Disclosure.objects.filter(recipient=member, at__gte=since)
     assert {row.patient_id for row in rows} == {kept.pk}
+
+
+def _without_csrf(html: str) -> str:
+    return re.sub(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">', "", html)
+
+
+def test_the_sessions_card_writes_out_the_schedule_partials_exactly(program: Program) -> None:
+    """The card has ``scheduling/_when.html``, ``_rsvp_badge.html`` and ``_rsvp_buttons.html`` written out (no
+    include per row): each session's lines are what those partials render, so a change to one fails here."""
+    counselor = personas.make_staff("wo@example.org", program)
+    member = personas.make_user("wo-m@example.org", User.Role.FAMILY, None, full_name="Wren Member")
+    _patient, invited = _patient_of(1, program, counselor, member)
+    going = book(counselor, _patient, [member], starts_at=future_start(days=5, hour_utc=14))
+    respond_rsvp(user=member, session=going, response="accepted")
+    page = _without_csrf(personas.login(Client(), member).get(reverse("dashboard")).content.decode())
+    for session, rsvp in ((invited, "invited"), (going, "accepted")):
+        with timezone.override(viewer_tz(member, session.program)):
+            parts = [
+                render_to_string("scheduling/_when.html", {"s": session}),
+                render_to_string("scheduling/_rsvp_badge.html", {"rsvp": rsvp}),
+                render_to_string(
+                    "scheduling/_rsvp_buttons.html",
+                    {
+                        "s": session,
+                        "choices": Participant.answer_choices(),
+                        "current": rsvp,
+                        "next": reverse("dashboard"),
+                    },
+                ),
+            ]
+        for part in parts:
+            assert _without_csrf(part) in page
