@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +100,7 @@ class PreparedWithIds:
         self._by_shape: dict[tuple[tuple[str, int], ...], Prepared] = {}
         self._lock = threading.Lock()
 
-    def rows(self, ids: dict[str, Collection[Any]], **values: Any) -> list[Any] | None:
+    def rows(self, ids: Mapping[str, Collection[Any]], **values: Any) -> list[Any] | None:
         named: dict[str, int] = {}
         for name, listed in ids.items():
             if len(listed) > PREPARED_IDS or any(type(pk) is not int for pk in listed):

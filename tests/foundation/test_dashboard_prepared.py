@@ -5,6 +5,7 @@ lists that do not fit, and a consent's end seen on the very next page."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -83,7 +84,7 @@ def _orm_notices(member: User) -> Any:
     return SessionNotice.objects.visible_to(member).unread().select_related("session", "request")[:5]
 
 
-def _prepared_sql(prepared: PreparedWithIds, ids: dict[str, Any]) -> str:
+def _prepared_sql(prepared: PreparedWithIds, ids: Mapping[str, Collection[int]]) -> str:
     shape = tuple((name, len(listed)) for name, listed in ids.items())
     return str(prepared.prepared(shape)._compiled["default"].sql)
 
@@ -92,10 +93,9 @@ def _prepared_sql(prepared: PreparedWithIds, ids: dict[str, Any]) -> str:
 def test_prepared_card_queries_are_the_orm_queries_and_give_their_rows(world: dict[str, Any], who: str) -> None:
     member, now = world[who], timezone.now()
     with request_memo.opened(now):
-        schedule = {
-            "patient": visible_patient_ids(member, Scope.SCHEDULE),
-            "program": visibility(member).program_ids(Scope.SCHEDULE),
-        }
+        programs = visibility(member).program_ids(Scope.SCHEDULE)
+        assert programs is not None  # a family member's patients' programs are known
+        schedule = {"patient": visible_patient_ids(member, Scope.SCHEDULE), "program": programs}
         learning = {"program": enrolled_programs(member), "patient": visible_patient_ids(member, Scope.EDUCATION)}
         upcoming = scheduling_cards._PREPARED_UPCOMING.rows(schedule, user=member.pk, now=now)
         notices = scheduling_cards._PREPARED_NOTICES.rows(schedule, user=member.pk)
@@ -108,11 +108,12 @@ def test_prepared_card_queries_are_the_orm_queries_and_give_their_rows(world: di
         orm = {name: list(query) for name, query in orm_queries.items()}
 
     # The same SQL text (the rules are the model methods both paths call) …
-    for name, prepared, ids in [
+    checked: list[tuple[str, PreparedWithIds, Mapping[str, Collection[int]]]] = [
         ("upcoming", scheduling_cards._PREPARED_UPCOMING, schedule),
         ("notices", scheduling_cards._PREPARED_NOTICES, schedule),
         ("learning", education_cards._PREPARED_LEARNING, learning),
-    ]:
+    ]
+    for name, prepared, ids in checked:
         assert _prepared_sql(prepared, ids) == orm_queries[name].query.get_compiler("default").as_sql()[0], name
     # … and the same rows, down to the annotations and joined rows the cards read.
     assert upcoming and notices and modules
@@ -125,8 +126,8 @@ def test_prepared_card_queries_are_the_orm_queries_and_give_their_rows(world: di
     def learning_rows(rows: list[Module]) -> list[tuple[Any, ...]]:
         mine = [getattr(m, "mine", None) for m in rows]
         return sorted(
-            (m.pk, m.current_version, p and p.pk, p and p.version, getattr(m, "assigned", None), m.lesson_done)
-            + (m.lesson_total,)
+            (m.pk, m.current_version, p and p.pk, p and p.version, getattr(m, "assigned", None))
+            + (vars(m)["lesson_done"], vars(m)["lesson_total"])
             for m, p in zip(rows, mine, strict=True)
         )
 
