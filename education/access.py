@@ -43,11 +43,15 @@ def enrolled_programs(user: Any) -> frozenset[int]:
 
 def readable_modules(user: Any) -> ModuleQuerySet:
     """Published modules ``user`` may read as a learner (see the module docstring)."""
-    live = Module.objects.live()
     if not user.is_authenticated or not user.is_active:
-        return live.none()
+        return Module.objects.live().none()
+    return modules_readable_in(enrolled_programs(user))
+
+
+def modules_readable_in(programs: Any) -> ModuleQuerySet:
+    """``readable_modules`` of an active learner whose ``enrolled_programs`` are ``programs``."""
     general = Q(program__isnull=True) | Q(current_version__enrolled_only=False)
-    return live.filter(general | Q(program_id__in=enrolled_programs(user)))
+    return Module.objects.live().filter(general | Q(program_id__in=programs))
 
 
 def get_readable_module(user: Any, slug: str) -> Module:

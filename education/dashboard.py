@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
@@ -13,11 +15,13 @@ from consent.models import Scope
 from education import translating
 from education.access import (
     editable_modules,
+    enrolled_programs,
+    modules_readable_in,
     readable_modules,
     visible_assignments,
 )
-from education.models import Assignment, ModuleProgress, ModuleVersion
-from family_portal.dashboard import Card, disclose, visible_patient_ids
+from education.models import Assignment, ModuleProgress, ModuleQuerySet, ModuleVersion
+from family_portal.dashboard import Card, PreparedWithIds, disclose, visible_patient_ids
 from family_portal.requests import PortalRequest
 
 LIMIT = 3
@@ -67,27 +71,16 @@ def _learning(request: PortalRequest) -> tuple[list[tuple[Assignment, ModuleProg
     The assignments are exactly ``education.access.family_assignments``: active, for the patients whose education
     scope the gate grants now, of modules the viewer may read."""
     user = request.user
-    progress = ModuleProgress.objects.filter(pk=OuterRef("mine__id"))
-    modules = (
-        readable_modules(user)
-        .annotate(
-            mine=FilteredRelation("progress", condition=Q(progress__learner=user)),
-            lesson_done=Subquery(progress.annotate(n=Count("completions")).values("n")),
-            lesson_total=Subquery(progress.annotate(n=Count("version__lessons")).values("n")),
-        )
-        .alias(mine_id=F("mine__id"), mine_completed_at=F("mine__completed_at"))  # filters reuse the one join
-    )
-    shown = Q(mine_id__isnull=False, mine_completed_at__isnull=True)
-    related = ["current_version", "mine__version"]
-    # With no patient there is no assignment to join (an empty ``__in`` in a join would empty the whole query).
-    if patient_ids := visible_patient_ids(request, Scope.EDUCATION):
-        active = Q(assignments__cancelled_at__isnull=True, assignments__patient_id__in=patient_ids)
-        modules = modules.annotate(assigned=FilteredRelation("assignments", condition=active))
-        shown |= Q(assigned__isnull=False)
-        related.append("assigned")
+    patient_ids = visible_patient_ids(request, Scope.EDUCATION)
+    rows = None
+    if user.is_family and user.is_active:  # ``readable_modules`` is ``modules_readable_in`` their programs
+        ids = {"program": enrolled_programs(user), "patient": patient_ids}
+        rows = _PREPARED_LEARNING.rows(ids, learner=user.pk)
+    if rows is None:
+        rows = list(_learning_query(readable_modules(user), user, patient_ids))
     assigned: list[tuple[Assignment, ModuleProgress | None]] = []
     in_progress: list[ModuleProgress] = []
-    for module in modules.filter(shown).select_related(*related).order_by():
+    for module in rows:
         # ``select_related`` sets a filtered reverse relation only where a row joined: absent means none.
         mine: ModuleProgress | None = getattr(module, "mine", None)
         if mine is not None:
@@ -102,6 +95,37 @@ def _learning(request: PortalRequest) -> tuple[list[tuple[Assignment, ModuleProg
     assigned.sort(key=lambda pair: _due_order(pair[0]))
     in_progress.sort(key=lambda row: row.updated_at, reverse=True)
     return assigned, in_progress
+
+
+def _learning_query(modules: ModuleQuerySet, learner: Any, patient_ids: Collection[int]) -> ModuleQuerySet:
+    """``modules`` (those the learner may read) that ``learner`` has unfinished progress on or that are assigned
+    to one of ``patient_ids``, with the progress row and the assignment joined."""
+    progress = ModuleProgress.objects.filter(pk=OuterRef("mine__id"))
+    modules = (
+        modules.annotate(
+            mine=FilteredRelation("progress", condition=Q(progress__learner=learner)),
+            lesson_done=Subquery(progress.annotate(n=Count("completions")).values("n")),
+            lesson_total=Subquery(progress.annotate(n=Count("version__lessons")).values("n")),
+        ).alias(mine_id=F("mine__id"), mine_completed_at=F("mine__completed_at"))  # filters reuse the one join
+    )
+    shown = Q(mine_id__isnull=False, mine_completed_at__isnull=True)
+    related = ["current_version", "mine__version"]
+    # With no patient there is no assignment to join (an empty ``__in`` in a join would empty the whole query).
+    if patient_ids:
+        active = Q(assignments__cancelled_at__isnull=True, assignments__patient_id__in=patient_ids)
+        modules = modules.annotate(assigned=FilteredRelation("assignments", condition=active))
+        shown |= Q(assigned__isnull=False)
+        related.append("assigned")
+    return modules.filter(shown).select_related(*related).order_by()
+
+
+def _prepared_learning(ids: dict[str, list[int]], learner: int) -> ModuleQuerySet:
+    """``_learning_query`` for a family member, from the ids of their programs and patients."""
+    return _learning_query(modules_readable_in(ids["program"]), learner, ids["patient"])
+
+
+# Its SQL compiled once per process for each number of programs and patients (``family_portal.dashboard``).
+_PREPARED_LEARNING = PreparedWithIds(_prepared_learning, learner=int)
 
 
 def _due_order(assignment: Assignment) -> tuple[bool, date, datetime]:

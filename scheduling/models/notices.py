@@ -17,10 +17,11 @@ from scheduling.models.sessions import FamilySession
 class SessionNoticeQuerySet(models.QuerySet["SessionNotice"]):
     def visible_to(self, user: Any) -> SessionNoticeQuerySet:
         """The recipient's notices, hidden again as soon as consent no longer covers the session."""
-        return self.filter(recipient=user).filter(
-            Q(session__in=FamilySession.objects.visible_to(user))
-            | Q(request__in=SessionRequest.objects.visible_to(user))
-        )
+        return self.about(user, FamilySession.objects.visible_to(user), SessionRequest.objects.visible_to(user))
+
+    def about(self, recipient: Any, sessions: Any, requests: Any) -> SessionNoticeQuerySet:
+        """``recipient``'s notices about one of ``sessions`` or ``requests`` (those they may see)."""
+        return self.filter(recipient=recipient).filter(Q(session__in=sessions) | Q(request__in=requests))
 
     def unread(self) -> SessionNoticeQuerySet:
         return self.filter(read_at__isnull=True)

@@ -26,6 +26,11 @@ class SessionRequestQuerySet(models.QuerySet["SessionRequest"]):
         patients = visible_patients(user, Scope.SCHEDULE)
         if user.is_care_staff:
             return self.filter(patient__in=patients)
+        return self.asked_by(user, patients)
+
+    def asked_by(self, user: Any, patients: Any) -> SessionRequestQuerySet:
+        """``visible_to`` for a family member: what ``user`` asked about ``patients`` (those whose schedule the gate
+        lets them see, as ``consent.gate.visible_patients`` gives them)."""
         return self.filter(requested_by=user, patient__in=patients)
 
     def pending(self) -> SessionRequestQuerySet:

@@ -35,10 +35,20 @@ class FamilySessionQuerySet(models.QuerySet["FamilySession"]):
             return self.filter(Q(patient__in=patients) | Q(patient__isnull=True, program_id=user.program_id))
         seen = visibility(user)
         programs = seen.program_ids(Scope.SCHEDULE)
-        invited = Participant.objects.current().filter(user=user).values("session_id")
+        return self.seen_by_family_member(
+            user.pk,
+            seen.patient_ids(Scope.SCHEDULE) or (),
+            patients.values("program_id") if programs is None else programs,
+        )
+
+    def seen_by_family_member(self, user_id: Any, patient_ids: Any, programs: Any) -> FamilySessionQuerySet:
+        """``visible_to`` for a family member, from the gate's answer for them: the sessions of ``patient_ids``
+        (the patients whose schedule they may see) they are invited to, and the patient-less events of
+        ``programs`` (those patients' programs: ids or a subquery). Written once for both ``visible_to`` and the
+        dashboard's prepared queries (``scheduling.dashboard``)."""
+        invited = Participant.objects.current().filter(user=user_id).values("session_id")
         return self.filter(
-            Q(pk__in=invited, patient_id__in=seen.patient_ids(Scope.SCHEDULE) or ())
-            | Q(patient__isnull=True, program__in=patients.values("program_id") if programs is None else programs)
+            Q(pk__in=invited, patient_id__in=patient_ids) | Q(patient__isnull=True, program__in=programs)
         )
 
     def scheduled(self) -> FamilySessionQuerySet:
