@@ -7,15 +7,19 @@ conversations answer 404 (AZ-03); family members' pages carry the § 2.32 notice
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages as toasts
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, FilteredRelation, Prefetch
+from django.db.models import F, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,17 +34,19 @@ from messaging.access import participant_ids, readable_messages, withheld_from
 from messaging.forms import EditMessageForm, MessageForm, StartConversationForm
 from messaging.hours import CRISIS_TEXT, after_hours_notice
 from messaging.models import Conversation, Message, Participant
+from messaging.opened import opened_conversation
 from messaging.readers import composer_readers
 from messaging.roles import SenderRole
 from messaging.templatetags.messaging_tags import remember_unread_total
+from messaging.text import render_body
 
 _SEATS = Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("pk"))
 
 
 @dataclass
 class MessageRow:
-    """One message as the thread shows it, with its sender, times and links worked out once here rather than
-    through filters and tags in the template for each of the page's rows."""
+    """One message as the thread shows it, with its sender, times, text and links worked out once here rather than
+    through filters, tags and an include in the template for each of the page's rows."""
 
     message: Message
     mine: bool
@@ -51,53 +57,74 @@ class MessageRow:
     at_time: str = ""  # "9:14 AM"
     edit_url: str = ""  # the viewer's own messages only
     delete_url: str = ""
+    sender: str = ""  # "You", or the sender's display name
+    body: SafeString | str = ""  # the rendered text (``render_body``); empty once deleted
+    deleted: bool = False
+    edited: bool = False  # edited and not deleted: the "Edited" flag
+    actions_label: SafeString | str = ""  # "your message from 9:14 AM" when the Edit and Delete links show
+    history_url: str = ""  # counselors, for edited or deleted messages
 
 
-def _rows(page: list[Message], user: User, conversation: Conversation) -> list[MessageRow]:
+def _clock(local: datetime) -> str:
+    """``dateformat.format(local, "g:i A")`` without the format parser (the page formats a hundred of these)."""
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {_('PM') if local.hour > 11 else _('AM')}"
+
+
+def _day(local: datetime) -> str:
+    """``dateformat.format(local, "M j, ")``."""
+    return f"{str(MONTHS_3[local.month]).title()} {local.day}, "
+
+
+def _rows(
+    page: list[Message], user: User, conversation: Conversation, *, is_open: bool, can_see_history: bool
+) -> list[MessageRow]:
     tz = user.tz
+    page_tz = timezone.get_current_timezone()
     # One reverse per page for the links of the viewer's own messages, the id put in as chat.js does
     edit_url = reverse("messaging:edit_message", args=[conversation.pk, 0])
     delete_url = reverse("messaging:delete_message", args=[conversation.pk, 0])
+    history_url = reverse("messaging:message_history", args=[conversation.pk, 0]) if can_see_history else ""
+    you = _("You")
+    days: dict[Any, str] = {}
     rows = []
     for message in page:
         mine = message.sender_id == user.pk
+        deleted = message.deleted_at is not None
         local = message.created_at.astimezone(tz)
-        at_time = dateformat.format(local, "g:i A")
+        at_time = _clock(local)
+        day = days.get(local.date()) or days.setdefault(local.date(), _day(local))
+        with_links = mine and not deleted and is_open
+        changed = message.edited_at is not None or deleted
         rows.append(
             MessageRow(
                 message=message,
                 mine=mine,
                 role=None if mine else message.sender_role,
-                at_iso=timezone.localtime(message.created_at).isoformat(),  # what the "c" format gives
-                at_label=dateformat.format(local, "M j, ") + at_time,
+                at_iso=message.created_at.astimezone(page_tz).isoformat(),  # what the "c" format gives
+                at_label=day + at_time,
                 at_time=at_time,
                 edit_url=edit_url.replace("/0/", f"/{message.pk}/", 1) if mine else "",
                 delete_url=delete_url.replace("/0/", f"/{message.pk}/", 1) if mine else "",
+                sender=you if mine else message.sender.display_name,
+                body="" if deleted else render_body(message.body or ""),
+                deleted=deleted,
+                edited=message.edited_at is not None and not deleted,
+                actions_label=_yours(at_time) if with_links else "",
+                history_url=history_url.replace("/0/", f"/{message.pk}/", 1) if history_url and changed else "",
             )
         )
     return rows
 
 
+def _yours(at_time: str) -> SafeString:
+    """What the Edit and Delete links read out, as ``{% blocktranslate %}`` renders it: the time escaped."""
+    return mark_safe(_("your message from %(time)s") % {"time": conditional_escape(at_time)})  # noqa: S308
+
+
 def _visible(request: PortalRequest, conversation_id: Any) -> Conversation:
-    """The conversation if the viewer may open it (``visible_to``, else 404), with its patient, program and member
-    and its seats with their users, in one query: the seats come in a LEFT JOIN, one row per seat (one row without a
-    seat when nobody has one yet), rather than as a second query. ``participants.all()`` answers from them."""
-    seated: Any = (  # Any: the stubs do not know select_related through a FilteredRelation
-        Conversation.objects.visible_to(request.user)
-        .filter(pk=conversation_id)
-        .annotate(seat=FilteredRelation("participants"))
-    )
-    rows = list(seated.select_related("patient__program", "member", "seat__user").order_by("seat__id"))
-    if not rows:
-        raise Http404("No conversation matches the given query.")
-    conversation: Any = rows[0]
-    seats: Any = conversation.participants.all()  # filled as prefetch_related fills it: an evaluated queryset
-    seats._result_cache = [row.seat for row in rows if getattr(row, "seat", None) is not None]  # None: no seat
-    seats._prefetch_done = True
-    for seat in seats._result_cache:
-        seat.conversation = conversation
-    conversation._prefetched_objects_cache = {"participants": seats}
-    return conversation  # type: ignore[no-any-return]
+    """The conversation if the viewer may open it (``visible_to``, else 404), with its patient, program, member and
+    seats in one query (``messaging.opened``)."""
+    return opened_conversation(request.user, conversation_id)
 
 
 def _disclose(request: PortalRequest, conversation: Conversation, what: str) -> None:
@@ -257,7 +284,7 @@ def conversation_detail(request: PortalRequest, conversation_id: Any) -> HttpRes
     newest = min(page[-1].pk, conversation.last_message_id) if page else 0  # mark_read clamps the same way
     if before is None and newest and (own_seat is None or own_seat.last_read_message_id < newest):
         services.mark_read(user=user, conversation=conversation, up_to=newest, recipients=readers)
-    rows = _rows(page, user, conversation)
+    rows = _rows(page, user, conversation, is_open=is_open, can_see_history=user.is_counselor)
     seen = []
     for seat in seats:
         if seat.user_id == user.pk or not seat.user.read_receipts_enabled or not seat.last_read_message_id:
@@ -283,7 +310,6 @@ def conversation_detail(request: PortalRequest, conversation_id: Any) -> HttpRes
         "after_hours": notice.banner if notice else "",
         "crisis_text": CRISIS_TEXT,
         "show_part2": user.is_family,
-        "can_see_history": user.is_counselor,
         "ws_path": f"/ws/conversations/{conversation.pk}/",
         "last_id": page[-1].pk if page else 0,
         "seen": seen,

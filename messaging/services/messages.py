@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from consent.gate import instant
 from family_portal.prepared import Prepared, PreparedUpdate
 from messaging import unread
 from messaging.access import (
@@ -189,12 +190,53 @@ def thread_messages(
     conversation: Conversation, viewer: Any, *, before: int | None = None
 ) -> tuple[list[Message], bool]:
     """The newest ``THREAD_PAGE`` messages ``viewer`` may read (before ``before``), oldest first, and whether
-    earlier ones they may read exist. One query, the reading cut-off included (MSG-01)."""
-    queryset: QuerySet[Message] = readable_messages(viewer, conversation).select_related("sender")
-    if before:
-        queryset = queryset.filter(id__lt=before)
-    newest = list(queryset.order_by("-id")[: THREAD_PAGE + 1])
+    earlier ones they may read exist. One query, the reading cut-off included (MSG-01); its SQL compiled once per
+    kind of conversation and role of viewer (``family_portal.prepared``), the ORM's when a value does not fit."""
+    at = instant()
+    newest = _compiled_page(conversation, viewer, before, at)
+    if newest is None:
+        newest = list(_newest(readable_messages(viewer, conversation, at), before))
     return list(reversed(newest[:THREAD_PAGE])), len(newest) > THREAD_PAGE
+
+
+def _compiled_page(conversation: Conversation, viewer: Any, before: int | None, at: datetime) -> list[Message] | None:
+    """``thread_messages``'s rows through its compiled query, or ``None`` when a value does not fit the compiled
+    SQL (``Prepared`` raises ``TypeError``) or the viewer is no user: the caller asks the ORM."""
+    if not isinstance(viewer, User):
+        return None
+    try:
+        return _thread_query(conversation.kind, viewer.role, bool(before)).rows(
+            pk=conversation.pk, viewer=viewer.pk, patient=conversation.patient_id, at=at, before=before or 0
+        )
+    except TypeError:
+        return None
+
+
+def _newest(readable: QuerySet[Message], before: int | None) -> QuerySet[Message]:
+    """The page's query: the newest readable messages (before ``before``) with their senders, one more than a page."""
+    if before:
+        readable = readable.filter(id__lt=before)
+    return readable.select_related("sender").order_by("-id")[: THREAD_PAGE + 1]
+
+
+_THREAD_QUERIES: dict[tuple[str, str, bool], Prepared] = {}
+
+
+def _thread_query(kind: str, role: str, paged: bool) -> Prepared:
+    """``thread_messages``'s query for a kind of conversation and a role of viewer, built by ``readable_messages``
+    itself from a conversation and a viewer that carry only the values the rule reads (so the cut-off stays where
+    it is written), with the viewer, patient, instant and ``before`` as values."""
+    key = (kind, role, paged)
+    if (prepared := _THREAD_QUERIES.get(key)) is None:
+
+        def build(pk: uuid.UUID, viewer: int, patient: int, at: datetime, before: int) -> QuerySet[Message]:
+            reader = User(pk=viewer, role=role)
+            conversation = Conversation(pk=pk, kind=kind, patient_id=patient)
+            return _newest(readable_messages(reader, conversation, at), before if paged else None)
+
+        prepared = Prepared(build, pk=uuid.UUID, viewer=int, patient=int, at=datetime, before=int)
+        _THREAD_QUERIES[key] = prepared
+    return prepared
 
 
 @transaction.atomic

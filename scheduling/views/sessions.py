@@ -23,6 +23,8 @@ from consent.models import Disclosure
 from family_portal.requests import PortalRequest
 from scheduling.access import get_session_for, in_viewer_time_zone, record_list_disclosures
 from scheduling.calendar_links import calendar_links
+from scheduling.family_list import listed_sessions
+from scheduling.family_queries import FamilyQuery
 from scheduling.forms import CapacityForm, InviteForm, RsvpForm
 from scheduling.ics import build_calendar
 from scheduling.models import FamilySession, FamilySessionQuerySet, Participant, SessionNotice, SessionRequest
@@ -82,7 +84,15 @@ def family_schedule(user: Any, now: datetime, number: int) -> tuple[list[FamilyS
     """The family list's upcoming sessions (soonest first, at most ``UPCOMING_LIMIT``) and its page ``number`` of past
     sessions (newest first, as ``past_page``), with their counselors' names, in one query: each list's sessions are
     chosen by its own sliced subquery. Open events of the program are listed once past only if the viewer answered
-    them."""
+    them. The first page's SQL is compiled once per process (``scheduling.family_queries``)."""
+    rows = _FIRST_PAGE.rows(user, now) if number == 1 else None
+    listed = _by_session(list(_schedule_rows(user, now, number)) if rows is None else rows)
+    ended = [s for s in reversed(listed) if s.ends_at <= now]
+    return [s for s in listed if s.ends_at > now], _page_of(ended, number)
+
+
+def _schedule_rows(user: Any, now: datetime, number: int) -> Any:
+    """``family_schedule``'s query: a row per session and counselor (``_counselor_rows``)."""
     sessions = family_sessions(user).prefetch_related(None)
     upcoming = sessions.upcoming(now).order_by("starts_at", "pk").values("pk")[:UPCOMING_LIMIT]
     start = (number - 1) * PAST_PER_PAGE
@@ -94,24 +104,37 @@ def family_schedule(user: Any, now: datetime, number: int) -> tuple[list[FamilyS
     )
     # Every pk comes from a ``visible_to`` subquery: the outer query needs no second visibility filter.
     chosen = FamilySession.objects.filter(Q(pk__in=upcoming) | Q(pk__in=past)).select_related("patient", "program")
-    listed = with_counselor_names(with_my_answers(chosen, user))
-    ended = [s for s in reversed(listed) if s.ends_at <= now]
-    return [s for s in listed if s.ends_at > now], _page_of(ended, number)
+    return _counselor_rows(with_my_answers(chosen, user))
+
+
+_FIRST_PAGE = FamilyQuery(lambda user, now: _schedule_rows(user, now, 1))
+_REQUESTS = FamilyQuery(lambda user, now: SessionRequest.objects.visible_to(user).select_related("session")[:20])
+_NOTICES = FamilyQuery(
+    lambda user, now: SessionNotice.objects.visible_to(user).select_related("session", "request")[:10]
+)
 
 
 def with_counselor_names(sessions: FamilySessionQuerySet) -> list[FamilySession]:
     """The sessions, soonest first, each with ``counselor_names``: its counselors' display names
     (``User.display_name``) in the users' order (full name, email). One query with a row per session and counselor,
     sorted by the database (no prefetch; no ordered aggregate either, which SQLite before 3.44 lacks)."""
+    return _by_session(list(_counselor_rows(sessions)))
+
+
+def _counselor_rows(sessions: FamilySessionQuerySet) -> Any:
     name = Coalesce(
         NullIf("counselors__preferred_name", Value("")),
         NullIf("counselors__full_name", Value("")),
         "counselors__email",
         output_field=CharField(),
     )
-    rows = sessions.annotate(counselor_name=name).order_by(
+    return sessions.annotate(counselor_name=name).order_by(
         "starts_at", "pk", "counselors__full_name", "counselors__email"
     )
+
+
+def _by_session(rows: list[Any]) -> list[FamilySession]:
+    """One session per run of rows of ``_counselor_rows``, with the run's names in ``counselor_names``."""
     listed: dict[Any, FamilySession] = {}
     for row in rows:
         session = listed.setdefault(row.pk, row)
@@ -173,14 +196,20 @@ def session_list(request: PortalRequest) -> HttpResponse:
     past = page.sessions
     record_list_disclosures(user, upcoming + past, what="Family session dates and times")
     context.update(
-        upcoming=upcoming,
-        past=past,
+        upcoming=listed_sessions(upcoming, user, past=False),
+        past=listed_sessions(past, user, past=True),
         past_page=page,
-        requests=list(SessionRequest.objects.visible_to(user).select_related("session")[:20]) if user.is_family else [],
-        notices=list(SessionNotice.objects.visible_to(user).select_related("session", "request")[:10]),
+        requests=_family_rows(_REQUESTS, user, now) if user.is_family else [],
+        notices=_family_rows(_NOTICES, user, now),
         may_request=user.is_family and bool(upcoming or past or _has_schedule_patients(user)),
     )
     return render(request, "scheduling/session_list.html", context)
+
+
+def _family_rows(query: FamilyQuery, user: Any, now: datetime) -> list[Any]:
+    """``query``'s rows, through its compiled SQL where the viewer's answer fits it, else the ORM's."""
+    rows = query.rows(user, now)
+    return list(query.build(user, now)) if rows is None else rows
 
 
 def _has_schedule_patients(user: Any) -> bool:
