@@ -27,6 +27,7 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.http.cookie import parse_cookie
 from django.utils.crypto import constant_time_compare
 
@@ -68,7 +69,9 @@ def session_cookie(scope: Mapping[str, Any]) -> str | None:
     values = [value.decode("latin1") for name, value in scope.get("headers", ()) if name == b"cookie"]
     if not values:
         return None
-    return parse_cookie("; ".join(values)).get(settings.SESSION_COOKIE_NAME) or None
+    key = parse_cookie("; ".join(values)).get(settings.SESSION_COOKIE_NAME, "")
+    # A key Django could have made (lowercase letters and digits, at least 8), so nothing else reaches a query.
+    return key if len(key) >= 8 and key.isascii() and key.isalnum() else None
 
 
 def signed_in(session_key: str) -> tuple[User, Mapping[str, Any]] | None:
@@ -81,7 +84,7 @@ def signed_in(session_key: str) -> tuple[User, Mapping[str, Any]] | None:
         return None
     try:
         user_id = User._meta.pk.to_python(data[SESSION_KEY])  # type: ignore[union-attr]
-    except Exception:  # a session naming no valid user id signs no one in
+    except ValidationError:  # a session naming no valid user id signs no one in
         return None
     user = load_backend(backend_path).get_user(user_id)  # the active user, as every page loads it
     if user is None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -145,3 +146,5 @@ def test_the_cookie_is_found_among_others_and_across_headers(family_member):
     headers = [(b"cookie", b"csrftoken=abc; theme=dark"), (name, value)]
     assert session_cookie({"headers": headers}) == key
     assert session_cookie({"headers": [(b"cookie", b"csrftoken=abc")]}) is None
+    for odd in (b"short", b'"\\000abcdefghij"', b"abcdefgh-;"):  # never sent to the database
+        assert session_cookie({"headers": [(b"cookie", settings.SESSION_COOKIE_NAME.encode() + b"=" + odd)]}) is None
