@@ -17,13 +17,12 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "family_portal.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from messaging.routing import websocket_urlpatterns  # noqa: E402
+from messaging.socket_auth import portal_socket_stack  # noqa: E402
 
 
 class EchoConsumer(AsyncWebsocketConsumer):
@@ -53,7 +52,7 @@ bench_routes = [
 ]
 
 _bench_router = URLRouter(bench_routes)
-_portal_router = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+_portal_router = portal_socket_stack(URLRouter(websocket_urlpatterns))
 
 
 async def websocket_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

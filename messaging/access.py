@@ -275,13 +275,16 @@ def _conversation(conversation_id: Any) -> Conversation | None:
     return found[0] if found else None
 
 
-def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_s: float) -> SocketGrant | None:
+def authorize_socket(
+    *, user: Any, conversation_id: Any, session: Any, max_wait_s: float, session_data: Mapping[str, Any] | None = None
+) -> SocketGrant | None:
     """The handshake check (WS-02): a live session of an active user (staff: past the MFA step), a participant
     of the conversation, and for a family member a ledger row for the live disclosure (§ 2.25). ``None`` = refuse.
 
     ``user`` is the one the auth middleware loaded for this very handshake, so it is not read again; the session
-    is, from its row (the middleware may have read the cached copy of a session deleted without a signal). Then
-    the gate, the conversation and the ledger row."""
+    is, from its row (the middleware may have read the cached copy of a session deleted without a signal), unless
+    ``session_data`` is what the portal's middleware read from that row for this handshake
+    (``messaging.socket_auth``). Then the gate, the conversation and the ledger row."""
     from consent.gate import disclosure_if_allowed
     from consent.models import Disclosure
 
@@ -289,7 +292,8 @@ def authorize_socket(*, user: Any, conversation_id: Any, session: Any, max_wait_
     if not session_key or user is None or not getattr(user, "is_authenticated", False):
         return None
     now = timezone.now()
-    deadline = socket_deadline(session_key, user)  # the row, not the cached copy the middleware may have read
+    # The row, never a cached copy: read here unless the portal's middleware read it for this handshake.
+    deadline = socket_deadline(session_key, user) if session_data is None else session_deadline(session_data, user)
     if deadline is None or deadline <= now:
         return None
     conversation = _conversation(conversation_id)

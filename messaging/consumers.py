@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
@@ -37,6 +38,7 @@ from messaging.access import (
 from messaging.models import Conversation
 from messaging.presence import HEARTBEAT_S, close_socket, touch_socket
 from messaging.ratelimit import FrameLimiter
+from messaging.socket_auth import HandshakeSession
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,29 @@ def _joining() -> asyncio.Semaphore:
     if (bound := _JOINING.get(loop)) is None:
         bound = _JOINING[loop] = asyncio.Semaphore(MAX_JOINING)
     return bound
+
+
+async def add_to_groups(layer: Any, groups: list[str], channel: str) -> None:
+    """``layer.group_add(group, channel)`` for each of ``groups``: on channels_redis in one pipelined round trip
+    per Redis shard (the same ``ZADD`` and ``EXPIRE`` per group that ``group_add`` sends one by one, each waiting
+    for its reply: issue #17, W6); on any other layer, one ``group_add`` after the other."""
+    if type(layer) is not RedisChannelLayer:
+        for group in groups:
+            await layer.group_add(group, channel)
+        return
+    layer.require_valid_channel_name(channel)  # raises TypeError, as group_add would
+    shards: dict[int, list[str]] = {}
+    for group in groups:
+        layer.require_valid_group_name(group)
+        shards.setdefault(layer.consistent_hash(group), []).append(group)
+    joined_at = time.time()
+    for index, names in shards.items():
+        async with layer.connection(index).pipeline(transaction=False) as pipe:
+            for name in names:
+                key = layer._group_key(name)
+                pipe.zadd(key, {channel: joined_at})
+                pipe.expire(key, layer.group_expiry)
+            await pipe.execute()
 
 
 def _as_id(value: object) -> int | None:
@@ -118,13 +143,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 delay = min(delay * 2, LAYER_RETRY_MAX_S)
 
     async def _join_groups(self) -> bool:
-        """One after the other, and at most ``MAX_JOINING`` sockets of this process at once: side by side, a
-        connect storm asks the layer's Redis pool for a connection per join and overflows it (redis-py raises
-        ``MaxConnectionsError`` past 100; measured, issue #17, once handshakes got fast enough to arrive together)."""
+        """All of the socket's groups in one pipelined round trip (``add_to_groups``), and at most ``MAX_JOINING``
+        sockets of this process at once: side by side, a connect storm asks the layer's Redis pool for a connection
+        per join and overflows it (redis-py raises ``MaxConnectionsError`` past 100; measured, issue #17, once
+        handshakes got fast enough to arrive together)."""
         try:
             async with _joining():
-                for group in self._group_names:
-                    await self.channel_layer.group_add(group, self.channel_name)
+                await add_to_groups(self.channel_layer, self._group_names, self.channel_name)
         except Exception as exc:
             logger.warning("joining live groups failed: %s", type(exc).__name__)
             return False
@@ -137,6 +162,10 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         grant: SocketGrant | None = await socket_calls.off_loop(socket_calls.admit)(
             scope=self.scope, channel_name=self.channel_name, max_wait_s=HEARTBEAT_S
         )
+        # Decided: every later check re-reads the session's row by its key, so the handshake's copy of the
+        # session goes (issue #17, W5: ~1.5 KB a socket).
+        if isinstance(session := self.scope.get("session"), HandshakeSession):
+            session.forget()
         if grant is None:
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused (WS-02)
             return

@@ -25,7 +25,7 @@ FLOOD_PENALTY = 10  # refusals beyond what drains at FLOOD_DRAIN per second
 FLOOD_DRAIN = 1.0
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     capacity: float
     rate: float
@@ -46,7 +46,9 @@ class TokenBucket:
 
 
 class FrameLimiter:
-    """Decide, frame by frame, whether a connection may go on."""
+    """Decide, frame by frame, whether a connection may go on. One per socket, so slotted (issue #17, W5)."""
+
+    __slots__ = ("connection", "penalty", "penalty_at", "user_key")
 
     def __init__(self, user_id: int) -> None:
         now = time.time()

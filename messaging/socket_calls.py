@@ -72,6 +72,7 @@ def admit(*, scope: dict[str, Any], channel_name: str, max_wait_s: float) -> Soc
             conversation_id=scope["url_route"]["kwargs"]["conversation_id"],
             session=scope.get("session"),
             max_wait_s=max_wait_s,
+            session_data=getattr(scope.get("session"), "row_data", None),  # messaging.socket_auth read the row
         )
         if grant is not None:
             open_socket(channel_name=channel_name, user_id=scope["user"].pk, conversation_id=grant.conversation.pk)

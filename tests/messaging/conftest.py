@@ -6,7 +6,6 @@ import importlib
 from typing import Any
 
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -16,6 +15,7 @@ from accounts.models import Program, User
 from messaging import services
 from messaging.models import Conversation
 from messaging.routing import websocket_urlpatterns
+from messaging.socket_auth import SocketAuthMiddleware
 from tests.support import personas
 
 
@@ -86,7 +86,7 @@ def cookie_header(session_key: str) -> tuple[bytes, bytes]:
 
 def socket_app() -> Any:
     """The websocket stack minus the Origin check (tested separately through the full application)."""
-    return AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+    return SocketAuthMiddleware(URLRouter(websocket_urlpatterns))
 
 
 def communicator_for(conversation: Conversation | Any, session_key: str | None, app: Any = None, **kw: Any) -> Any:

@@ -49,3 +49,30 @@ async def test_no_more_than_max_joining_sockets_join_at_once(monkeypatch):
     layer.release.set()
     assert await asyncio.gather(*joins) == [True] * 8
     assert (layer.most, layer.joined) == (3, 8 * 3)
+
+
+@pytest.mark.redis
+@pytest.mark.asyncio
+async def test_the_pipelined_join_is_group_add_for_every_group(settings):
+    """On channels_redis every group gets the same member and expiry ``group_add`` gives it, and a group send
+    reaches the channel through each."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis (REDIS_URL=redis://…)")
+    from channels_redis.core import RedisChannelLayer
+
+    layer = RedisChannelLayer(hosts=[settings.REDIS_URL], prefix="join-test")
+    channel = await layer.new_channel()
+    groups = ["join-test-conversation", "join-test-user", "join-test-session"]
+    try:
+        await consumers.add_to_groups(layer, groups, channel)
+        redis = layer.connection(0)
+        for group in groups:
+            key = layer._group_key(group)
+            assert await redis.zrange(key, 0, -1) == [channel.encode()]
+            assert 0 < await redis.ttl(key) <= layer.group_expiry
+            await layer.group_send(group, {"type": "probe", "group": group})
+            assert (await layer.receive(channel))["group"] == group
+    finally:
+        for group in groups:
+            await layer.group_discard(group, channel)
+        await layer.close_pools()

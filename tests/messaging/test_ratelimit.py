@@ -11,6 +11,12 @@ from asgiref.sync import async_to_sync
 from messaging.ratelimit import CONNECTION_BURST, USER_BURST, FrameLimiter, TokenBucket
 
 
+def test_the_per_socket_limiter_keeps_no_instance_dict():
+    """One limiter per open socket: slotted, so it keeps its four values and no ``__dict__`` (issue #17, W5)."""
+    limiter = FrameLimiter(1)
+    assert not hasattr(limiter, "__dict__") and not hasattr(limiter.connection, "__dict__")
+
+
 def test_bucket_refills_at_its_rate():
     bucket = TokenBucket.full(capacity=2, rate=1.0, now=0.0)
     assert [bucket.take(0.0) for _ in range(3)] == [True, True, False]
@@ -29,10 +35,10 @@ def test_user_bucket_is_shared_by_all_of_a_users_connections(settings):
         assert async_to_sync(third.allow)() is False  # its own bucket is full, the user's is empty
 
 
-def test_refusals_drain_so_a_short_burst_is_not_flooding():
+def test_refusals_drain_so_a_short_burst_is_not_flooding(monkeypatch):
+    monkeypatch.setattr(FrameLimiter, "_take_user_token", _always)  # a slotted limiter: patched on its class
     with time_machine.travel(datetime(2026, 1, 5, tzinfo=UTC), tick=False) as clock:
         limiter = FrameLimiter(8)
-        limiter._take_user_token = _always  # type: ignore[method-assign]
         for _ in range(CONNECTION_BURST + 5):
             async_to_sync(limiter.allow)()
         assert not limiter.flooding
@@ -40,5 +46,5 @@ def test_refusals_drain_so_a_short_burst_is_not_flooding():
         assert async_to_sync(limiter.allow)() is True
 
 
-async def _always(now: float) -> bool:
+async def _always(limiter: FrameLimiter, now: float) -> bool:
     return True
