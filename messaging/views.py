@@ -16,11 +16,13 @@ from django.db.models import F, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.dates import MONTHS_3
+from django.utils.formats import date_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -166,9 +168,28 @@ def conversation_list(request: PortalRequest) -> HttpResponse:
 
 @dataclass
 class ListRow:
+    """One conversation as the list shows it, its link, unread badge and last-message time worked out here."""
+
     conversation: Any
     title: str
     last_message_at: Any  # None when there is nothing the viewer may read yet
+    url: str = ""
+    unread_text: str = ""  # "" when nothing is unread
+    last_iso: str = ""  # the time element's machine-readable datetime
+    last_text: str = ""  # when, in the viewer's time zone
+
+    @classmethod
+    def of(cls, conversation: Any, viewer: User, last: Any) -> ListRow:
+        n = conversation.unread
+        return cls(
+            conversation,
+            conversation.title_for(viewer),
+            last,
+            url=conversation.get_absolute_url(),
+            unread_text=ngettext("%(n)s unread", "%(n)s unread", n) % {"n": localize(n)} if n else "",
+            last_iso=dateformat.format(timezone.localtime(last), "c") if last else "",
+            last_text=date_format(timezone.localtime(last, viewer.tz), "MONTH_DAY_TIME_FORMAT") if last else "",
+        )
 
 
 @dataclass
@@ -210,7 +231,7 @@ def _sections(user: User, conversations: list[Any]) -> list[ListSection]:
     for c in conversations:
         since = c.visible_from
         last = c.last_message_at if since is not None and c.last_message_at and c.last_message_at >= since else None
-        by_kind[c.kind].rows.append(ListRow(c, c.title_for(user), last))
+        by_kind[c.kind].rows.append(ListRow.of(c, user, last))
     return [section for section in sections if section.rows]
 
 

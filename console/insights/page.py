@@ -7,11 +7,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from console.insights.dates import DateRangeForm
+from console.insights.display import table_body
 from console.insights.export import table_csv
 from console.insights.registry import charts, shown, shown_tables
 from console.insights.scope import InsightsScope, scope_patient_ids
@@ -76,8 +78,11 @@ def render_page(request: HttpRequest, viewer: User, *, whole_program: bool, temp
     context = {
         "form": asked.form,
         "scope": asked.scope,
-        "charts": [{"table": table, "data": chart_data(table), "data_id": f"chart-{table.key}"} for table in tables],
-        "whole_program": whole_program,
+        "charts": [
+            {"table": table, "data": chart_data(table), "data_id": f"chart-{table.key}", "body": table_body(table)}
+            for table in tables
+        ],
+        "csv_url": reverse("console:insights_csv" if whole_program else "console:caseload_insights_csv"),
         "program": viewer.program,
     }
     with timezone.override(viewer.program.tz):

@@ -8,7 +8,7 @@ approved consent of one of those patients; nothing here is shown per person, onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ class InsightsScope:
     end: date
     now: datetime
     whole_program: bool
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # what one page reads once
 
     @property
     def start_at(self) -> datetime:

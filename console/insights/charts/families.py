@@ -7,7 +7,7 @@ invitation. Page views alone are not recorded, so they do not count.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,7 @@ from consent.models import AuditEvent, Consent, Invitation
 from console.insights.registry import register
 from console.insights.scope import InsightsScope
 from console.insights.tables import CountTable, Rate
+from console.insights.totals import totals, totals_of
 from education.models import Module, ModuleProgress, ModuleVersion
 from messaging.models import Message
 from scheduling.models import Participant
@@ -35,8 +36,8 @@ def active_member(scope: InsightsScope, field: str) -> Q:
     )
 
 
-@register("family-funnel", position=10)
-def family_funnel(scope: InsightsScope) -> CountTable:
+@totals_of("family-funnel")
+def family_funnel_totals(scope: InsightsScope) -> tuple[QuerySet[Invitation], dict[str, Count]]:
     """Family members invited in the range (distinct email addresses), those of them who joined (accepted an
     invitation by the range's end), and those who joined and were active in the last 30 days."""
     invitations = Invitation.objects.filter(
@@ -46,11 +47,17 @@ def family_funnel(scope: InsightsScope) -> CountTable:
         created_at__lt=scope.end_at,
     )
     joined = Q(accepted_at__isnull=False, accepted_at__lt=scope.end_at)
-    counts = invitations.aggregate(
-        invited=Count(Lower("email"), distinct=True),
-        joined=Count("accepted_by", distinct=True, filter=joined),
-        active=Count("accepted_by", distinct=True, filter=joined & active_member(scope, "accepted_by")),
-    )
+    return invitations, {
+        "invited": Count(Lower("email"), distinct=True),
+        "joined": Count("accepted_by", distinct=True, filter=joined),
+        "active": Count("accepted_by", distinct=True, filter=joined & active_member(scope, "accepted_by")),
+    }
+
+
+@register("family-funnel", position=10)
+def family_funnel(scope: InsightsScope) -> CountTable:
+    """The funnel's three steps (``family_funnel_totals``), from invitation to active."""
+    counts = totals(scope, "family-funnel")
     return CountTable(
         key="family-funnel",
         title=_("From invitation to active family"),
@@ -73,17 +80,21 @@ def family_funnel(scope: InsightsScope) -> CountTable:
 def module_completion(scope: InsightsScope) -> CountTable:
     """Per published module someone started: family members (with an education consent) who started it in the
     range, and how many of those completed it by the range's end."""
-    learners = scope.family_member_ids(education_only=True)
-    started = Q(progress__learner_id__in=learners, progress__started_at__gte=scope.start_at)
-    started &= Q(progress__started_at__lt=scope.end_at)
-    completed = started & Q(progress__completed_at__isnull=False, progress__completed_at__lt=scope.end_at)
-    modules = (
-        Module.objects.for_program(scope.program_id)
-        .filter(archived_at__isnull=True, current_version__status=ModuleVersion.Status.PUBLISHED)
-        .annotate(started=Count("progress", filter=started), completed=Count("progress", filter=completed))
-        .filter(started__gt=0)
-        .order_by("path_position", "current_version__title")
-        .values_list("current_version__title", "started", "completed")
+    published = Module.objects.for_program(scope.program_id).filter(
+        archived_at__isnull=True, current_version__status=ModuleVersion.Status.PUBLISHED
+    )
+    completed = Q(completed_at__isnull=False, completed_at__lt=scope.end_at)
+    per_module = (  # the range's progress rows counted per module: one subquery of learners, not one per count
+        ModuleProgress.objects.filter(
+            learner_id__in=scope.family_member_ids(education_only=True),
+            started_at__gte=scope.start_at,
+            started_at__lt=scope.end_at,
+            module__in=published,
+        )
+        .values("module")
+        .annotate(started=Count("pk"), completed=Count("pk", filter=completed))
+        .order_by("module__path_position", "module__current_version__title")
+        .values_list("module__current_version__title", "started", "completed")
     )
     return CountTable(
         key="module-completion",
@@ -91,7 +102,7 @@ def module_completion(scope: InsightsScope) -> CountTable:
         kind="horizontal",
         row_heading=_("Module"),
         columns=[_("Started"), _("Finished")],
-        rows=[(title, [started_count, completed_count]) for title, started_count, completed_count in modules],
+        rows=[(title, [started_count, completed_count]) for title, started_count, completed_count in per_module],
         rates=[Rate(_("Completion rate"), numerator=1, denominator=0)],
         explanation=_(
             "Family members who started each module in these dates, and how many of them finished it. Only family "
