@@ -66,6 +66,47 @@ class MessageRow:
     actions_label: SafeString | str = ""  # "your message from 9:14 AM" when the Edit and Delete links show
     history_url: str = ""  # counselors, for edited or deleted messages
 
+    @property
+    def html(self) -> SafeString:
+        """The row's ``<li>``, as the thread's markup has it (``static/js/chat.js`` writes the same for live
+        messages): built here, the page's rows cost a tenth of a template loop's. Read when the page renders, after
+        the view has added ``seen_by``."""
+        e = conditional_escape
+        pk = self.message.pk
+        classes = "message" + (" message-mine" if self.mine else "") + (" message-deleted" if self.deleted else "")
+        parts = [
+            f'<li class="{classes}" id="m{pk}" data-message-id="{pk}">\n',
+            f'  <p class="message-meta"><span class="message-sender">{e(self.sender)}</span>',
+        ]
+        if self.role:
+            parts.append(f'\n    <span class="role-badge role-badge-{e(self.role.value)}">{e(self.role.label)}</span>')
+        parts.append(f'\n    <time datetime="{e(self.at_iso)}">{e(self.at_label)}</time>')
+        if self.edited:
+            parts.append(f'\n    <span class="message-flag">{e(_("Edited"))}</span>')
+        parts.append("</p>\n  ")
+        if self.deleted:
+            parts.append(f'<p class="message-body message-removed">{e(_("Message deleted"))}</p>\n  ')
+        else:
+            parts.append(f'<p class="message-body">{e(self.body)}</p>\n  ')
+        if self.actions_label:
+            label = e(self.actions_label)
+            parts.append(
+                f'<p class="message-actions">\n    <a href="{e(self.edit_url)}">{e(_("Edit"))}'
+                f'<span class="visually-hidden"> {label}</span></a>\n    <a href="{e(self.delete_url)}">'
+                f'{e(_("Delete"))}<span class="visually-hidden"> {label}</span></a></p>'
+            )
+        parts.append("\n  ")
+        if self.history_url:
+            parts.append(
+                f'<p class="message-actions"><a href="{e(self.history_url)}">{e(_("Earlier versions"))}</a></p>'
+            )
+        parts.append("\n  ")
+        if self.seen_by:
+            names = ", ".join(str(e(name)) for name in self.seen_by)
+            parts.append(f'<p class="message-seen">{_("Seen by %(names)s") % {"names": names}}</p>')
+        parts.append("\n</li>\n")
+        return mark_safe("".join(parts))  # noqa: S308  (every value is escaped above)
+
 
 def _clock(local: datetime) -> str:
     """``dateformat.format(local, "g:i A")`` without the format parser (the page formats a hundred of these)."""

@@ -88,3 +88,18 @@ def test_the_compiled_thread_query_returns_the_orms_messages(patient, counselor,
         ]
         if viewer == late:  # the cut-off is in the compiled query too (MSG-01)
             assert "Before Max joined" not in [m.body for m in compiled] and compiled
+
+
+def test_the_threads_rows_escape_what_people_typed(login, patient, counselor, family_member):
+    """The rows are written in Python (``MessageRow.html``): names and text are escaped there as a template would."""
+    conversation = services.care_team_conversation(patient)
+    User.objects.filter(pk=counselor.pk).update(preferred_name='<b>Casey</b> "C"')
+    services.send_message(sender=counselor, conversation=conversation, body="<script>alert(1)</script>")
+    mine = services.send_message(sender=family_member, conversation=conversation, body="Thanks")
+    User.objects.filter(pk=counselor.pk).update(read_receipts_enabled=True)
+    services.mark_read(user=User.objects.get(pk=counselor.pk), conversation=conversation, up_to=mine.pk)
+    page = login(family_member).get(conversation.get_absolute_url()).content.decode()
+    assert "&lt;b&gt;Casey&lt;/b&gt; &quot;C&quot;" in page  # the sender, and "Seen by" under the member's message
+    assert "Seen by &lt;b&gt;Casey&lt;/b&gt;" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>Casey</b>" not in page and "<script>alert" not in page
