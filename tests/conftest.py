@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import socket
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,11 +37,15 @@ def _fast_settings(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_local_cache() -> None:
-    """Each test starts with an empty local-memory cache: ids repeat between tests, cached answers must not (a
-    Redis cache, shared with other processes, is left alone)."""
+def _fresh_local_cache(settings: Any) -> None:
+    """Each test starts with an empty cache: ids repeat between tests, cached answers must not. A local-memory cache
+    is cleared; a Redis cache, shared with other processes (xdist workers, an earlier run's keys), is left alone and
+    the test gets a key prefix of its own instead, so another test's cached answer for the same ids is never read."""
     if isinstance(caches["default"], LocMemCache):
         caches["default"].clear()
+        return
+    default = settings.CACHES["default"]
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"}}
 
 
 @pytest.fixture(autouse=True)
