@@ -147,7 +147,7 @@ def allowed_pairs(
     at: datetime,
     scope: str | None,
     *,
-    viewers: Collection[Any] | None = None,
+    viewers: Collection[Any] | Among | None = None,
     patients: Collection[Any] | None = None,
 ) -> set[Pair]:
     """Every (viewer id, patient id) pair that ``grants`` allow at ``at`` for ``scope``, in one query (a UNION

@@ -37,9 +37,11 @@ def _orm_answer(conversation: Conversation, at: Any) -> frozenset[int]:
 
 
 @pytest.fixture
-def threads(patient: User, counselor: User, family_member: User, unassigned_counselor: User) -> list[Conversation]:
+def threads(
+    program: Any, patient: User, counselor: User, family_member: User, unassigned_counselor: User
+) -> list[Conversation]:
     """A private thread and a one-to-one, with a second counselor, a second member and a stranger around."""
-    second = personas.make_staff("second@example.org", patient.program)
+    second = personas.make_staff("second@example.org", program)
     personas.assign(second, patient)
     other = personas.make_user("sam@example.org", User.Role.FAMILY, None)
     personas.consent_for(patient, other, days=2)
