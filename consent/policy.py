@@ -24,6 +24,7 @@ derived from ``Grant.rows``: there is no second copy of a rule to drift.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,7 +147,7 @@ def allowed_pairs(
     at: datetime,
     scope: str | None,
     *,
-    viewers: Collection[Any] | None = None,
+    viewers: Collection[Any] | Among | None = None,
     patients: Collection[Any] | None = None,
 ) -> set[Pair]:
     """Every (viewer id, patient id) pair that ``grants`` allow at ``at`` for ``scope``, in one query (a UNION
@@ -154,10 +155,16 @@ def allowed_pairs(
 
     The usual questions (every viewer or one, of every patient or one, by id) reuse the union's SQL, compiled
     once per shape (``family_portal.prepared``): building it is most of the CPU of a chat message (issue #17).
-    Other shapes (many ids, a subquery of viewers) are built each time."""
+    So are the viewers of an ``Among`` subquery (a conversation's seats) for one patient or every patient. Other
+    shapes (many ids, any other subquery of viewers) are built each time."""
     grants = tuple(grants)
     if not grants:
         return set()
+    if isinstance(viewers, Among):
+        if (patient := _lone_id(patients)) is not _MANY and viewers.preparable():
+            values = {"at": at, **viewers.values} | ({"patient": patient} if patient is not None else {})
+            return set(_prepared_among(grants, scope, viewers, patient is not None).rows(**values))
+        viewers = viewers.queryset()
     viewer, patient = _lone_id(viewers), _lone_id(patients)
     if viewer is not _MANY and patient is not _MANY:
         values = {"at": at} | ({"viewer": viewer} if viewer is not None else {})
@@ -192,6 +199,52 @@ def _prepared_pairs(grants: tuple[Grant, ...], scope: str | None, by_viewer: boo
         kinds: dict[str, type] = {"at": datetime} | ({"viewer": int} if by_viewer else {})
         prepared = Prepared(build, **kinds | ({"patient": int} if by_patient else {}))
         _PREPARED_PAIRS[key] = prepared
+    return prepared
+
+
+@dataclass(frozen=True)
+class Among:
+    """Viewers narrowed to a subquery that is the same but for some values (a conversation's seats, a private
+    thread's counselors and member): ``build(**values)`` returns a queryset of one column of user ids. Passed as
+    ``viewers`` to ``allowed_pairs``, the union with it is compiled once per ``build``, grants and scope
+    (``family_portal.prepared``) instead of on every call; the rows are those of ``viewers=build(**values)``."""
+
+    build: Callable[..., QuerySet[Any]]
+    items: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(cls, build: Callable[..., QuerySet[Any]], **values: Any) -> Among:
+        if values.keys() & {"at", "patient"}:
+            raise ValueError("'at' and 'patient' name the union's own values")
+        return cls(build, tuple(sorted(values.items())))
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return dict(self.items)
+
+    def queryset(self) -> QuerySet[Any]:
+        return self.build(**self.values)
+
+    def preparable(self) -> bool:
+        """Whether every value has a type ``Prepared`` binds (else the union is built by the ORM each time)."""
+        return all(type(value) in _AMONG_KINDS for _, value in self.items)
+
+
+_AMONG_KINDS = (int, str, uuid.UUID)
+_PREPARED_AMONG: dict[tuple[Any, ...], Prepared] = {}
+
+
+def _prepared_among(grants: tuple[Grant, ...], scope: str | None, among: Among, by_patient: bool) -> Prepared:
+    kinds = {name: type(value) for name, value in among.items}
+    key = (tuple(grant.name for grant in grants), scope, among.build, tuple(kinds.items()), by_patient)
+    if (prepared := _PREPARED_AMONG.get(key)) is None:
+
+        def build(at: datetime, patient: int | None = None, **values: Any) -> QuerySet[Any]:
+            viewers, patients = among.build(**values), (None if patient is None else [patient])
+            return _union([grant.pairs(at, scope, viewers=viewers, patients=patients) for grant in grants])
+
+        prepared = Prepared(build, **{"at": datetime} | ({"patient": int} if by_patient else {}) | kinds)
+        _PREPARED_AMONG[key] = prepared
     return prepared
 
 

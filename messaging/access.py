@@ -88,12 +88,23 @@ def participant_ids(conversation: Conversation, at: datetime | None = None) -> f
     grants = [policy.CASELOAD, policy.BREAK_GLASS, policy.REPRESENTATIVE, policy.CONSENT]
     among: Any = None
     if conversation.kind == Conversation.Kind.DIRECT:
-        among = Participant.objects.filter(conversation_id=conversation.pk).values("user_id")
+        among = policy.Among.of(_seated, conversation=conversation.pk)
     elif conversation.kind == Conversation.Kind.FAMILY_PRIVATE:
-        among = User.objects.filter(Q(role=User.Role.COUNSELOR) | Q(pk=conversation.member_id)).values("pk")
+        among = policy.Among.of(_counselors_and, member=conversation.member_id)
     elif _patients_join(conversation):
         grants.append(policy.SELF)
     return recipients(conversation.patient_id, Scope.MESSAGING, at, grants=grants, among=among)
+
+
+def _seated(conversation: Any) -> QuerySet[Any]:
+    """Who may take part in a one-to-one, at most: its two seats (``participant_ids``; compiled once)."""
+    return Participant.objects.filter(conversation_id=conversation).values("user_id")
+
+
+def _counselors_and(member: Any) -> QuerySet[Any]:
+    """Who may take part in a private thread, at most: the counselors and its family member (``participant_ids``;
+    compiled once)."""
+    return User.objects.filter(Q(role=User.Role.COUNSELOR) | Q(pk=member)).values("pk")
 
 
 def _patients_join(conversation: Conversation) -> bool:
