@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -52,10 +54,17 @@ class StartConversationForm(forms.Form):
         self.options = {f"{patient.pk}:{other.pk}": (patient, other) for patient, other in options}
         field = cast(forms.ChoiceField, self.fields["person"])
         label = gettext("%(person)s (about %(patient)s)")
-        field.choices = [
+        self.choices = [
             (key, label % {"person": other.display_name, "patient": patient.display_name})
             for key, (patient, other) in self.options.items()
         ]
+        field.choices = self.choices
+
+    def person_select(self) -> SafeString:
+        """The unbound ``person`` select as ``str(self["person"])`` renders it, byte for byte (tested), built here
+        rather than by a widget template per option (issue #17: the inbox page). Labels and values escaped."""
+        options = format_html_join("", '  <option value="{}">{}</option>\n\n', self.choices)
+        return format_html('<select name="person" id="{}">\n{}</select>', self["person"].auto_id, options)
 
     def clean_person(self) -> tuple[User, User]:
         return self.options[self.cleaned_data["person"]]
