@@ -14,12 +14,10 @@ import asyncio
 import json
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
@@ -35,6 +33,7 @@ from messaging.access import (
     check_socket,
     session_close_code,
 )
+from messaging.group_join import add_to_groups, joining
 from messaging.models import Conversation
 from messaging.presence import HEARTBEAT_S, close_socket, touch_socket
 from messaging.ratelimit import FrameLimiter
@@ -51,41 +50,6 @@ LAYER_RETRY_MAX_S = 30.0
 # A delivery trusts the last confirmation that the session lives for this long, then asks the database again
 # (WS-11). Ended sessions are announced at once (the session group); this bounds one that vanished silently.
 SESSION_RECHECK_S = 5.0
-
-
-MAX_JOINING = 32  # sockets of one process joining their groups at once: well inside the layer's pool of 100
-_JOINING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-
-
-def _joining() -> asyncio.Semaphore:
-    """The running loop's bound on sockets joining their groups (one per loop: a semaphore belongs to one)."""
-    loop = asyncio.get_running_loop()
-    if (bound := _JOINING.get(loop)) is None:
-        bound = _JOINING[loop] = asyncio.Semaphore(MAX_JOINING)
-    return bound
-
-
-async def add_to_groups(layer: Any, groups: list[str], channel: str) -> None:
-    """``layer.group_add(group, channel)`` for each of ``groups``: on channels_redis in one pipelined round trip
-    per Redis shard (the same ``ZADD`` and ``EXPIRE`` per group that ``group_add`` sends one by one, each waiting
-    for its reply: issue #17, W6); on any other layer, one ``group_add`` after the other."""
-    if type(layer) is not RedisChannelLayer:
-        for group in groups:
-            await layer.group_add(group, channel)
-        return
-    layer.require_valid_channel_name(channel)  # raises TypeError, as group_add would
-    shards: dict[int, list[str]] = {}
-    for group in groups:
-        layer.require_valid_group_name(group)
-        shards.setdefault(layer.consistent_hash(group), []).append(group)
-    joined_at = time.time()
-    for index, names in shards.items():
-        async with layer.connection(index).pipeline(transaction=False) as pipe:
-            for name in names:
-                key = layer._group_key(name)
-                pipe.zadd(key, {channel: joined_at})
-                pipe.expire(key, layer.group_expiry)
-            await pipe.execute()
 
 
 def _as_id(value: object) -> int | None:
@@ -143,12 +107,12 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 delay = min(delay * 2, LAYER_RETRY_MAX_S)
 
     async def _join_groups(self) -> bool:
-        """All of the socket's groups in one pipelined round trip (``add_to_groups``), and at most ``MAX_JOINING``
-        sockets of this process at once: side by side, a connect storm asks the layer's Redis pool for a connection
-        per join and overflows it (redis-py raises ``MaxConnectionsError`` past 100; measured, issue #17, once
-        handshakes got fast enough to arrive together)."""
+        """All of the socket's groups in one pipelined round trip (``add_to_groups``), and at most
+        ``group_join.MAX_JOINING`` sockets of this process at once: side by side, a connect storm asks the layer's
+        Redis pool for a connection per join and overflows it (redis-py raises ``MaxConnectionsError`` past 100;
+        measured, issue #17, once handshakes got fast enough to arrive together)."""
         try:
-            async with _joining():
+            async with joining():
                 await add_to_groups(self.channel_layer, self._group_names, self.channel_name)
         except Exception as exc:
             logger.warning("joining live groups failed: %s", type(exc).__name__)

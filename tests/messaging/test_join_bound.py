@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from messaging import consumers
+from messaging import consumers, group_join
 
 
 class _SlowLayer:
@@ -41,7 +41,7 @@ def _consumer(layer: _SlowLayer, n: int) -> Any:
 
 @pytest.mark.asyncio
 async def test_no_more_than_max_joining_sockets_join_at_once(monkeypatch):
-    monkeypatch.setattr(consumers, "MAX_JOINING", 3)
+    monkeypatch.setattr(group_join, "MAX_JOINING", 3)
     layer = _SlowLayer(full_at=3)
     joins = [asyncio.ensure_future(_consumer(layer, n)._join_groups()) for n in range(8)]
     await layer.full.wait()  # three joins under way; every other socket has had its turn to start by now
@@ -64,7 +64,7 @@ async def test_the_pipelined_join_is_group_add_for_every_group(settings):
     channel = await layer.new_channel()
     groups = ["join-test-conversation", "join-test-user", "join-test-session"]
     try:
-        await consumers.add_to_groups(layer, groups, channel)
+        await group_join.add_to_groups(layer, groups, channel)
         redis = layer.connection(0)
         for group in groups:
             key = layer._group_key(group)
