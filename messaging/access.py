@@ -11,7 +11,7 @@ MSG-01), wherever messages are read: the page, the socket's resume and deliverie
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -38,8 +38,11 @@ from family_portal.tokens import hash_token
 from messaging.models import Conversation, Message, Participant
 
 
-def can_participate(user: Any, conversation: Conversation, at: datetime | None = None) -> bool:
-    """True when ``user`` may read and write ``conversation`` at ``at`` (default now).
+def can_participate(
+    user: Any, conversation: Conversation, at: datetime | None = None, *, seated: Collection[int] | None = None
+) -> bool:
+    """True when ``user`` may read and write ``conversation`` at ``at`` (default now). ``seated``: the ids of the
+    users seated in it, when the caller has them loaded (a one-to-one then asks no query of its own).
 
     Shared family thread: the patient's counselors (caseload or break-glass), family members whose consent
     includes ``messaging`` or who act as the patient, and the patient when the program lets patients join.
@@ -47,7 +50,7 @@ def can_participate(user: Any, conversation: Conversation, at: datetime | None =
     two participants, each still passing the gate for the patient. Program admins take part in no conversation.
     What a family member reads of a shared thread is narrowed further by ``reading_start`` (MSG-01).
     """
-    if not _may_sit_in(user, conversation):
+    if not _may_sit_in(user, conversation, seated):
         return False
     patient = conversation.patient
     if user.is_counselor:
@@ -59,7 +62,7 @@ def can_participate(user: Any, conversation: Conversation, at: datetime | None =
     return False
 
 
-def _may_sit_in(user: Any, conversation: Conversation) -> bool:
+def _may_sit_in(user: Any, conversation: Conversation, seated: Collection[int] | None = None) -> bool:
     """``can_participate`` before the gate: an active signed-in user, seated in a one-to-one, the family member
     of a private thread."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -67,7 +70,10 @@ def _may_sit_in(user: Any, conversation: Conversation) -> bool:
     if conversation.kind == Conversation.Kind.DIRECT:
         if not (user.is_counselor or user.is_family):
             return False
-        if not Participant.objects.filter(conversation=conversation, user=user).exists():
+        if seated is not None:
+            if user.pk not in seated:
+                return False
+        elif not Participant.objects.filter(conversation=conversation, user=user).exists():
             return False
     return not (
         conversation.kind == Conversation.Kind.FAMILY_PRIVATE and user.is_family and user.pk != conversation.member_id

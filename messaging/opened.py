@@ -2,9 +2,9 @@
 
 Everyone but family members gets it through ``Conversation.objects.visible_to`` (the consent gate's patients in the
 query, AZ-03). A family member's page, the portal's most frequent, loads it by id through SQL compiled once per
-process (``family_portal.prepared``) and then asks ``family_may_open``: the same rule as ``visible_to`` answered
-from the row and the gate's answer for the viewer (``consent.gate.visibility``, already in memory for the request),
-so nothing is shown and no ledger row written for a conversation ``visible_to`` would not return
+process (``family_portal.prepared``) and then asks ``messaging.access.can_participate`` (the rule ``visible_to``
+mirrors as one query) with the seats it loaded and the gate's answer already in memory for the request, so nothing
+is shown and no ledger row written for a conversation ``visible_to`` would not return
 (``tests/messaging/test_opened.py`` checks the two agree).
 """
 
@@ -17,9 +17,8 @@ from django.db.models import FilteredRelation, QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from consent.gate import visibility
-from consent.models import Scope
 from family_portal.prepared import Prepared
+from messaging.access import can_participate
 from messaging.models import Conversation
 
 
@@ -48,20 +47,9 @@ def opened_conversation(user: Any, conversation_id: Any) -> Conversation:
 
 
 def family_may_open(user: User, conversation: Conversation, seats: list[Any]) -> bool:
-    """``Conversation.objects.visible_to(user)`` for one family member and one conversation loaded with its patient
-    and its seats (``None`` for the row of a conversation without any): an active member, a patient the gate lets
-    them see messages of, and the shared thread, their own private thread, or a one-to-one they are seated in."""
-    if not (user.is_authenticated and user.is_active and user.is_family):
-        return False
-    kinds = Conversation.Kind
-    if conversation.kind == kinds.FAMILY_PRIVATE and conversation.member_id != user.pk:
-        return False
-    if conversation.kind == kinds.DIRECT and not any(seat is not None and seat.user_id == user.pk for seat in seats):
-        return False
-    if conversation.kind not in (kinds.CARE_TEAM, kinds.FAMILY_PRIVATE, kinds.DIRECT):
-        return False
-    patients = visibility(user).patient_ids(Scope.MESSAGING) or ()  # as ``consent.gate.visible_patients``
-    return conversation.patient.role == User.Role.PATIENT and conversation.patient_id in patients
+    """``can_participate`` for one family member and a conversation loaded with its patient and its seats
+    (``None`` for the row of a conversation without any), answered from those seats and the request's gate memo."""
+    return user.is_family and can_participate(user, conversation, seated={s.user_id for s in seats if s is not None})
 
 
 def _seated(rows: list[Any]) -> Conversation:
