@@ -16,7 +16,7 @@ from console.insights.dates import DateRangeForm
 from console.insights.display import table_body
 from console.insights.export import table_csv
 from console.insights.registry import charts, shown, shown_tables
-from console.insights.scope import InsightsScope, scope_patient_ids
+from console.insights.scope import InsightsScope, gate_patient_ids
 from console.insights.tables import ShownTable
 from family_portal.staff_guard import refuse
 
@@ -44,7 +44,7 @@ def read_request(request: HttpRequest, viewer: User, *, whole_program: bool) -> 
         viewer=viewer,
         program_id=program.pk,
         tz=tz,
-        patient_ids=scope_patient_ids(viewer, whole_program=whole_program),
+        gate_ids=gate_patient_ids(viewer),
         start=start,
         end=end,
         now=now,
