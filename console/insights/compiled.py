@@ -9,15 +9,16 @@ values in the slots' parameters. The caseload's patients, a list of any length, 
 whole program, whose patients are the gate's subquery) the same ``build`` runs through the ORM with real values.
 
 Exactness rests on construction: a ``Slot`` compiles to one ``%s`` whose parameter is the slot itself, so the
-compiled parameters name exactly where each value goes; compiling refuses SQL in which a slot is missing or its
-text leaked. On PostgreSQL the rows of these queries (counts, dates, titles, ids) come from the driver as the ORM
-returns them (no converters apply); ``tests/console/test_insights_compiled.py`` checks both paths give the same
-rows and the same page.
+compiled parameters name exactly where each value goes; compiling refuses SQL in which a slot is missing or its text
+leaked, or with a date or an instant that is not a slot (one the build read itself, such as "now"). On PostgreSQL
+the rows of these queries (counts, dates, titles, ids) come from the driver as the ORM returns them (no converters
+apply); ``tests/console/test_insights_compiled.py`` checks both paths give the same rows and the same page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.db import connection
@@ -84,7 +85,8 @@ class ChartQuery:
 
         sql, params = self.build(SlotScope(tz=scope.tz)).query.get_compiler(connection=connection).as_sql()
         named = {param.name for param in params if isinstance(param, Slot)}
-        if "Slot(" in sql or not named or not named <= set(scope.slot_values()):
+        fixed_time = any(isinstance(param, date) for param in params)  # an instant the build read itself
+        if "Slot(" in sql or fixed_time or not named or not named <= set(scope.slot_values()):
             raise ValueError(f"the slots of {self.build.__qualname__} do not map onto its parameters")
         self._compiled[scope.tz.key] = (sql, tuple(params))
         return sql, tuple(params)

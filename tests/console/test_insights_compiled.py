@@ -126,6 +126,11 @@ def test_a_slot_missing_from_the_sql_is_refused(world: World) -> None:
     query = ChartQuery(lambda scope: User.objects.filter(pk=1).values_list("pk"))
     with pytest.raises(ValueError, match="slots"):
         query.rows(_scope(world.counselor))
+    now_inside = ChartQuery(
+        lambda scope: User.objects.filter(pk__in=scope.patient_ids, date_joined__lt=timezone.now()).values_list("pk")
+    )
+    with pytest.raises(ValueError, match="slots"):  # "now" read by the build would be compiled in for good
+        now_inside.rows(_scope(world.counselor))
     assert compiled.chart_query(query.build).build is query.build
 
 
