@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.template import Context, engines
+from django.template import Context, Engine
 from django.utils import timezone, translation
 
 from accounts.models import Program, User
@@ -76,7 +76,7 @@ def _charts(tables: list[ShownTable]) -> list[dict[str, Any]]:
 def _both(tables: list[ShownTable], scope: Any) -> tuple[str, str]:
     charts = _charts(tables)
     csv_url = "/console/my-caseload/insights/csv/"
-    template = engines["django"].engine.from_string(TEMPLATE_LOOP)
+    template = Engine.get_default().from_string(TEMPLATE_LOOP)
     old = template.render(Context({"charts": charts, "scope": scope, "csv_url": csv_url}))
     return old, str(chart_sections(charts, scope, csv_url))
 
