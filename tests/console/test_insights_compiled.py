@@ -82,9 +82,9 @@ def test_compiled_rows_are_the_orms_for_every_caseload_size(world: World, patien
     bigger = _scope(world.counselor)
     assert bigger.gate_ids is not None and len(bigger.gate_ids) == 2
     for query in QUERIES:
-        sql = query._compiled[scope.tz.key][0]
+        sql = query._compiled[scope.tz.key].sql
         assert _sorted(query.rows(bigger)) == _sorted(list(query.build(bigger))), query.build.__name__
-        assert list(query._compiled) == [scope.tz.key] and query._compiled[scope.tz.key][0] == sql
+        assert list(query._compiled) == [scope.tz.key] and query._compiled[scope.tz.key].sql == sql
         assert "= ANY(%s::bigint[])" in sql
 
 

@@ -15,11 +15,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, QuerySet
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.checkin_models import WellbeingCheckIn
-from console.insights.charts.sessions import week_of
+from console.insights.charts.sessions import week_label, week_of
 from console.insights.compiled import chart_query
 from console.insights.registry import register
 from console.insights.scope import ChartScope, InsightsScope
@@ -85,8 +84,7 @@ def checkin_participation(scope: InsightsScope) -> CountTable:
     rows = []
     monday = week_of(scope.start)
     while monday <= scope.end:
-        label = _("Week of %(day)s") % {"day": date_format(monday, "MONTH_DAY_FORMAT")}
-        rows.append((label, [per_week.get(monday, 0)]))
+        rows.append((week_label(monday), [per_week.get(monday, 0)]))
         monday += timedelta(days=7)
     return CountTable(
         key="checkin-participation",

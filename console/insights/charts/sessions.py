@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from console.insights.compiled import chart_query
@@ -22,6 +24,16 @@ ATTENDED = (Participant.Attendance.ATTENDED, Participant.Attendance.LATE)
 def week_of(day: date) -> date:
     """The Monday starting ``day``'s week."""
     return day - timedelta(days=day.weekday())
+
+
+def week_label(monday: date) -> str:
+    """ "Week of <month day>" in the active language (a row of the weekly charts)."""
+    return _week_label(monday, get_language())
+
+
+@lru_cache(maxsize=512)
+def _week_label(monday: date, language: str | None) -> str:  # a date's words, nothing about anyone: kept
+    return _("Week of %(day)s") % {"day": date_format(monday, "MONTH_DAY_FORMAT")}
 
 
 @chart_query
@@ -74,10 +86,7 @@ def session_attendance(scope: InsightsScope) -> CountTable:
         kind="stacked",
         row_heading=_("Week"),
         columns=[_("Attended"), _("Missed"), _("Excused"), _("All recorded")],
-        rows=[
-            (_("Week of %(day)s") % {"day": date_format(monday, "MONTH_DAY_FORMAT")}, [*counts, sum(counts)])
-            for monday, counts in weeks.items()
-        ],
+        rows=[(week_label(monday), [*counts, sum(counts)]) for monday, counts in weeks.items()],
         total_column=3,
         rates=[Rate(_("Attendance rate"), numerator=0, denominator=3)],
         explanation=_(
