@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages as toasts
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
@@ -30,13 +29,12 @@ from messaging import services
 from messaging.access import participant_ids, readable_messages, withheld_from
 from messaging.forms import EditMessageForm, MessageForm, StartConversationForm
 from messaging.hours import CRISIS_TEXT, after_hours_notice
+from messaging.inbox_queries import listed_conversations
 from messaging.message_rows import message_rows
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, Message
 from messaging.opened import opened_conversation
 from messaging.readers import composer_readers
 from messaging.templatetags.messaging_tags import remember_unread_total
-
-_SEATS = Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("pk"))
 
 
 def _visible(request: PortalRequest, conversation_id: Any) -> Conversation:
@@ -152,13 +150,7 @@ def _sections(user: User, conversations: list[Any]) -> list[ListSection]:
 
 
 def _listed(user: User) -> list[Any]:
-    return list(
-        Conversation.objects.visible_to(user)
-        .with_unread(user)
-        .select_related("patient", "member")
-        .prefetch_related(_SEATS)
-        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
-    )
+    return listed_conversations(user)
 
 
 def care_team(request: PortalRequest) -> HttpResponse:
