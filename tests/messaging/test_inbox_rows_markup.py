@@ -43,7 +43,7 @@ def _conversation(n: int, unread: int, title: str) -> Any:
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_rows_are_the_loops_markup(language: str) -> None:
-    viewer = SimpleNamespace(pk=1, tz=UTC)
+    viewer: Any = SimpleNamespace(pk=1, tz=UTC)
     at = datetime(2026, 3, 4, 1, 30, tzinfo=UTC)
     with translation.override(language):
         rows = [
