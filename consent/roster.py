@@ -112,7 +112,7 @@ def roster(user: User) -> Roster:
     """The viewer's caseload with each family member's consent status (constant queries at any size)."""
     now = timezone.now()
     soon = now + EXPIRING_SOON
-    found = _compiled(user, now) if user.is_counselor else None
+    found = _compiled(user, now) if user.is_counselor and user.is_active else None
     if found is None:
         patients = list(_roster_patients(care_team_patients(user)))
         consents = {patient.pk: patient.consent_list for patient in patients}  # type: ignore[attr-defined]
