@@ -27,7 +27,7 @@ LOOP = Template(
       {% if row.last_message_at %}{% translate "Last message" %} <time datetime="{{ row.last_iso }}">{{ row.last_text }}</time>{% else %}{% translate "No messages yet" %}{% endif %}
     </span>
   </li>
-  {% endfor %}"""
+  {% endfor %}"""  # noqa: E501
 )
 
 
