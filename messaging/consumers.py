@@ -126,11 +126,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         # The sign-in, the gate, the ledger and presence rows: one trip off the loop (``socket_calls.admit``), in a
         # copy of the socket's context, so what the call leaves in its context (the session engine's cache object)
-        # does not stay with the socket (W5).
-        admitting = socket_calls.off_loop(socket_calls.admit)(
-            scope=self.scope, channel_name=self.channel_name, max_wait_s=HEARTBEAT_S
-        )
-        grant: SocketGrant | None = await asyncio.create_task(admitting, context=contextvars.copy_context())
+        # does not stay with the socket (W5). Without a session cookie there is no one to sign in: refused at once.
+        grant: SocketGrant | None = None
+        if self.scope.get("session") is not None:
+            admitting = socket_calls.off_loop(socket_calls.admit)(
+                scope=self.scope, channel_name=self.channel_name, max_wait_s=HEARTBEAT_S
+            )
+            grant = await asyncio.create_task(admitting, context=contextvars.copy_context())
         # Decided: every later check re-reads the session's row by its key, so the handshake's copy of the
         # session goes (issue #17, W5: ~1.5 KB a socket).
         if isinstance(session := self.scope.get("session"), HandshakeSession):
