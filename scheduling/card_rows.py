@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  (not in the stubs)
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django.utils.translation import gettext, gettext_noop
 
 _SAMPLE = "00000000-0000-4000-8000-000000000000"
