@@ -24,12 +24,13 @@ pytestmark = pytest.mark.django_db
 REFERENCE = Path(__file__).parent / "card_reference"
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]+"')
 _NONCE = re.compile(r'nonce="[^"]+"')
+_IDLE = re.compile(r"data-idle-left=\"\d+\"")
 
 
 def _card(client: Client) -> str:
     page = client.get(reverse("dashboard")).content.decode()
-    page = _NONCE.sub('nonce="N"', _CSRF.sub('name="csrfmiddlewaretoken" value="T"', page))
-    return page
+    page = _CSRF.sub('name="csrfmiddlewaretoken" value="T"', page)
+    return _IDLE.sub('data-idle-left="L"', _NONCE.sub('nonce="N"', page))
 
 
 def _reference_card() -> override_settings:
