@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,12 @@ class EditMessageForm(forms.Form):
         return clean_body(self.cleaned_data["body"])
 
 
+def _escaped(value: Any) -> str:
+    """``conditional_escape(value)``, without its lazy-string checks for a plain ``str`` (the select's twenty
+    options)."""
+    return html.escape(value) if type(value) is str else conditional_escape(value)
+
+
 class StartConversationForm(forms.Form):
     """Choose who to talk to one-to-one; the choices are exactly the pairs the viewer may start."""
 
@@ -63,8 +70,11 @@ class StartConversationForm(forms.Form):
     def person_select(self) -> SafeString:
         """The unbound ``person`` select as ``str(self["person"])`` renders it, byte for byte (tested), built here
         rather than by a widget template per option (issue #17: the inbox page). Labels and values escaped."""
-        options = format_html_join("", '  <option value="{}">{}</option>\n\n', self.choices)
-        return format_html('<select name="person" id="{}">\n{}</select>', self["person"].auto_id, options)
+        options = "".join(
+            f'  <option value="{_escaped(key)}">{_escaped(label)}</option>\n\n' for key, label in self.choices
+        )
+        select = f'<select name="person" id="{_escaped(self["person"].auto_id)}">\n{options}</select>'
+        return mark_safe(select)  # noqa: S308 (every value escaped)
 
     def clean_person(self) -> tuple[User, User]:
         return self.options[self.cleaned_data["person"]]

@@ -6,18 +6,13 @@ conversations answer 404 (AZ-03); family members' pages carry the § 2.32 notice
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages as toasts
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import dateformat, timezone
-from django.utils.formats import date_format, localize
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -30,13 +25,13 @@ from messaging import services
 from messaging.access import participant_ids, readable_messages, withheld_from
 from messaging.forms import EditMessageForm, MessageForm, StartConversationForm
 from messaging.hours import CRISIS_TEXT, after_hours_notice
+from messaging.inbox_queries import listed_conversations
+from messaging.inbox_rows import sections
 from messaging.message_rows import message_rows
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, Message
 from messaging.opened import opened_conversation
 from messaging.readers import composer_readers
 from messaging.templatetags.messaging_tags import remember_unread_total
-
-_SEATS = Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("pk"))
 
 
 def _visible(request: PortalRequest, conversation_id: Any) -> Conversation:
@@ -75,90 +70,15 @@ def conversation_list(request: PortalRequest) -> HttpResponse:
     remember_unread_total(request, sum(c.unread for c in conversations))  # the badge counts the same rows
     options = services.direct_partner_options(user) if (user.is_counselor or user.is_family) else []
     context = {
-        "sections": _sections(user, conversations),
+        "sections": sections(user, conversations),
         "start_form": StartConversationForm(options=options) if options else None,
         "show_part2": user.is_family and bool(conversations),
     }
     return render(request, "messaging/conversation_list.html", context)
 
 
-@dataclass
-class ListRow:
-    """One conversation as the list shows it, its link, unread badge and last-message time worked out here."""
-
-    conversation: Any
-    title: str
-    last_message_at: Any  # None when there is nothing the viewer may read yet
-    url: str = ""
-    unread_text: str = ""  # "" when nothing is unread
-    last_iso: str = ""  # the time element's machine-readable datetime
-    last_text: str = ""  # when, in the viewer's time zone
-
-    @classmethod
-    def of(cls, conversation: Any, viewer: User, last: Any) -> ListRow:
-        n = conversation.unread
-        return cls(
-            conversation,
-            conversation.title_for(viewer),
-            last,
-            url=conversation.get_absolute_url(),
-            unread_text=ngettext("%(n)s unread", "%(n)s unread", n) % {"n": localize(n)} if n else "",
-            last_iso=dateformat.format(timezone.localtime(last), "c") if last else "",
-            last_text=date_format(timezone.localtime(last, viewer.tz), "MONTH_DAY_TIME_FORMAT") if last else "",
-        )
-
-
-@dataclass
-class ListSection:
-    key: str
-    heading: str
-    note: str
-    rows: list[ListRow]
-
-
-def _sections(user: User, conversations: list[Any]) -> list[ListSection]:
-    """The listed conversations by kind, each kind under a heading that says who reads it."""
-    family = user.is_family
-    sections = [
-        ListSection(
-            "private",
-            _("Private with the care team") if family else _("Private family conversations"),
-            _("Only you and the care team read these.")
-            if family
-            else _("Each family member's private conversation with the care team. Other family members never see it."),
-            [],
-        ),
-        ListSection(
-            "shared",
-            _("Shared family threads"),
-            _(
-                "Read by the care team and every family member who takes part. A family member who joins later "
-                "sees only what is written from then on."
-            ),
-            [],
-        ),
-        ListSection("direct", _("One-to-one conversations"), _("Between one counselor and one family member."), []),
-    ]
-    by_kind = {
-        Conversation.Kind.FAMILY_PRIVATE: sections[0],
-        Conversation.Kind.CARE_TEAM: sections[1],
-        Conversation.Kind.DIRECT: sections[2],
-    }
-    for c in conversations:
-        since = c.visible_from
-        last = c.last_message_at if since is not None and c.last_message_at and c.last_message_at >= since else None
-        by_kind[c.kind].rows.append(ListRow.of(c, user, last))
-    return [section for section in sections if section.rows]
-
-
 def _listed(user: User) -> list[Any]:
-    return list(
-        Conversation.objects.visible_to(user)
-        .with_unread(user)
-        .select_related("patient", "member")
-        .prefetch_related(_SEATS)
-        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
-    )
+    return listed_conversations(user)
 
 
 def care_team(request: PortalRequest) -> HttpResponse:

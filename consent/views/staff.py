@@ -4,8 +4,6 @@ representatives, break-glass and the ledger export. Everyone else gets a 404 (AZ
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -28,6 +26,7 @@ from consent.forms import (
 from consent.gate import care_team_patients, managed_consents
 from consent.ledger import ledger_csv
 from consent.models import BreakGlassAccess, Consent, Disclosure, Invitation, PersonalRepresentative
+from consent.roster import EXPIRING_SOON, pending_reviews_among, roster, rows_html
 from consent.services import (
     end_consent_by_event,
     end_personal_representative,
@@ -44,53 +43,15 @@ from consent.views.common import require_care_staff, staff_patient_or_404, visib
 from family_portal.form_errors import show_errors
 from family_portal.staff_guard import staff_required
 
-EXPIRING_SOON = timedelta(days=14)
-
 
 @staff_required
 def patient_list(request: HttpRequest) -> HttpResponse:
-    """The viewer's caseload with each family member's consent status (constant queries at any size)."""
+    """The viewer's caseload with each family member's consent status (constant queries at any size; the queries
+    and rows of ``consent.roster``)."""
     user = require_care_staff(request)
-    now = timezone.now()
-    consents = Consent.objects.order_by("recipient_name", "-signed_at")
-    patients = list(
-        care_team_patients(user)
-        .prefetch_related(Prefetch("consents_given", queryset=consents, to_attr="consent_list"))
-        .order_by("full_name", "email")
-    )
-    glass = dict(BreakGlassAccess.objects.active(now).filter(counselor=user).values_list("patient_id", "expires_at"))
-    soon = now + EXPIRING_SOON
-    context = {
-        "rows": [
-            (patient, [_RosterConsent.of(c, soon) for c in patient.consent_list], glass.get(patient.pk))  # type: ignore[attr-defined]
-            for patient in patients
-        ],
-        "pending_count": _pending_reviews(user).count(),
-    }
+    shown = roster(user)
+    context = {"rows": shown.rows, "rows_html": rows_html(shown.rows, user.tz), "pending_count": shown.pending_count}
     return render(request, "consent/patient_list.html", context)
-
-
-@dataclass(frozen=True)
-class _RosterConsent:
-    """A consent as the roster shows it, its status worked out once (the template asked for it four times)."""
-
-    consent: Consent
-    label: str
-    badge: str
-    ends_soon: bool  # active and ending within EXPIRING_SOON
-    not_connected: bool  # active, for a family member who has not joined
-
-    @classmethod
-    def of(cls, consent: Consent, soon: datetime) -> _RosterConsent:
-        active = consent.status_key() == "Active"
-        family = consent.recipient_kind == Consent.RecipientKind.FAMILY
-        return cls(
-            consent=consent,
-            label=consent.status_label,
-            badge=consent.status_badge,
-            ends_soon=active and consent.expires_at <= soon,
-            not_connected=active and family and not consent.recipient_id,
-        )
 
 
 @staff_required
@@ -336,13 +297,8 @@ def ledger_export(request: HttpRequest, patient_id: int) -> HttpResponse:
     return response
 
 
-def _pending_reviews(user: User):
-    return (
-        Consent.objects.pending_review()
-        .filter(patient__in=care_team_patients(user))
-        .exclude(recorded_by=user)
-        .order_by("created_at")
-    )
+def _pending_reviews(user: User) -> Any:
+    return pending_reviews_among(care_team_patients(user), user)
 
 
 def _message(exc: Exception) -> str:

@@ -16,13 +16,13 @@ from consent import policy
 from consent.gate import (
     acts_as_patient,
     effective_consent,
-    recipients_by_patient,
     visible_patient_ids,
     visible_patients,
 )
 from consent.models import Scope
 from family_portal.prepared import Prepared
 from messaging.access import can_participate, participant_ids
+from messaging.inbox_queries import messaging_recipients, users_by_id
 from messaging.models import Conversation, Participant
 
 
@@ -120,8 +120,8 @@ def direct_partner_options(viewer: Any) -> list[tuple[User, User]]:
     else:
         return []
     patient_ids = visible_patient_ids(viewer, Scope.MESSAGING)
-    by_patient = recipients_by_patient(patient_ids, Scope.MESSAGING, grants=grants)
-    people = User.objects.in_bulk({pk for ids in by_patient.values() for pk in ids} | set(by_patient))
+    by_patient = messaging_recipients(patient_ids, grants)  # recipients_by_patient, its SQL compiled once
+    people = users_by_id({pk for ids in by_patient.values() for pk in ids} | set(by_patient))
     pairs = [(people[p], people[person]) for p, ids in by_patient.items() for person in ids if person != viewer.pk]
     return sorted(pairs, key=lambda pair: (pair[0].full_name, pair[0].pk, pair[1].full_name, pair[1].pk))
 
