@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from accounts.models import Program, User
 from console.insights.display import table_body
 from console.insights.registry import charts, shown
-from console.insights.scope import InsightsScope, scope_patient_ids
+from console.insights.scope import InsightsScope, gate_patient_ids
 from console.insights.suppression import suppress
 from console.insights.tables import CountTable, Rate
 from tests.console import insights_world
@@ -79,7 +79,7 @@ def _scope(viewer: User, *, whole_program: bool) -> InsightsScope:
         viewer=viewer,
         program_id=viewer.program.pk,
         tz=viewer.program.tz,
-        patient_ids=scope_patient_ids(viewer, whole_program=whole_program),
+        gate_ids=gate_patient_ids(viewer),
         start=today - timedelta(days=30),
         end=today,
         now=timezone.now(),
