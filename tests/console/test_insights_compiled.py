@@ -12,15 +12,16 @@ import pytest
 from django.db import connection
 from django.db.models import F
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CaseloadAssignment, Program, User
-from console.insights import compiled, totals
+from console.insights import totals
 from console.insights.charts.families import modules_started
 from console.insights.charts.learning import checkins_per_week, measured_gains
 from console.insights.charts.sessions import attendance_per_day
-from console.insights.compiled import AmongIds, ChartQuery
+from console.insights.compiled import AmongIds, ChartQuery, run_together
 from console.insights.scope import InsightsScope, gate_patient_ids
 from console.insights.totals import every_total
 from education.models import ModuleProgress
@@ -89,6 +90,17 @@ def test_compiled_rows_are_the_orms_for_every_caseload_size(world: World, patien
 
 
 @on_postgres
+def test_the_charts_read_together_in_one_round_trip_read_what_each_reads_alone(world: World) -> None:
+    alone = {query: query.rows(_scope(world.counselor)) for query in QUERIES}
+    scope = _scope(world.counselor)
+    with CaptureQueriesContext(connection) as captured:
+        run_together(scope)
+        together = {query: query.rows(scope) for query in QUERIES}
+    assert len(captured) == 1
+    assert together == alone
+
+
+@on_postgres
 def test_the_page_is_the_same_compiled_or_through_the_orm(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     client = personas.login(Client(), world.counselor)
     url = reverse("console:caseload_insights")
@@ -131,7 +143,6 @@ def test_a_slot_missing_from_the_sql_is_refused(world: World) -> None:
     )
     with pytest.raises(ValueError, match="slots"):  # "now" read by the build would be compiled in for good
         now_inside.rows(_scope(world.counselor))
-    assert compiled.chart_query(query.build).build is query.build
 
 
 def test_a_program_admins_whole_program_runs_through_the_orm(world: World) -> None:
