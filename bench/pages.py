@@ -34,7 +34,7 @@ CEILINGS = {
     # gate skipped the authorities query
     "family-session schedule": 6,
     "education module": 6,  # 7 until the gate skipped the authorities query
-    "counselor roster": 7,  # 8 until the request user came with the program joined
+    "counselor roster": 5,  # 7 until its emergency accesses and count to review came with its patients
     # the signed-in floor and the gate's grants, then the one-row charts (funnel, delivery, opt-outs) in one UNION
     # and one aggregate for each other chart (4); 10 until the one-row charts shared their query
     "counselor insights": 8,
