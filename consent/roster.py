@@ -114,20 +114,19 @@ def roster(user: User) -> Roster:
     found = _compiled(user, now) if user.is_counselor and user.is_active else None
     if found is None:
         listed = _with_glass_and_reviews(care_team_patients(user), user, now)
-        patients = list(
-            listed.prefetch_related(Prefetch("consents_given", queryset=_consents(), to_attr="consent_list"))
-        )
-        consents = {patient.pk: patient.consent_list for patient in patients}  # type: ignore[attr-defined]
+        consents_given = Prefetch("consents_given", queryset=_consents(), to_attr="consent_list")
+        patients: list[Any] = list(listed.prefetch_related(consents_given))
+        consents = {patient.pk: patient.consent_list for patient in patients}
     else:
         patients, consents = found
     rows = [
-        (patient, [RosterConsent.of(c, soon) for c in consents.get(patient.pk, [])], patient.glass_until)  # type: ignore[attr-defined]
+        (patient, [RosterConsent.of(c, soon) for c in consents.get(patient.pk, [])], patient.glass_until)
         for patient in patients
     ]
-    return Roster(rows, patients[0].to_review if patients else 0)  # type: ignore[attr-defined]
+    return Roster(rows, patients[0].to_review if patients else 0)
 
 
-def _compiled(user: User, now: datetime) -> tuple[list[User], dict[int, list[Consent]]] | None:
+def _compiled(user: User, now: datetime) -> tuple[list[Any], dict[int, list[Consent]]] | None:
     ids = visible_patient_ids(user, Scope.EDUCATION)  # care_team_patients' ids: staff grants have no scope
     patients = _PATIENTS.rows(ids, viewer=user.pk, at=now)
     if patients is None:
