@@ -172,6 +172,13 @@ def module_gain_sums(
     """``module_learning_gains``' measured learners as sums per module, in one query (program insights): each first
     passing knowledge check in [``start``, ``end``) whose learner submitted a pre-check, with that pre-check's
     score; ``learners`` (ids or a subquery) limits it. Modules nobody was measured in are left out."""
+    return sum_gain_rows(measured_gain_rows(modules, start, end, learners=learners))
+
+
+def measured_gain_rows(modules: QuerySet[Module], start: Any, end: Any, *, learners: Any = None) -> QuerySet[Any]:
+    """``module_gain_sums``' one query: per measured learner, the module's path position, title and id, the first
+    passing score and the pre-check's score (``start``, ``end`` and ``learners`` may be expressions: insights
+    compiles it once, ``console.insights.compiled``)."""
     same_progress = QuizAttempt.objects.filter(progress=OuterRef("progress"), submitted_at__isnull=False)
     first_pass = same_progress.filter(kind=QuizAttempt.Kind.CHECK, passed=True).order_by("submitted_at", "id")
     pre = same_progress.filter(kind=QuizAttempt.Kind.PRE_CHECK).order_by("submitted_at", "id")
@@ -184,7 +191,7 @@ def module_gain_sums(
     )
     if learners is not None:
         passes = passes.filter(progress__learner_id__in=learners)
-    rows = (
+    return (
         passes.annotate(first=Subquery(first_pass.values("pk")[:1]), pre=Subquery(pre.values("score")[:1]))
         .filter(pk=F("first"), pre__isnull=False, score__isnull=False)
         .values_list(
@@ -195,6 +202,10 @@ def module_gain_sums(
             "pre",
         )
     )
+
+
+def sum_gain_rows(rows: Iterable[tuple[Any, ...]]) -> list[ModuleGainSums]:
+    """``measured_gain_rows``' rows summed per module, in path order."""
     sums: dict[Any, list[Any]] = {}
     for position, title, module_id, post, pre_score in rows:
         entry = sums.setdefault(module_id, [position if position is not None else 10**6, title or "", 0, 0, 0])

@@ -8,6 +8,7 @@ is a dash. Every text is escaped.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -23,9 +24,10 @@ def table_body(table: ShownTable) -> SafeString:
     """The ``<tr>`` rows of ``table``'s ``<tbody>``: the row's label, its counts, then its rates."""
     fewer = f'<td class="suppressed">{conditional_escape(_("fewer than 11"))}</td>'
     not_shown = f"<td>{conditional_escape(_('not shown'))}</td>"
+    count = str if not settings.USE_THOUSAND_SEPARATOR else localize  # as localize writes an int without grouping
     rows = []
     for row in table.rows:
-        cells = "".join(fewer if cell.value is None else f"<td>{localize(cell.value)}</td>" for cell in row.cells)
+        cells = "".join(fewer if cell.value is None else f"<td>{count(cell.value)}</td>" for cell in row.cells)
         rates = "".join(_rate_cell(rate, not_shown) for rate in row.rates)
         rows.append(f'<tr><th scope="row">{conditional_escape(row.label)}</th>{cells}{rates}{_ROW_END}')
     return mark_safe("".join(rows))  # noqa: S308  (every text above is escaped; counts are ints)

@@ -15,8 +15,9 @@ from accounts.models import User
 from console.insights.dates import DateRangeForm
 from console.insights.display import table_body
 from console.insights.export import table_csv
+from console.insights.markup import chart_sections
 from console.insights.registry import charts, shown, shown_tables
-from console.insights.scope import InsightsScope, scope_patient_ids
+from console.insights.scope import InsightsScope, gate_patient_ids
 from console.insights.tables import ShownTable
 from family_portal.staff_guard import refuse
 
@@ -44,7 +45,7 @@ def read_request(request: HttpRequest, viewer: User, *, whole_program: bool) -> 
         viewer=viewer,
         program_id=program.pk,
         tz=tz,
-        patient_ids=scope_patient_ids(viewer, whole_program=whole_program),
+        gate_ids=gate_patient_ids(viewer),
         start=start,
         end=end,
         now=now,
@@ -75,17 +76,20 @@ def render_page(request: HttpRequest, viewer: User, *, whole_program: bool, temp
     asked = read_request(request, viewer, whole_program=whole_program)
     tables = shown_tables(asked.scope) if asked.scope is not None else []
     assert viewer.program is not None  # noqa: S101  (read_request checked it)
-    context = {
-        "form": asked.form,
-        "scope": asked.scope,
-        "charts": [
-            {"table": table, "data": chart_data(table), "data_id": f"chart-{table.key}", "body": table_body(table)}
-            for table in tables
-        ],
-        "csv_url": reverse("console:insights_csv" if whole_program else "console:caseload_insights_csv"),
-        "program": viewer.program,
-    }
+    charts = [
+        {"table": table, "data": chart_data(table), "data_id": f"chart-{table.key}", "body": table_body(table)}
+        for table in tables
+    ]
+    csv_url = reverse("console:insights_csv" if whole_program else "console:caseload_insights_csv")
     with timezone.override(viewer.program.tz):
+        context = {
+            "form": asked.form,
+            "scope": asked.scope,
+            "charts": charts,
+            "sections": chart_sections(charts, asked.scope, csv_url) if asked.scope is not None else "",
+            "csv_url": csv_url,
+            "program": viewer.program,
+        }
         return render(request, template, context, status=400 if asked.scope is None else 200)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from console.insights.compiled import run_together
 from console.insights.describe import describe
 from console.insights.scope import InsightsScope
 from console.insights.suppression import suppress
@@ -59,5 +60,9 @@ def shown(chart: Chart, scope: InsightsScope) -> ShownTable:
 
 
 def shown_tables(scope: InsightsScope, keys: list[str] | None = None) -> list[ShownTable]:
-    """Every chart's shown table for ``scope`` (or only those named in ``keys``)."""
-    return [shown(chart, scope) for chart in charts() if keys is None or chart.key in keys]
+    """Every chart's shown table for ``scope`` (or only those named in ``keys``); all of them read their rows in
+    one round trip first where their queries are compiled (``compiled.run_together``)."""
+    chosen = [chart for chart in charts() if keys is None or chart.key in keys]
+    if keys is None:
+        run_together(scope)
+    return [shown(chart, scope) for chart in chosen]

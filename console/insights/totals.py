@@ -4,8 +4,9 @@ A chart whose numbers are a handful of counts over the scope (the family funnel,
 registers a totals builder with ``@totals_of(key)``: it returns the rows to count and the named ``Count``s to count
 them with. The first of those charts to ask for its totals runs every registered builder's aggregate as one
 ``UNION ALL`` (each part one row, padded with zeros to the widest) and keeps the answers on the scope; the others
-read them from there. A CSV of one chart runs the same one query. A part the ORM knows to match nothing (an empty
-caseload) is left out of the query, and its counts are zeros, as counting no rows gives.
+read them from there. A CSV of one chart runs the same one query, compiled once like every chart's
+(``console.insights.compiled``). A part the ORM knows to match nothing (an empty caseload, on SQLite) is left out of
+the query, and its counts are zeros, as counting no rows gives.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Value
 
+from console.insights.compiled import chart_query
 from console.insights.scope import InsightsScope
 
 WIDTH = 8  # the most counts one builder may return
-TotalsBuilder = Callable[[InsightsScope], tuple[QuerySet[Any], dict[str, Count]]]
+TotalsBuilder = Callable[[Any], tuple[QuerySet[Any], dict[str, Count]]]  # (an InsightsScope or a SlotScope)
 
 _BUILDERS: dict[str, TotalsBuilder] = {}
+_NAMES: dict[str, list[str]] = {}  # each builder's count names, in order (the same for every scope)
 
 
 def totals_of(key: str) -> Callable[[TotalsBuilder], TotalsBuilder]:
@@ -43,19 +46,25 @@ def totals(scope: InsightsScope, key: str) -> dict[str, int]:
     return found
 
 
-def _read_all(scope: InsightsScope) -> dict[str, dict[str, int]]:
-    parts, names = [], []
-    for position, build in enumerate(_BUILDERS.values()):
+@chart_query
+def every_total(scope: Any) -> QuerySet[Any]:
+    """Every registered builder's one row of counts, as one ``UNION ALL`` (each row starts with its part's number)."""
+    parts = []
+    for position, (key, build) in enumerate(_BUILDERS.items()):
         queryset, counts = build(scope)
+        _NAMES[key] = list(counts)
         if len(counts) > WIDTH:
             raise ValueError(f"at most {WIDTH} totals a chart, not {len(counts)}")
         padding = {f"pad_{i}": Value(0) for i in range(len(counts), WIDTH)}
         part = queryset.order_by().values(part=Value(position)).annotate(**counts, **padding)
         parts.append(part.values_list("part", *counts, *padding))
-        names.append(list(counts))
-    rows = {row[0]: row[1:] for row in parts[0].union(*parts[1:], all=True).order_by()}
+    return parts[0].union(*parts[1:], all=True).order_by()
+
+
+def _read_all(scope: InsightsScope) -> dict[str, dict[str, int]]:
+    rows = {row[0]: row[1:] for row in every_total.rows(scope)}
     nothing = (0,) * WIDTH
     return {
-        key: {name: int(value) for name, value in zip(names[position], rows.get(position, nothing), strict=False)}
+        key: {name: int(value) for name, value in zip(_NAMES[key], rows.get(position, nothing), strict=False)}
         for position, key in enumerate(_BUILDERS)
     }

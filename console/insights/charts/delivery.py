@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from console.insights.registry import register
-from console.insights.scope import InsightsScope
+from console.insights.scope import ChartScope, InsightsScope
 from console.insights.tables import CountTable, Rate
 from console.insights.totals import totals, totals_of
 from notifications.models import OutboxMessage, SmsOptOut, SmsPhone
@@ -25,7 +25,7 @@ OUTCOMES = {
 
 
 @totals_of("reminder-delivery")
-def reminder_delivery_totals(scope: InsightsScope) -> tuple[QuerySet[OutboxMessage], dict[str, Count]]:
+def reminder_delivery_totals(scope: ChartScope) -> tuple[QuerySet[OutboxMessage], dict[str, Count]]:
     """Session reminders to family members due in the range, per channel and outcome (``<channel>_<outcome>``)."""
     reminders = OutboxMessage.objects.filter(
         template_key="session_reminder",
@@ -66,7 +66,7 @@ def reminder_delivery(scope: InsightsScope) -> CountTable:
 
 
 @totals_of("text-opt-outs")
-def text_opt_outs_totals(scope: InsightsScope) -> tuple[QuerySet[SmsPhone], dict[str, Count]]:
+def text_opt_outs_totals(scope: ChartScope) -> tuple[QuerySet[SmsPhone], dict[str, Count]]:
     """Family members with a confirmed phone number, and how many of them texted STOP (or were opted out by the
     carrier) in the range."""
     phones = SmsPhone.objects.filter(user_id__in=scope.family_member_ids(), verified_at__isnull=False)

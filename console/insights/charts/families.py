@@ -7,13 +7,16 @@ invitation. Page views alone are not recorded, so they do not count.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from consent.models import AuditEvent, Consent, Invitation
+from console.insights.compiled import chart_query
 from console.insights.registry import register
-from console.insights.scope import InsightsScope
+from console.insights.scope import ChartScope, InsightsScope
 from console.insights.tables import CountTable, Rate
 from console.insights.totals import totals, totals_of
 from education.models import Module, ModuleProgress, ModuleVersion
@@ -21,7 +24,7 @@ from messaging.models import Message
 from scheduling.models import Participant
 
 
-def active_member(scope: InsightsScope, field: str) -> Q:
+def active_member(scope: ChartScope, field: str) -> Q:
     """``field`` (a user id) belongs to someone who did something recorded in the active window."""
     since, until = scope.active_since, scope.active_until
     signed_in = AuditEvent.objects.filter(kind=AuditEvent.Kind.LOGIN, at__gte=since, at__lt=until)
@@ -37,7 +40,7 @@ def active_member(scope: InsightsScope, field: str) -> Q:
 
 
 @totals_of("family-funnel")
-def family_funnel_totals(scope: InsightsScope) -> tuple[QuerySet[Invitation], dict[str, Count]]:
+def family_funnel_totals(scope: ChartScope) -> tuple[QuerySet[Invitation], dict[str, Count]]:
     """Family members invited in the range (distinct email addresses), those of them who joined (accepted an
     invitation by the range's end), and those who joined and were active in the last 30 days."""
     invitations = Invitation.objects.filter(
@@ -76,15 +79,15 @@ def family_funnel(scope: InsightsScope) -> CountTable:
     )
 
 
-@register("module-completion", position=20)
-def module_completion(scope: InsightsScope) -> CountTable:
-    """Per published module someone started: family members (with an education consent) who started it in the
-    range, and how many of those completed it by the range's end."""
+@chart_query
+def modules_started(scope: ChartScope) -> QuerySet[Any]:
+    """Per published module someone started in the range: its title, the family members (with an education
+    consent) who started it, and how many of those completed it by the range's end."""
     published = Module.objects.for_program(scope.program_id).filter(
         archived_at__isnull=True, current_version__status=ModuleVersion.Status.PUBLISHED
     )
     completed = Q(completed_at__isnull=False, completed_at__lt=scope.end_at)
-    per_module = (  # the range's progress rows counted per module: one subquery of learners, not one per count
+    return (  # the range's progress rows counted per module: one subquery of learners, not one per count
         ModuleProgress.objects.filter(
             learner_id__in=scope.family_member_ids(education_only=True),
             started_at__gte=scope.start_at,
@@ -96,6 +99,13 @@ def module_completion(scope: InsightsScope) -> CountTable:
         .order_by("module__path_position", "module__current_version__title")
         .values_list("module__current_version__title", "started", "completed")
     )
+
+
+@register("module-completion", position=20)
+def module_completion(scope: InsightsScope) -> CountTable:
+    """Per published module someone started: family members (with an education consent) who started it in the
+    range, and how many of those completed it by the range's end (``modules_started``)."""
+    per_module = modules_started.rows(scope)
     return CountTable(
         key="module-completion",
         title=_("Module completion"),

@@ -12,29 +12,51 @@ count: a check-in's answers are the family member's own and never reach a chart.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from django.db.models import Count
-from django.utils.formats import date_format
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.checkin_models import WellbeingCheckIn
-from console.insights.charts.sessions import week_of
+from console.insights.charts.sessions import week_label, week_of
+from console.insights.compiled import chart_query
 from console.insights.registry import register
-from console.insights.scope import InsightsScope
+from console.insights.scope import ChartScope, InsightsScope
 from console.insights.tables import CountTable, Rate
-from education.learning_gains import module_gain_sums
+from education.learning_gains import measured_gain_rows, sum_gain_rows
 from education.models import Module
+
+
+@chart_query
+def measured_gains(scope: ChartScope) -> QuerySet[Any]:
+    """The scope's measured learners' scores (``education.learning_gains.measured_gain_rows``)."""
+    modules = Module.objects.for_program(scope.program_id).filter(archived_at__isnull=True)
+    learners = scope.family_member_ids(education_only=True)
+    return measured_gain_rows(modules, scope.start_at, scope.end_at, learners=learners)
+
+
+@chart_query
+def checkins_per_week(scope: ChartScope) -> QuerySet[Any]:
+    """Per week of the range: the scope's family members who answered their weekly check-in."""
+    return (
+        WellbeingCheckIn.objects.filter(
+            member_id__in=scope.family_member_ids(),
+            week_start__gte=scope.first_monday,
+            week_start__lte=scope.end,
+        )
+        .values("week_start")
+        .annotate(count=Count("pk"))
+        .values_list("week_start", "count")
+    )
 
 
 @register("learning-gain", position=25)
 def learning_gain(scope: InsightsScope) -> CountTable:
     """Per module: learners measured (pre-check taken, knowledge check first passed in the range), the percentage
     points they gained together, and the points they could have gained; the rate is the normalised gain."""
-    modules = Module.objects.for_program(scope.program_id).filter(archived_at__isnull=True)
-    learners = scope.family_member_ids(education_only=True)
     rows = [
         (sums.title, [sums.learners, max(sums.gained, 0), sums.possible])
-        for sums in module_gain_sums(modules, scope.start_at, scope.end_at, learners=learners)
+        for sums in sum_gain_rows(measured_gains.rows(scope))
     ]
     return CountTable(
         key="learning-gain",
@@ -58,21 +80,11 @@ def learning_gain(scope: InsightsScope) -> CountTable:
 @register("checkin-participation", position=60)
 def checkin_participation(scope: InsightsScope) -> CountTable:
     """Per week (starting Monday) of the range: family members of the scope who answered their weekly check-in."""
-    per_week = dict(
-        WellbeingCheckIn.objects.filter(
-            member_id__in=scope.family_member_ids(),
-            week_start__gte=week_of(scope.start),
-            week_start__lte=scope.end,
-        )
-        .values("week_start")
-        .annotate(count=Count("pk"))
-        .values_list("week_start", "count")
-    )
+    per_week = dict(checkins_per_week.rows(scope))
     rows = []
     monday = week_of(scope.start)
     while monday <= scope.end:
-        label = _("Week of %(day)s") % {"day": date_format(monday, "MONTH_DAY_FORMAT")}
-        rows.append((label, [per_week.get(monday, 0)]))
+        rows.append((week_label(monday), [per_week.get(monday, 0)]))
         monday += timedelta(days=7)
     return CountTable(
         key="checkin-participation",
