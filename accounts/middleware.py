@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from allauth.account.authentication import get_authentication_records
@@ -14,7 +15,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
 from family_portal.prepared import Prepared
@@ -128,7 +130,10 @@ class RequireStaffMFAMiddleware:
 
 
 class PrivateCacheControlMiddleware:
-    """Authenticated pages may hold patient data: never store them in any cache (DEP-03)."""
+    """Authenticated pages may hold patient data: never store them in any cache (DEP-03).
+
+    What ``add_never_cache_headers`` gives (``Expires`` now, unless set), its ``Cache-Control`` replaced by
+    ``PRIVATE_NO_STORE``: the header written once rather than merged twice and then overwritten (issue #17)."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -136,7 +141,11 @@ class PrivateCacheControlMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.user.is_authenticated:
-            add_never_cache_headers(response)
-            response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+            if not response.has_header("Expires"):
+                response.headers["Expires"] = http_date(time.time())
+            response.headers["Cache-Control"] = PRIVATE_NO_STORE
             patch_vary_headers(response, ["Cookie"])
         return response
+
+
+PRIVATE_NO_STORE = "no-store, no-cache, must-revalidate, private, max-age=0"

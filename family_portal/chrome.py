@@ -18,7 +18,7 @@ from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 
 # The frame's own links (base.html, the language switcher): context name → URL name.
 FRAME_URL_NAMES = {
@@ -87,6 +87,7 @@ def frame_urls() -> dict[str, str]:
 
 def _forget_frames(**kwargs: Any) -> None:
     _FRAMES.clear()
+    _NAVS.clear()
 
 
 setting_changed.connect(_forget_frames)
@@ -116,17 +117,31 @@ def _current(is_current: bool) -> SafeString:
 
 def main_nav(request: Any, unread_badge: str) -> SafeString:
     """The navigation's links for the signed-in ``request.user``, from "Home" to "Account" (the sign-out form
-    follows in the template), with the current page's link marked and ``unread_badge`` after "Messages"."""
+    follows in the template), with the current page's link marked and ``unread_badge`` after "Messages".
+
+    The same role, current page, language and badge give the same links: each is built once (``_NAVS``)."""
     urls = frame_urls()
     match = getattr(request, "resolver_match", None)
     app, url_name = (match.app_name, match.url_name) if match is not None else ("", "")
-    rows: list[tuple[str, SafeString, str, str]] = [
-        (urls["dashboard"], _current(request.path == urls["dashboard"]), gettext("Home"), "")
-    ]
-    for item in nav_items(request.user):
+    items = tuple(nav_items(request.user))
+    on_home = request.path == urls["dashboard"]
+    key = (id(urls), get_language(), app, url_name == "profile", on_home, items, unread_badge)
+    if (found := _NAVS.get(key)) is not None and found[0] is urls:
+        return found[1]
+    rows: list[tuple[str, SafeString, str, str]] = [(urls["dashboard"], _current(on_home), gettext("Home"), "")]
+    for item in items:
         is_current = app == item.app and (item is not MY_CHECKIN or url_name != "profile")
         badge = unread_badge if item is MESSAGES else ""
         rows.append((urls[item.url_name], _current(is_current), gettext(item.label), badge))
     on_profile = app == "accounts" and url_name == "profile"
     rows.append((urls["profile"], _current(on_profile), gettext("Account"), ""))
-    return format_html_join("\n", '<li><a href="{}"{}>{}{}</a></li>', rows)
+    links = format_html_join("\n", '<li><a href="{}"{}>{}{}</a></li>', rows)
+    if len(_NAVS) >= _NAVS_KEPT:
+        _NAVS.clear()
+    _NAVS[key] = (urls, links)
+    return links
+
+
+# Built navigations by role, current page, language and badge (the frame's ``urls`` kept to check the key's id).
+_NAVS: dict[tuple[Any, ...], tuple[dict[str, str], SafeString]] = {}
+_NAVS_KEPT = 2000

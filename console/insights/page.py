@@ -16,6 +16,7 @@ from console.insights.dates import DateRangeForm
 from console.insights.display import table_body
 from console.insights.export import table_csv
 from console.insights.markup import chart_sections
+from console.insights.range_fields import range_fields
 from console.insights.registry import charts, shown, shown_tables
 from console.insights.scope import InsightsScope, gate_patient_ids
 from console.insights.tables import ShownTable
@@ -84,6 +85,7 @@ def render_page(request: HttpRequest, viewer: User, *, whole_program: bool, temp
     with timezone.override(viewer.program.tz):
         context = {
             "form": asked.form,
+            "range_fields": range_fields(asked.form, (scope.start, scope.end) if (scope := asked.scope) else None),
             "scope": asked.scope,
             "charts": charts,
             "sections": chart_sections(charts, asked.scope, csv_url) if asked.scope is not None else "",

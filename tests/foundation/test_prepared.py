@@ -110,3 +110,23 @@ def test_uuid_values(program, patient, counselor, family_member):
     by_pk = Prepared(lambda pk: Conversation.objects.filter(pk=pk), pk=uuid.UUID)
     assert by_pk.rows(pk=conversation.pk) == [conversation]
     assert by_pk.rows(pk=uuid.uuid4()) == []
+
+
+def test_a_second_run_asks_no_column_for_its_converters(monkeypatch, counselor):
+    """The columns' converters are worked out once per connection (issue #17); the rows stay the ORM's."""
+    from django.db.models.sql import compiler
+
+    role, since = str(counselor.role), counselor.date_joined - timedelta(seconds=1)
+    expected = list(_joined_since(role, since))
+    JOINED.rows(role=role, since=since)
+    calls: list[int] = []
+    original = compiler.SQLCompiler.get_converters
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(compiler.SQLCompiler, "get_converters", counted)
+    found = JOINED.rows(role=role, since=since)
+    assert calls == []
+    assert found == expected and [user.program for user in found] == [user.program for user in expected]
