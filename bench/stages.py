@@ -221,6 +221,7 @@ def run_all(bench: Any, procs: ProcessRegistry) -> None:
                 drain_s=bench.scaled(15, 6, 15),
                 sweep_rates=websocket.SWEEP_RATES,
                 ended_members=False,
+                second_storm=False,  # W5 is the one-process run's
             )
         finally:
             for child, _ in pair:

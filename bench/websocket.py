@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench import ws_client
@@ -54,6 +54,7 @@ SWEEP_DRAIN_S = 3.0
 SWEEP_P99_MS = 100.0
 SWEEP_MIN_RATE = 50.0  # below this the stage is a completeness check (the CI run offers 10 msg/s): no sweep
 STORM_PARALLEL = 100  # handshakes in flight at once during the connect storm (W6)
+W5_PARALLEL = 20  # handshakes in flight at once while W5 opens its second set of connections
 
 
 def default_sweep(rate: float) -> Sequence[float]:
@@ -103,6 +104,36 @@ async def _storm(specs: list[ws_client.Group], parallel: int = STORM_PARALLEL) -
     return rooms
 
 
+async def _second_storm_kb(specs: list[ws_client.Group], parallel: int, rss_total: Callable[[], int]) -> float | None:
+    """W5: RSS growth per connection of the same connections opened again beside the first storm's, on the warmed
+    process (at most ``W5_PARALLEL`` handshakes in flight: a memory figure, not a timing); then closed, waiting (up
+    to 30 s) until the server has removed their presence rows, so W2 runs on the first storm's connections alone."""
+    total = sum(len(s.urls) for s in specs)
+    if not total:
+        return None
+    before = rss_total()
+    more = await _storm(specs, min(parallel, W5_PARALLEL))
+    await asyncio.sleep(1.0)
+    grown = rss_total() - before
+    await ws_client.close_all(more)
+    deadline = asyncio.get_running_loop().time() + 30.0
+    while await asyncio.to_thread(_open_sockets) > total and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.2)  # the server's disconnects (group_discard, presence row) run after the close
+    return round(grown / total, 1)
+
+
+def _open_sockets() -> int:
+    """Presence rows: one per socket the server holds open (``messaging.presence``)."""
+    from django.db import connection
+
+    from messaging.models import SocketConnection
+
+    try:
+        return SocketConnection.objects.count()
+    finally:
+        connection.close()  # this worker thread's own connection
+
+
 def family_rooms(
     data: Dataset,
     ports: Sequence[int],
@@ -115,6 +146,7 @@ def family_rooms(
     sweep_rates: Sequence[float] | None = None,
     ended_members: bool = True,
     storm_parallel: int = STORM_PARALLEL,
+    second_storm: bool = True,
 ) -> dict[str, Any]:
     """W2 + W4 + W5 + W6 through the real consumer: per family the two first members and the counselor, signed
     in; members take turns sending. The connect storm opens all of them at once (W6); W4 steps the rate up on
@@ -125,7 +157,15 @@ def family_rooms(
 
     With several Daphne processes (``ports``, ``pids``) the sockets go round-robin over them, so the three
     sockets of a room sit in different processes and every delivery but the sender's own crosses the Redis
-    channel layer, as it would behind a load balancer; RSS per connection is over all of them."""
+    channel layer, as it would behind a load balancer; RSS per connection is over all of them.
+
+    W5 (``rss_per_connection_kb``) is the memory of one more authenticated connection on a warmed process: with the
+    first storm's connections still open, the same connections are opened a second time, and the RSS growth over
+    that second storm is divided by its connections; they are closed again (and their server side gone) before
+    W2. The first storm's own growth (``rss_first_storm_per_connection_kb``, for reference) also counts what the
+    process allocates once when a storm first reaches it (its worker threads' database connections, the pools,
+    the allocator's arenas, code first run), which made W5 read 38–62 KB in runs of the same code (issue #17).
+    ``second_storm=False`` reports only the first storm's figure."""
     sweep_rates = default_sweep(rate) if sweep_rates is None else sweep_rates
     families = [f for f in data.families if len(f.members) >= 2][:groups]
     turn = iter(range(1 << 30))
@@ -155,6 +195,7 @@ def family_rooms(
         storm_s = asyncio.get_running_loop().time() - started
         await asyncio.sleep(1.0)  # let the server settle before reading RSS (bench: polling/sleep is allowed)
         loaded_rss = rss_total()
+        marginal_kb = await _second_storm_kb(specs, storm_parallel, rss_total) if second_storm else None
         result = await ws_client.fanout(
             specs,
             rate=rate,
@@ -180,7 +221,8 @@ def family_rooms(
             "processes": len(ports),
             "storm_connections": total,
             "storm_s": round(storm_s, 3),
-            "rss_per_connection_kb": round((loaded_rss - idle_rss) / total, 1) if total else None,
+            "rss_per_connection_kb": marginal_kb,
+            "rss_first_storm_per_connection_kb": round((loaded_rss - idle_rss) / total, 1) if total else None,
             "ended_attempts": len(ended_specs),
             "ended_refused": refused,
             "sweep": sweep,

@@ -11,6 +11,7 @@ Client frames (JSON):
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import time
@@ -37,7 +38,7 @@ from messaging.group_join import add_to_groups, joining
 from messaging.models import Conversation
 from messaging.presence import HEARTBEAT_S, close_socket, touch_socket
 from messaging.ratelimit import FrameLimiter
-from messaging.socket_auth import HandshakeSession
+from messaging.socket_auth import HandshakeSession, resolved_user
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +124,15 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     # --- Lifecycle ---------------------------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        grant: SocketGrant | None = await socket_calls.off_loop(socket_calls.admit)(
-            scope=self.scope, channel_name=self.channel_name, max_wait_s=HEARTBEAT_S
-        )
+        # The sign-in, the gate, the ledger and presence rows: one trip off the loop (``socket_calls.admit``), in a
+        # copy of the socket's context, so what the call leaves in its context (the session engine's cache object)
+        # does not stay with the socket (W5). Without a session cookie there is no one to sign in: refused at once.
+        grant: SocketGrant | None = None
+        if self.scope.get("session") is not None:
+            admitting = socket_calls.off_loop(socket_calls.admit)(
+                scope=self.scope, channel_name=self.channel_name, max_wait_s=HEARTBEAT_S
+            )
+            grant = await asyncio.create_task(admitting, context=contextvars.copy_context())
         # Decided: every later check re-reads the session's row by its key, so the handshake's copy of the
         # session goes (issue #17, W5: ~1.5 KB a socket).
         if isinstance(session := self.scope.get("session"), HandshakeSession):
@@ -134,7 +141,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused (WS-02)
             return
         self._present = True
-        self.user = self.scope["user"]
+        self.user = resolved_user(self.scope["user"])
         self.conversation = grant.conversation
         self.session_key = grant.session_key
         self._session_confirmed_at = time.time()  # the handshake read the session's row

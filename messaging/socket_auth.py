@@ -1,28 +1,32 @@
-"""The WebSocket handshake's sign-in: the session and its user read in one trip off the event loop (issue #17, W6).
+"""The WebSocket handshake's sign-in: the session's row and its user, read in the handshake's one trip off the event
+loop (issue #17, W6).
 
-In place of channels' ``AuthMiddlewareStack``, which parsed every cookie, made a lazy session store, and loaded the
-session (through its cached copy) and then the user in a call on the process's one thread-sensitive thread, where a
-connect storm's handshakes queued behind each other. ``SocketAuthMiddleware`` reads the session's row (the store of
-record, never the cached copy: WS-11) and the user in one ``socket_calls.off_loop`` call, with the same checks as
-channels' ``get_user``: the session names a user through a listed backend, the backend loads that user (active
-only), and the session's hash matches the user's (else the session is ended, as ``get_user``'s ``flush`` did).
-Anything else is the anonymous user, whom the consumer refuses. The session's idle and absolute limits and the
-conversation's gate are the consumer's handshake check (``access.authorize_socket``), which is handed the data read
-here instead of reading the row again.
+In place of channels' ``AuthMiddleware`` stack, which parsed every cookie, made a lazy session store, and loaded
+the session (through its cached copy) and then the user in a call on the process's one thread-sensitive thread,
+where a connect storm's handshakes queued behind each other. ``SocketAuthMiddleware`` only finds the session cookie:
+``scope["session"]`` is a read-only ``HandshakeSession`` of that key and ``scope["user"]`` a ``UserLazyObject``
+(channels' own) until the consumer's handshake call (``socket_calls.admit``) signs in with ``sign_in``, in the same
+trip off the loop, connection and transaction as the gate and the ledger and presence rows (one trip instead of
+two: ~0.3 ms of CPU a connect, a pooled connection's checkout and a thread hop). The sign-in reads the session's
+row (the store of record, never the cached copy: WS-11) and the user with the same checks as channels'
+``get_user``: the session names a user through a listed backend, the backend loads that user (active only), and
+the session's hash matches the user's (else the session is ended, as ``get_user``'s ``flush`` did). Anything else
+is the anonymous user, whom the consumer refuses; without a usable cookie the middleware puts the anonymous user
+at once. The session's idle and absolute limits and the conversation's gate are the consumer's handshake check
+(``access.authorize_socket``), which is handed the data read here instead of reading the row again.
 
-``scope["session"]`` is a read-only ``HandshakeSession`` (a socket never writes its session), whose data the
-consumer drops once the handshake is decided (W5). The call runs in a copy of the socket's context: the session
-engine's cache object it makes (``caches`` is per async context) goes with the copy instead of staying with the
-socket (~0.5 KB a socket, W5).
+The session is read-only (a socket never writes its session), and the consumer drops its data once the handshake
+is decided (W5). The consumer runs the handshake call in a copy of the socket's context: the session engine's cache
+object it makes (``caches`` is per async context) goes with the copy instead of staying with the socket (~0.5 KB a
+socket, W5).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
+from channels.auth import UserLazyObject
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
@@ -30,28 +34,42 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http.cookie import parse_cookie
 from django.utils.crypto import constant_time_compare
+from django.utils.functional import empty
 
 from accounts.models import User
 from accounts.sessions import end_session, stored_session_data
-from messaging.socket_calls import off_loop
 
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
 
 class HandshakeSession(Mapping[str, Any]):
-    """A session as one handshake read it from its row: its key and its data (``row_data``), read-only.
+    """A session as one handshake reads it from its row: its key and its data (``row_data``), read-only; empty until
+    ``sign_in`` has read it.
 
-    Every copy of the scope shares this one object (the routers copy the scope and keep their copies for the
-    socket's life), so ``forget`` drops the data for all of them once the handshake is decided."""
+    Every copy of the scope shares this one object and the scope's ``UserLazyObject`` (the routers copy the scope
+    and keep their copies for the socket's life), so ``sign_in`` resolves the user for all of them, and ``forget``
+    drops the data for all of them once the handshake is decided."""
 
-    __slots__ = ("row_data", "session_key")
+    __slots__ = ("_user", "row_data", "session_key")
 
-    def __init__(self, session_key: str, data: Mapping[str, Any]) -> None:
+    def __init__(self, session_key: str, user: UserLazyObject | None = None) -> None:
         self.session_key = session_key
-        self.row_data = data
+        self.row_data: Mapping[str, Any] = {}
+        self._user = user
+
+    def sign_in(self) -> User | None:
+        """Read the session's row and its user (``signed_in``; call it off the event loop), resolve the scope's
+        lazy user to them or to the anonymous user, and return the signed-in user (``None``: refuse)."""
+        found = signed_in(self.session_key)
+        user, self.row_data = found if found is not None else (None, {})
+        if self._user is not None:
+            self._user._wrapped = user if user is not None else AnonymousUser()
+            self._user = None
+        return user
 
     def forget(self) -> None:
         self.row_data = {}
+        self._user = None
 
     def __getitem__(self, key: str) -> Any:
         return self.row_data[key]
@@ -61,6 +79,15 @@ class HandshakeSession(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.row_data)
+
+
+def resolved_user(user: Any) -> Any:
+    """The object behind a resolved ``UserLazyObject`` (the scope's user after ``HandshakeSession.sign_in``), else
+    ``user`` itself: what a consumer keeps, so no attribute read goes through the lazy proxy."""
+    if isinstance(user, UserLazyObject):
+        wrapped = user._wrapped
+        return AnonymousUser() if wrapped is empty else wrapped
+    return user
 
 
 def session_cookie(scope: Mapping[str, Any]) -> str | None:
@@ -95,28 +122,29 @@ def signed_in(session_key: str) -> tuple[User, Mapping[str, Any]] | None:
     return user, data
 
 
-async def signed_in_scope(scope: dict[str, Any]) -> dict[str, Any]:
-    """``scope`` with ``user`` (the signed-in user or ``AnonymousUser``) and ``session`` (or ``None``)."""
+def handshake_scope(scope: dict[str, Any]) -> dict[str, Any]:
+    """``scope`` with ``session`` (a ``HandshakeSession`` of the cookie's key, or ``None``) and ``user`` (a
+    ``UserLazyObject`` that the handshake's ``sign_in`` resolves, or the anonymous user without a usable cookie).
+    Nothing is read here: the consumer signs in within its own handshake call."""
     key = session_cookie(scope)
-    found = None
-    if key:
-        found = await asyncio.create_task(off_loop(signed_in)(key), context=contextvars.copy_context())
-    if found is None:
+    if key is None:
         scope.update(user=AnonymousUser(), session=None)
     else:
-        scope.update(user=found[0], session=HandshakeSession(key, found[1]))  # type: ignore[arg-type]
+        user = UserLazyObject()
+        scope.update(user=user, session=HandshakeSession(key, user))
     return scope
 
 
 class SocketAuthMiddleware:
-    """Puts ``user`` (the signed-in user or ``AnonymousUser``) and ``session`` in the scope."""
+    """Puts ``session`` (the cookie's, unread) and ``user`` (resolved by the handshake's ``sign_in``) in the
+    scope."""
 
     def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         scope = dict(scope)  # as channels' middleware: no change goes upstream
-        await self.inner(await signed_in_scope(scope), receive, send)  # this frame lives as long as the socket
+        await self.inner(handshake_scope(scope), receive, send)  # this frame lives as long as the socket
 
 
 def portal_socket_stack(inner: ASGIApp) -> Any:
