@@ -33,8 +33,10 @@ CEILINGS = {
     # 8 until upcoming and the past page came in one query with the counselors' names (no prefetch); 9 until the
     # gate skipped the authorities query
     "family-session schedule": 6,
-    "education module": 6,  # 7 until the gate skipped the authorities query
-    "counselor roster": 7,  # 8 until the request user came with the program joined
+    # 7 until the gate skipped the authorities query; 6 until the module, the learner's progress and the
+    # prerequisites came in one query (one more for a learner still on an older version)
+    "education module": 4,
+    "counselor roster": 5,  # 7 until its emergency accesses and count to review came with its patients
     # the signed-in floor and the gate's grants, then the one-row charts (funnel, delivery, opt-outs) in one UNION
     # and one aggregate for each other chart (4); 10 until the one-row charts shared their query. On PostgreSQL the
     # five chart statements are compiled and sent in one round trip (4 in all); the ORM path elsewhere makes 8

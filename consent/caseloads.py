@@ -113,3 +113,9 @@ def caseload_patient_ids(counselor: User) -> Any:
     """The ids (a subquery) of the patients assigned to ``counselor`` now: a counselor's own caseload, for views
     that count it (program insights). Access is still the gate's: callers intersect with what it allows."""
     return CaseloadAssignment.objects.active().filter(counselor=counselor).values("patient_id")
+
+
+def caseload_patient_ids_at(counselor_id: Any, at: Any) -> Any:
+    """``caseload_patient_ids`` with the counselor's id and the instant given as values, or as placeholders of a
+    query compiled once (``console.insights.compiled.Slot``). Access is still the gate's, as above."""
+    return CaseloadAssignment.objects.active(at).filter(counselor_id=counselor_id).values("patient_id")

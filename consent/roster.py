@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Func, IntegerField, Prefetch, QuerySet
+from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from consent.gate import care_team_patients, visible_patient_ids
 from consent.models import BreakGlassAccess, Consent, Scope
-from family_portal.prepared import Prepared
 from family_portal.prepared_lists import PreparedList
 
 EXPIRING_SOON = timedelta(days=14)
@@ -63,15 +62,24 @@ def pending_reviews_among(patients: Any, viewer: Any) -> QuerySet[Consent]:
     )
 
 
-def _roster_patients(patients: QuerySet[User]) -> QuerySet[User]:
-    consents = Consent.objects.order_by("recipient_name", "-signed_at")
-    return patients.prefetch_related(Prefetch("consents_given", queryset=consents, to_attr="consent_list")).order_by(
-        "full_name", "email"
+def _with_glass_and_reviews(patients: QuerySet[User], viewer: Any, at: datetime) -> QuerySet[User]:
+    """``patients`` in roster order, each with the end of the viewer's emergency access to them (``glass_until``,
+    the latest if several) and the viewer's count of paper consents to review (``to_review``: about these
+    patients, so the same on every row, and nothing to review when there is no row), in one query."""
+    glass = BreakGlassAccess.objects.active(at).filter(counselor=viewer, patient=OuterRef("pk"))
+    pending = (
+        pending_reviews_among(patients, viewer)
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        .values("n")
     )
+    return patients.annotate(
+        glass_until=Subquery(glass.order_by("-expires_at").values("expires_at")[:1]), to_review=Subquery(pending)
+    ).order_by("full_name", "email")
 
 
-def _glass(at: datetime, counselor: int) -> QuerySet[Any]:
-    return BreakGlassAccess.objects.active(at).filter(counselor=counselor).values_list("patient_id", "expires_at")
+def _consents() -> QuerySet[Consent]:
+    return Consent.objects.order_by("recipient_name", "-signed_at")
 
 
 # The compiled shapes: the gate's patients as a list of ids (``visible_patients`` filters patients by them).
@@ -83,21 +91,11 @@ def _staff(pk: int) -> User:
     return User(pk=pk, role=User.Role.COUNSELOR, is_active=True)
 
 
-_PATIENTS = PreparedList(lambda ids: _patients(ids).order_by("full_name", "email"))
+_PATIENTS = PreparedList(
+    lambda ids, viewer, at: _with_glass_and_reviews(_patients(ids), _staff(viewer), at), viewer=int, at=datetime
+)
 # ``prefetch_related``'s query: the consents of those patients (``patient_id IN`` the same ids, patients only).
-_CONSENTS = PreparedList(
-    lambda ids: Consent.objects.order_by("recipient_name", "-signed_at").filter(patient__in=_patients(ids))
-)
-_PENDING = PreparedList(  # ``pending_reviews(...).count()`` as one row: COUNT without grouping
-    lambda ids, viewer: (
-        pending_reviews_among(_patients(ids), _staff(viewer))
-        .order_by()
-        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-        .values_list("n", flat=True)
-    ),
-    viewer=int,
-)
-_GLASS = Prepared(_glass, at=datetime, counselor=int)
+_CONSENTS = PreparedList(lambda ids: _consents().filter(patient__in=_patients(ids)))
 
 
 @dataclass
@@ -109,35 +107,34 @@ class Roster:
 
 
 def roster(user: User) -> Roster:
-    """The viewer's caseload with each family member's consent status (constant queries at any size)."""
+    """The viewer's caseload with each family member's consent status: two queries at any size (the gate's
+    patients with their emergency accesses and the count to review, then their consents)."""
     now = timezone.now()
     soon = now + EXPIRING_SOON
     found = _compiled(user, now) if user.is_counselor and user.is_active else None
     if found is None:
-        patients = list(_roster_patients(care_team_patients(user)))
-        consents = {patient.pk: patient.consent_list for patient in patients}  # type: ignore[attr-defined]
-        glass = dict(_glass(now, user.pk))
-        pending = pending_reviews_among(care_team_patients(user), user).count()
+        listed = _with_glass_and_reviews(care_team_patients(user), user, now)
+        consents_given = Prefetch("consents_given", queryset=_consents(), to_attr="consent_list")
+        patients: list[Any] = list(listed.prefetch_related(consents_given))
+        consents = {patient.pk: patient.consent_list for patient in patients}
     else:
-        patients, consents, glass, pending = found
+        patients, consents = found
     rows = [
-        (patient, [RosterConsent.of(c, soon) for c in consents.get(patient.pk, [])], glass.get(patient.pk))
+        (patient, [RosterConsent.of(c, soon) for c in consents.get(patient.pk, [])], patient.glass_until)
         for patient in patients
     ]
-    return Roster(rows, pending)
+    return Roster(rows, patients[0].to_review if patients else 0)
 
 
-def _compiled(user: User, now: datetime) -> tuple[list[User], dict[int, list[Consent]], dict[int, Any], int] | None:
+def _compiled(user: User, now: datetime) -> tuple[list[Any], dict[int, list[Consent]]] | None:
     ids = visible_patient_ids(user, Scope.EDUCATION)  # care_team_patients' ids: staff grants have no scope
-    patients = _PATIENTS.rows(ids)
+    patients = _PATIENTS.rows(ids, viewer=user.pk, at=now)
     if patients is None:
         return None
     consents: dict[int, list[Consent]] = {}
     for consent in _CONSENTS.rows(ids) or []:
         consents.setdefault(consent.patient_id, []).append(consent)
-    glass = dict(_GLASS.rows(at=now, counselor=user.pk))
-    (pending,) = _PENDING.rows(ids, viewer=user.pk) or [0]
-    return patients, consents, glass, pending
+    return patients, consents
 
 
 # --- the rows' markup ---------------------------------------------------------------------------------------------

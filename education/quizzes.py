@@ -233,10 +233,11 @@ def precheck_offered(progress: ModuleProgress | None, *, has_questions: bool, st
     return not taken
 
 
-def took_precheck() -> Exists:
-    """An annotation for a ``ModuleProgress`` query: whether its learner submitted the pre-check."""
+def took_precheck(progress: str = "pk") -> Exists:
+    """An annotation for a ``ModuleProgress`` query (or a query joining one, whose id is at ``progress``): whether
+    its learner submitted the pre-check."""
     submitted = QuizAttempt.objects.filter(
-        progress=OuterRef("pk"), kind=QuizAttempt.Kind.PRE_CHECK, submitted_at__isnull=False
+        progress=OuterRef(progress), kind=QuizAttempt.Kind.PRE_CHECK, submitted_at__isnull=False
     )
     return Exists(submitted)
 

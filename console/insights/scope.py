@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import DateField, DateTimeField, F, QuerySet
 
-from accounts.models import CaseloadAssignment, User
+from accounts.models import User
+from consent.caseloads import caseload_patient_ids_at
 from consent.gate import care_team_patients, visibility
 from consent.links import approved_family_ids
 from consent.models import Scope
@@ -49,7 +50,7 @@ class InsightsScope:
         if self.gate_ids is None:
             patients = care_team_patients(self.viewer)
             if not self.whole_program:
-                patients = patients.filter(pk__in=_caseload(self.viewer.pk, self.now))
+                patients = patients.filter(pk__in=caseload_patient_ids_at(self.viewer.pk, self.now))
             return patients.order_by().values("pk")
         if self.whole_program:
             return _patients(self.gate_ids)
@@ -149,13 +150,8 @@ def gate_patient_ids(viewer: User) -> frozenset[int] | None:
 def caseload_patients(ids: Any, counselor_id: Any, at: Any) -> QuerySet[Any]:
     """The ids (a subquery) of the patients among ``ids`` (the gate's) assigned to the counselor at ``at`` (break-
     glass access does not widen a counselor's insights). Values or ``Slot``s."""
-    return _patients(ids).filter(pk__in=_caseload(counselor_id, at))
+    return _patients(ids).filter(pk__in=caseload_patient_ids_at(counselor_id, at))
 
 
 def _patients(ids: Any) -> QuerySet[Any]:
     return User.objects.filter(AmongIds(F("pk"), ids), role=User.Role.PATIENT).order_by().values("pk")
-
-
-def _caseload(counselor_id: Any, at: Any) -> QuerySet[Any]:
-    """As ``consent.caseloads.caseload_patient_ids``, the counselor and the instant as values (or slots)."""
-    return CaseloadAssignment.objects.active(at).filter(counselor_id=counselor_id).values("patient_id")

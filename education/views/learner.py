@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from education import quizzes, services, support_groups, translating
+from education import module_fragments, quizzes, services, support_groups, translating
 from education.access import (
     disclosed_assignments,
     enrolled_programs,
@@ -29,16 +29,16 @@ from education.access import (
     readable_modules,
 )
 from education.forms import CatalogueFilterForm
+from education.lesson_rows import lesson_items
 from education.models import (
     Assignment,
     Lesson,
-    LessonCompletion,
     Module,
     ModuleProgress,
     ModuleTranslation,
     ModuleVersion,
-    Question,
 )
+from education.module_page import module_page
 from family_portal.requests import PortalRequest
 
 
@@ -180,31 +180,15 @@ def _local_groups(request: PortalRequest, module: Module) -> list[Any]:
 
 def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
     """A module's overview: lessons with checkmarks, progress, prerequisites (with why), sources, next step."""
-    module, progress = _learner_state(request, slug)
-    version = progress.version if progress else module.current_version
-    if version is None:  # readable modules always have one; a race with archiving lands here
-        raise Http404("Not found")
-    # One query: the lessons, whether the learner read each, and the knowledge check's size.
-    questions = Question.objects.filter(version=version).order_by().values("version").annotate(n=Count("id"))
-    lessons = list(
-        version.lessons.only("id", "title", "position").annotate(
-            read=Exists(LessonCompletion.objects.filter(progress=progress, lesson=OuterRef("pk")))
-            if progress
-            else Value(False),
-            question_count=Subquery(questions.values("n")[:1]),
-        )
+    page = module_page(request.user, slug)  # two queries, their SQL compiled once (``education.module_page``)
+    module, progress, version, lessons, prerequisites = (
+        page.module,
+        page.progress,
+        page.version,
+        page.lessons,
+        page.prerequisites,
     )
     done = {lesson.pk for lesson in lessons if lesson.read}
-    prerequisites = list(
-        readable_modules(request.user)
-        .filter(unlocks=module)
-        .select_related("current_version")
-        .annotate(
-            finished=Exists(
-                ModuleProgress.objects.filter(learner=request.user, module=OuterRef("pk"), completed_at__isnull=False)
-            )
-        )
-    )
     shown = translating.page_language(
         request.LANGUAGE_CODE, version, *(p.current_version for p in prerequisites if p.current_version)
     )
@@ -220,7 +204,7 @@ def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
             "version": version,
             "progress": progress,
             "lessons": lessons,
-            "done": done,
+            "lesson_items": lesson_items(module.slug, lessons, done),  # the list's rows (``education.lesson_rows``)
             "done_count": len(done),
             "next_lesson": next_lesson,
             "prerequisites": prerequisites,
@@ -230,6 +214,10 @@ def module_detail(request: PortalRequest, slug: str) -> HttpResponse:
             ),
             "updated": progress is not None and progress.version_id != module.current_version_id,
             "local_groups": _local_groups(request, module),
+            # Program content only, remembered per process by the values shown (``education.module_fragments``)
+            "about": module_fragments.about(version, lessons, question_count, shown.fallback_language),
+            "sources": module_fragments.sources(version),
+            "education_head": module_fragments.head(),
             **shown.context(),
         },
     )

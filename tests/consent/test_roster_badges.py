@@ -28,9 +28,9 @@ def _cache_of_its_own(settings: Any) -> None:
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "counts"}}
 
 
-# The signed-in user (with program), the MFA check, the gate's grants, the patients, their consents (a prefetch),
-# the counselor's break-glass grants and the count of paper consents to review.
-ROSTER_QUERIES = 7
+# The signed-in user (with program), the MFA check, the gate's grants, the patients (each with the counselor's
+# break-glass grant and the count of paper consents to review), their consents.
+ROSTER_QUERIES = 5
 
 
 def _items(body: str, names: list[str]) -> dict[str, str]:

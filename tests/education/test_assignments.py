@@ -49,7 +49,8 @@ def test_counselor_cannot_assign_outside_the_caseload(client, login, unassigned_
 
 def test_past_due_date_and_duplicates_are_form_errors(client, login, counselor, patient, shared_module, assignment):
     login(counselor)
-    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    # The form judges the date in the counselor's time zone (education/views/time_zone.py), not UTC's.
+    yesterday = (timezone.localdate(timezone=counselor.tz) - timedelta(days=1)).isoformat()
     response = client.post(
         reverse("education:assignments"), {"patient": patient.pk, "module": shared_module.pk, "due_on": yesterday}
     )
