@@ -14,7 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from family_portal.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from family_portal.channel_layers import LAYER_KINDS, redis_channel_layer
+from family_portal.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
 from family_portal.redaction import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -131,14 +132,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and cache ---------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# Which channels_redis layer carries live events: "pubsub" (one PUBLISH per group send, each process subscribed to
+# its sockets' groups) or "core" (Redis lists and sorted sets); family_portal/channel_layers.py says why.
+PORTAL_CHANNEL_LAYER = env_choice("PORTAL_CHANNEL_LAYER", "pubsub", LAYER_KINDS)
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 defaults socket_timeout to 5 s, channels_redis's blocking read time (channels_redis#422).
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}], "capacity": 200, "expiry": 30},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, PORTAL_CHANNEL_LAYER)}
     CACHES = {
         "default": {
             "BACKEND": "family_portal.redis_cache.PortalRedisCache",

@@ -34,7 +34,7 @@ from messaging.access import (
     check_socket,
     session_close_code,
 )
-from messaging.group_join import add_to_groups, joining
+from messaging.group_join import add_to_groups, discard_from_groups, joining
 from messaging.models import Conversation
 from messaging.presence import HEARTBEAT_S, close_socket, touch_socket
 from messaging.ratelimit import FrameLimiter
@@ -163,11 +163,10 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self._closing = True
         self._cancel_tasks()
-        for group in self._group_names:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:  # noqa: S112  (the layer forgets stale members by itself)
-                continue
+        try:
+            await discard_from_groups(self.channel_layer, self._group_names, self.channel_name)
+        except Exception as exc:  # the layer forgets stale members by itself
+            logger.info("leaving live groups failed: %s", type(exc).__name__)
         if self._present:
             await socket_calls.off_loop(close_socket)(channel_name=self.channel_name)
 

@@ -65,7 +65,7 @@ def test_production_values():
     assert values["debug"] is False
     assert values["hasher"].endswith("Argon2PasswordHasher")
     assert values["cache"] == "family_portal.redis_cache.PortalRedisCache"
-    assert values["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert values["layer"] == "family_portal.channel_layers.PortalPubSubLayer"  # PORTAL_CHANNEL_LAYER's default
     assert values["session_cookie"] == "__Host-sessionid"
     assert values["csrf_cookie"] == "__Host-csrftoken"
     assert values["secure"] == [True, True, True]

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import Program, User
+from family_portal.channel_layers import PUBSUB_BACKEND, redis_channel_layer
 from messaging import services
 from messaging.models import Conversation
 from messaging.routing import websocket_urlpatterns
@@ -33,6 +34,16 @@ def _data_migration_rows(request: pytest.FixtureRequest) -> None:
 
     if not ConsentFormVersion.objects.exists():
         importlib.import_module("consent.migrations.0002_consent_form_v1").create_v1(apps, None)
+
+
+@pytest.fixture
+def sync_listening_layer(settings: Any) -> None:
+    """For sync tests that subscribe, send and receive in separate ``async_to_sync`` calls, each in an event loop
+    of its own: the pub/sub layer's subscriptions live and die with one loop, so there these tests read the events
+    through the core layer on the same Redis (the events are the app's; tests/messaging/test_channel_layers.py
+    covers the pub/sub layer itself)."""
+    if settings.REDIS_URL and settings.CHANNEL_LAYERS["default"]["BACKEND"] == PUBSUB_BACKEND:
+        settings.CHANNEL_LAYERS = {"default": redis_channel_layer(settings.REDIS_URL, "core")}
 
 
 @pytest.fixture

@@ -133,6 +133,7 @@ def test_send_query_count_does_not_grow_with_participants(
     assert many[1] <= 8  # lock, gate, seats, insert, two updates; plus the savepoint pair of the test transaction
 
 
+@pytest.mark.usefixtures("sync_listening_layer")
 def test_send_names_exactly_the_gates_participants_in_the_event(
     django_capture_on_commit_callbacks, people, care_team, counselor, family_member
 ):
@@ -147,6 +148,7 @@ def test_send_names_exactly_the_gates_participants_in_the_event(
     assert event["recipients"] == sorted(u.pk for u in people.values() if can_participate(u, care_team))
 
 
+@pytest.mark.usefixtures("sync_listening_layer")
 def test_revoked_member_is_not_a_recipient_of_later_messages(
     django_capture_on_commit_callbacks, care_team, counselor, family_member, consent
 ):

@@ -120,6 +120,7 @@ def test_learner_creates_no_conversation(learner, patient):
 # --- Sending, editing, deleting --------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("sync_listening_layer")
 def test_send_stores_then_broadcasts_after_commit(django_capture_on_commit_callbacks, counselor, care_team):
     channel = _listen(services.group_name(care_team.pk))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -207,6 +208,7 @@ def test_unread_counts_exclude_own_and_deleted_messages(counselor, family_member
     assert row.unread == 1
 
 
+@pytest.mark.usefixtures("sync_listening_layer")
 def test_read_receipt_is_broadcast_unless_turned_off(
     django_capture_on_commit_callbacks, counselor, family_member, care_team
 ):
