@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
 from accounts.models import CaseloadAssignment, Program, User
@@ -82,7 +82,16 @@ def seed(*, now: datetime, families: int = 500, rng_seed: int = SEED, messages_p
         with transaction.atomic():
             section(data, rng, messages_per_family=messages_per_family)
     data.counts["users"] = User.objects.count()
+    _analyze()
     return data
+
+
+def _analyze() -> None:
+    """Give PostgreSQL's planner the statistics autovacuum would gather on a live database: without them a freshly
+    bulk-loaded database plans some of the pages' queries badly (insights' module completion took 225 ms)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def _users(emails: list[str], role: str, program: Program | None, password: str, now: datetime) -> list[User]:
