@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,17 @@ SLOTS = ("csrf_token", "csp_nonce", "idle_left_s", "frame_main_nav")
 _MARK = "\ue000"
 _SLOT_PATTERN = re.compile(f"{_MARK}({'|'.join(SLOTS)}){_MARK}")
 _NONCE, _IDLE_LEFT = Variable("csp_nonce"), Variable("idle_left_s")
+
+
+# What a region may show besides its slots: each decided by the key (``FrameOnceNode.render``).
+_KEYED = ("frame", "LANGUAGES", "LANGUAGE_CODE", "idle_timeout_s", "idle_warning_s")
+
+
+@dataclass(frozen=True)
+class _SignedIn:
+    """The one thing a region may know of the person: whether they are signed in."""
+
+    is_authenticated: bool
 
 
 class _Missing(Exception):
@@ -90,8 +102,16 @@ class FrameOnceNode(template.Node):
             return self._render_as_written(context)
 
     def _render_with_marks(self, context: template.Context, frame: Any, languages: Any) -> _Rendered:
-        with context.push({name: f"{_MARK}{name}{_MARK}" for name in SLOTS}):
-            text = self.nodelist.render(context)
+        """The region rendered once for its key, from a context holding only what the key decides and the slots'
+        marks: a value of this request or person that a region shows by mistake renders empty in the stored text
+        (and fails the byte-for-byte tests) instead of being shown to the next person with the same key."""
+        keyed = {name: context.get(name) for name in _KEYED}
+        keyed["user"] = _SignedIn(bool(getattr(context.get("user"), "is_authenticated", False)))
+        keyed |= {name: f"{_MARK}{name}{_MARK}" for name in SLOTS}
+        isolated = template.Context(keyed, autoescape=context.autoescape, use_l10n=context.use_l10n)
+        isolated.use_tz = context.use_tz
+        with isolated.bind_template(context.template) if context.template is not None else nullcontext():
+            text = self.nodelist.render(isolated)
         return _Rendered(frame, languages, tuple(_SLOT_PATTERN.split(text)))
 
     def _render_as_written(self, context: template.Context) -> SafeString:

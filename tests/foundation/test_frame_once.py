@@ -124,3 +124,16 @@ def test_a_cached_region_renders_no_template_of_its_own(login, family_member):
     client = login(family_member)
     names = [[t.name for t in client.get(reverse("crisis")).templates] for _ in range(2)]
     assert names[0] == names[1] == ["crisis.html", "base.html"]
+
+
+def test_a_region_stores_nothing_of_the_person_or_request_it_was_first_rendered_for(family_member, counselor):
+    """What a region shows besides its slots comes from the key alone: a person's or a request's value written into
+    a region by mistake renders empty, never the first viewer's value to the next one with the same key."""
+    once = _engine().from_string(
+        "{% load frame %}{% frame_once %}[{{ user.email }}|{{ request.path }}|{{ secret }}|"
+        "{% if user.is_authenticated %}in{% endif %}|{{ frame.home }}]{% endframe_once %}"
+    )
+    frame = {"home": "/home/"}
+    for user in (family_member, counselor):
+        values = {"user": user, "request": _Nav(user), "secret": user.email, "frame": frame}
+        assert once.render(Context(values)) == "[|||in|/home/]"
