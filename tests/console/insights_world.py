@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Program, User
 from consent.audit import record_audit
 from consent.models import AuditEvent, Consent, Invitation
+from console.insights.scope import InsightsScope, gate_patient_ids
 from education.models import Module, ModuleProgress
 from notifications.models import OutboxMessage, SmsOptOut, SmsPhone
 from scheduling.models import FamilySession, Participant
@@ -128,3 +129,19 @@ def build(program: Program, counselor: User, patient: User, admin: User, *, scal
     for i in range(2):
         SmsOptOut.objects.create(e164=f"+1555000{i:04d}", opted_out_at=now - timedelta(days=1))
     return World(program, admin, counselor, other_counselor, members, module_a, module_b)
+
+
+def last_30_days(viewer: User, *, whole_program: bool = False) -> InsightsScope:
+    """The insights page's default scope for ``viewer``: the last 30 days, the gate's patients as of now."""
+    today = timezone.localdate()
+    assert viewer.program is not None
+    return InsightsScope(
+        viewer=viewer,
+        program_id=viewer.program.pk,
+        tz=viewer.program.tz,
+        gate_ids=gate_patient_ids(viewer),
+        start=today - timedelta(days=30),
+        end=today,
+        now=timezone.now(),
+        whole_program=whole_program,
+    )

@@ -22,7 +22,7 @@ from console.insights.charts.families import modules_started
 from console.insights.charts.learning import checkins_per_week, measured_gains
 from console.insights.charts.sessions import attendance_per_day
 from console.insights.compiled import AmongIds, ChartQuery, run_together
-from console.insights.scope import InsightsScope, gate_patient_ids
+from console.insights.scope import InsightsScope
 from console.insights.totals import every_total
 from education.models import ModuleProgress
 from tests.console import insights_world
@@ -50,28 +50,13 @@ def world(program: Program, counselor: User, patient: User, program_admin: User)
     return built
 
 
-def _scope(viewer: User, *, whole_program: bool = False) -> InsightsScope:
-    today = timezone.localdate()
-    assert viewer.program is not None
-    return InsightsScope(
-        viewer=viewer,
-        program_id=viewer.program.pk,
-        tz=viewer.program.tz,
-        gate_ids=gate_patient_ids(viewer),
-        start=today - timedelta(days=30),
-        end=today,
-        now=timezone.now(),
-        whole_program=whole_program,
-    )
-
-
 def _sorted(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return sorted(rows, key=repr)
 
 
 @on_postgres
 def test_compiled_rows_are_the_orms_for_every_caseload_size(world: World, patient: User) -> None:
-    scope = _scope(world.counselor)
+    scope = insights_world.last_30_days(world.counselor)
     assert scope.compilable
     for query in QUERIES:
         assert query.rows(scope), query.build.__name__  # the world puts rows in every chart
@@ -80,7 +65,7 @@ def test_compiled_rows_are_the_orms_for_every_caseload_size(world: World, patien
     more = personas.make_user("more-pt@example.org", User.Role.PATIENT, world.program)
     personas.assign(world.counselor, more)
     insights_world._members(world.program, more, "h", 3)
-    bigger = _scope(world.counselor)
+    bigger = insights_world.last_30_days(world.counselor)
     assert bigger.gate_ids is not None and len(bigger.gate_ids) == 2
     for query in QUERIES:
         sql = query._compiled[scope.tz.key].sql
@@ -91,8 +76,8 @@ def test_compiled_rows_are_the_orms_for_every_caseload_size(world: World, patien
 
 @on_postgres
 def test_the_charts_read_together_in_one_round_trip_read_what_each_reads_alone(world: World) -> None:
-    alone = {query: query.rows(_scope(world.counselor)) for query in QUERIES}
-    scope = _scope(world.counselor)
+    alone = {query: query.rows(insights_world.last_30_days(world.counselor)) for query in QUERIES}
+    scope = insights_world.last_30_days(world.counselor)
     with CaptureQueriesContext(connection) as captured:
         run_together(scope)
         together = {query: query.rows(scope) for query in QUERIES}
@@ -114,13 +99,13 @@ def test_the_page_is_the_same_compiled_or_through_the_orm(world: World, monkeypa
 
 def test_a_patient_off_the_caseload_is_gone_from_the_next_page(world: World, patient: User) -> None:
     """The scope is the gate's answer and the caseload now, read for each page (nothing kept between pages)."""
-    scope = _scope(world.counselor)
+    scope = insights_world.last_30_days(world.counselor)
     funnel = list(totals._BUILDERS).index("family-funnel")
     assert [row for row in every_total.rows(scope) if row[0] == funnel][0][1] == insights_world.CASELOAD_MEMBERS
     CaseloadAssignment.objects.filter(counselor=world.counselor, patient=patient).update(
         ended_at=timezone.now() - timedelta(seconds=1)
     )
-    after = _scope(world.counselor)
+    after = insights_world.last_30_days(world.counselor)
     assert after.gate_ids == frozenset()
     for query in QUERIES:
         assert all(not any(row[1:]) for row in query.rows(after)) if query is every_total else not query.rows(after)
@@ -137,15 +122,15 @@ def test_a_list_of_ids_matches_those_ids_and_an_empty_one_nothing() -> None:
 def test_a_slot_missing_from_the_sql_is_refused(world: World) -> None:
     query = ChartQuery(lambda scope: User.objects.filter(pk=1).values_list("pk"))
     with pytest.raises(ValueError, match="slots"):
-        query.rows(_scope(world.counselor))
+        query.rows(insights_world.last_30_days(world.counselor))
     now_inside = ChartQuery(
         lambda scope: User.objects.filter(pk__in=scope.patient_ids, date_joined__lt=timezone.now()).values_list("pk")
     )
     with pytest.raises(ValueError, match="slots"):  # "now" read by the build would be compiled in for good
-        now_inside.rows(_scope(world.counselor))
+        now_inside.rows(insights_world.last_30_days(world.counselor))
 
 
 def test_a_program_admins_whole_program_runs_through_the_orm(world: World) -> None:
-    scope = _scope(world.admin, whole_program=True)
+    scope = insights_world.last_30_days(world.admin, whole_program=True)
     assert scope.gate_ids is None and not scope.compilable
     assert every_total.rows(scope)

@@ -4,19 +4,17 @@ Spanish."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.template import Context, Engine
-from django.utils import timezone, translation
+from django.utils import translation
 
 from accounts.models import Program, User
 from console.insights.display import table_body
 from console.insights.markup import chart_sections
 from console.insights.page import chart_data
 from console.insights.registry import shown_tables
-from console.insights.scope import InsightsScope, gate_patient_ids
 from console.insights.suppression import suppress
 from console.insights.tables import CountTable, Rate, ShownTable
 from tests.console import insights_world
@@ -81,28 +79,13 @@ def _both(tables: list[ShownTable], scope: Any) -> tuple[str, str]:
     return old, str(chart_sections(charts, scope, csv_url))
 
 
-def _scope(viewer: User) -> InsightsScope:
-    today = timezone.localdate()
-    assert viewer.program is not None
-    return InsightsScope(
-        viewer=viewer,
-        program_id=viewer.program.pk,
-        tz=viewer.program.tz,
-        gate_ids=gate_patient_ids(viewer),
-        start=today - timedelta(days=30),
-        end=today,
-        now=timezone.now(),
-        whole_program=False,
-    )
-
-
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_sections_of_real_charts_are_the_templates(
     program: Program, counselor: User, patient: User, program_admin: User, language: str
 ) -> None:
     insights_world.build(program, counselor, patient, program_admin)
     with translation.override(language):
-        scope = _scope(counselor)
+        scope = insights_world.last_30_days(counselor)
         old, new = _both(shown_tables(scope), scope)
     assert old == new
     assert old.count("<section") == 7
@@ -133,7 +116,7 @@ def test_escaped_and_empty_sections_are_the_templates(counselor: User, language:
         _odd("empty-plain", []),
     ]
     with translation.override(language):
-        scope = _scope(counselor)
+        scope = insights_world.last_30_days(counselor)
         old, new = _both(tables, scope)
     assert old == new
     assert " open>" in new and "Nobody &lt;yet&gt; &amp; none" in new

@@ -4,7 +4,6 @@ Python, not per cell by the template) escaped and localised as the template did.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,12 +11,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from accounts.models import Program, User
 from console.insights.display import table_body
 from console.insights.registry import charts, shown
-from console.insights.scope import InsightsScope, gate_patient_ids
 from console.insights.suppression import suppress
 from console.insights.tables import CountTable, Rate
 from tests.console import insights_world
@@ -73,32 +71,17 @@ def test_each_insights_page_makes_the_same_few_queries_as_data_grows(
     assert sum(" UNION ALL " in sql for sql in large if '"part"' in sql) == 1  # the one-row charts, together
 
 
-def _scope(viewer: User, *, whole_program: bool) -> InsightsScope:
-    today = timezone.localdate()
-    assert viewer.program is not None
-    return InsightsScope(
-        viewer=viewer,
-        program_id=viewer.program.pk,
-        tz=viewer.program.tz,
-        gate_ids=gate_patient_ids(viewer),
-        start=today - timedelta(days=30),
-        end=today,
-        now=timezone.now(),
-        whole_program=whole_program,
-    )
-
-
 def test_a_caseload_with_nothing_in_it_counts_zero_everywhere(program: Program) -> None:
     """No patients at all: the shared query has no part to run, and every one-row chart counts zeros."""
     lonely = personas.make_staff("lonely@example.org", program)
-    scope = _scope(lonely, whole_program=False)
+    scope = insights_world.last_30_days(lonely, whole_program=False)
     tables = {chart.key: shown(chart, scope) for chart in charts()}
     for key in ("family-funnel", "reminder-delivery", "text-opt-outs"):
         assert tables[key].rows and all(cell.value == 0 for row in tables[key].rows for cell in row.cells), key
 
 
 def test_the_one_row_charts_are_read_once_per_scope(world: World) -> None:
-    scope = _scope(world.counselor, whole_program=False)
+    scope = insights_world.last_30_days(world.counselor, whole_program=False)
     one_row = [chart for chart in charts() if chart.key in ("family-funnel", "reminder-delivery", "text-opt-outs")]
     with CaptureQueriesContext(connection) as captured:
         first = [shown(chart, scope) for chart in one_row]
