@@ -19,25 +19,9 @@ from accounts.models import CaseloadAssignment
 from consent import gate, policy
 from consent.models import Consent
 from tests.support import personas
+from tests.support.compiles import watch_compiles
 
 pytestmark = pytest.mark.django_db
-
-
-class _Compiled:
-    """The SQL of every SELECT the ORM compiles while installed."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from django.db.models.sql import compiler
-
-        self.sql: list[str] = []
-        original = compiler.SQLCompiler.as_sql
-
-        def recorded(this: Any, *args: Any, **kwargs: Any) -> Any:
-            sql, params = original(this, *args, **kwargs)
-            self.sql.append(sql)
-            return sql, params
-
-        monkeypatch.setattr(compiler.SQLCompiler, "as_sql", recorded)
 
 
 def _prepared_sql(prepared: Any) -> str:
@@ -47,7 +31,7 @@ def _prepared_sql(prepared: Any) -> str:
 def test_a_family_page_compiles_neither_its_consents_nor_its_user_twice(monkeypatch, client, family_member, consent):
     personas.login(client, family_member)
     assert client.get(reverse("dashboard")).status_code == 200  # compiles them, once per process
-    compiled = _Compiled(monkeypatch)
+    compiled = watch_compiles(monkeypatch)
     with CaptureQueriesContext(connection) as ran:
         assert client.get(reverse("dashboard")).status_code == 200
     consents, user = _prepared_sql(policy._PREPARED_VIEWER_CONSENTS), _prepared_sql(backends._PREPARED_REQUEST_USER)
@@ -58,7 +42,7 @@ def test_a_family_page_compiles_neither_its_consents_nor_its_user_twice(monkeypa
 def test_a_staff_page_compiles_its_patients_once(monkeypatch, client, counselor, patient):
     personas.login(client, counselor)
     assert client.get(reverse("dashboard")).status_code == 200
-    compiled = _Compiled(monkeypatch)
+    compiled = watch_compiles(monkeypatch)
     assert client.get(reverse("dashboard")).status_code == 200
     seen = policy._PREPARED_SEEN[(policy.CASELOAD.name, policy.BREAK_GLASS.name)]
     assert _prepared_sql(seen) not in compiled.sql

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.db.models import Count, Exists, OuterRef, Subquery, Value
-from django.db.models.sql import compiler
 from django.http import Http404, HttpResponse
 from django.template import engines
 from django.test import Client, override_settings
@@ -29,6 +28,7 @@ from family_portal.dashboard import PREPARED_IDS
 from family_portal.requests import PortalRequest
 from family_portal.urls import urlpatterns as portal_urls
 from tests.support import personas
+from tests.support.compiles import watch_compiles
 from tests.support.education_content import answers_for, draft_module, published_module
 from tests.support.translations import publish_spanish
 
@@ -247,14 +247,7 @@ def test_the_compiled_sql_is_the_orms_and_is_not_compiled_again(world: dict[str,
     lessons = module_page.lessons_of(progress.version_id, progress.pk).query.get_compiler("default").as_sql()[0]
     assert module_page._LESSONS_READ._compiled["default"].sql == lessons
 
-    compiled: list[Any] = []
-    original = compiler.SQLCompiler.as_sql
-
-    def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
-        compiled.append(self.query.model)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", recorded)
+    compiled = watch_compiles(monkeypatch).models
     again = client.get(reverse("education:module", args=[main.slug])).content.decode()
     assert _normalized(again) == _normalized(first)
     assert not {Module, ModuleProgress, Lesson} & set(compiled)

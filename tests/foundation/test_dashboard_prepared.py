@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db.models.sql import compiler
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
@@ -32,6 +31,7 @@ from scheduling.services import cancel_session, decline_request, request_session
 from scheduling.views.sessions import family_sessions
 from tests.scheduling.conftest import book, future_start
 from tests.support import personas
+from tests.support.compiles import watch_compiles
 from tests.support.education_content import published_module
 
 pytestmark = pytest.mark.django_db
@@ -137,14 +137,7 @@ def test_prepared_card_queries_are_the_orm_queries_and_give_their_rows(world: di
 def test_the_next_dashboard_compiles_none_of_the_cards_queries(world: dict[str, Any], monkeypatch: Any) -> None:
     client = personas.login(Client(), world["two"])
     first = client.get(reverse("dashboard")).content.decode()
-    compiled: list[Any] = []
-    original = compiler.SQLCompiler.as_sql
-
-    def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
-        compiled.append(self.query.model)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", recorded)
+    compiled = watch_compiles(monkeypatch).models
     again = client.get(reverse("dashboard")).content.decode()
     assert not {FamilySession, SessionNotice, Module} & set(compiled)
     assert "Module assigned-2" in again and "Module assigned-3" in again

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from family_portal.prepared import Prepared, PreparedUpdate
 from tests.support import personas
+from tests.support.compiles import watch_compiles
 
 pytestmark = pytest.mark.django_db
 
@@ -46,19 +47,10 @@ def test_rows_equal_the_orm_for_each_new_value_and_see_each_change(program, coun
 
 
 def test_a_second_run_compiles_nothing(monkeypatch, counselor):
-    from django.db.models.sql import compiler
-
     EMAILS.rows(pk=counselor.pk)
-    calls: list[int] = []
-    original = compiler.SQLCompiler.as_sql
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counted)
+    compiled = watch_compiles(monkeypatch)
     assert EMAILS.rows(pk=counselor.pk) == [(counselor.pk, counselor.email)]
-    assert calls == []
+    assert compiled.sql == []
 
 
 def test_a_value_of_another_type_is_refused(counselor):

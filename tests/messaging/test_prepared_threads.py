@@ -21,6 +21,7 @@ from messaging.access import _counselors_and, _seated, participant_ids
 from messaging.models import Conversation
 from tests.messaging.conftest import communicator_for, session_key_for
 from tests.support import personas
+from tests.support.compiles import watch_compiles
 
 pytestmark = pytest.mark.django_db
 
@@ -72,20 +73,10 @@ def test_the_prepared_answers_equal_the_orms_at_every_instant(threads, patient, 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_union_is_compiled_once_not_per_message(monkeypatch, threads, counselor, family_member):
-    from django.db.models.sql import compiler
-
     key = session_key_for(family_member)
     for conversation in threads:
         socket_calls.send_and_describe(key, family_member.pk, conversation, "first")  # compiles, once per process
-    compiled: list[str] = []
-    original = compiler.SQLCompiler.as_sql
-
-    def recorded(this: Any, *args: Any, **kwargs: Any) -> Any:
-        sql, params = original(this, *args, **kwargs)
-        compiled.append(sql)
-        return sql, params
-
-    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", recorded)
+    compiled = watch_compiles(monkeypatch).sql
     for conversation in threads:
         _, _, broadcasts = socket_calls.send_and_describe(key, family_member.pk, conversation, "second")
         ((_, event),) = broadcasts
