@@ -13,9 +13,11 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -77,6 +79,22 @@ def _wait_for(condition: Callable[[], bool], what: str, deadline: float) -> None
         time.sleep(0.02)  # polling another process; there is nothing to await
 
 
+def _stopped_holding_rows(worker: subprocess.Popen[bytes], holding: Any, deadline: float) -> set[Any]:
+    """Stop ``worker`` (SIGSTOP) at a moment it holds rows that none of its transactions is still changing, and
+    return them: such rows stay as they are until the worker is killed and its lease runs out. Rows locked by an
+    open transaction of the worker are skipped (its COMMIT may be on its way); when none is left, the worker goes
+    on (SIGCONT) and we try again. Killing it right after ``holding.exists()`` raced with the worker finishing its
+    batch: it had sometimes released every row by the time the signal landed."""
+    while True:
+        _wait_for(holding.exists, "worker A to hold rows", deadline)
+        worker.send_signal(signal.SIGSTOP)
+        with transaction.atomic():
+            held = set(holding.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        if held:
+            return held
+        worker.send_signal(signal.SIGCONT)
+
+
 def _seed() -> list[str]:
     numbers = [f"+1212555{1000 + i:04d}" for i in range(ROWS)]
     users = User.objects.bulk_create(
@@ -112,10 +130,10 @@ def test_killed_worker_rows_are_reclaimed_and_every_row_is_sent_exactly_once(
     deadline = time.monotonic() + DEADLINE_S
     try:
         holding = OutboxMessage.objects.filter(lease_owner="A", state=OutboxMessage.State.SENDING)
-        _wait_for(lambda: len(fake.posts()) >= 20 and holding.exists(), "worker A to be mid-drain", deadline)
+        _wait_for(lambda: len(fake.posts()) >= 20, "worker A to be mid-drain", deadline)
+        orphaned = _stopped_holding_rows(workers["A"], holding, deadline)
         workers["A"].send_signal(signal.SIGKILL)
         workers["A"].wait(timeout=5)
-        orphaned = set(holding.values_list("pk", flat=True))
 
         sent = OutboxMessage.objects.filter(idempotency_key__startswith="crash:", state=OutboxMessage.State.SENT)
         _wait_for(lambda: sent.count() == ROWS, "all rows to be sent", deadline)
